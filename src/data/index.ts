@@ -1,0 +1,13 @@
+/**
+ * The data layer in one import: schema, the immutable columnar `Dataset`, splits, mini-batching, the streaming CSV
+ * loader and danfo.js interop. Note that `batching.ts` loads TensorFlow.js; danfo.js is only loaded when
+ * `toDataFrame` / `fromDataFrame` are first called.
+ * @example
+ * import { loadCsv, randomSplit, batches } from './data/index.ts';
+ */
+export * from './schema.ts';
+export * from './dataset.ts';
+export * from './split.ts';
+export * from './batching.ts';
+export * from './csv.ts';
+export * from './dataframe.ts';

@@ -1,0 +1,89 @@
+/**
+ * Attention blocks: DIN's target attention over a behaviour sequence, multi-head self-attention and a pre-norm
+ * transformer block.
+ */
+import { tf } from '../tf.ts';
+import type { Tensor } from '@tensorflow/tfjs';
+import { Module } from './module.ts';
+import { Dense, MLP } from './dense.ts';
+import { LayerNorm } from './norm.ts';
+import type { Rng } from '../random.ts';
+
+/**
+ * DIN's local activation unit (Zhou et al., KDD 2018, Eq. 3):
+ *   v_U(A) = sum_j a(e_j, v_A) e_j,  a = MLP([v_A, e_j, v_A - e_j, v_A * e_j])
+ * Weights are not softmax-normalised (as in the paper); padded positions get weight 0.
+ * @example
+ * const att = new TargetAttention(rng, 16, [36]);
+ * att.apply(query, keys, mask); // query (B, D), keys (B, T, D), mask (B, T) -> (B, D)
+ */
+export class TargetAttention extends Module {
+  private readonly mlp: MLP;
+  constructor(rng: Rng, readonly dim: number, hidden: number[] = [36], activation: 'relu' | 'sigmoid' | 'prelu' = 'sigmoid') {
+    super(rng);
+    this.mlp = this.module('mlp', new MLP(this.rng, 4 * dim, { hidden, activation, outDim: 1 }));
+  }
+  /** Also returns the attention weights (B, T) for inspection. */
+  weights(query: Tensor, keys: Tensor, mask: Tensor): Tensor {
+    const T = keys.shape[1] as number;
+    const q = tf.tile(tf.expandDims(query, 1), [1, T, 1]); // (B, T, D)
+    const x = tf.concat([q, keys, tf.sub(q, keys), tf.mul(q, keys)], 2); // (B, T, 4D)
+    const a = tf.squeeze(this.mlp.apply(x, false), [2]); // (B, T)
+    return tf.mul(a, mask); // (B, T)
+  }
+  apply(query: Tensor, keys: Tensor, mask: Tensor): Tensor {
+    const w = this.weights(query, keys, mask); // (B, T)
+    return tf.sum(tf.mul(keys, tf.expandDims(w, 2)), 1); // (B, D)
+  }
+}
+
+/**
+ * Multi-head scaled dot-product self-attention with a key padding mask:
+ *   Attention(Q, K, V) = softmax(Q K^T / sqrt(d_h) + mask) V, heads concatenated then projected.
+ * @example
+ * new MultiHeadSelfAttention(rng, 16, 2).apply(x, mask); // x (B, T, 16), mask (B, T) -> (B, T, 16)
+ */
+export class MultiHeadSelfAttention extends Module {
+  private readonly qkv: Dense;
+  private readonly out: Dense;
+  constructor(rng: Rng, readonly dim: number, readonly heads: number) {
+    super(rng);
+    if (dim % heads !== 0) throw new Error(`MultiHeadSelfAttention: dim ${dim} is not divisible by heads ${heads}`);
+    this.qkv = this.module('qkv', new Dense(this.rng, dim, 3 * dim));
+    this.out = this.module('out', new Dense(this.rng, dim, dim));
+  }
+  apply(x: Tensor, mask?: Tensor): Tensor {
+    const [B, T] = x.shape as [number, number, number];
+    const H = this.heads;
+    const dh = this.dim / H;
+    const qkv = tf.reshape(this.qkv.apply(x), [B, T, 3, H, dh]); // (B, T, 3, H, dh)
+    const [q, k, v] = tf.unstack(tf.transpose(qkv, [2, 0, 3, 1, 4])); // each (B, H, T, dh)
+    let scores = tf.div(tf.matMul(q, k, false, true), Math.sqrt(dh)); // (B, H, T, T)
+    if (mask) scores = tf.add(scores, tf.reshape(tf.mul(tf.sub(1, mask), -1e9), [B, 1, 1, T])); // mask keys
+    const ctx = tf.matMul(tf.softmax(scores), v); // (B, H, T, dh)
+    return this.out.apply(tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [B, T, this.dim])); // (B, T, D)
+  }
+}
+
+/**
+ * Pre-norm transformer block: x + MHSA(LN(x)), then + FFN(LN(x)).
+ * @example
+ * new TransformerBlock(rng, 16, 2).apply(x, mask, false); // (B, T, 16)
+ */
+export class TransformerBlock extends Module {
+  private readonly ln1: LayerNorm;
+  private readonly attn: MultiHeadSelfAttention;
+  private readonly ln2: LayerNorm;
+  private readonly ffn: MLP;
+  constructor(rng: Rng, readonly dim: number, heads: number, ffnMult = 4, dropout = 0) {
+    super(rng);
+    this.ln1 = this.module('ln1', new LayerNorm(this.rng, dim));
+    this.attn = this.module('attn', new MultiHeadSelfAttention(this.rng, dim, heads));
+    this.ln2 = this.module('ln2', new LayerNorm(this.rng, dim));
+    this.ffn = this.module('ffn', new MLP(this.rng, dim, { hidden: [ffnMult * dim], activation: 'relu', outDim: dim, dropout }));
+  }
+  apply(x: Tensor, mask: Tensor | undefined, training: boolean): Tensor {
+    const h = tf.add(x, this.attn.apply(this.ln1.apply(x), mask)); // (B, T, D)
+    return tf.add(h, this.ffn.apply(this.ln2.apply(h), training)); // (B, T, D)
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * The model registry: every model reclab can train, by name. Pipelines and the CLI look models up here; the smoke
+ * test enumerates it, so a model added here is tested automatically.
+ */
+import type { ModelSpec } from './model.ts';
+import { dnnSpec } from './dnn.ts';
+import { wideDeepSpec } from './wide-deep.ts';
+import { deepfmSpec } from './deepfm.ts';
+import { dinSpec } from './din.ts';
+
+const REGISTRY = new Map<string, ModelSpec<object>>();
+
+/**
+ * Adds a model spec; a name registered twice is an error.
+ * @example
+ * registerModel(myModelSpec);
+ */
+export function registerModel<C extends object>(spec: ModelSpec<C>): void {
+  if (REGISTRY.has(spec.name)) throw new Error(`model '${spec.name}' is already registered`);
+  REGISTRY.set(spec.name, spec as unknown as ModelSpec<object>);
+}
+
+/** Looks a model up; unknown names are errors listing the known ones. */
+export function getModelSpec(name: string): ModelSpec<object> {
+  const s = REGISTRY.get(name);
+  if (!s) throw new Error(`unknown model '${name}' (registered: ${[...REGISTRY.keys()].join(', ')})`);
+  return s;
+}
+
+/** All registered model specs, in registration order. */
+export function listModels(): ModelSpec<object>[] {
+  return [...REGISTRY.values()];
+}
+
+for (const spec of [dnnSpec, wideDeepSpec, deepfmSpec, dinSpec]) registerModel(spec);

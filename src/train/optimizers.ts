@@ -1,0 +1,148 @@
+/**
+ * Optimisers with named state: Adam, Adagrad and SGD (with momentum), each with optional decoupled weight decay.
+ * Their state is keyed by the model's dotted parameter names, so a checkpoint restores into a freshly built model
+ * in another process (tfjs's own optimisers key state by global variable ids, which differ between processes).
+ *
+ * Adam (Kingma & Ba 2015):  m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;
+ *                           w <- w - lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)
+ * Adagrad:                  a <- a + g^2;  w <- w - lr g / (sqrt(a) + eps)
+ * SGD:                      u <- mu u + g; w <- w - lr u
+ * Decoupled weight decay (AdamW style): w <- w - lr wd w, on every parameter except biases and LayerNorm
+ * (names ending in `bias`, `beta`, `gamma`).
+ */
+import { tf } from '../tf.ts';
+import type { Tensor, Variable } from '@tensorflow/tfjs';
+import type { StateDict } from '../layers/module.ts';
+
+/** Optimiser settings; defaults in `OPTIMIZER_DEFAULTS`. */
+export interface OptimizerConfig {
+  kind: 'adam' | 'adagrad' | 'sgd';
+  learningRate: number;
+  weightDecay: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  /** SGD momentum (0 = plain SGD). */
+  momentum: number;
+  /** Adagrad's initial accumulator value. */
+  initialAccumulator: number;
+}
+/** Defaults: Adam, lr 1e-3, no weight decay, betas (0.9, 0.999), eps 1e-8 (PyTorch's defaults). */
+export const OPTIMIZER_DEFAULTS: OptimizerConfig = {
+  kind: 'adam',
+  learningRate: 1e-3,
+  weightDecay: 0,
+  beta1: 0.9,
+  beta2: 0.999,
+  epsilon: 1e-8,
+  momentum: 0,
+  initialAccumulator: 0.1,
+};
+
+const NO_DECAY = /(^|\.)(bias|beta|gamma)$/;
+
+/**
+ * Applies gradients to named variables and keeps its slots by the same names.
+ * @example
+ * const opt = new Optimizer(model.trainableVariables(), { kind: 'adam', learningRate: 1e-3 });
+ * opt.apply(grads); // grads: Map<name, Tensor> for (a subset of) the variables
+ */
+export class Optimizer {
+  readonly config: OptimizerConfig;
+  private readonly vars: Map<string, Variable>;
+  private readonly slots = new Map<string, Variable>();
+  /** Number of steps applied. */
+  step = 0;
+
+  constructor(vars: Map<string, Variable>, config: Partial<OptimizerConfig> = {}) {
+    for (const k of Object.keys(config)) {
+      if (!(k in OPTIMIZER_DEFAULTS)) throw new Error(`optimizer config: unknown key '${k}' (known: ${Object.keys(OPTIMIZER_DEFAULTS).join(', ')})`);
+    }
+    this.config = { ...OPTIMIZER_DEFAULTS, ...config };
+    if (!['adam', 'adagrad', 'sgd'].includes(this.config.kind)) throw new Error(`optimizer config: kind '${this.config.kind}' is not adam, adagrad or sgd`);
+    if (!(this.config.learningRate > 0)) throw new Error(`optimizer config: learningRate must be > 0, got ${this.config.learningRate}`);
+    this.vars = vars;
+  }
+
+  private slot(name: string, which: string, like: Variable, fill = 0): Variable {
+    const key = `${name}/${which}`;
+    let s = this.slots.get(key);
+    if (!s) {
+      s = tf.variable(fill === 0 ? tf.zerosLike(like) : tf.fill(like.shape, fill), false);
+      this.slots.set(key, s);
+    }
+    return s;
+  }
+
+  /** One update with the given gradients (by variable name). Call inside or outside `tf.tidy`. */
+  apply(grads: Map<string, Tensor>): void {
+    this.step++;
+    const c = this.config;
+    const lr = c.learningRate;
+    const adamLr = (lr * Math.sqrt(1 - c.beta2 ** this.step)) / (1 - c.beta1 ** this.step);
+    tf.tidy(() => {
+      for (const [name, g] of grads) {
+        const w = this.vars.get(name);
+        if (!w) throw new Error(`optimizer: gradient for unknown variable '${name}'`);
+        let next: Tensor;
+        if (c.kind === 'adam') {
+          const m = this.slot(name, 'm', w);
+          const v = this.slot(name, 'v', w);
+          m.assign(tf.add(tf.mul(m, c.beta1), tf.mul(g, 1 - c.beta1)));
+          v.assign(tf.add(tf.mul(v, c.beta2), tf.mul(tf.square(g), 1 - c.beta2)));
+          next = tf.sub(w, tf.mul(tf.div(m, tf.add(tf.sqrt(v), c.epsilon)), adamLr));
+        } else if (c.kind === 'adagrad') {
+          const a = this.slot(name, 'accum', w, c.initialAccumulator);
+          a.assign(tf.add(a, tf.square(g)));
+          next = tf.sub(w, tf.mul(tf.div(g, tf.add(tf.sqrt(a), c.epsilon)), lr));
+        } else if (c.momentum > 0) {
+          const u = this.slot(name, 'momentum', w);
+          u.assign(tf.add(tf.mul(u, c.momentum), g));
+          next = tf.sub(w, tf.mul(u, lr));
+        } else {
+          next = tf.sub(w, tf.mul(g, lr));
+        }
+        if (c.weightDecay > 0 && !NO_DECAY.test(name)) next = tf.sub(next, tf.mul(w, lr * c.weightDecay));
+        w.assign(next);
+      }
+    });
+  }
+
+  /** Slots and step count as host arrays (for checkpoints). */
+  stateDict(): StateDict {
+    const out: StateDict = { __step__: { shape: [1], values: Float32Array.of(this.step) } };
+    for (const [k, v] of this.slots) out[k] = { shape: [...v.shape], values: v.dataSync() as Float32Array };
+    return out;
+  }
+
+  /** Restores `stateDict()` output; slot names must match this optimiser's variables. */
+  loadStateDict(state: StateDict): void {
+    for (const [k, s] of Object.entries(state)) {
+      if (k === '__step__') {
+        this.step = s.values[0];
+        continue;
+      }
+      const [name, which] = k.split('/');
+      const w = this.vars.get(name);
+      if (!w || !which) throw new Error(`optimizer state: slot '${k}' matches no variable of the model`);
+      const slot = this.slot(name, which, w);
+      tf.tidy(() => slot.assign(tf.tensor(s.values, s.shape)));
+    }
+  }
+
+  /** Frees the slot variables. */
+  dispose(): void {
+    for (const s of this.slots.values()) s.dispose();
+    this.slots.clear();
+  }
+}
+
+/**
+ * Scales gradients so their global L2 norm is at most `maxNorm`; returns the new map and the norm before clipping.
+ * Call inside `tf.tidy`.
+ */
+export function clipByGlobalNorm(grads: Map<string, Tensor>, maxNorm: number): { grads: Map<string, Tensor>; norm: Tensor } {
+  const norm = tf.sqrt(tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g)))));
+  const scale = tf.minimum(1, tf.div(maxNorm, tf.maximum(norm, 1e-12)));
+  return { grads: new Map([...grads].map(([k, g]) => [k, tf.mul(g, scale)])), norm };
+}

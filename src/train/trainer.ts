@@ -1,0 +1,198 @@
+/**
+ * The one model-agnostic trainer: a custom loop (not tfjs-layers' fit) over seeded shuffled batches, with the
+ * named-state optimisers, optional gradient clipping, early stopping on a validation metric (best weights restored),
+ * checkpoint save / resume, a progress line with loss and samples/s, and no tensor leaks across steps or epochs.
+ */
+import { tf } from '../tf.ts';
+import type { Tensor } from '@tensorflow/tfjs';
+import type { Dataset } from '../data/dataset.ts';
+import { batchCount, batches, toTensors } from '../data/batching.ts';
+import type { LossFn, RecModel } from '../models/model.ts';
+import type { StateDict } from '../layers/module.ts';
+import { Optimizer, clipByGlobalNorm, type OptimizerConfig } from './optimizers.ts';
+import { evaluateCtr, predict } from './evaluate.ts';
+import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
+import { Progress } from './progress.ts';
+
+/** Trainer settings; defaults in `TRAINER_DEFAULTS`. */
+export interface TrainerConfig {
+  epochs: number;
+  batchSize: number;
+  optimizer: Partial<OptimizerConfig>;
+  /** Clip gradients to this global L2 norm; 0 = no clipping. */
+  clipNorm: number;
+  /** Seed of the batch order (model initialisation is seeded where the model is built). */
+  seed: number;
+  /** Validation metric for early stopping and best-epoch selection; 'none' trains all epochs. */
+  monitor: 'auc' | 'logloss' | 'gauc' | 'none';
+  /** Label the monitor is computed on. */
+  label: string;
+  /** Epochs without improvement before stopping. */
+  patience: number;
+  /** Restore the best epoch's weights at the end. */
+  restoreBest: boolean;
+  /** Directory for a checkpoint after every epoch ('' = none). */
+  checkpointDir: string;
+  /** Continue from the checkpoint in `checkpointDir` when there is one. */
+  resume: boolean;
+  /** Progress-line label ('' hides the progress line). */
+  progressLabel: string;
+}
+/** Defaults: 3 epochs, batch 1024, Adam 1e-3, early stopping on validation AUC of 'click' with patience 1. */
+export const TRAINER_DEFAULTS: TrainerConfig = {
+  epochs: 3,
+  batchSize: 1024,
+  optimizer: {},
+  clipNorm: 0,
+  seed: 0,
+  monitor: 'auc',
+  label: 'click',
+  patience: 1,
+  restoreBest: true,
+  checkpointDir: '',
+  resume: false,
+  progressLabel: 'train',
+};
+
+/** One epoch's record. */
+export interface EpochRecord {
+  epoch: number;
+  loss: number;
+  /** Validation value of the monitored metric (NaN when monitor is 'none'). */
+  valid: number;
+  samplesPerSecond: number;
+  seconds: number;
+}
+
+/** What `train` returns. */
+export interface TrainResult {
+  history: EpochRecord[];
+  /** Epoch whose weights the model holds at the end. */
+  bestEpoch: number;
+  stoppedEarly: boolean;
+  /** Epochs actually run in this call (fewer than history.length after a resume). */
+  epochsRun: number;
+  seconds: number;
+}
+
+/**
+ * Resolves a partial trainer config (new object; unknown keys are errors).
+ * @example
+ * resolveTrainerConfig({ epochs: 5 }).batchSize; // 1024
+ */
+export function resolveTrainerConfig(partial: Partial<TrainerConfig> = {}): TrainerConfig {
+  for (const k of Object.keys(partial)) {
+    if (!(k in TRAINER_DEFAULTS)) throw new Error(`trainer config: unknown key '${k}' (known: ${Object.keys(TRAINER_DEFAULTS).join(', ')})`);
+  }
+  const c = { ...TRAINER_DEFAULTS, ...partial, optimizer: { ...(partial.optimizer ?? {}) } };
+  if (!(Number.isInteger(c.epochs) && c.epochs >= 1)) throw new Error(`trainer config: epochs must be a positive integer, got ${c.epochs}`);
+  if (!(Number.isInteger(c.batchSize) && c.batchSize >= 1)) throw new Error(`trainer config: batchSize must be a positive integer, got ${c.batchSize}`);
+  if (c.resume && !c.checkpointDir) throw new Error('trainer config: resume needs checkpointDir');
+  return c;
+}
+
+function better(monitor: TrainerConfig['monitor'], a: number, b: number): boolean {
+  return monitor === 'logloss' ? a < b : a > b;
+}
+
+/**
+ * Trains `model` on `train`, monitoring `valid`.
+ * @example
+ * const result = await train({ model, loss: dinSpec.loss('click'), train: world.train, valid: world.valid, config: { epochs: 2 } });
+ */
+export async function train(args: {
+  model: RecModel;
+  loss: LossFn;
+  train: Dataset;
+  valid?: Dataset;
+  config?: Partial<TrainerConfig>;
+  /** Called after every epoch (e.g. to record curves); may be async. */
+  onEpoch?: (record: EpochRecord) => void | Promise<void>;
+}): Promise<TrainResult> {
+  const c = resolveTrainerConfig(args.config);
+  const { model, loss } = args;
+  if (args.train.size === 0) throw new Error('train: the training split is empty');
+  if (c.monitor !== 'none' && (!args.valid || args.valid.size === 0)) throw new Error(`train: monitor '${c.monitor}' needs a non-empty validation split`);
+  const vars = model.trainableVariables();
+  const byTfName = new Map([...vars].map(([k, v]) => [v.name, k]));
+  const varList = [...vars.values()];
+  const opt = new Optimizer(vars, c.optimizer);
+  const started = Date.now();
+  let history: EpochRecord[] = [];
+  let best = { value: c.monitor === 'logloss' ? Infinity : -Infinity, epoch: -1, state: null as StateDict | null };
+  let firstEpoch = 0;
+
+  if (c.resume && hasCheckpoint(c.checkpointDir)) {
+    const ck = loadCheckpoint(c.checkpointDir);
+    model.loadStateDict(ck.groups.model);
+    opt.loadStateDict(ck.groups.optimizer);
+    history = ck.meta.extra.history as EpochRecord[];
+    best = { value: ck.meta.extra.bestValue as number, epoch: ck.meta.extra.bestEpoch as number, state: ck.groups.best ?? null };
+    firstEpoch = ck.meta.epoch + 1;
+  }
+
+  let stoppedEarly = false;
+  let epochsRun = 0;
+  try {
+    for (let epoch = firstEpoch; epoch < c.epochs; epoch++) {
+      if (best.epoch >= 0 && c.monitor !== 'none' && epoch - best.epoch > c.patience) {
+        stoppedEarly = true;
+        break;
+      }
+      const t0 = Date.now();
+      const nBatches = batchCount(args.train.size, c.batchSize);
+      const progress = new Progress({ total: nBatches, label: `${c.progressLabel} epoch ${epoch + 1}/${c.epochs}`, enabled: c.progressLabel !== '' && process.env.RECLAB_PROGRESS !== '0' });
+      const lossSum = tf.variable(tf.scalar(0), false);
+      let step = 0;
+      let seen = 0;
+      for (const b of batches(args.train, { batchSize: c.batchSize, seed: c.seed, epoch })) {
+        tf.tidy(() => {
+          const batch = toTensors(args.train, b);
+          const { value, grads } = tf.variableGrads(() => loss(model.apply(batch, { training: true }), batch), varList);
+          let named = new Map<string, Tensor>(Object.entries(grads).map(([k, g]) => [byTfName.get(k) ?? k, g]));
+          if (c.clipNorm > 0) named = clipByGlobalNorm(named, c.clipNorm).grads;
+          opt.apply(named);
+          lossSum.assign(tf.add(lossSum, tf.mul(value, b.size)));
+        });
+        step++;
+        seen += b.size;
+        if (step % 25 === 0 || step === nBatches) {
+          const secs = (Date.now() - t0) / 1000;
+          progress.update(step, { loss: lossSum.dataSync()[0] / seen, 'samples/s': Math.round(seen / Math.max(secs, 1e-9)) });
+        }
+      }
+      const epochLoss = lossSum.dataSync()[0] / seen;
+      lossSum.dispose();
+      if (!Number.isFinite(epochLoss)) throw new Error(`train: loss became ${epochLoss} in epoch ${epoch + 1} of model '${model.name}' (try a lower learning rate or clipNorm)`);
+      const trainSecs = (Date.now() - t0) / 1000;
+      let validValue = Number.NaN;
+      if (c.monitor !== 'none' && args.valid) {
+        const m = evaluateCtr(args.valid, c.label, predict(model, args.valid));
+        const v = m[c.monitor];
+        if (v === undefined) throw new Error(`train: monitor '${c.monitor}' needs a userId column in the schema`);
+        validValue = v;
+        if (better(c.monitor, v, best.value)) best = { value: v, epoch, state: c.restoreBest ? model.stateDict() : null };
+      }
+      const record: EpochRecord = { epoch, loss: epochLoss, valid: validValue, samplesPerSecond: seen / Math.max(trainSecs, 1e-9), seconds: (Date.now() - t0) / 1000 };
+      history.push(record);
+      progress.done({ loss: epochLoss, 'samples/s': Math.round(record.samplesPerSecond), ...(c.monitor !== 'none' ? { [`valid ${c.monitor}`]: validValue } : {}) });
+      epochsRun++;
+      if (c.checkpointDir) {
+        saveCheckpoint(
+          c.checkpointDir,
+          { model: model.stateDict(), optimizer: opt.stateDict(), ...(best.state ? { best: best.state } : {}) },
+          { epoch, extra: { history, bestValue: best.value, bestEpoch: best.epoch } },
+        );
+      }
+      await args.onEpoch?.(record);
+    }
+  } finally {
+    opt.dispose();
+  }
+  let bestEpoch = history.length - 1;
+  if (c.monitor !== 'none' && c.restoreBest && best.state && best.epoch !== history.length - 1) {
+    model.loadStateDict(best.state);
+    bestEpoch = best.epoch;
+  } else if (c.monitor !== 'none' && c.restoreBest && best.epoch >= 0) bestEpoch = best.epoch;
+  return { history, bestEpoch, stoppedEarly, epochsRun, seconds: (Date.now() - started) / 1000 };
+}
