@@ -4,6 +4,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+export RECLAB_PROGRESS=${RECLAB_PROGRESS:-0}
 export PATH="$root/node_modules/.bin:$PATH"
 echo "test: type check (tsc --noEmit, strict)"
 tsc --noEmit -p .

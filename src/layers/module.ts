@@ -52,7 +52,9 @@ export abstract class Module {
   /** Creates and registers a parameter. Names are unique within a module. */
   protected param(name: string, shape: number[], init: Init, trainable = true): Variable {
     if (this.params.has(name) || this.children.has(name)) throw new Error(`${this.constructor.name}: parameter '${name}' is registered twice`);
-    const v = tf.variable(tf.tensor(initialValues(shape, init, this.rng), shape), trainable);
+    const initial = tf.tensor(initialValues(shape, init, this.rng), shape);
+    const v = tf.variable(initial, trainable);
+    initial.dispose(); // the variable keeps its own reference to the data
     this.params.set(name, v);
     return v;
   }

@@ -68,7 +68,9 @@ export class Optimizer {
     const key = `${name}/${which}`;
     let s = this.slots.get(key);
     if (!s) {
-      s = tf.variable(fill === 0 ? tf.zerosLike(like) : tf.fill(like.shape, fill), false);
+      const initial = fill === 0 ? tf.zerosLike(like) : tf.fill(like.shape, fill);
+      s = tf.variable(initial, false);
+      initial.dispose();
       this.slots.set(key, s);
     }
     return s;

@@ -142,7 +142,9 @@ export async function train(args: {
       const t0 = Date.now();
       const nBatches = batchCount(args.train.size, c.batchSize);
       const progress = new Progress({ total: nBatches, label: `${c.progressLabel} epoch ${epoch + 1}/${c.epochs}`, enabled: c.progressLabel !== '' && process.env.RECLAB_PROGRESS !== '0' });
-      const lossSum = tf.variable(tf.scalar(0), false);
+      const zero = tf.scalar(0);
+      const lossSum = tf.variable(zero, false);
+      zero.dispose();
       let step = 0;
       let seen = 0;
       for (const b of batches(args.train, { batchSize: c.batchSize, seed: c.seed, epoch })) {

@@ -1,0 +1,101 @@
+/**
+ * Unit tests of the shared layers: shapes, defaults, masks, normalisation, gates, state dicts.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { tf } from '../../src/tf.ts';
+import { Rng } from '../../src/random.ts';
+import { Dense, MLP, MLP_DEFAULTS } from '../../src/layers/dense.ts';
+import { LayerNorm } from '../../src/layers/norm.ts';
+import { Gate, mixExperts } from '../../src/layers/experts.ts';
+import { MultiHeadSelfAttention, TransformerBlock, TargetAttention } from '../../src/layers/attention.ts';
+import { assertClose } from '../helpers/close.ts';
+
+test('MLP defaults are [128, 64], relu, outDim 1, no dropout; names are dense0, dense1, out', () => {
+  assert.deepEqual(MLP_DEFAULTS, { hidden: [128, 64], activation: 'relu', outDim: 1, dropout: 0 });
+  const m = new MLP(new Rng(1), 5);
+  assert.deepEqual([...m.namedVariables().keys()], ['dense0.kernel', 'dense0.bias', 'dense1.kernel', 'dense1.bias', 'out.kernel', 'out.bias']);
+  assert.equal(m.parameterCount(), 5 * 128 + 128 + 128 * 64 + 64 + 64 + 1);
+  m.dispose();
+});
+
+test('Dense on (B, T, in) equals Dense on the flattened rows', () => {
+  const d = new Dense(new Rng(2), 4, 3, 'relu');
+  tf.tidy(() => {
+    const x = tf.randomNormal([2, 5, 4], 0, 1, 'float32', 1);
+    assert.deepEqual(d.apply(x).shape, [2, 5, 3]);
+    assertClose(d.apply(x).dataSync(), d.apply(tf.reshape(x, [10, 4])).dataSync(), { what: 'dense 3-D vs 2-D' });
+  });
+  d.dispose();
+});
+
+test('LayerNorm gives zero mean and unit variance per row at init', () => {
+  const ln = new LayerNorm(new Rng(3), 8);
+  tf.tidy(() => {
+    const y = ln.apply(tf.randomNormal([4, 8], 3, 2, 'float32', 2));
+    const { mean, variance } = tf.moments(y, -1);
+    assertClose(mean.dataSync(), new Float32Array(4), { atol: 1e-5, what: 'mean' });
+    assertClose(variance.dataSync(), new Float32Array(4).fill(1), { atol: 1e-3, what: 'variance' });
+  });
+  ln.dispose();
+});
+
+test('Gate rows sum to 1 and mixExperts is the gate-weighted sum', () => {
+  const g = new Gate(new Rng(4), 6, 3);
+  tf.tidy(() => {
+    const w = g.apply(tf.randomNormal([5, 6], 0, 1, 'float32', 3));
+    assertClose(tf.sum(w, 1).dataSync(), new Float32Array(5).fill(1), { what: 'gate sums' });
+    const experts = tf.stack([tf.fill([5, 2], 1), tf.fill([5, 2], 2), tf.fill([5, 2], 3)], 1); // (B, E, H)
+    const mixed = mixExperts(w, experts).dataSync();
+    const wv = w.arraySync() as number[][];
+    for (let r = 0; r < 5; r++) assertClose([mixed[2 * r]], [wv[r][0] + 2 * wv[r][1] + 3 * wv[r][2]], { what: `row ${r}` });
+  });
+  g.dispose();
+});
+
+test('self-attention: masked keys do not change the outputs of other positions', () => {
+  const att = new MultiHeadSelfAttention(new Rng(5), 8, 2);
+  tf.tidy(() => {
+    const x = tf.randomNormal([1, 4, 8], 0, 1, 'float32', 4);
+    const mask = tf.tensor2d([[1, 1, 1, 0]]);
+    const x2 = tf.concat([tf.slice(x, [0, 0, 0], [1, 3, 8]), tf.fill([1, 1, 8], 9)], 1); // change the masked position
+    const a = tf.slice(att.apply(x, mask), [0, 0, 0], [1, 3, 8]).dataSync();
+    const b = tf.slice(att.apply(x2, mask), [0, 0, 0], [1, 3, 8]).dataSync();
+    assertClose(a, b, { atol: 1e-5, what: 'unmasked outputs' });
+  });
+  assert.throws(() => new MultiHeadSelfAttention(new Rng(1), 6, 4), /dim 6 is not divisible by heads 4/);
+  att.dispose();
+});
+
+test('TransformerBlock keeps the shape; TargetAttention sums keys with masked weights', () => {
+  const block = new TransformerBlock(new Rng(6), 8, 2);
+  const ta = new TargetAttention(new Rng(7), 4, [5]);
+  tf.tidy(() => {
+    assert.deepEqual(block.apply(tf.randomNormal([2, 3, 8]), tf.ones([2, 3]), true).shape, [2, 3, 8]);
+    const keys = tf.randomNormal([2, 3, 4], 0, 1, 'float32', 5);
+    const q = tf.randomNormal([2, 4], 0, 1, 'float32', 6);
+    const mask = tf.tensor2d([[1, 1, 0], [1, 0, 0]]);
+    const w = ta.weights(q, keys, mask);
+    const manual = tf.sum(tf.mul(keys, tf.expandDims(w, 2)), 1);
+    assertClose(ta.apply(q, keys, mask).dataSync(), manual.dataSync(), { what: 'target attention' });
+    const wv = w.arraySync() as number[][];
+    assert.ok(wv[0][2] === 0 && wv[1][1] === 0 && wv[1][2] === 0, `masked weights are zero: ${JSON.stringify(wv)}`);
+  });
+  block.dispose();
+  ta.dispose();
+});
+
+test('stateDict round-trips and loadStateDict names what is wrong', () => {
+  const a = new MLP(new Rng(8), 3, { hidden: [2] });
+  const b = new MLP(new Rng(9), 3, { hidden: [2] });
+  b.loadStateDict(a.stateDict());
+  for (const [k, v] of Object.entries(a.stateDict())) assertClose(b.stateDict()[k].values, v.values, { what: k });
+  const sd = a.stateDict();
+  delete sd['out.bias'];
+  assert.throws(() => b.loadStateDict(sd), /missing \[out\.bias\]/);
+  const bad = a.stateDict();
+  bad['dense0.kernel'] = { shape: [2, 3], values: new Float32Array(6) };
+  assert.throws(() => b.loadStateDict(bad), /'dense0.kernel' has shape \[2,3\] but the parameter is \[3,2\]/);
+  a.dispose();
+  b.dispose();
+});

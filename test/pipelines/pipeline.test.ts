@@ -1,0 +1,103 @@
+/**
+ * Pipelines: result-table statistics and rendering, strict configs, run folders (never overwritten, FINISHED only
+ * when complete, failed runs marked failed), and a tiny end-to-end baselines/ctr run whose table shows the
+ * ceiling row.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { buildResultTable, tableToCsv, tableToMarkdown } from '../../src/pipelines/result-table.ts';
+import { registerPipeline } from '../../src/pipelines/pipeline.ts';
+import { listPipelines } from '../../src/pipelines/registry.ts';
+import { runPipeline, isFinishedRun } from '../../src/pipelines/runner.ts';
+import { pairedTTest } from '../../src/metrics/index.ts';
+
+const results = [
+  { method: 'DNN', seeds: [1, 2, 3], values: { auc: [0.70, 0.71, 0.72], logloss: [0.5, 0.52, 0.51] } },
+  { method: 'DIN', seeds: [1, 2, 3], values: { auc: [0.73, 0.735, 0.75], logloss: [0.49, 0.5, 0.48] } },
+];
+const metrics = [{ name: 'auc', higherIsBetter: true }, { name: 'logloss', higherIsBetter: false }];
+
+test('result table: mean, sample std, relative improvement (sign follows better) and paired p-value', () => {
+  const t = buildResultTable({ title: 't', base: 'DNN', metrics, results });
+  const din = t.rows[1].cells;
+  assert.ok(Math.abs(din.auc.mean - 0.738333333) < 1e-6);
+  assert.ok(Math.abs(din.auc.std - Math.sqrt(((0.73 - 0.7383333) ** 2 + (0.735 - 0.7383333) ** 2 + (0.75 - 0.7383333) ** 2) / 2)) < 1e-6);
+  assert.ok(Math.abs((din.auc.relImpPct as number) - ((0.7383333 - 0.71) / 0.71) * 100) < 1e-3);
+  assert.ok((din.logloss.relImpPct as number) > 0, 'lower logloss is an improvement');
+  assert.equal(din.auc.pValue, pairedTTest(results[1].values.auc, results[0].values.auc).pValue);
+  assert.equal(t.rows[0].cells.auc.relImpPct, null);
+  const md = tableToMarkdown({ ...t, references: [{ label: 'ceiling', values: { auc: 0.8, logloss: null }, note: 'truth' }] });
+  assert.match(md, /\| DIN \| 0\.7383 ± 0\.0104 \(\+3\.99%, p=0\.\d{4}\)/);
+  assert.match(md, /\| \*ceiling\* \| 0\.8000 \|  \|/);
+  assert.match(tableToCsv(t), /^method,kind,auc_mean,auc_std,auc_rel_imp_pct,auc_p_value,logloss_mean/);
+});
+
+test('result table errors name the method', () => {
+  assert.throws(() => buildResultTable({ title: 't', base: 'LR', metrics, results }), /base method 'LR' has no results/);
+  const bad = [results[0], { ...results[1], seeds: [1, 2, 4] }];
+  assert.throws(() => buildResultTable({ title: 't', base: 'DNN', metrics, results: bad }), /method 'DIN' ran seeds \[1,2,4\]/);
+});
+
+let calls = 0;
+registerPipeline({
+  name: 'test/toy',
+  paper: 'test',
+  title: 'toy',
+  description: 'a pipeline for runner tests',
+  schema: z.strictObject({ fail: z.boolean(), seeds: z.array(z.number()) }),
+  defaults: () => ({ fail: false, seeds: [1, 2] }),
+  async run(config, ctx) {
+    calls++;
+    await ctx.stage('work', () => undefined);
+    if (config.fail) throw new Error('toy failure');
+    return { tables: [buildResultTable({ title: 'toy <b>', base: 'DNN', metrics, results })], figures: [], results: { seeds: config.seeds } };
+  },
+});
+
+test('runner: a finished run has every file and FINISHED; a second run gets a new folder', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'reclab-runs-'));
+  const a = await runPipeline('test/toy', { out, verbose: false, figureFormats: [] });
+  const b = await runPipeline('test/toy', { out, verbose: false, figureFormats: [] });
+  assert.notEqual(a.dir, b.dir);
+  for (const f of ['status.json', 'results.json', 'table.md', 'table.csv', 'meta.json', 'FINISHED', 'log.txt']) assert.ok(existsSync(join(a.dir, f)), f);
+  assert.ok(isFinishedRun(a.dir));
+  const meta = JSON.parse(readFileSync(join(a.dir, 'meta.json'), 'utf8'));
+  assert.equal(meta.provenance.backend.name, 'tensorflow');
+  assert.deepEqual(meta.seeds, [1, 2]);
+  assert.ok(typeof meta.timings.work === 'number' && typeof meta.timings.total === 'number');
+  assert.equal(readdirSync(join(out, 'test-toy')).length, 2);
+});
+
+test('runner: a failing run is marked failed, never finished; bad configs name the key', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'reclab-runs-'));
+  await assert.rejects(runPipeline('test/toy', { out, verbose: false, config: { fail: true } }), /pipeline 'test\/toy' failed \(run folder .* marked failed\): toy failure/);
+  const [dir] = readdirSync(join(out, 'test-toy'));
+  assert.equal(JSON.parse(readFileSync(join(out, 'test-toy', dir, 'status.json'), 'utf8')).state, 'failed');
+  assert.ok(!isFinishedRun(join(out, 'test-toy', dir)));
+  const before = calls;
+  await assert.rejects(runPipeline('test/toy', { out, verbose: false, config: { fial: true } }), /config: \(root\): Unrecognized key/);
+  assert.equal(calls, before, 'an invalid config never starts a run');
+  await assert.rejects(runPipeline('nope', { out }), /unknown pipeline 'nope'/);
+  await assert.rejects(runPipeline('test/toy', { out, sedes: 2 } as never), /unknown option 'sedes'/);
+});
+
+test('baselines/ctr end to end at a tiny size: table with every model and the ceiling row, figures as HTML', async () => {
+  assert.ok(listPipelines().some((p) => p.name === 'baselines/ctr'));
+  const out = mkdtempSync(join(tmpdir(), 'reclab-runs-'));
+  const run = await runPipeline('baselines/ctr', {
+    quick: true,
+    seeds: 2,
+    out,
+    verbose: false,
+    figureFormats: [],
+    config: { world: { users: 300, items: 150, categories: 10, impressionsPerUser: 12 }, trainer: { epochs: 1, progressLabel: '' } },
+  });
+  for (const m of ['DNN', 'Wide&Deep', 'DeepFM', 'DIN', 'ground-truth ceiling']) assert.match(run.markdown, new RegExp(`\\| \\*?${m}\\*? \\|`));
+  assert.match(run.markdown, /Expected by the world's design: DIN beats DNN/);
+  assert.ok(existsSync(join(run.dir, 'figures', 'test-auc.html')));
+  assert.ok(isFinishedRun(run.dir));
+});
