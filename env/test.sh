@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite: strict type check, then every test file under test/ with Node's test runner (through tsx).
+# The whole test suite: strict type check, lint, then every test file under test/ with Node's test runner (through tsx).
 # RECLAB_TEST_FILTER=substring limits the files run (e.g. RECLAB_TEST_FILTER=metrics).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -8,6 +8,8 @@ export RECLAB_PROGRESS=${RECLAB_PROGRESS:-0}
 export PATH="$root/node_modules/.bin:$PATH"
 echo "test: type check (tsc --noEmit, strict)"
 tsc --noEmit -p .
+echo "test: lint (eslint)"
+eslint .
 mapfile -t files < <(find test -name '*.test.ts' | sort | grep -- "${RECLAB_TEST_FILTER:-}")
 [ ${#files[@]} -gt 0 ] || { echo "test: no test files matched" >&2; exit 1; }
 echo "test: ${#files[@]} test files"

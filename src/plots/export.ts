@@ -291,7 +291,7 @@ function collectErrors(page: Page): string[] {
 async function waitForFigures(page: Page, errors: string[], what: string, timeoutMs: number): Promise<void> {
   try {
     await page.waitForFunction('!(window.__reclabPending > 0)', undefined, { timeout: timeoutMs });
-  } catch (e) {
+  } catch {
     const more = errors.length > 0 ? `; page errors: ${errors.join('; ')}` : '';
     throw new Error(`${what}: figures did not finish drawing within ${timeoutMs} ms (is plotly.js loaded?)${more}`);
   }

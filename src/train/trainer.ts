@@ -161,6 +161,8 @@ export async function train(args: {
         if (step % 25 === 0 || step === nBatches) {
           const secs = (Date.now() - t0) / 1000;
           progress.update(step, { loss: lossSum.dataSync()[0] / seen, 'samples/s': Math.round(seen / Math.max(secs, 1e-9)) });
+          // Let the event loop run (signal handlers such as Ctrl-C, timers, notebook I/O): the loop is otherwise synchronous.
+          await new Promise<void>((resolve) => setImmediate(resolve));
         }
       }
       const epochLoss = lossSum.dataSync()[0] / seen;

@@ -1,0 +1,68 @@
+/**
+ * The `reclab` command line as a user runs it (a child process): list, doctor, argument errors, and an interrupted
+ * reproduction that leaves its run folder marked 'interrupted' and without FINISHED.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const CLI = ['--import', 'tsx', 'src/cli.ts'];
+const env = { ...process.env, RECLAB_PROGRESS: '0' };
+
+function reclab(...args: string[]) {
+  return spawnSync(process.execPath, [...CLI, ...args], { encoding: 'utf8', env });
+}
+
+test('reclab list shows the pipelines and the models', () => {
+  const r = reclab('list');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /baselines\/ctr/);
+  for (const m of ['dnn', 'wide-deep', 'deepfm', 'din']) assert.match(r.stdout, new RegExp(`^  ${m} `, 'm'));
+});
+
+test('reclab doctor reports the backend, python env, kernel and chromium', () => {
+  const r = reclab('doctor');
+  for (const name of ['backend', 'python env', 'tslab kernel', 'chromium']) assert.match(r.stdout, new RegExp(`^(ok     |MISSING) ${name}`, 'm'));
+  assert.match(r.stdout, /^ok {6}backend {8}tensorflow/m);
+});
+
+test('argument errors are clear and exit non-zero', () => {
+  const none = reclab('reproduce');
+  assert.equal(none.status, 1);
+  assert.match(none.stderr, /reproduce: name a pipeline or pass --all/);
+  const seeds = reclab('reproduce', 'baselines/ctr', '--seeds', 'two');
+  assert.equal(seeds.status, 1);
+  assert.match(seeds.stderr, /--seeds must be a positive integer, got 'two'/);
+  const flag = reclab('reproduce', 'baselines/ctr', '--qiuck');
+  assert.equal(flag.status, 1);
+  assert.match(flag.stderr, /Unknown option '--qiuck'/);
+  assert.equal(reclab('frobnicate').status, 2);
+  const unknown = reclab('reproduce', 'nope');
+  assert.match(unknown.stderr, /unknown pipeline 'nope' \(registered: baselines\/ctr/);
+});
+
+test('an interrupted reproduction is marked interrupted, never finished', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'reclab-int-'));
+  const child = spawn(process.execPath, [...CLI, 'reproduce', 'baselines/ctr', '--quick', '--no-images', '--out', out], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no training output in 120 s: ${stdout}`)), 120_000);
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      if (/world: \d+ train/.test(stdout)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  child.kill('SIGINT');
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  assert.equal(code, 130);
+  const [dir] = readdirSync(join(out, 'baselines-ctr'));
+  const status = JSON.parse(readFileSync(join(out, 'baselines-ctr', dir, 'status.json'), 'utf8'));
+  assert.equal(status.state, 'interrupted');
+  assert.ok(!existsSync(join(out, 'baselines-ctr', dir, 'FINISHED')));
+});
