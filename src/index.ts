@@ -1,7 +1,8 @@
 /**
  * reclab's public API: what a notebook or a script imports.
  * @example
- * import { generateCtrWorld, getModelSpec, train, predict, evaluateCtr, Rng } from 'reclab';
+ * // from a script in this repo (in a tslab notebook: require('tsx/cjs'); const reclab = require('../src/index.ts');)
+ * import { generateCtrWorld, getModelSpec, train, predict, evaluateCtr, Rng } from './src/index.ts';
  * const world = generateCtrWorld({ users: 2000 });
  * const spec = getModelSpec('din');
  * const model = spec.create(new Rng(1), world.train.schema);

@@ -1,0 +1,182 @@
+/**
+ * Every notebook under notebooks/ is committed clean and runs headless on the tslab kernel.
+ *
+ * Per notebook: (1) the committed file has a tslab kernelspec and no outputs (every code cell `outputs: []`,
+ * `execution_count: null`); (2) `jupyter nbconvert --execute` runs it on the tslab kernel registered in `.venv`, into a
+ * temporary directory, and must exit 0; (3) the executed copy has every code cell executed, no `error` output and no
+ * error on stderr (tslab reports compile diagnostics and exceptions as stderr text, not as `error` outputs), plus the
+ * outputs listed for it in `EXPECTED` below.
+ *
+ * The Python environment (`.venv` with nbconvert) and the kernel registration come from `npm run setup`; when either is
+ * missing this test fails and says so, it never skips. Run alone with:
+ *   node --import tsx --test test/notebooks/notebooks.test.ts
+ */
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { z } from 'zod';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const NOTEBOOK_DIR = join(ROOT, 'notebooks');
+const VENV = join(ROOT, '.venv');
+const JUPYTER = join(VENV, 'bin/jupyter');
+const KERNEL_JSON = join(VENV, 'share/jupyter/kernels/tslab/kernel.json');
+const TSLAB_BIN = join(ROOT, 'node_modules/.bin/tslab');
+const FIX = 'run `npm run setup` (creates .venv from env/requirements.txt and registers the tslab kernel into it)';
+/** Whole-notebook limit; nbconvert's own per-cell limit is 600 s. */
+const RUN_TIMEOUT_MS = 15 * 60_000;
+
+/** Multi-line notebook text: a string or a list of lines. */
+const Text = z.union([z.string(), z.array(z.string())]).transform((t) => (typeof t === 'string' ? t : t.join('')));
+const Output = z
+  .object({
+    output_type: z.string(),
+    name: z.string().optional(),
+    text: Text.optional(),
+    data: z.record(z.unknown()).optional(),
+    ename: z.string().optional(),
+    evalue: z.string().optional(),
+  })
+  .passthrough();
+const Cell = z
+  .object({
+    cell_type: z.string(),
+    source: Text,
+    outputs: z.array(Output).optional(),
+    execution_count: z.number().int().nullable().optional(),
+    metadata: z.object({ execution: z.record(z.string()).optional() }).passthrough().optional(),
+  })
+  .passthrough();
+const Notebook = z
+  .object({
+    cells: z.array(Cell),
+    metadata: z.object({ kernelspec: z.object({ name: z.string(), language: z.string() }).passthrough() }).passthrough(),
+  })
+  .passthrough();
+type Notebook = z.infer<typeof Notebook>;
+type Output = z.infer<typeof Output>;
+
+function readNotebook(path: string): Notebook {
+  const parsed = Notebook.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+  if (!parsed.success) throw new Error(`${path}: not a notebook this test understands: ${parsed.error.message}`);
+  return parsed.data;
+}
+
+/** The text of a rich output for one MIME type ('' when absent). */
+function mime(o: Output, type: string): string {
+  const v = o.data?.[type];
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v.join('');
+  return '';
+}
+
+/** All outputs of the code cells whose source contains `marker`; fails when no cell matches. */
+function outputsOf(nb: Notebook, marker: string): Output[] {
+  const cells = nb.cells.filter((c) => c.cell_type === 'code' && c.source.includes(marker));
+  assert.ok(cells.length > 0, `no code cell contains ${JSON.stringify(marker)}`);
+  return cells.flatMap((c) => c.outputs ?? []);
+}
+
+function stdoutOf(outputs: Output[]): string {
+  return outputs.filter((o) => o.output_type === 'stream' && o.name === 'stdout').map((o) => o.text ?? '').join('');
+}
+
+/** What a notebook must show beyond "ran without errors", keyed by file name (a notebook not listed gets only that). */
+const EXPECTED: Record<string, (nb: Notebook) => void> = {
+  '00-tour.ipynb': (nb) => {
+    assert.match(stdoutOf(outputsOf(nb, 'backendInfo()')), /name: '(tensorflow|cpu)'/, 'backendInfo() was not printed');
+    assert.match(stdoutOf(outputsOf(nb, 'groundTruthCeiling(')), /ground-truth ceiling on test: AUC 0\.\d{4}/, 'the ceiling was not printed');
+    const frames = stdoutOf([...outputsOf(nb, 'df.head()'), ...outputsOf(nb, '.groupby(')]);
+    for (const column of ['user_id', 'hist_item_id', 'click_mean']) assert.ok(frames.includes(column), `danfo output lacks column '${column}'`);
+    const tables = outputsOf(nb, 'tableToMarkdown(').map((o) => mime(o, 'text/markdown')).join('');
+    assert.ok(tables.includes('| DIN |') && tables.includes('| DNN |'), `the result table (text/markdown) lacks the DNN and DIN rows:\n${tables}`);
+    assert.ok(tables.includes('ground-truth ceiling'), 'the result table lacks the ground-truth ceiling row');
+    const html = outputsOf(nb, 'figureDiv(').map((o) => mime(o, 'text/html')).join('');
+    assert.ok(html.includes('plotly') && html.includes('Plotly.newPlot'), 'the figure cell produced no text/html output drawing a plotly figure');
+    assert.ok(html.includes('ground-truth ceiling'), 'the figure lacks the ceiling reference line');
+  },
+};
+
+/** Why the headless run cannot start, or null when the environment is ready. */
+function environmentProblem(): string | null {
+  if (!existsSync(JUPYTER)) return `${JUPYTER} is missing (no Python environment with Jupyter)`;
+  if (!existsSync(join(VENV, 'bin/jupyter-nbconvert'))) return 'nbconvert is not installed in .venv';
+  if (!existsSync(TSLAB_BIN)) return `${TSLAB_BIN} is missing (npm dependencies not installed)`;
+  if (!existsSync(KERNEL_JSON)) return `the tslab kernel is not registered in .venv (${KERNEL_JSON} is missing)`;
+  const argv = z.object({ argv: z.array(z.string()).min(1) }).safeParse(JSON.parse(readFileSync(KERNEL_JSON, 'utf8')));
+  if (!argv.success) return `${KERNEL_JSON} has no argv`;
+  if (argv.data.argv[0] !== TSLAB_BIN) return `${KERNEL_JSON} starts ${argv.data.argv[0]}, not this checkout's ${TSLAB_BIN}`;
+  return null;
+}
+
+const notebooks = existsSync(NOTEBOOK_DIR) ? readdirSync(NOTEBOOK_DIR).filter((f) => f.endsWith('.ipynb')).sort() : [];
+const outDir = mkdtempSync(join(tmpdir(), 'reclab-notebooks-'));
+after(() => rmSync(outDir, { recursive: true, force: true }));
+
+test('notebooks/ holds notebooks', () => {
+  assert.ok(notebooks.length > 0, `no .ipynb files in ${NOTEBOOK_DIR}`);
+});
+
+for (const name of notebooks) {
+  const source = join(NOTEBOOK_DIR, name);
+
+  describe(name, () => {
+    test('is committed for the tslab kernel, without outputs', () => {
+      const nb = readNotebook(source);
+      assert.equal(nb.metadata.kernelspec.name, 'tslab', 'kernelspec.name must be tslab');
+      assert.equal(nb.metadata.kernelspec.language, 'typescript', 'kernelspec.language must be typescript');
+      nb.cells.forEach((c, i) => {
+        if (c.cell_type !== 'code') return;
+        assert.deepEqual(c.outputs, [], `cell ${i} has committed outputs; clear them before committing`);
+        assert.equal(c.execution_count, null, `cell ${i} has a committed execution_count; clear outputs before committing`);
+      });
+    });
+
+    test('runs headless on the tslab kernel: no errors, expected outputs', { timeout: RUN_TIMEOUT_MS + 60_000 }, async () => {
+      const problem = environmentProblem();
+      assert.ok(problem === null, `cannot run ${name}: ${problem}; ${FIX}`);
+      const run = await execa(
+        JUPYTER,
+        [
+          'nbconvert', '--to', 'notebook', '--execute',
+          '--ExecutePreprocessor.timeout=600', '--ExecutePreprocessor.kernel_name=tslab',
+          '--output-dir', outDir, source,
+        ],
+        {
+          cwd: ROOT,
+          reject: false,
+          timeout: RUN_TIMEOUT_MS,
+          env: {
+            // The kernel is the node script node_modules/.bin/tslab; pin Jupyter's kernel search to .venv so a tslab
+            // registered elsewhere (per user) cannot shadow this checkout's.
+            PATH: [join(ROOT, 'node_modules/.bin'), process.env.PATH ?? ''].join(delimiter),
+            JUPYTER_PATH: join(VENV, 'share/jupyter'),
+            RECLAB_PROGRESS: '0',
+          },
+        },
+      );
+      const log = `${run.stdout}\n${run.stderr}`.trim().slice(-6000);
+      assert.ok(!run.timedOut, `${name}: nbconvert ran past ${RUN_TIMEOUT_MS / 1000} s:\n${log}`);
+      assert.equal(run.exitCode, 0, `${name}: nbconvert failed (a cell errored, or the kernel did not start):\n${log}`);
+
+      const nb = readNotebook(join(outDir, name));
+      nb.cells.forEach((c, i) => {
+        if (c.cell_type !== 'code') return;
+        // tslab sends no execute_input, so executed cells keep execution_count null; nbclient's timing says they ran.
+        assert.ok(c.metadata?.execution?.['shell.execute_reply'] !== undefined, `cell ${i} was not executed`);
+        for (const o of c.outputs ?? []) {
+          assert.notEqual(o.output_type, 'error', `cell ${i} raised ${o.ename ?? ''}: ${o.evalue ?? ''}`);
+          if (o.output_type === 'stream' && o.name === 'stderr') {
+            // tslab prints compile diagnostics as "line:col - message" and exceptions with their stack.
+            assert.doesNotMatch(o.text ?? '', /^\d+:\d+ - |Error\b|Exception\b/m, `cell ${i} wrote an error to stderr:\n${o.text ?? ''}`);
+          }
+        }
+      });
+      EXPECTED[name]?.(nb);
+    });
+  });
+}
