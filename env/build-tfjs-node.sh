@@ -76,4 +76,4 @@ echo "build-tfjs-node: compiling the addon with node-gyp (about 35 s)"
 }
 mkdir -p "$pkg/lib/napi-v8"
 cp "$pkg/build/Release/tfjs_binding.node" "$binding"
-node -e "const tf=require('$pkg'); const a=tf.tensor([1,2,3]); if (tf.getBackend()!=='tensorflow') process.exit(2); console.log('build-tfjs-node: native backend ready (TensorFlow C ' + tf.version['tfjs-node'] + ')')"
+TF_CPP_MIN_LOG_LEVEL=2 node -e "const tf=require('$pkg'); const a=tf.tensor([1,2,3]); if (tf.getBackend()!=='tensorflow') process.exit(2); console.log('build-tfjs-node: native backend ready (TensorFlow C ' + tf.version['tfjs-node'] + ')')"

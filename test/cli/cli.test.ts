@@ -23,6 +23,12 @@ test('reclab list shows the pipelines and the models', () => {
   for (const m of ['dnn', 'wide-deep', 'deepfm', 'din']) assert.match(r.stdout, new RegExp(`^  ${m} `, 'm'));
 });
 
+test('the package bin (bin/reclab.mjs) runs the same CLI', () => {
+  const r = spawnSync(process.execPath, ['bin/reclab.mjs', 'list'], { encoding: 'utf8', env });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /baselines\/ctr/);
+});
+
 test('reclab doctor reports the backend, python env, kernel and chromium', () => {
   const r = reclab('doctor');
   for (const name of ['backend', 'python env', 'tslab kernel', 'chromium']) assert.match(r.stdout, new RegExp(`^(ok     |MISSING) ${name}`, 'm'));
