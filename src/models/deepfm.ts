@@ -69,5 +69,6 @@ export const deepfmSpec: ModelSpec<DeepFMConfig> = {
   description: 'DeepFM (Guo et al. 2017): FM + deep MLP on shared field embeddings',
   defaults: DEEPFM_DEFAULTS,
   create: (rng, schema, config) => new DeepFM(rng, schema, config),
+  task: 'ctr',
   loss: ctrLoss,
 };

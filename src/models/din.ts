@@ -98,5 +98,6 @@ export const dinSpec: ModelSpec<DINConfig> = {
   description: 'DIN (Zhou et al. 2018): target attention over the behaviour sequence',
   defaults: DIN_DEFAULTS,
   create: (rng, schema, config) => new DIN(rng, schema, config),
+  task: 'ctr',
   loss: ctrLoss,
 };

@@ -60,5 +60,6 @@ export const dnnSpec: ModelSpec<DNNConfig> = {
   description: 'DNN: field embeddings + MLP (sequences mean-pooled)',
   defaults: DNN_DEFAULTS,
   create: (rng, schema, config) => new DNN(rng, schema, config),
+  task: 'ctr',
   loss: ctrLoss,
 };

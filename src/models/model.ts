@@ -29,7 +29,15 @@ export interface ModelSpec<C extends object = object> {
   description: string;
   defaults: C;
   create(rng: Rng, schema: Schema, config?: Partial<C>): RecModel;
-  /** The training loss for a label (CTR models: BCE on `logit`). */
+  /**
+   * The kind of data the model trains on, so pipelines and the smoke tests can pick a world: 'ctr' (one binary
+   * label, output `logit`) or 'entire-space-cvr' (click and conversion labels over all exposures).
+   */
+  task: 'ctr' | 'entire-space-cvr';
+  /**
+   * The training loss. `label` is the task's target label: the click label for 'ctr'; the conversion label for
+   * 'entire-space-cvr' (such models read the click label from their config).
+   */
   loss(label: string): LossFn;
   /** Output that scores `label` as a logit (default 'logit'). */
   scoreOutput?: string;

@@ -65,5 +65,6 @@ export const wideDeepSpec: ModelSpec<WideDeepConfig> = {
   description: 'Wide & Deep (Cheng et al. 2016): first-order wide part + deep MLP',
   defaults: WIDE_DEEP_DEFAULTS,
   create: (rng, schema, config) => new WideDeep(rng, schema, config),
+  task: 'ctr',
   loss: ctrLoss,
 };

@@ -108,11 +108,16 @@ export async function train(args: {
   config?: Partial<TrainerConfig>;
   /** Called after every epoch (e.g. to record curves); may be async. */
   onEpoch?: (record: EpochRecord) => void | Promise<void>;
+  /**
+   * Custom validation value for multi-task models (e.g. CVR AUC on clicked rows of the 'cvr' output), used instead of
+   * the built-in `monitor` on the 'logit' output; better is decided by `monitor` ('logloss': lower, else higher).
+   */
+  validate?: (model: RecModel) => number;
 }): Promise<TrainResult> {
   const c = resolveTrainerConfig(args.config);
   const { model, loss } = args;
   if (args.train.size === 0) throw new Error('train: the training split is empty');
-  if (c.monitor !== 'none' && (!args.valid || args.valid.size === 0)) throw new Error(`train: monitor '${c.monitor}' needs a non-empty validation split`);
+  if (c.monitor !== 'none' && !args.validate && (!args.valid || args.valid.size === 0)) throw new Error(`train: monitor '${c.monitor}' needs a non-empty validation split`);
   const vars = model.trainableVariables();
   const byTfName = new Map([...vars].map(([k, v]) => [v.name, k]));
   const varList = [...vars.values()];
@@ -170,10 +175,10 @@ export async function train(args: {
       if (!Number.isFinite(epochLoss)) throw new Error(`train: loss became ${epochLoss} in epoch ${epoch + 1} of model '${model.name}' (try a lower learning rate or clipNorm)`);
       const trainSecs = (Date.now() - t0) / 1000;
       let validValue = Number.NaN;
-      if (c.monitor !== 'none' && args.valid) {
-        const m = evaluateCtr(args.valid, c.label, predict(model, args.valid));
-        const v = m[c.monitor];
+      if (c.monitor !== 'none' && (args.valid || args.validate)) {
+        const v = args.validate ? args.validate(model) : evaluateCtr(args.valid as Dataset, c.label, predict(model, args.valid as Dataset))[c.monitor];
         if (v === undefined) throw new Error(`train: monitor '${c.monitor}' needs a userId column in the schema`);
+        if (!Number.isFinite(v)) throw new Error(`train: validation ${c.monitor} is ${v} after epoch ${epoch + 1} of model '${model.name}'`);
         validValue = v;
         if (better(c.monitor, v, best.value)) best = { value: v, epoch, state: c.restoreBest ? model.stateDict() : null };
       }
