@@ -5,7 +5,8 @@
 #   2. the native TensorFlow addon  (env/build-tfjs-node.sh: built from the tensorflow-cpu wheel's C library)
 #   3. the Python venv at .venv     (env/requirements.txt; pip --retries 0 because pip reads an on-disk mirror)
 #   4. the tslab Jupyter kernel     (registered into .venv)
-#   5. Chromium for PNG/SVG/PDF export (Debian package; skipped with a warning where apt-get is not usable)
+#   5. Chromium for PNG/SVG/PDF export, poppler-utils for the report's PDF test (Debian packages; skipped with a warning
+#      where apt-get is not usable)
 # Set RECLAB_SETUP_SKIP="chromium,venv" to skip steps by name (each skip is printed).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -61,16 +62,16 @@ if ! skipped kernel && [ -x .venv/bin/python ]; then
   fi
 fi
 
-# 5. Chromium (figure and report export)
+# 5. Chromium (figure and report export) and poppler-utils (pdftoppm: the report test turns the PDF's page 1 into a PNG)
 if ! skipped chromium; then
-  if [ ! -x /usr/bin/chromium ]; then
+  if [ ! -x /usr/bin/chromium ] || ! command -v pdftoppm >/dev/null; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-      say "installing Chromium with apt-get (about 40 s)"
+      say "installing Chromium and poppler-utils with apt-get (about 40 s)"
       export DEBIAN_FRONTEND=noninteractive
-      (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) ||
-        say "WARNING: apt-get could not install chromium; HTML figures still work, PNG/SVG/PDF export will fail with a hint"
+      (apt-get update -qq && apt-get install -y -qq chromium poppler-utils >/dev/null) ||
+        say "WARNING: apt-get could not install chromium/poppler-utils; HTML figures still work, PNG/SVG/PDF export (or the PDF test) will fail with a hint"
     else
-      say "WARNING: /usr/bin/chromium is missing and apt-get is not usable as this user; run: sudo apt-get install -y chromium"
+      say "WARNING: /usr/bin/chromium or pdftoppm is missing and apt-get is not usable as this user; run: sudo apt-get install -y chromium poppler-utils"
     fi
   fi
 fi

@@ -2,6 +2,8 @@
  * The `reclab` command line.
  *   reclab list                                   registered pipelines and models
  *   reclab reproduce <pipeline|--all> [--quick] [--seeds N] [--out DIR]
+ *   reclab report [RUN_DIR...] [--runs DIR]... [--results DIR] [--out DIR] [--no-pdf]
+ *                                                 newest finished run per pipeline -> results/report/<id>/index.html|pdf
  *   reclab doctor                                 backend, Python env, torch, kernel, chromium, with fix hints
  */
 import { parseArgs } from 'node:util';
@@ -9,10 +11,12 @@ import { listPipelines } from './pipelines/registry.ts';
 import { runPipeline } from './pipelines/runner.ts';
 import { listModels } from './models/registry.ts';
 import { doctor } from './doctor.ts';
+import { buildReport, collectRuns, writeReport } from './report/report.ts';
 
 const USAGE = `usage:
   reclab list
   reclab reproduce <pipeline|--all> [--quick] [--seeds N] [--out DIR] [--no-images]
+  reclab report [RUN_DIR...] [--runs DIR]... [--results DIR] [--out DIR] [--no-pdf]
   reclab doctor`;
 
 async function main(argv: string[]): Promise<number> {
@@ -52,6 +56,25 @@ async function main(argv: string[]): Promise<number> {
       dirs.push(run.dir);
     }
     if (dirs.length > 1) console.log(`\nwrote ${dirs.length} runs:\n${dirs.map((d) => `  ${d}`).join('\n')}`);
+    return 0;
+  }
+  if (command === 'report') {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      strict: true,
+      options: { runs: { type: 'string', multiple: true }, results: { type: 'string' }, out: { type: 'string' }, 'no-pdf': { type: 'boolean' } },
+    });
+    const results = values.results ?? 'results';
+    const collected = collectRuns(results, { runs: [...(values.runs ?? []), ...positionals] });
+    if (collected.runs.length === 0) throw new Error(`report: no finished run under ${results}${collected.incomplete.length ? ` (${collected.incomplete.length} incomplete)` : ''}; run \`reclab reproduce\` first`);
+    const report = buildReport(collected);
+    const written = await writeReport(report, values.out ?? `${results}/report`, { pdf: !values['no-pdf'] });
+    for (const r of report.runs) console.log(`reported: ${r.pipeline} ${r.dir}`);
+    for (const r of report.incomplete) console.log(`incomplete (not reported): ${r.pipeline} ${r.dir} [${r.state}${r.reason ? `: ${r.reason}` : ''}]`);
+    for (const w of written.warnings) console.log(`warning: ${w}`);
+    if (written.pdf) console.log(`pdf: ${written.pdf}`);
+    console.log(`report: ${written.html}`);
     return 0;
   }
   console.error(command ? `unknown command '${command}'\n${USAGE}` : USAGE);

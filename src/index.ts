@@ -41,3 +41,8 @@ export * from './pipelines/runner.ts';
 export * from './pipelines/provenance.ts';
 export { listPipelines as registeredPipelines } from './pipelines/registry.ts';
 export { doctor, type DoctorCheck } from './doctor.ts';
+export * from './report/paper-numbers.ts';
+export * from './report/compare.ts';
+export * from './report/ab-tests.ts';
+export * from './report/report.ts';
+export { sanitizeSvg, figureFileStem } from './report/render.ts';
