@@ -7,6 +7,12 @@ import { dnnSpec } from './dnn.ts';
 import { wideDeepSpec } from './wide-deep.ts';
 import { deepfmSpec } from './deepfm.ts';
 import { dinSpec } from './din.ts';
+import { naiveCvrSpec } from './naive-cvr.ts';
+import { sharedBottomSpec } from './shared-bottom.ts';
+import { esmmSpec } from './esmm.ts';
+import { escm2DrSpec, escm2IpsSpec } from './escm2.ts';
+import { dcmtSpec } from './dcmt.ts';
+import { chorusCvrSpec } from './chorus-cvr.ts';
 
 const REGISTRY = new Map<string, ModelSpec<object>>();
 
@@ -33,3 +39,4 @@ export function listModels(): ModelSpec<object>[] {
 }
 
 for (const spec of [dnnSpec, wideDeepSpec, deepfmSpec, dinSpec]) registerModel(spec);
+for (const spec of [naiveCvrSpec, sharedBottomSpec, esmmSpec, escm2IpsSpec, escm2DrSpec, dcmtSpec, chorusCvrSpec]) registerModel(spec);

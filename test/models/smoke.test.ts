@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { tf } from '../../src/tf.ts';
 import { listModels, getModelSpec } from '../../src/models/registry.ts';
 import { generateCtrWorld } from '../../src/worlds/ctr-world.ts';
+import { generateFunnelWorld } from '../../src/worlds/funnel-world.ts';
 import { batchOf, toTensors, type Batch } from '../../src/data/batching.ts';
 import type { Dataset } from '../../src/data/dataset.ts';
 import type { ModelSpec } from '../../src/models/model.ts';
@@ -17,10 +18,14 @@ import { Optimizer } from '../../src/train/optimizers.ts';
 const world = generateCtrWorld({ users: 200, items: 120, categories: 10, impressionsPerUser: 10, seed: 3 });
 const rows = Int32Array.from({ length: 256 }, (_, i) => i);
 const host = batchOf(world.train, rows);
+// A tiny funnel with frequent clicks and conversions, so that the first 256 rows hold clicked, converted and
+// unclicked exposures and every tower of the entire-space models gets a gradient.
+const funnel = generateFunnelWorld({ users: 200, items: 120, categories: 10, sellers: 20, exposuresPerUser: 10, clickRate: 0.3, conversionRate: 0.4, seed: 3 });
 
 /** Small data and the target label per task; a model of a new task fails here until its data is added. */
 const SMOKE_DATA: Record<string, { ds: Dataset; label: string }> = {
   ctr: { ds: world.train, label: 'click' },
+  'entire-space-cvr': { ds: funnel.train, label: 'conversion' },
 };
 function smokeData(spec: ModelSpec<object>): { ds: Dataset; label: string; host: Batch } {
   const d = SMOKE_DATA[spec.task];
@@ -28,8 +33,19 @@ function smokeData(spec: ModelSpec<object>): { ds: Dataset; label: string; host:
   return { ...d, host: batchOf(d.ds, rows) };
 }
 
-test('the registry holds the four foundation baselines', () => {
-  assert.deepEqual(listModels().map((m) => m.name).sort(), ['deepfm', 'din', 'dnn', 'wide-deep']);
+test('the registry holds the four foundation baselines and the entire-space CVR models', () => {
+  assert.deepEqual(listModels().map((m) => m.name).sort(), [
+    'chorus-cvr', 'dcmt', 'deepfm', 'din', 'dnn', 'escm2-dr', 'escm2-ips', 'esmm', 'naive-cvr', 'shared-bottom', 'wide-deep',
+  ]);
+  assert.deepEqual(listModels().filter((m) => m.task === 'entire-space-cvr').map((m) => m.scoreOutput), Array(7).fill('cvr'));
+});
+
+test('the smoke funnel batch holds clicked, converted and unclicked rows', () => {
+  const click = funnel.train.label('click').subarray(0, 256);
+  const conv = funnel.train.label('conversion').subarray(0, 256);
+  const clicks = click.reduce((s, v) => s + v, 0);
+  const conversions = conv.reduce((s, v) => s + v, 0);
+  assert.ok(clicks >= 30 && clicks <= 226 && conversions >= 10 && conversions < clicks, `clicks ${clicks}, conversions ${conversions}`);
 });
 
 for (const spec of listModels()) {
@@ -93,7 +109,8 @@ for (const spec of listModels()) {
 
 test('unknown model config keys are errors naming the key', () => {
   assert.throws(() => getModelSpec('din').create(new Rng(1), world.train.schema, { hiden: [3] } as never), /din config: unknown key 'hiden'/);
-  assert.throws(() => getModelSpec('nope'), /unknown model 'nope' \(registered: dnn, wide-deep, deepfm, din\)/);
+  assert.throws(() => getModelSpec('nope'), /unknown model 'nope' \(registered: dnn, wide-deep, deepfm, din, naive-cvr, /);
+  assert.throws(() => getModelSpec('chorus-cvr').create(new Rng(1), funnel.train.schema, { lamda: 1 } as never), /chorus-cvr config: unknown key 'lamda'/);
 });
 
 test('DIN attention ignores padded positions', () => {
