@@ -5,10 +5,17 @@
  * library, built by env/build-tfjs-node.sh) > the pure-JS `cpu` backend (about 30x slower). `RECLAB_BACKEND`
  * (`tensorflow-gpu` | `tensorflow` | `cpu`) forces one; forcing one that cannot load is an error, never a silent
  * fallback. The wasm backend is not offered: it has no UnsortedSegmentSum kernel, so embeddings cannot train.
+ *
+ * Native backend settings: TensorFlow's intra-op and inter-op pools default to 1 thread here (TF_NUM_INTRAOP_THREADS /
+ * TF_NUM_INTEROP_THREADS, read when libtensorflow loads; set them to override). reclab's ops are small, and handing
+ * each one to a pool costs more than the parallelism gains: DIN training steps are 20-30% faster with 1 thread than
+ * with the default (one per core) on a 2-core machine (bench/profile-env.ts). A few tfjs-node kernels are replaced
+ * by leaner equivalents (src/backend-kernels.ts).
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import * as tfjs from '@tensorflow/tfjs';
+import { installLeanKernels } from './backend-kernels.ts';
 
 /** The TensorFlow.js namespace type (identical for every backend package). */
 export type TF = typeof tfjs;
@@ -23,11 +30,16 @@ export interface BackendInfo {
   version: string;
   /** Why this one was chosen (and what was tried before it). */
   reason: string;
+  /** TensorFlow's pool sizes for the native backends ('default' = one thread per core). */
+  threads?: { intraOp: string; interOp: string };
 }
 
 const require = createRequire(import.meta.url);
 // Silence TensorFlow's C++ start-up log lines unless the user asked for them.
 process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+// Small ops: run each on the calling thread rather than through a pool (see the module doc). Read at library load.
+process.env.TF_NUM_INTRAOP_THREADS ??= '1';
+process.env.TF_NUM_INTEROP_THREADS ??= '1';
 
 function gpuPresent(): boolean {
   return existsSync('/dev/nvidia0') || existsSync('/dev/nvidiactl');
@@ -58,7 +70,9 @@ function pick(): { tf: TF; info: BackendInfo } {
     if (r.ok) {
       const version = (require(`${pkg}/package.json`) as { version: string }).version;
       const reason = forced ? `forced by RECLAB_BACKEND=${forced}` : `fastest available${tried.length ? ` (${tried.join('; ')})` : ''}`;
-      return { tf: r.mod, info: { name: r.mod.getBackend(), package: pkg, version, reason } };
+      installLeanKernels(r.mod, { gpuPackage: pkg === '@tensorflow/tfjs-node-gpu' });
+      const threads = { intraOp: process.env.TF_NUM_INTRAOP_THREADS ?? 'default', interOp: process.env.TF_NUM_INTEROP_THREADS ?? 'default' };
+      return { tf: r.mod, info: { name: r.mod.getBackend(), package: pkg, version, reason, threads } };
     }
     tried.push(`${pkg} unavailable: ${r.error}`);
     if (forced === label) {

@@ -80,12 +80,28 @@ export class MLP extends Module {
   }
 
   apply(x: Tensor, training: boolean): Tensor {
+    return this.applyFrom(0, x, training);
+  }
+
+  /** The i-th Dense layer (hidden layers first, then `out`). */
+  layer(i: number): Dense {
+    const l = this.layers[i];
+    if (!l) throw new Error(`MLP: no layer ${i} (it has ${this.layers.length})`);
+    return l;
+  }
+
+  /**
+   * Runs layers `start`, `start + 1`, ... on `x`, the output of layer `start - 1` after its activation (for callers
+   * that compute the first layer themselves, e.g. TargetAttention); dropout follows each hidden layer as in `apply`.
+   */
+  applyFrom(start: number, x: Tensor, training: boolean): Tensor {
     let h = x;
     const nHidden = this.config.hidden.length;
-    this.layers.forEach((layer, i) => {
-      h = layer.apply(h);
+    if (start > 0 && training && this.config.dropout > 0 && start - 1 < nHidden) h = tf.dropout(h, this.config.dropout, undefined, this.dropSeed++);
+    for (let i = start; i < this.layers.length; i++) {
+      h = this.layers[i].apply(h);
       if (training && this.config.dropout > 0 && i < nHidden) h = tf.dropout(h, this.config.dropout, undefined, this.dropSeed++);
-    });
+    }
     return h;
   }
 }
