@@ -1,6 +1,6 @@
 /**
  * Leaner replacements for a few tfjs-node kernels that cost far more in JavaScript than the TensorFlow op they run
- * (measured in bench/profile-gather.ts, bench/profile-ops.ts and bench/profile-variants.ts):
+ * (measured with bench/profile-ops.ts and bench/profile-din.ts):
  *   GatherV2 — tfjs-node reads the indices back to JS and checks each in a loop that allocates a closure per index
  *              (about 1.4 ms of a 2 ms gather of 20480 ids). TensorFlow's CPU GatherV2 checks the range itself and
  *              fails with InvalidArgument, so the JS pass is dropped for the CPU package only (the GPU gather of

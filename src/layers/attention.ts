@@ -17,7 +17,7 @@ import type { Rng } from '../random.ts';
  * W = [W1; W2; W3; W4],
  *   [q, k, q - k, q * k] W = q (W1 + W3) + k (W2 - W3 + diag(q) W4)
  * i.e. the query part once per row (B, H) and one batched (B, T, D) x (B, D, H) matMul: the same function and the
- * same parameters, a quarter of the multiply-adds, no tile or 4-way concat (bench/profile-variants.ts).
+ * same parameters, a quarter of the multiply-adds, no tile or 4-way concat (measured with bench/profile-din.ts).
  * @example
  * const att = new TargetAttention(rng, 16, [36]);
  * att.apply(query, keys, mask); // query (B, D), keys (B, T, D), mask (B, T) -> (B, D)

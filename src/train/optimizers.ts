@@ -12,7 +12,7 @@
  *
  * Adam steps that get a gradient for every variable (what the trainer does) run on flat slots: m and v of all
  * variables are two vectors, updated by one set of ops for the whole model, the step split back per variable. The
- * same update element by element, in about a third of the kernels (bench/profile-variants.ts). Slots are still
+ * same update element by element, in about a third of the kernels (bench/profile-din.ts counts them). Slots are still
  * saved and loaded by variable name.
  */
 import { tf } from '../tf.ts';
