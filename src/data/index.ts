@@ -11,3 +11,4 @@ export * from './split.ts';
 export * from './batching.ts';
 export * from './csv.ts';
 export * from './dataframe.ts';
+export * from './ali-ccp.ts';

@@ -99,6 +99,12 @@ const EXPECTED: Record<string, (nb: Notebook) => void> = {
     assert.ok(html.includes('plotly') && html.includes('Plotly.newPlot'), 'the figure cell produced no text/html output drawing a plotly figure');
     assert.ok(html.includes('ground-truth ceiling'), 'the figure lacks the ceiling reference line');
   },
+  'chorus-cvr.ipynb': (nb) => {
+    const html = outputsOf(nb, 'figureDiv(').map((o) => mime(o, 'text/html')).join('');
+    assert.ok(html.includes('Plotly.newPlot') && html.includes('CTR and CVR by selection bias'), 'the funnel-by-bias figure was not drawn');
+    const md = outputsOf(nb, 'tableToMarkdown(').map((o) => mime(o, 'text/markdown')).join('');
+    for (const row of ['| ChorusCVR |', '| DCMT |', '| *ground-truth ceiling* |', 'bias=3']) assert.ok(md.includes(row), `the tables (text/markdown) lack '${row}':\n${md}`);
+  },
 };
 
 /** Why the headless run cannot start, or null when the environment is ready. */
