@@ -104,6 +104,8 @@ const EXPECTED: Record<string, (nb: Notebook) => void> = {
     assert.ok(html.includes('Plotly.newPlot') && html.includes('CTR and CVR by selection bias'), 'the funnel-by-bias figure was not drawn');
     const md = outputsOf(nb, 'tableToMarkdown(').map((o) => mime(o, 'text/markdown')).join('');
     for (const row of ['| ChorusCVR |', '| DCMT |', '| *ground-truth ceiling* |', 'bias=3']) assert.ok(md.includes(row), `the tables (text/markdown) lack '${row}':\n${md}`);
+    const section = outputsOf(nb, '.section(').map((o) => mime(o, 'text/html')).join('');
+    assert.ok(section.includes('reclab-section') && section.includes('ChorusCVR') && section.includes('<svg'), 'the report section (text/html) with tables and figures was not shown');
   },
 };
 
