@@ -16,7 +16,8 @@
  * (process.resourceUsage().maxRSS) plus the RSS right after imports. The issue's bound: peak < 4 GB.
  *
  * Run: `npm run bench:ali-ccp`. Env: RECLAB_BENCH_ROWS (1000000,3000000,10000000), RECLAB_BENCH_REPEATS (3),
- * RECLAB_BENCH_ORIGINAL=1 adds the original layout, RECLAB_BENCH_CHUNK (262144 rows per chunk).
+ * RECLAB_BENCH_ORIGINAL=1 adds the original layout (or RECLAB_BENCH_LAYOUTS=original / processed,original),
+ * RECLAB_BENCH_CHUNK (262144 rows per chunk).
  * Results also go to results/bench/ali-ccp-<timestamp>.json.
  */
 import { closeSync, createReadStream, existsSync, mkdirSync, openSync, renameSync, writeFileSync, writeSync } from 'node:fs';
@@ -154,7 +155,9 @@ async function main(): Promise<void> {
   const sizes = (process.env.RECLAB_BENCH_ROWS ?? '1000000,3000000,10000000').split(',').map(Number);
   const repeats = Number(process.env.RECLAB_BENCH_REPEATS ?? 3);
   const chunkRows = Number(process.env.RECLAB_BENCH_CHUNK ?? 262_144);
-  const layouts = process.env.RECLAB_BENCH_ORIGINAL === '1' ? ['processed', 'original'] : ['processed'];
+  const layouts = (process.env.RECLAB_BENCH_LAYOUTS ?? (process.env.RECLAB_BENCH_ORIGINAL === '1' ? 'processed,original' : 'processed')).split(',');
+  const unknown = layouts.filter((l) => l !== 'processed' && l !== 'original');
+  if (unknown.length > 0) throw new Error(`RECLAB_BENCH_LAYOUTS: unknown layout(s) ${unknown.join(', ')} (processed, original)`);
   mkdirSync(DIR, { recursive: true });
   console.log(`ali-ccp ingest: sizes ${sizes.join(', ')}, ${repeats} repeats, chunkRows ${chunkRows}; ${cpus().length} cores, load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   const out: Array<Record<string, unknown>> = [];
