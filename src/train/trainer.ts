@@ -4,9 +4,9 @@
  * checkpoint save / resume, a progress line with loss and samples/s, and no tensor leaks across steps or epochs.
  */
 import { tf } from '../tf.ts';
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs';
 import type { Dataset } from '../data/dataset.ts';
-import { batchCount, batches, toTensors } from '../data/batching.ts';
+import { batchCount, batches, toTensors, type Batch } from '../data/batching.ts';
 import type { LossFn, RecModel } from '../models/model.ts';
 import type { StateDict } from '../layers/module.ts';
 import { Optimizer, clipByGlobalNorm, type OptimizerConfig } from './optimizers.ts';
@@ -76,6 +76,48 @@ export interface TrainResult {
 }
 
 /**
+ * One optimisation step on host batches: forward, loss, gradients by variable name, optional global-norm clipping,
+ * the optimiser's update. Shared by `train` and by loops over streamed chunks (e.g. Ali-CCP in chorus-cvr/main).
+ * @example
+ * const stepper = new Stepper(model, loss, { learningRate: 1e-3 });
+ * for (const b of batches(ds)) tf.tidy(() => stepper.step(ds, b)); // each call returns the batch loss (scalar)
+ * stepper.dispose();
+ */
+export class Stepper {
+  /** The optimiser (its state goes into checkpoints). */
+  readonly optimizer: Optimizer;
+  private readonly varList: Variable[];
+  private readonly byTfName: Map<string, string>;
+
+  constructor(
+    private readonly model: RecModel,
+    private readonly loss: LossFn,
+    optimizer: Partial<OptimizerConfig> = {},
+    private readonly clipNorm = 0,
+  ) {
+    const vars = model.trainableVariables();
+    this.byTfName = new Map([...vars].map(([k, v]) => [v.name, k]));
+    this.varList = [...vars.values()];
+    this.optimizer = new Optimizer(vars, optimizer);
+  }
+
+  /** Trains on one host batch of `ds`; returns the batch's mean loss. Call inside `tf.tidy`. */
+  step(ds: Dataset, b: Batch): Scalar {
+    const batch = toTensors(ds, b);
+    const { value, grads } = tf.variableGrads(() => this.loss(this.model.apply(batch, { training: true }), batch), this.varList);
+    let named = new Map<string, Tensor>(Object.entries(grads).map(([k, g]) => [this.byTfName.get(k) ?? k, g]));
+    if (this.clipNorm > 0) named = clipByGlobalNorm(named, this.clipNorm).grads;
+    this.optimizer.apply(named);
+    return value;
+  }
+
+  /** Frees the optimiser's slots. */
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+}
+
+/**
  * Resolves a partial trainer config (new object; unknown keys are errors).
  * @example
  * resolveTrainerConfig({ epochs: 5 }).batchSize; // 1024
@@ -118,10 +160,8 @@ export async function train(args: {
   const { model, loss } = args;
   if (args.train.size === 0) throw new Error('train: the training split is empty');
   if (c.monitor !== 'none' && !args.validate && (!args.valid || args.valid.size === 0)) throw new Error(`train: monitor '${c.monitor}' needs a non-empty validation split`);
-  const vars = model.trainableVariables();
-  const byTfName = new Map([...vars].map(([k, v]) => [v.name, k]));
-  const varList = [...vars.values()];
-  const opt = new Optimizer(vars, c.optimizer);
+  const stepper = new Stepper(model, loss, c.optimizer, c.clipNorm);
+  const opt = stepper.optimizer;
   const started = Date.now();
   let history: EpochRecord[] = [];
   let best = { value: c.monitor === 'logloss' ? Infinity : -Infinity, epoch: -1, state: null as StateDict | null };
@@ -154,11 +194,7 @@ export async function train(args: {
       let seen = 0;
       for (const b of batches(args.train, { batchSize: c.batchSize, seed: c.seed, epoch })) {
         tf.tidy(() => {
-          const batch = toTensors(args.train, b);
-          const { value, grads } = tf.variableGrads(() => loss(model.apply(batch, { training: true }), batch), varList);
-          let named = new Map<string, Tensor>(Object.entries(grads).map(([k, g]) => [byTfName.get(k) ?? k, g]));
-          if (c.clipNorm > 0) named = clipByGlobalNorm(named, c.clipNorm).grads;
-          opt.apply(named);
+          const value = stepper.step(args.train, b);
           lossSum.assign(tf.add(lossSum, tf.mul(value, b.size)));
         });
         step++;
@@ -196,7 +232,7 @@ export async function train(args: {
       await args.onEpoch?.(record);
     }
   } finally {
-    opt.dispose();
+    stepper.dispose();
   }
   let bestEpoch = history.length - 1;
   if (c.monitor !== 'none' && c.restoreBest && best.state && best.epoch !== history.length - 1) {

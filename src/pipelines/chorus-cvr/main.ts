@@ -24,11 +24,11 @@ import { tf } from '../../tf.ts';
 import { FunnelWorldConfigSpec, funnelCeilings, generateFunnelWorld, FUNNEL_TRUTH, type FunnelWorldConfig } from '../../worlds/funnel-world.ts';
 import { simulateAB, type AbResult } from '../../worlds/ab-simulator.ts';
 import type { LossFn, RecModel } from '../../models/model.ts';
-import { Optimizer } from '../../train/optimizers.ts';
+import { Stepper } from '../../train/trainer.ts';
 import { predictOutputs } from '../../train/evaluate-cvr.ts';
 import { aliCcpAvailability, aliCcpSchema, buildAliCcpVocab, streamAliCcp, ALI_CCP_DEFAULT_DIR } from '../../data/ali-ccp.ts';
 import type { Dataset } from '../../data/dataset.ts';
-import { batches, toTensors } from '../../data/batching.ts';
+import { batches } from '../../data/batching.ts';
 import { auc, logloss } from '../../metrics/index.ts';
 import { Rng } from '../../random.ts';
 import { barChart } from '../../plots/index.ts';
@@ -91,24 +91,17 @@ function aliCcpMetrics(click: Float32Array, conv: Float32Array, pCtr: Float32Arr
   return { ctr_auc: auc(click, pCtr), cvr_auc: auc(yO, pO), ctcvr_auc: auc(conv, pCtr.map((p, i) => p * pCvr[i])), cvr_logloss: logloss(yO, pO) };
 }
 
-// The trainer takes in-memory Datasets; streamed Ali-CCP chunks get this one-pass loop (one Adam across chunks).
+// The trainer takes in-memory Datasets; streamed Ali-CCP chunks get one pass of the trainer's Stepper (one Adam across
+// chunks).
 async function trainStreamed(model: RecModel, loss: LossFn, chunks: AsyncIterable<Dataset>, o: { batchSize: number; learningRate: number; seed: number }): Promise<number> {
-  const vars = model.trainableVariables();
-  const byTfName = new Map([...vars].map(([k, v]) => [v.name, k]));
-  const varList = [...vars.values()];
-  const opt = new Optimizer(vars, { learningRate: o.learningRate });
+  const stepper = new Stepper(model, loss, { learningRate: o.learningRate });
   let rows = 0;
   let chunk = 0;
   try {
     for await (const ds of chunks) {
       let last = 0;
       for (const b of batches(ds, { batchSize: o.batchSize, seed: o.seed, epoch: chunk })) {
-        last = tf.tidy(() => {
-          const batch = toTensors(ds, b);
-          const { value, grads } = tf.variableGrads(() => loss(model.apply(batch, { training: true }), batch), varList);
-          opt.apply(new Map(Object.entries(grads).map(([k, g]) => [byTfName.get(k) ?? k, g])));
-          return value.dataSync()[0];
-        });
+        last = tf.tidy(() => stepper.step(ds, b).dataSync()[0]);
         rows += b.size;
       }
       if (!Number.isFinite(last)) throw new Error(`Ali-CCP: loss became ${last} in chunk ${chunk + 1} of model '${model.name}'`);
@@ -116,7 +109,7 @@ async function trainStreamed(model: RecModel, loss: LossFn, chunks: AsyncIterabl
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   } finally {
-    opt.dispose();
+    stepper.dispose();
   }
   return rows;
 }
