@@ -3,8 +3,9 @@
  * files in bounded memory. Two layouts (see ../shared/papers/datasets.md):
  *   - original: `sample_skeleton_*.csv` (sample_id, click, conversion, common_feature_index, feature_num,
  *     feature_list) joined with `common_features_*.csv` (common_feature_index, feature_num, feature_list); a feature
- *     list is entries `field\x02id\x03value` separated by `\x01`. The common-features table is held in memory (about
- *     250 bytes a row: 31 slots + the key; ~200 MB for the 730K-row train table); samples are streamed.
+ *     list is entries `field\x02id\x03value` separated by `\x01`. The common-features table is held in memory (31
+ *     slots and the key, about 270 bytes a row: +250 MB peak RSS measured for a 730K-row table, the train table's
+ *     size); samples are streamed.
  *   - processed: one CSV row per sample with the header `click,purchase,101,...,301,109_14,...,D853` (torch-rechub's
  *     `preprocess_ali_ccp.py` output), whose ids are already encoded upstream (0 = rare or missing).
  * Pass 1 (`buildAliCcpVocab`) counts raw ids per field on the training file and the dense min / max, and saves them as
