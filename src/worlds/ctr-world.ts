@@ -13,7 +13,7 @@
 import { Dataset } from '../data/dataset.ts';
 import type { Schema } from '../data/schema.ts';
 import { Rng } from '../random.ts';
-import { sigmoid, type WorldData } from './world.ts';
+import { sigmoid, splitByTime, type WorldData } from './world.ts';
 
 /** Size and signal knobs of the CTR world; defaults in `CTR_WORLD_DEFAULTS`. */
 export interface CtrWorldConfig {
@@ -183,21 +183,13 @@ export function generateCtrWorld(partial: Partial<CtrWorldConfig> = {}): WorldDa
     }
   }
   const all = Dataset.fromColumns(ctrWorldSchema(c), col, 'ctr-world');
-  const part = (lo: number, hi: number) => {
-    const idx: number[] = [];
-    for (let i = 0; i < rows; i++) if (col.ts[i] >= lo && col.ts[i] < hi) idx.push(i);
-    return { ds: all.take(idx), truth: Float32Array.from(idx, (i) => truth[i]) };
-  };
-  const trainEnd = 1 - c.validShare - c.testShare;
-  const train = part(0, trainEnd);
-  const valid = part(trainEnd, 1 - c.testShare);
-  const test = part(1 - c.testShare, 1);
+  const { train, valid, test } = splitByTime(all, col.ts, { click: truth }, c);
   return {
     name: 'ctr-world',
     config: { ...c },
     train: train.ds,
     valid: valid.ds,
     test: test.ds,
-    truth: { train: { click: train.truth }, valid: { click: valid.truth }, test: { click: test.truth } },
+    truth: { train: train.truth, valid: valid.truth, test: test.truth },
   };
 }

@@ -45,7 +45,7 @@ import { Dataset } from '../data/dataset.ts';
 import type { Schema } from '../data/schema.ts';
 import { Rng } from '../random.ts';
 import { auc, logloss } from '../metrics/index.ts';
-import { sigmoid, type WorldData } from './world.ts';
+import { sigmoid, splitByTime, type WorldData } from './world.ts';
 
 /** Knobs of the funnel world; defaults in `FUNNEL_WORLD_DEFAULTS`. */
 export interface FunnelWorldConfig {
@@ -352,22 +352,9 @@ export function generateFunnelWorld(partial: Partial<FunnelWorldConfig> = {}): W
   }
   const all = Dataset.fromColumns(funnelWorldSchema(c), col, 'funnel-world');
   checkFunnelLabels(all, 'click', 'conversion', 'funnel-world');
-  const part = (lo: number, hi: number) => {
-    const idx: number[] = [];
-    for (let j = 0; j < rows; j++) if (col.ts[j] >= lo && col.ts[j] < hi) idx.push(j);
-    const take = (a: ArrayLike<number>) => Float32Array.from(idx, (j) => a[j]);
-    const truth: Record<string, Float32Array> = {
-      [FUNNEL_TRUTH.pCtr]: take(pCtr),
-      [FUNNEL_TRUTH.pCtcvr]: Float32Array.from(idx, (j) => pCtr[j] * pCvr[j]),
-      [FUNNEL_TRUTH.pCvr]: take(pCvr),
-      [FUNNEL_TRUTH.cfConversion]: take(cf),
-    };
-    return { ds: all.take(idx), truth };
-  };
-  const trainEnd = 1 - c.validShare - c.testShare;
-  const train = part(0, trainEnd);
-  const valid = part(trainEnd, 1 - c.testShare);
-  const test = part(1 - c.testShare, 1);
+  const pCtcvr = Float32Array.from(pCtr, (p, j) => p * pCvr[j]);
+  const truthColumns = { [FUNNEL_TRUTH.pCtr]: pCtr, [FUNNEL_TRUTH.pCtcvr]: pCtcvr, [FUNNEL_TRUTH.pCvr]: pCvr, [FUNNEL_TRUTH.cfConversion]: cf };
+  const { train, valid, test } = splitByTime(all, col.ts, truthColumns, c);
   return {
     name: 'funnel-world',
     config: { ...c, solvedRhoV: rhoV },

@@ -42,3 +42,27 @@ export function groundTruthCeiling(world: WorldData, part: 'train' | 'valid' | '
 export function sigmoid(x: number): number {
   return 1 / (1 + Math.exp(-x));
 }
+
+/**
+ * Splits a world's rows by their timestamp in [0, 1): train before 1 - validShare - testShare, then validation, then
+ * test; each truth column (one value per row of `all`) is cut the same way, as Float32. Used by every world.
+ * @example
+ * const parts = splitByTime(all, ts, { click: pCtr }, { validShare: 0.1, testShare: 0.2 });
+ * parts.test.truth.click.length === parts.test.ds.size; // true
+ */
+export function splitByTime(
+  all: Dataset,
+  ts: ArrayLike<number>,
+  truth: Record<string, ArrayLike<number>>,
+  shares: { validShare: number; testShare: number },
+): Record<'train' | 'valid' | 'test', { ds: Dataset; truth: Record<string, Float32Array> }> {
+  const part = (lo: number, hi: number) => {
+    const idx: number[] = [];
+    for (let j = 0; j < ts.length; j++) if (ts[j] >= lo && ts[j] < hi) idx.push(j);
+    const cut: Record<string, Float32Array> = {};
+    for (const [name, values] of Object.entries(truth)) cut[name] = Float32Array.from(idx, (j) => values[j]);
+    return { ds: all.take(idx), truth: cut };
+  };
+  const trainEnd = 1 - shares.validShare - shares.testShare;
+  return { train: part(0, trainEnd), valid: part(trainEnd, 1 - shares.testShare), test: part(1 - shares.testShare, 1) };
+}
