@@ -143,10 +143,9 @@ function checkValues(source: string, name: string, kind: Feature['kind'] | 'labe
   const at = (i: number) => `${source}: column '${name}', row ${Math.floor(i / width)}`;
   if (kind === 'categorical' || kind === 'multiHot' || kind === 'sequence') {
     const vocab = (f as { vocab: number }).vocab;
-    const lo = kind === 'categorical' ? 0 : 0;
     for (let i = 0; i < col.length; i++) {
       const v = col[i];
-      if (v < lo || v >= vocab) throw new Error(`${at(i)}: id ${v} is outside the vocabulary [0, ${vocab})`);
+      if (v < 0 || v >= vocab) throw new Error(`${at(i)}: id ${v} is outside the vocabulary [0, ${vocab})`);
     }
   } else if (kind === 'label') {
     for (let i = 0; i < col.length; i++) {
