@@ -1,0 +1,241 @@
+/**
+ * What the minet pipelines (main, ablation, ab, amazon) share: the compared methods as strict config pieces, quick
+ * sizes, training and scoring one method on a cross-domain dataset (single-domain models get the target-domain view),
+ * the ceiling row, the interest-weight table by target-history segment, and the sentences the tables state.
+ * Pure helpers; the pipelines own their configs and runs.
+ */
+import { z } from 'zod';
+import { tf } from '../../tf.ts';
+import type { Tensor } from '@tensorflow/tfjs';
+import type { Dataset } from '../../data/dataset.ts';
+import { batchOf, toTensors } from '../../data/batching.ts';
+import { getModelSpec } from '../../models/registry.ts';
+import type { RecModel } from '../../models/model.ts';
+import { crossDomainLoss } from '../../models/cross-domain-dnn.ts';
+import { targetDomainView, targetHistoryCounts } from '../../worlds/news-ads-world.ts';
+import { groundTruthCeiling, type WorldData } from '../../worlds/world.ts';
+import { train, type TrainerConfig } from '../../train/trainer.ts';
+import { predict } from '../../train/evaluate.ts';
+import { auc, logloss } from '../../metrics/index.ts';
+import { Rng } from '../../random.ts';
+import { barChart, type Figure } from '../../plots/index.ts';
+import { buildResultTable, type MethodResult, type MetricColumn, type ResultTable } from '../result-table.ts';
+import type { PipelineContext } from '../pipeline.ts';
+
+/**
+ * One compared method (strict): display label, registered model, its config. Cross-domain models ('cross-domain-ctr'
+ * task) train with `crossDomainLoss` and the config's `sourceWeight` (default 1); 'ctr' models see the target domain only.
+ * @example
+ * MinetMethod.parse({ label: 'MiNet', model: 'minet', config: { embeddingDim: 8 } });
+ */
+export const MinetMethod = z.strictObject({ label: z.string().min(1), model: z.string().min(1), config: z.record(z.string(), z.unknown()) });
+/** A compared method (see the schema `MinetMethod`). */
+export type MinetMethod = z.infer<typeof MinetMethod>;
+
+/**
+ * Model sizes of quick mode (2-core CPU budget); full mode uses the models' defaults (MiNet's released sizes).
+ * @example
+ * QUICK_SIZES.minet.attentionHidden; // 32
+ */
+export const QUICK_SIZES: Record<string, Record<string, unknown>> = {
+  dnn: { embeddingDim: 8, hidden: [128, 64] },
+  din: { embeddingDim: 8, hidden: [128, 64] },
+  'cross-domain-dnn': { embeddingDim: 8, hidden: [128, 64], sourceHidden: [128, 64] },
+  conet: { embeddingDim: 8, hidden: [64, 32, 16] },
+  minet: { embeddingDim: 8, hidden: [128, 64], sourceHidden: [128, 64], attentionHidden: 32, interestHidden: 32 },
+};
+
+/**
+ * The main table's methods: single-domain DNN and DIN, the shared-embedding cross-domain DNN, CoNet, MiNet.
+ * @example
+ * mainMethods(true).map((m) => m.label); // ['DNN', 'DIN', 'Cross-domain DNN', 'CoNet', 'MiNet']
+ */
+export function mainMethods(quick: boolean): MinetMethod[] {
+  const m = (label: string, model: string): MinetMethod => ({ label, model, config: quick ? structuredClone(QUICK_SIZES[model]) : {} });
+  return [m('DNN', 'dnn'), m('DIN', 'din'), m('Cross-domain DNN', 'cross-domain-dnn'), m('CoNet', 'conet'), m('MiNet', 'minet')];
+}
+
+/**
+ * Trainer settings of quick mode: 2 epochs (as the released code) of Adam 4e-3, batch 512, early stopping on validation AUC.
+ * @example
+ * resolveTrainerConfig(QUICK_TRAINER).batchSize; // 512
+ */
+export const QUICK_TRAINER = { epochs: 2, batchSize: 512, optimizer: { learningRate: 4e-3 }, patience: 1 };
+
+/** The table's columns: target-domain AUC and logloss. */
+export const MINET_COLUMNS: MetricColumn[] = [{ name: 'auc', higherIsBetter: true }, { name: 'logloss', higherIsBetter: false }];
+
+/** Cross-domain train / valid / test parts (a world, or a loaded public dataset). */
+export type CrossDomainParts = Pick<WorldData, 'train' | 'valid' | 'test'>;
+
+/** What `fitMethod` returns: test probabilities and metrics, and the raw test outputs asked for. */
+export interface FitResult {
+  probs: Float32Array;
+  metrics: { auc: number; logloss: number };
+  outputs: Record<string, Float32Array>;
+  bestEpoch: number;
+  seconds: number;
+}
+
+/**
+ * Raw (not squashed) values of named (B) outputs for every row in order; missing outputs are left out.
+ * @example
+ * collectOutputs(minet, world.test, ['wLong', 'wShortSource']).wLong; // Float32Array(test.size)
+ */
+export function collectOutputs(model: RecModel, ds: Dataset, names: string[], batchSize = 4096): Record<string, Float32Array> {
+  const out: Record<string, Float32Array> = {};
+  for (let start = 0; start < ds.size; start += batchSize) {
+    const rows = Int32Array.from({ length: Math.min(batchSize, ds.size - start) }, (_, i) => start + i);
+    const got = tf.tidy(() => {
+      const o = model.apply(toTensors(ds, batchOf(ds, rows)), { training: false });
+      const kept: Record<string, Tensor> = {};
+      for (const n of names) if (o[n]) kept[n] = tf.reshape(o[n], [-1]); // (B)
+      return kept;
+    });
+    for (const [n, t] of Object.entries(got)) {
+      out[n] ??= new Float32Array(ds.size);
+      out[n].set(t.dataSync(), start);
+      t.dispose();
+    }
+  }
+  return out;
+}
+
+/**
+ * Trains one method (early stopping on validation target AUC) and scores the test part; the model is disposed.
+ * `index` varies the initialisation between methods of one seed.
+ * @example
+ * const r = await fitMethod({ data: world, method: mainMethods(true)[4], trainer: QUICK_TRAINER, seed: 1, index: 4, ctx });
+ * r.metrics.auc; // target-domain test AUC
+ */
+export async function fitMethod(args: {
+  data: CrossDomainParts; method: MinetMethod; trainer: Record<string, unknown>; seed: number; index: number; ctx: PipelineContext; outputs?: string[]; stage?: string;
+}): Promise<FitResult> {
+  const { method, seed } = args;
+  const spec = getModelSpec(method.model);
+  const cross = spec.task === 'cross-domain-ctr';
+  if (!cross && spec.task !== 'ctr') throw new Error(`minet pipelines: model '${method.model}' is a '${spec.task}' model, not a CTR or cross-domain CTR model`);
+  const view = (ds: Dataset) => (cross ? ds : targetDomainView(ds));
+  const [tr, va, te] = [view(args.data.train), view(args.data.valid), view(args.data.test)];
+  const model = spec.create(new Rng(seed * 7919 + args.index), tr.schema, method.config);
+  try {
+    const w = typeof method.config.sourceWeight === 'number' ? method.config.sourceWeight : 1;
+    const r = await args.ctx.stage(`train ${method.label} seed ${seed}${args.stage ?? ''}`, () =>
+      train({
+        // Validation AUC computed here: the built-in monitor also computes GAUC, undefined on leave-last-out splits.
+        model, loss: cross ? crossDomainLoss('click', w) : spec.loss('click'), train: tr, validate: (m) => auc(va.label('click'), predict(m, va)),
+        config: { ...(args.trainer as Partial<TrainerConfig>), monitor: 'auc', label: 'click', seed, progressLabel: `${method.label} seed ${seed}` },
+      }),
+    );
+    const probs = predict(model, te);
+    const y = te.label('click');
+    return { probs, metrics: { auc: auc(y, probs), logloss: logloss(y, probs) }, outputs: collectOutputs(model, te, args.outputs ?? []), bestEpoch: r.bestEpoch, seconds: r.seconds };
+  } finally {
+    model.dispose();
+  }
+}
+
+/**
+ * The ground-truth ceiling of the target click as a reference row.
+ * @example
+ * buildResultTable({ ..., references: [ceilingRow(world)] });
+ */
+export function ceilingRow(world: WorldData): ResultTable['references'][number] {
+  const c = groundTruthCeiling(world, 'test', 'click');
+  return { label: 'ground-truth ceiling', values: { auc: c.auc, logloss: c.logloss }, note: "the world's true ad-click probabilities scored on the same test rows (no model beats it in expectation)" };
+}
+
+/** Target-history segments of the interest-weight table (number of recent ad clicks, inclusive bounds). */
+export const SEGMENTS = [
+  { label: '0 target clicks', lo: 0, hi: 0 },
+  { label: '1-2 target clicks', lo: 1, hi: 2 },
+  { label: '3-5 target clicks', lo: 3, hi: 5 },
+  { label: '6+ target clicks', lo: 6, hi: Infinity },
+] as const;
+/** MiNet's interest-weight outputs and their table columns. */
+export const WEIGHT_OUTPUTS = [['wLong', 'w_long'], ['wShortTarget', 'w_short_target'], ['wShortSource', 'w_short_source']] as const;
+
+/**
+ * Mean learned interest weight per target-history segment, for one trained MiNet (segments without rows are NaN).
+ * @example
+ * segmentWeights(world.test, r.outputs).w_short_source; // [w for 0 clicks, 1-2, 3-5, 6+]
+ */
+export function segmentWeights(test: Dataset, outputs: Record<string, Float32Array>): Record<string, number[]> {
+  const counts = targetHistoryCounts(test);
+  const res: Record<string, number[]> = {};
+  for (const [out, col] of WEIGHT_OUTPUTS) {
+    const w = outputs[out];
+    res[col] = SEGMENTS.map((s) => {
+      let sum = 0, n = 0;
+      for (let i = 0; i < counts.length; i++) if (counts[i] >= s.lo && counts[i] <= s.hi) { sum += w ? w[i] : NaN; n++; }
+      return n ? sum / n : NaN;
+    });
+  }
+  res.share_short_source = res.w_short_source.map((ws, k) => ws / (ws + res.w_short_target[k]));
+  return res;
+}
+
+/**
+ * The interest-weight table (segments as rows, mean ± std over seeds; relative change and paired t-test against the
+ * users with no target history) and its figure, from one `segmentWeights` result per seed.
+ * @example
+ * const { table, figure } = interestWeightTable(perSeed, seeds, 'news-ads-world');
+ */
+export function interestWeightTable(perSeed: Array<Record<string, number[]>>, seeds: number[], data: string, rowCounts: number[]): { table: ResultTable; figure: Figure } {
+  const cols = [...WEIGHT_OUTPUTS.map(([, c]) => c), 'share_short_source'];
+  const present = SEGMENTS.map((_, k) => perSeed.every((r) => cols.every((c) => Number.isFinite(r[c][k]))));
+  const results: MethodResult[] = SEGMENTS.flatMap((s, k) => (present[k] ? [{ method: `${s.label} (${rowCounts[k]} rows)`, seeds, values: Object.fromEntries(cols.map((c) => [c, perSeed.map((r) => r[c][k])])) }] : []));
+  const table = buildResultTable({
+    title: `MiNet's learned interest weights by the user's target-domain history (${data}, test rows, ${seeds.length} seed${seeds.length > 1 ? 's' : ''})`,
+    base: results[0].method, metrics: cols.map((name) => ({ name, higherIsBetter: true })), results,
+  });
+  table.notes.push(
+    "w_long, w_short_target, w_short_source: MiNet's exp interest weights w_u, w_t, w_s (mean over the segment's test rows); share_short_source = w_s / (w_s + w_t). Relative change and p-values are against the users with no target history, not improvements.",
+    'With no target clicks p_t = 0, so w_t multiplies a zero vector there and carries no information.',
+    leanNote(table),
+  );
+  return { table, figure: interestWeightFigure(table, data) };
+}
+
+/**
+ * The figure of an interest-weight table: mean weight (± std over seeds) per segment, one bar group per interest.
+ * @example
+ * display.html(figureDiv(interestWeightFigure(run.tables[1], 'news-ads-world')));
+ */
+export function interestWeightFigure(table: ResultTable, data: string): Figure {
+  return barChart(
+    table.rows.flatMap((r) => WEIGHT_OUTPUTS.map(([, c]) => ({ label: r.method.replace(/ \(.*/, ''), mean: r.cells[c].mean, std: r.cells[c].std, group: c }))),
+    { title: `MiNet interest weights by target-history segment (${data})`, yTitle: 'mean interest weight', yRange: 'zero', legendTitle: 'interest' },
+  );
+}
+
+function leanNote(t: ResultTable): string {
+  const share = t.rows.map((r) => r.cells.share_short_source.mean);
+  const first = share[0];
+  const last = share[share.length - 1];
+  const dir = first > last ? 'leans MORE on the source history when the target history is short (the paper\'s claim holds here)' : 'does NOT lean more on the source history when the target history is short';
+  return `Measured: share_short_source goes from ${first.toFixed(3)} (${t.rows[0].method}) to ${last.toFixed(3)} (${t.rows[t.rows.length - 1].method}); MiNet ${dir}.`;
+}
+
+/**
+ * The methods ordered on one metric, best first, as a sentence.
+ * @example
+ * orderingNote(table, 'auc'); // 'Ordering on auc (mean over seeds, best first): MiNet (0.7300) > DIN (0.7100).'
+ */
+export function orderingNote(t: ResultTable, metric: string): string {
+  const higher = t.metrics.find((m) => m.name === metric)?.higherIsBetter ?? true;
+  const rows = [...t.rows].sort((a, b) => (higher ? b.cells[metric].mean - a.cells[metric].mean : a.cells[metric].mean - b.cells[metric].mean));
+  return `Ordering on ${metric} (mean over seeds, best first): ${rows.map((r) => `${r.method} (${r.cells[metric].mean.toFixed(4)})`).join(' > ')}.`;
+}
+
+/**
+ * Mean of a method's metric over seeds, used to pick the best baseline.
+ * @example
+ * bestMethod(results, 'auc', ['MiNet']); // 'CoNet'
+ */
+export function bestMethod(results: MethodResult[], metric: string, exclude: string[]): string {
+  const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+  const cands = results.filter((r) => !exclude.includes(r.method));
+  if (!cands.length) throw new Error('bestMethod: no baseline left after excluding ' + exclude.join(', '));
+  return cands.reduce((a, b) => (mean(b.values[metric]) > mean(a.values[metric]) ? b : a)).method;
+}
