@@ -23,7 +23,10 @@ export interface Cell {
   mean: number;
   std: number;
   n: number;
-  /** Relative improvement over the base method, in percent (sign follows "better"); null for the base itself. */
+  /**
+   * Relative improvement over the base method, in percent (sign follows "better"); null for the base itself and
+   * when the base's mean is 0 (no relative change is defined).
+   */
   relImpPct: number | null;
   /** Two-sided paired t-test p-value against the base over the same seeds; null for the base or when n < 2. */
   pValue: number | null;
@@ -78,7 +81,7 @@ export function buildResultTable(args: {
         mean,
         std,
         n,
-        relImpPct: isBase ? null : (sign * (mean - b) / Math.abs(b)) * 100,
+        relImpPct: isBase || b === 0 ? null : (sign * (mean - b) / Math.abs(b)) * 100,
         pValue: isBase || n < 2 ? null : pairedTTest(xs, base.values[m.name]).pValue,
       };
     }
@@ -106,7 +109,7 @@ export function tableToMarkdown(t: ResultTable): string {
   for (const r of t.rows) {
     const cells = t.metrics.map((m) => {
       const c = r.cells[m.name];
-      const extra = c.relImpPct === null ? ' (base)' : ` (${c.relImpPct >= 0 ? '+' : ''}${c.relImpPct.toFixed(2)}%${c.pValue === null ? '' : `, ${fmtP(c.pValue)}`})`;
+      const extra = r.method === t.base ? ' (base)' : c.relImpPct === null ? '' : ` (${c.relImpPct >= 0 ? '+' : ''}${c.relImpPct.toFixed(2)}%${c.pValue === null ? '' : `, ${fmtP(c.pValue)}`})`;
       return `${fmt(c.mean)} ± ${fmt(c.std)}${extra}`;
     });
     lines.push(`| ${r.method} | ${cells.join(' | ')} |`);

@@ -103,9 +103,10 @@ function sharedSourceHtml(cells: readonly PaperNumber[], notes: SourceNotes): st
   return `${src.kind === 'paper' ? '' : ` <span class="src src-${esc(src.kind)}">${esc(KIND_LABEL[src.kind])}</span>`}<sup>[${notes.ref(src)}]</sup>`;
 }
 
-function cellHtml(c: Cell | null | undefined): string {
+function cellHtml(c: Cell | null | undefined, isBase: boolean): string {
   if (!c) return '';
-  const extra = c.relImpPct === null ? ' <span class="muted">(base)</span>'
+  const extra = isBase ? ' <span class="muted">(base)</span>'
+    : c.relImpPct === null ? ''
     : ` <span class="muted">(${c.relImpPct >= 0 ? '+' : ''}${c.relImpPct.toFixed(2)}%${c.pValue === null ? '' : `, ${c.pValue < 1e-4 ? 'p&lt;1e-4' : `p=${c.pValue.toFixed(4)}`}`})</span>`;
   return `${esc(fmtNumber(c.mean))} ± ${esc(fmtNumber(c.std))}${extra}`;
 }
@@ -118,7 +119,7 @@ function cellHtml(c: Cell | null | undefined): string {
  */
 export function resultTableHtml(t: ResultTable): string {
   const head = t.metrics.map((m) => `<th>${esc(m.name)} ${m.higherIsBetter ? '↑' : '↓'}</th>`).join('');
-  const rows = t.rows.map((r) => `<tr><th scope="row">${esc(r.method)}</th>${t.metrics.map((m) => `<td>${cellHtml(r.cells[m.name])}</td>`).join('')}</tr>`);
+  const rows = t.rows.map((r) => `<tr><th scope="row">${esc(r.method)}</th>${t.metrics.map((m) => `<td>${cellHtml(r.cells[m.name], r.method === t.base)}</td>`).join('')}</tr>`);
   const refs = t.references.map(
     (ref) => `<tr class="ref"><th scope="row"><em>${esc(ref.label)}</em></th>${t.metrics.map((m) => `<td>${ref.values[m.name] == null ? '' : esc(fmtNumber(ref.values[m.name]))}</td>`).join('')}</tr>`,
   );

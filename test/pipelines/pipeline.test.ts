@@ -36,6 +36,19 @@ test('result table: mean, sample std, relative improvement (sign follows better)
   assert.match(tableToCsv(t), /^method,kind,auc_mean,auc_std,auc_rel_imp_pct,auc_p_value,logloss_mean/);
 });
 
+test('result table: a base whose mean is 0 gives no relative improvement (not ±Infinity) and is not shown as base', () => {
+  const zero = [
+    { method: 'A', seeds: [1, 2], values: { share: [0, 0] } },
+    { method: 'B', seeds: [1, 2], values: { share: [0.2, 0.3] } },
+  ];
+  const t = buildResultTable({ title: 'codes', base: 'A', metrics: [{ name: 'share', higherIsBetter: true }], results: zero });
+  assert.equal(t.rows[1].cells.share.relImpPct, null);
+  const md = tableToMarkdown(t);
+  assert.match(md, /\| A \| 0\.0000 ± 0\.0000 \(base\) \|/);
+  assert.match(md, /\| B \| 0\.2500 ± 0\.0707 \|/);
+  assert.doesNotMatch(md, /Infinity|NaN/);
+});
+
 test('result table errors name the method', () => {
   assert.throws(() => buildResultTable({ title: 't', base: 'LR', metrics, results }), /base method 'LR' has no results/);
   const bad = [results[0], { ...results[1], seeds: [1, 2, 4] }];
