@@ -35,9 +35,23 @@ export function predict(model: RecModel, ds: Dataset, options: { output?: string
 export interface CtrMetrics {
   auc: number;
   logloss: number;
-  /** Impression-weighted AUC over users with both classes (only when the schema has a userId). */
+  /**
+   * Impression-weighted AUC over users with both classes (only when the schema has a userId and at least one user has
+   * both classes; a leave-one-out split, one row per user, has none and leaves GAUC/UAUC out).
+   */
   gauc?: number;
   uauc?: number;
+}
+
+/** True when some group holds both a positive and a negative label. */
+function someGroupHasBothClasses(y: ArrayLike<number>, g: ArrayLike<number>): boolean {
+  const seen = new Map<number, number>();
+  for (let i = 0; i < y.length; i++) {
+    const bits = (seen.get(g[i]) ?? 0) | (y[i] > 0.5 ? 2 : 1);
+    if (bits === 3) return true;
+    seen.set(g[i], bits);
+  }
+  return false;
 }
 
 /**
@@ -48,8 +62,8 @@ export interface CtrMetrics {
 export function evaluateCtr(ds: Dataset, label: string, probs: Float32Array): CtrMetrics {
   const y = ds.label(label);
   const m: CtrMetrics = { auc: auc(y, probs), logloss: logloss(y, probs) };
-  if (ds.schema.userId) {
-    const g = ds.column(ds.schema.userId);
+  const g = ds.schema.userId ? ds.column(ds.schema.userId) : null;
+  if (g && someGroupHasBothClasses(y, g)) {
     m.gauc = gauc(y, probs, g).value;
     m.uauc = uauc(y, probs, g).value;
   }

@@ -10,6 +10,7 @@ import { tf } from '../../src/tf.ts';
 import { Dataset } from '../../src/data/dataset.ts';
 import { batchOf, toTensors } from '../../src/data/batching.ts';
 import { entireSpaceValidator, evaluateEntireSpace, predictOutputs } from '../../src/train/evaluate-cvr.ts';
+import { evaluateCtr } from '../../src/train/evaluate.ts';
 import { funnelCeilings, generateFunnelWorld, FUNNEL_TRUTH } from '../../src/worlds/funnel-world.ts';
 import { chorusCvrSpec } from '../../src/models/chorus-cvr.ts';
 import { esmmSpec } from '../../src/models/esmm.ts';
@@ -82,4 +83,16 @@ test('training sanity: ChorusCVR, 2 epochs, strong selection bias: CVR AUC on D 
   assert.ok((m.cvrAucEntire ?? 0) > 0.55, line);
   assert.ok((m.cvrAucEntire ?? 1) < ceiling.cvrAucEntire, line);
   model.dispose();
+});
+
+test('evaluateCtr: GAUC/UAUC over users with both classes; a one-row-per-user split leaves them out instead of failing', () => {
+  const schema = { features: [{ kind: 'categorical' as const, name: 'u', vocab: 9 }], labels: ['click'], userId: 'u' };
+  const p = Float32Array.of(0.9, 0.2, 0.4, 0.6);
+  const grouped = evaluateCtr(Dataset.fromColumns(schema, { u: Int32Array.of(1, 1, 2, 2), click: Float32Array.of(1, 0, 1, 0) }), 'click', p);
+  assert.equal(grouped.gauc, 0.5);
+  assert.equal(grouped.uauc, 0.5);
+  const loo = evaluateCtr(Dataset.fromColumns(schema, { u: Int32Array.of(1, 2, 3, 4), click: Float32Array.of(1, 0, 1, 0) }), 'click', p);
+  assert.equal(loo.auc, 0.75);
+  assert.equal(loo.gauc, undefined);
+  assert.equal(loo.uauc, undefined);
 });
