@@ -1,0 +1,337 @@
+/**
+ * The managed Python process: one per Node process, started lazily from the repo's .venv on the first call, closed
+ * by `close()`, on process exit (normal or uncaught error) and on SIGINT / SIGTERM, and never left orphaned (the Python side
+ * sets PR_SET_PDEATHSIG and polls its parent, see src/bridge/python/reclab_bridge/runtime.py).
+ *
+ * Control calls go through pythonia (the customer's choice); tensors go through shared-memory files (tensors.ts).
+ * What pythonia lacks and how this module fills it (read from node_modules/pythonia 1.2.6):
+ * - interpreter: pythonia spawns `$PYTHON_BIN` when it is required (and again in `com.start()`); we set PYTHON_BIN and
+ *   PYTHONPATH only around that spawn, and require pythonia lazily, so importing reclab starts nothing.
+ * - timeouts: pythonia's own timeout (100 s) only rejects; Python keeps running. We disable it (`$timeout: Infinity`)
+ *   and cancel a late call by killing the process (the only way to stop arbitrary Python code); the next call
+ *   restarts it.
+ * - crashes: pythonia leaves the call pending forever when Python dies; we watch the child's `exit` event.
+ * - shutdown: pythonia keeps Node alive (child, IPC channel, a 1 s GC interval) until `python.exit()`; we unref them
+ *   while no call is in flight, so a script that forgets `close()` still ends, and we kill Python on `exit`.
+ * - errors: pythonia prints a coloured trace; our dispatcher returns `traceback.format_exc()` as data instead.
+ * pythonia holds one process per Node process, hence one session per process (`pythonSession()`).
+ */
+import type { ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BridgeCrashError, BridgeTimeoutError, PythonError } from './errors.ts';
+import { checkTensor, readTensors, removeFile, shmDir, shmPath, writeTensors, type HostTensor, type ShmLayout, type TensorSpec } from './tensors.ts';
+
+/** Repo root (two levels above src/bridge). */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** Folder on Python's sys.path holding the bridge's Python modules. */
+export const PYTHON_ROOT = join(REPO_ROOT, 'src', 'bridge', 'python');
+
+/** Options of a session. */
+export interface SessionOptions {
+  /** Python interpreter; default `$RECLAB_PYTHON` or `<repo>/.venv/bin/python`. */
+  python?: string;
+  /** Default per-call timeout in ms (default 600 000). */
+  timeoutMs?: number;
+}
+
+/** One call's inputs. */
+export interface CallOptions {
+  /** JSON-able keyword arguments. */
+  args?: Record<string, unknown>;
+  /** Tensor keyword arguments (arrive in Python as torch tensors). */
+  tensors?: Record<string, HostTensor>;
+  /** Expected dtype/shape per tensor argument, checked before Python is called. */
+  expect?: Record<string, TensorSpec>;
+  /** Timeout of this call in ms. */
+  timeoutMs?: number;
+}
+
+/** One call's result: the JSON part and the tensors Python returned. */
+export interface CallResult {
+  value: Record<string, unknown>;
+  tensors: Record<string, HostTensor>;
+  /** CPU seconds the Python process spent on the call (mapping, function, writing results). */
+  pythonCpuS: number;
+}
+
+interface PyRuntime {
+  invoke$(request: string, kwargs: { $timeout: number }): Promise<string>;
+}
+/** pythonia's Bridge object (globalThis.__pythonBridge): its 1 s loop frees Python objects of GC'd proxies. */
+interface PythoniaBridge {
+  loop?: NodeJS.Timeout;
+  freeable: unknown[];
+  runTasks: () => void;
+}
+interface Pythonia {
+  python: ((name: string) => Promise<PyRuntime>) & { exit(): void };
+  com: { proc: ChildProcess | null; start(): void; end(): void };
+}
+interface Reply {
+  ok: boolean;
+  value?: Record<string, unknown>;
+  tensors?: ShmLayout | null;
+  traceback?: string;
+  cpu_s?: number;
+  input_reusable?: boolean;
+}
+
+let pythonia: Pythonia | undefined;
+/** The process's one open session (pythonia holds one Python process per Node process). */
+const open: { session?: PythonSession } = {};
+
+/** Removes transfer files left by Node processes that no longer exist (killed with SIGKILL, where no hook runs). */
+function sweepStaleFiles(): void {
+  for (const f of readdirSync(shmDir())) {
+    const m = /^reclab-bridge-(\d+)-/.exec(f);
+    if (!m) continue;
+    try {
+      process.kill(Number(m[1]), 0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH') removeFile(join(shmDir(), f));
+    }
+  }
+}
+
+/** Runs `fn` with environment variables temporarily set. */
+function withEnv<T>(vars: Record<string, string>, fn: () => T): T {
+  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, vars);
+  try {
+    return fn();
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
+/**
+ * The managed Python process. Use the process-wide `pythonSession()`; a second live instance is an error because
+ * pythonia holds one process per Node process.
+ * @example
+ * const py = pythonSession();
+ * const r = await py.call('reclab_bridge.testing', 'checksum', { tensors: { x: hostTensor(new Float32Array([1, 2]), [2]) } });
+ * await py.close();
+ */
+export class PythonSession {
+  readonly python: string;
+  readonly timeoutMs: number;
+  private proc: ChildProcess | undefined;
+  private runtime: PyRuntime | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private onDeath: ((detail: string) => void) | undefined;
+  /** Transfer files reused across calls (see tensors.ts); removed on close and exit. */
+  private inPath = shmPath('in');
+  private readonly outPath = shmPath('out');
+  private readonly exitHook = (): void => {
+    this.killNow('SIGKILL');
+    this.removeFiles();
+  };
+  private readonly signalHook = (signal: NodeJS.Signals): void => {
+    this.killNow('SIGKILL');
+    this.removeFiles();
+    process.removeListener('SIGINT', this.signalHook);
+    process.removeListener('SIGTERM', this.signalHook);
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal); // default behaviour: terminate
+  };
+
+  /** @param options interpreter and default timeout. */
+  constructor(options: SessionOptions = {}) {
+    if (open.session && open.session !== this) throw new Error('bridge: a PythonSession is already open in this process; use pythonSession() or close it first');
+    this.python = options.python ?? process.env.RECLAB_PYTHON ?? join(REPO_ROOT, '.venv', 'bin', 'python');
+    this.timeoutMs = options.timeoutMs ?? 600_000;
+    open.session = this;
+  }
+
+  /** Pid of the running Python process, or undefined when none runs. */
+  get pid(): number | undefined {
+    return this.proc?.exitCode === null && this.proc.signalCode === null ? this.proc.pid : undefined;
+  }
+
+  /** Starts Python (if not running) and returns the dispatcher proxy. */
+  private async start(): Promise<PyRuntime> {
+    if (this.runtime && this.pid !== undefined) return this.runtime;
+    if (!existsSync(this.python)) throw new Error(`bridge: Python interpreter not found at ${this.python} (create the venv with env/ setup, or set RECLAB_PYTHON)`);
+    const env = { PYTHON_BIN: this.python, PYTHONPATH: [PYTHON_ROOT, process.env.PYTHONPATH].filter(Boolean).join(':'), PYTHONUNBUFFERED: '1' };
+    withEnv(env, () => {
+      if (!pythonia) pythonia = createRequire(import.meta.url)('pythonia') as Pythonia; // spawns Python
+      else if (!pythonia.com.proc) pythonia.com.start();
+    });
+    const py = pythonia as Pythonia;
+    const proc = py.com.proc as ChildProcess;
+    this.proc = proc;
+    proc.once('exit', (code, signal) => {
+      if (this.proc !== proc) return; // already discarded (timeout kill)
+      this.discard();
+      this.onDeath?.(signal ? `signal ${signal}` : `exit code ${code}`);
+    });
+    if (!process.listeners('exit').includes(this.exitHook)) process.on('exit', this.exitHook);
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) if (!process.listeners(sig).includes(this.signalHook)) process.on(sig, this.signalHook);
+    sweepStaleFiles();
+    // pythonia's free loop: restart it for this process (stale ids of a dead process are dropped), never keep Node alive.
+    const bridge = (globalThis as { __pythonBridge?: PythoniaBridge }).__pythonBridge;
+    if (bridge) {
+      clearInterval(bridge.loop);
+      bridge.freeable = [];
+      bridge.loop = setInterval(bridge.runTasks, 1000).unref();
+    }
+    this.setRef(true);
+    try {
+      this.runtime = await this.guard('reclab_bridge.runtime (start)', this.timeoutMs, () => py.python('reclab_bridge.runtime'));
+    } finally {
+      this.setRef(false);
+    }
+    return this.runtime;
+  }
+
+  /** Keeps Node alive (ref) while a call is in flight; lets it exit (unref) when idle. */
+  private setRef(on: boolean): void {
+    const p = this.proc;
+    if (!p) return;
+    const ch = p.channel as { ref?: () => void; unref?: () => void } | undefined | null;
+    if (on) {
+      p.ref();
+      ch?.ref?.();
+    } else {
+      p.unref();
+      ch?.unref?.();
+    }
+  }
+
+  /** Races `fn` against the timeout and the process's death. */
+  private async guard<T>(call: string, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await new Promise<T>((resolvePromise, reject) => {
+        this.onDeath = (detail) => reject(new BridgeCrashError(call, detail));
+        if (this.pid === undefined) reject(new BridgeCrashError(call, 'not running'));
+        timer = setTimeout(() => {
+          reject(new BridgeTimeoutError(call, timeoutMs));
+          this.onDeath = undefined;
+          this.killNow('SIGKILL');
+        }, timeoutMs);
+        fn().then(resolvePromise, reject);
+      });
+    } finally {
+      clearTimeout(timer);
+      this.onDeath = undefined;
+    }
+  }
+
+  /**
+   * Calls `fn` of the repo Python module `module` (dotted name under src/bridge/python) with JSON args and tensors.
+   * Tensors are validated (against `expect` when given) before Python is called. Calls run one at a time.
+   * @example
+   * const { tensors } = await pythonSession().call('reclab_bridge.testing', 'make', { args: { n: 4 } });
+   */
+  call(module: string, fn: string, options: CallOptions = {}): Promise<CallResult> {
+    const name = `${module}.${fn}`;
+    const tensors = options.tensors ?? {};
+    for (const [k, t] of Object.entries(tensors)) checkTensor(k, t, options.expect?.[k]);
+    for (const k of Object.keys(options.expect ?? {})) if (!(k in tensors)) throw new Error(`bridge: call ${name} expects tensor '${k}', which was not given`);
+    const run = async (): Promise<CallResult> => {
+      const runtime = await this.start();
+      const hasInputs = Object.keys(tensors).length > 0;
+      let reusable = false;
+      try {
+        const layout = hasInputs ? writeTensors(this.inPath, tensors) : null;
+        const request = JSON.stringify({ module, fn, args: options.args ?? {}, tensors: layout, out_path: this.outPath });
+        this.setRef(true);
+        const raw = await this.guard(name, options.timeoutMs ?? this.timeoutMs, () => runtime.invoke$(request, { $timeout: Infinity }));
+        const reply = JSON.parse(raw) as Reply;
+        reusable = reply.input_reusable === true;
+        if (!reply.ok) throw new PythonError(name, reply.traceback ?? '(no traceback)');
+        return { value: reply.value ?? {}, tensors: reply.tensors ? readTensors(reply.tensors, true) : {}, pythonCpuS: reply.cpu_s ?? 0 };
+      } finally {
+        this.setRef(false);
+        if (hasInputs && !reusable) {
+          removeFile(this.inPath); // Python may still hold views of it: never rewrite it
+          this.inPath = shmPath('in');
+        }
+      }
+    };
+    const result = this.queue.then(run, run);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /**
+   * The plain pythonia proxy of a repo module (JSON over IPC, pythonia's 100 s timeout), for control calls and the
+   * JSON baseline of bench/bridge-transfer.ts. Prefer `call`, which adds binary tensors, timeouts and crash handling.
+   * @example
+   * const m = (await pythonSession().rawModule('reclab_bridge.testing')) as { ping(): Promise<unknown> };
+   */
+  async rawModule(name: string): Promise<unknown> {
+    await this.start();
+    return (pythonia as Pythonia).python(name);
+  }
+
+  /**
+   * Keeps Node alive while `fn` awaits raw pythonia calls (the session unrefs its child when idle, so an awaited raw
+   * call alone would let Node exit).
+   * @example
+   * const sum = await py.hold(() => raw.checksum_list$([1, 2], { $timeout: Infinity }));
+   */
+  async hold<T>(fn: () => Promise<T>): Promise<T> {
+    const keep = setInterval(() => undefined, 60_000);
+    try {
+      return await fn();
+    } finally {
+      clearInterval(keep);
+    }
+  }
+
+  /** Kills the Python process synchronously (exit hooks, timeouts) and forgets it, so the next call restarts. */
+  private killNow(signal: NodeJS.Signals): void {
+    if (this.pid !== undefined) this.proc?.kill(signal);
+    this.discard();
+  }
+
+  /** Forgets the current process (pythonia's too), so the next call starts a fresh one. */
+  private discard(): void {
+    if (pythonia && this.proc && pythonia.com.proc === this.proc) pythonia.com.proc = null;
+    // Stop pythonia's free loop: it would write to the dead process (TypeError on a null proc).
+    const bridge = (globalThis as { __pythonBridge?: PythoniaBridge }).__pythonBridge;
+    if (bridge) {
+      clearInterval(bridge.loop);
+      bridge.freeable = [];
+    }
+    this.proc = undefined;
+    this.runtime = undefined;
+  }
+
+  private removeFiles(): void {
+    removeFile(this.inPath);
+    removeFile(this.outPath);
+  }
+
+  /** Stops Python (SIGTERM, SIGKILL after 2 s), removes the transfer files and the process hooks. Safe to call twice. */
+  async close(): Promise<void> {
+    const proc = this.proc;
+    this.removeFiles();
+    process.removeListener('exit', this.exitHook);
+    process.removeListener('SIGINT', this.signalHook);
+    process.removeListener('SIGTERM', this.signalHook);
+    if (open.session === this) open.session = undefined;
+    if (!proc || this.pid === undefined) return;
+    const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+    proc.kill('SIGTERM');
+    const t = setTimeout(() => proc.kill('SIGKILL'), 2000);
+    await exited;
+    clearTimeout(t);
+  }
+}
+
+/**
+ * The process-wide Python session (created on first use; Python itself starts on the first call).
+ * @example
+ * const py = pythonSession();
+ */
+export function pythonSession(options: SessionOptions = {}): PythonSession {
+  return open.session ?? new PythonSession(options);
+}
