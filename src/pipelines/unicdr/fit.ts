@@ -1,0 +1,181 @@
+/**
+ * Training and evaluation of the cross-domain ranking models (UniCDR spec §3.1 "Training", §4 protocol).
+ * One step = one mini-batch per domain (the total batch split across domains), each positive with `negatives` items
+ * sampled uniformly from the domain's catalogue (the positive excluded), summed losses, one Adam step (decoupled
+ * weight decay). Contexts are built per step with the model's interaction / domain masking. After each epoch the model
+ * is scored on the validation pairs (sampled negatives, seeded, fixed for the run) and the best mean NDCG@10 over
+ * domains is kept (spec: model selection on validation NDCG@10); after `decayAfter` epochs the learning rate is
+ * multiplied by 0.98 whenever most domains did not improve (the code's conditional decay).
+ */
+import { z } from 'zod';
+import { tf } from '../../tf.ts';
+import type { Tensor } from '@tensorflow/tfjs';
+import { Rng } from '../../random.ts';
+import { Optimizer } from '../../train/optimizers.ts';
+import { Progress } from '../../train/progress.ts';
+import type { StateDict } from '../../layers/module.ts';
+import { fullRanking, sampleNegatives, sampledRanking, type CandidateLists } from '../../metrics/sampled-ranking.ts';
+import type { TopKMetrics } from '../../metrics/topk.ts';
+import { interactedSets, type CdrDomain, type Pairs } from '../../worlds/multi-domain-world.ts';
+import { hostBatch, toCdrBatch, type CdrModel, type CdrPrep } from '../../models/cdr/common.ts';
+
+/**
+ * Strict training config. Defaults: 10 epochs, batch 1024 split across domains, 10 training negatives, Adam lr 1e-3,
+ * weight decay 1e-5, 99 validation negatives, lr decay after epoch 10.
+ * @example
+ * CdrTrainConfigSpec.parse({ epochs: 3 });
+ */
+export const CdrTrainConfigSpec = z.strictObject({
+  epochs: z.number().int().positive().default(10),
+  batchSize: z.number().int().positive().default(1024),
+  negatives: z.number().int().positive().default(10),
+  learningRate: z.number().positive().default(1e-3),
+  weightDecay: z.number().min(0).default(1e-5),
+  validNegatives: z.number().int().positive().default(99),
+  decayAfter: z.number().int().min(0).default(10),
+});
+/** Training config (see the schema). */
+export type CdrTrainConfig = z.infer<typeof CdrTrainConfigSpec>;
+
+/** What `fitCdr` returns. */
+export interface CdrFitResult {
+  bestEpoch: number;
+  validNdcg: number[];
+  seconds: number;
+}
+
+/**
+ * Trains a model and restores its best-validation weights.
+ * @example
+ * const r = await fitCdr(model, prep, { epochs: 3 }, 1);
+ */
+export async function fitCdr(model: CdrModel, prep: CdrPrep, partial: Partial<CdrTrainConfig> | Record<string, unknown>, seed: number, label = model.name): Promise<CdrFitResult> {
+  const cfg = CdrTrainConfigSpec.parse(partial);
+  const t0 = Date.now();
+  const rng = new Rng(seed * 104729 + 7);
+  const doms = prep.data.domains;
+  const D = doms.length;
+  const L = prep.maxLen;
+  const per = Math.max(1, Math.floor(cfg.batchSize / D));
+  const steps = Math.max(...doms.map((d) => Math.ceil(d.train.users.length / per)));
+  const masking = (model as { masking?: { interaction: number; domain: number } }).masking ?? { interaction: 0, domain: 0 };
+  const vars = model.trainableVariables();
+  const byTf = new Map([...vars].map(([k, v]) => [v.name, k]));
+  const opt = new Optimizer(vars, { learningRate: cfg.learningRate, weightDecay: cfg.weightDecay });
+  const validLists = doms.map((dom, d) => (dom.valid.users.length ? sampleNegatives({ users: dom.valid.users, positives: dom.valid.items }, interactedSets(dom), { nItems: dom.nItems, negatives: Math.max(1, Math.min(cfg.validNegatives, dom.nItems - 1 - maxSeen(dom))), seed: seed * 31 + d }) : null));
+  const order = doms.map((dom) => rng.shuffle(Int32Array.from({ length: dom.train.users.length }, (_, i) => i)));
+  const rand = () => rng.uniform();
+  let best = -Infinity;
+  let bestState: StateDict | null = null;
+  let bestEpoch = 0;
+  const validNdcg: number[] = [];
+  let prevPerDomain = doms.map(() => -Infinity);
+  const progress = new Progress({ total: cfg.epochs * steps, label });
+  try {
+    for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
+      for (const o of order) rng.shuffle(o);
+      let lossSum = 0;
+      for (let s = 0; s < steps; s++) {
+        const hbs = doms.map((dom, d) => {
+          const idx = Array.from({ length: Math.min(per, dom.train.users.length) }, (_, j) => order[d][(s * per + j) % order[d].length]);
+          const users = idx.map((i) => dom.train.users[i]);
+          const pos = idx.map((i) => dom.train.items[i]);
+          const items: number[] = [];
+          for (const p of pos) {
+            items.push(p);
+            for (let k = 0; k < cfg.negatives; k++) { let n = rng.int(dom.nItems); while (n === p) n = rng.int(dom.nItems); items.push(n); }
+          }
+          return hostBatch(prep, d, users, items, 1 + cfg.negatives, {
+            exclude: pos, maskRate: masking.interaction, rand, domainMask: users.map(() => rng.uniform() < masking.domain), longView: idx.map((i) => dom.longView[i] ?? 0),
+          });
+        });
+        const loss = tf.tidy(() => {
+          const batches = hbs.map((hb) => toCdrBatch(hb, D, L));
+          const { value, grads } = tf.variableGrads(() => model.loss(batches, { epoch }), [...vars.values()]);
+          opt.apply(new Map(Object.entries(grads).map(([k, g]) => [byTf.get(k) ?? k, g])));
+          return value;
+        });
+        if (s === steps - 1 || s % 20 === 0) lossSum = (await loss.data())[0];
+        loss.dispose();
+        if (!Number.isFinite(lossSum)) throw new Error(`${label}: loss became ${lossSum} at epoch ${epoch}, step ${s + 1}`);
+        progress.update((epoch - 1) * steps + s + 1, { epoch, loss: Number(lossSum.toFixed(4)) });
+        if (s % 10 === 9) await new Promise<void>((r) => setImmediate(r));
+      }
+      const perDomain = validLists.map((lists, d) => (lists ? scoreLists(model, prep, d, doms[d].valid, lists, false).ndcg : 0));
+      const ndcg = perDomain.reduce((a, b) => a + b, 0) / D;
+      validNdcg.push(ndcg);
+      if (ndcg > best) { best = ndcg; bestEpoch = epoch; bestState = model.stateDict(); }
+      const improved = perDomain.filter((x, d) => x > prevPerDomain[d]).length;
+      if (epoch > cfg.decayAfter && improved * 2 <= D) opt.config.learningRate *= 0.98;
+      prevPerDomain = perDomain;
+    }
+  } finally {
+    progress.done();
+    opt.dispose();
+  }
+  if (bestState) model.loadStateDict(bestState);
+  return { bestEpoch, validNdcg, seconds: (Date.now() - t0) / 1000 };
+}
+
+/** Scores candidate lists of domain d in chunks: (N·C) Float32Array. `cold` pads the own-domain context. */
+export function scoreCandidates(model: CdrModel, prep: CdrPrep, d: number, users: ArrayLike<number>, lists: CandidateLists, cold: boolean): Float32Array {
+  const C = lists.nCandidates;
+  const out = new Float32Array(lists.items.length);
+  const chunk = Math.max(1, Math.floor(65536 / C));
+  const D = prep.data.domains.length;
+  for (let a = 0; a < lists.rows; a += chunk) {
+    const b = Math.min(lists.rows, a + chunk);
+    const us = Array.from({ length: b - a }, (_, j) => users[a + j]);
+    const hb = hostBatch(prep, d, us, lists.items.subarray(a * C, b * C), C, { domainMask: us.map(() => cold) });
+    const s = tf.tidy(() => model.score(toCdrBatch(hb, D, prep.maxLen)) as Tensor);
+    out.set(s.dataSync() as Float32Array, a * C);
+    s.dispose();
+  }
+  return out;
+}
+
+function scoreLists(model: CdrModel, prep: CdrPrep, d: number, pairs: Pairs, lists: CandidateLists, cold: boolean, k = 10): TopKMetrics {
+  return sampledRanking(scoreCandidates(model, prep, d, pairs.users, lists, cold), lists, k);
+}
+
+/** The fixed test candidate lists of a domain's pairs (999 negatives by default, seeded). */
+export function testLists(dom: CdrDomain, pairs: Pairs, negatives: number, seed: number): CandidateLists {
+  return sampleNegatives({ users: pairs.users, positives: pairs.items }, interactedSets(dom), { nItems: dom.nItems, negatives, seed });
+}
+
+/**
+ * HR@10 / NDCG@10 of a model on candidate lists (`cold` = domain masking of the own context).
+ * @example
+ * evaluateLists(model, prep, 0, dom.test, lists, false).hr;
+ */
+export function evaluateLists(model: CdrModel, prep: CdrPrep, d: number, pairs: Pairs, lists: CandidateLists, cold: boolean, k = 10): TopKMetrics {
+  return scoreLists(model, prep, d, pairs, lists, cold, k);
+}
+
+/**
+ * Full ranking of a domain's test pairs: every item except the user's training and validation items.
+ * `scorer` gives (N·I) scores for all items of each row (a model or the oracle).
+ * @example
+ * evaluateFull(dom, dom.test, (users, items) => world.trueScore(0, users, items)).hr;
+ */
+export function evaluateFull(dom: CdrDomain, pairs: Pairs, scorer: (lists: CandidateLists) => Float32Array, k = 10): TopKMetrics {
+  const I = dom.nItems;
+  const N = pairs.users.length;
+  const items = new Int32Array(N * I);
+  for (let n = 0; n < N; n++) for (let i = 0; i < I; i++) items[n * I + i] = i;
+  const excl = new Map<number, Set<number>>();
+  for (const p of [dom.train, dom.valid]) for (let n = 0; n < p.users.length; n++) { const u = p.users[n]; if (!excl.has(u)) excl.set(u, new Set()); excl.get(u)?.add(p.items[n]); }
+  const excluded = Array.from(pairs.users, (u, n) => { const s = new Set(excl.get(u) ?? []); s.delete(pairs.items[n]); return s; });
+  return fullRanking(scorer({ items, nCandidates: I, rows: N }), pairs.items, excluded, I, k);
+}
+
+/**
+ * The most items one user touched in a domain over all splits (caps the negatives a candidate list can hold).
+ * @example
+ * const neg = Math.min(999, dom.nItems - 1 - maxSeen(dom));
+ */
+export function maxSeen(dom: CdrDomain): number {
+  const c = new Map<number, number>();
+  for (const p of [dom.train, dom.valid, dom.test, dom.coldTest, dom.coldValid]) for (const u of p.users) c.set(u, (c.get(u) ?? 0) + 1);
+  return Math.max(0, ...c.values());
+}
