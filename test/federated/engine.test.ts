@@ -1,0 +1,206 @@
+/**
+ * Federated engine: what leaves a client, FedAvg / group aggregation, resume from a checkpoint, exclusion of
+ * malformed clients, DP accounting, and gradients of MRFF and FedPA.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { tf } from '../../src/tf.ts';
+import type { Tensor } from '@tensorflow/tfjs';
+import { Rng } from '../../src/random.ts';
+import { generateFederatedWorld } from '../../src/worlds/federated-world.ts';
+import { runFederated, type UploadBatch } from '../../src/federated/engine.ts';
+import { clientBatch, validateClients } from '../../src/federated/data.ts';
+import { dpEpsilon, rdpSampledGaussian } from '../../src/federated/dp.ts';
+import { createMRFF } from '../../src/models/mrff.ts';
+import { SASRec } from '../../src/models/sasrec.ts';
+import type { FederatedData } from '../../src/federated/types.ts';
+
+const world = () => generateFederatedWorld({ users: 40, items: 60, minLen: 5, maxLen: 9, seed: 3 });
+const small = { fieldDim: 4, blocks: 2, maxLen: 8, groups: 3 };
+const fed = { rounds: 3, maxLen: 8, chunkSize: 16, evalEvery: 1, learningRate: 0.05, seed: 5 };
+
+describe('federated engine', () => {
+  test('clients upload only public and group parameters: no private parameter, no raw interaction', async () => {
+    const data = world();
+    const model = createMRFF(new Rng(1), data.itemFields, data.userFields, small);
+    const uploads: UploadBatch[] = [];
+    const seen: Array<{ names: string[]; shapes: number[][]; dtypes: string[]; keys: string[] }> = [];
+    await runFederated(model, data, fed, {
+      onUpload: (u) => {
+        uploads.push(u);
+        seen.push({ names: Object.keys(u.params), shapes: Object.values(u.params).map((t) => t.shape), dtypes: Object.values(u.params).map((t) => t.dtype), keys: Object.keys(u) });
+      },
+    });
+    assert.ok(seen.length >= 3, 'no uploads seen');
+    const vars = model.namedVariables();
+    const privateNames = [...vars.keys()].filter((n) => model.role(n).kind === 'private');
+    assert.ok(privateNames.some((n) => n.includes('userFfn')) && privateNames.some((n) => n.startsWith('user.')), `private set is wrong: ${privateNames}`);
+    for (const s of seen) {
+      assert.deepEqual(s.keys.sort(), ['params', 'routes', 'users', 'weights']);
+      for (const n of s.names) assert.ok(['public', 'group'].includes(model.role(n).kind), `uploaded '${n}' (${model.role(n).kind})`);
+      for (const n of privateNames) assert.ok(!s.names.includes(n), `private '${n}' was uploaded`);
+      s.names.forEach((n, i) => {
+        const v = vars.get(n) as Tensor;
+        const perClient = model.role(n).kind === 'group' ? v.shape.slice(1) : v.shape;
+        assert.deepEqual(s.shapes[i].slice(1), perClient, `'${n}' upload is not a parameter copy`);
+        assert.equal(s.dtypes[i], 'float32');
+      });
+    }
+    for (const u of uploads) for (const r of Object.values(u.routes)) assert.ok(r.every((k) => k >= 0 && k < small.groups));
+    model.dispose();
+  });
+
+  test('FedAvg is the sample-weighted mean of the uploads; group FFNs are averaged within their group', async () => {
+    const data = world();
+    const model = createMRFF(new Rng(2), data.itemFields, data.userFields, small);
+    const got: UploadBatch[] = [];
+    const pub = 'head.w1';
+    const grp = 'block0.groupFfn.b1';
+    let server: { pub: Float32Array; grp: Float32Array } | null = null;
+    const before = { grp: (model.namedVariables().get(grp) as Tensor).dataSync().slice() };
+    await runFederated(model, data, { ...fed, rounds: 1, chunkSize: 64 }, {
+      onUpload: (u) => got.push({ ...u, params: { [pub]: tf.clone(u.params[pub]), [grp]: tf.clone(u.params[grp]) } }),
+      onAggregate: (_r, shared, tables) => (server = { pub: Float32Array.from((shared.get(pub) as Tensor).dataSync()), grp: Float32Array.from((tables.get(grp) as Tensor).dataSync()) }),
+    });
+    assert.equal(got.length, 1);
+    const u = got[0];
+    const w = u.weights;
+    const C = w.length;
+    const P = u.params[pub].dataSync();
+    const size = P.length / C;
+    const wsum = w.reduce((a, b) => a + b, 0);
+    const s = server as unknown as { pub: Float32Array; grp: Float32Array };
+    for (let j = 0; j < size; j += 7) {
+      let m = 0;
+      for (let c = 0; c < C; c++) m += (w[c] * P[c * size + j]) / wsum;
+      assert.ok(Math.abs(m - s.pub[j]) < 1e-5, `public '${pub}'[${j}]: server ${s.pub[j]} vs weighted mean ${m}`);
+    }
+    const G = u.params[grp].dataSync();
+    const gs = G.length / C;
+    const route = u.routes.layer0;
+    for (let k = 0; k < small.groups; k++) {
+      const members = [...route.keys()].filter((c) => route[c] === k);
+      const ws = members.reduce((a, c) => a + w[c], 0);
+      for (let j = 0; j < gs; j++) {
+        const expect = members.length ? members.reduce((a, c) => a + (w[c] * G[c * gs + j]) / ws, 0) : before.grp[k * gs + j];
+        assert.ok(Math.abs(expect - s.grp[k * gs + j]) < 1e-5, `group ${k} '${grp}'[${j}]: server ${s.grp[k * gs + j]} vs ${expect} (${members.length} members)`);
+      }
+    }
+    model.dispose();
+  });
+
+  test('a run stopped after round 2 resumes from its checkpoint with identical results', async () => {
+    const data = world();
+    const dir = mkdtempSync(join(tmpdir(), 'reclab-fed-'));
+    try {
+      const cfg = { ...fed, rounds: 4, clientFraction: 0.7 };
+      const m1 = createMRFF(new Rng(4), data.itemFields, data.userFields, small);
+      const straight = await runFederated(m1, data, cfg);
+      const m2 = createMRFF(new Rng(4), data.itemFields, data.userFields, small);
+      const first = await runFederated(m2, data, { ...cfg, checkpointDir: dir, stopAfterRound: 2 });
+      assert.equal(first.stopped, true);
+      assert.equal(first.history.length, 2);
+      const m3 = createMRFF(new Rng(99), data.itemFields, data.userFields, small); // other init: everything must come from the checkpoint
+      const resumed = await runFederated(m3, data, { ...cfg, checkpointDir: dir });
+      const strip = (h: typeof straight.history) => h.map(({ seconds: _s, ...rest }) => rest);
+      assert.deepEqual(strip(resumed.history), strip(straight.history));
+      assert.deepEqual(resumed.best, straight.best);
+      [m1, m2, m3].forEach((m) => m.dispose());
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('empty and malformed clients are excluded with a reason and the round completes', async () => {
+    const data: FederatedData = world();
+    data.sequences[3] = { items: new Int32Array(0), labels: new Float32Array(0), timestamps: new Float64Array(0) };
+    data.sequences[5] = { ...data.sequences[5], items: Int32Array.from(data.sequences[5].items, (x, i) => (i === 1 ? -1 : x)) };
+    data.sequences[7] = { ...data.sequences[7], labels: Float32Array.from(data.sequences[7].labels, (y, i) => (i === 0 ? 0.5 : y)) };
+    const lines: string[] = [];
+    const model = new SASRec(new Rng(1), data.itemFields, data.userFields, { fieldDim: 4, blocks: 1, maxLen: 8 });
+    const r = await runFederated(model, data, { ...fed, rounds: 1 }, { log: (l) => lines.push(l) });
+    const ex = r.history[0].excluded;
+    assert.deepEqual(ex.map((e) => e.user), [3, 5, 7]);
+    assert.match(ex[0].reason, /empty sequence/);
+    assert.match(ex[1].reason, /item -1 outside/);
+    assert.match(ex[2].reason, /label 0.5/);
+    assert.equal(r.history[0].participants, 37);
+    assert.ok(Number.isFinite(r.best.test.auc));
+    assert.ok(lines.some((l) => l.includes('round 1: excluded user 5')), 'the exclusion was not logged');
+    model.dispose();
+  });
+
+  test('communication: bytes per round follow the partition (MRFF uploads one group FFN per layer, downloads all); no tensor leaks', async () => {
+    const data = world();
+    const tensorsBefore = tf.memory().numTensors;
+    const model = createMRFF(new Rng(1), data.itemFields, data.userFields, small);
+    const vars = model.namedVariables();
+    let pub = 0;
+    let grpOne = 0;
+    let grpAll = 0;
+    for (const [n, v] of vars) {
+      const k = model.role(n).kind;
+      if (k === 'public') pub += v.size;
+      if (k === 'group') {
+        grpAll += v.size;
+        grpOne += v.size / small.groups;
+      }
+    }
+    const r = await runFederated(model, data, { ...fed, rounds: 1 });
+    const n = r.history[0].participants;
+    assert.equal(r.history[0].bytesUp, n * (4 * (pub + grpOne) + 4 * small.blocks));
+    assert.equal(r.history[0].bytesDown, n * 4 * (pub + grpAll));
+    const local = new SASRec(new Rng(1), data.itemFields, data.userFields, { fieldDim: 4, blocks: 1, maxLen: 8, partition: 'local' });
+    const rl = await runFederated(local, data, { ...fed, rounds: 1 });
+    assert.equal(rl.bytesTotal, 0);
+    model.dispose();
+    local.dispose();
+    assert.equal(tf.memory().numTensors, tensorsBefore, 'the runs leaked tensors');
+  });
+
+  test('leave-one-out batches hold the last item as test and the second-last as validation', () => {
+    const data = world();
+    const { clients } = validateClients(data);
+    const u = clients[0];
+    const s = data.sequences[u];
+    const A = data.itemFields.length;
+    const n = s.items.length;
+    const b = clientBatch(data, Int32Array.of(u), 'test', 'sequence', 50);
+    const T = b.itemTgt.shape[1] as number;
+    assert.equal(T, n - 1);
+    const tgt = (b.itemTgt.arraySync() as number[][][])[0][T - 1];
+    assert.deepEqual(tgt, [...data.itemFeatures.subarray(s.items[n - 1] * A, s.items[n - 1] * A + A)]);
+    assert.equal((b.labels.arraySync() as number[][])[0][T - 1], s.labels[n - 1]);
+    assert.equal((b.lossMask.sum().dataSync() as Float32Array)[0], 1);
+    const tr = clientBatch(data, Int32Array.of(u), 'train', 'sequence', 50);
+    assert.equal(tr.samples[0], n - 3, 'training targets are items 1..n-3 (the first has no history; the last two are held out)');
+  });
+});
+
+describe('client-level DP accountant', () => {
+  test('RDP of the sampled Gaussian matches the closed form at alpha = 2 and the full-batch case', () => {
+    const q = 0.05;
+    const sigma = 1.3;
+    const closed = Math.log(1 + q * q * (Math.exp(1 / (sigma * sigma)) - 1)); // A_2 = 1 + q^2 (e^{1/sigma^2} - 1)
+    assert.ok(Math.abs(rdpSampledGaussian(q, sigma, 2) - closed) < 1e-12);
+    assert.equal(rdpSampledGaussian(1, 2, 8), 8 / 8);
+    assert.ok(rdpSampledGaussian(0.01, 1, 16) < rdpSampledGaussian(0.1, 1, 16));
+    const e = dpEpsilon({ q: 1, sigma: 10, rounds: 1, delta: 1e-5 });
+    const expect = Math.min(...[2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 48, 64, 96, 128, 256].map((a) => a / 200 + Math.log(1e5) / (a - 1)));
+    assert.ok(Math.abs(e.epsilon - expect) < 1e-12);
+    assert.ok(dpEpsilon({ q: 0.1, sigma: 1, rounds: 100, delta: 1e-5 }).epsilon < dpEpsilon({ q: 0.1, sigma: 1, rounds: 200, delta: 1e-5 }).epsilon);
+  });
+
+  test('a DP run reports epsilon and stays finite', async () => {
+    const data = world();
+    const model = new SASRec(new Rng(1), data.itemFields, data.userFields, { fieldDim: 4, blocks: 1, maxLen: 8 });
+    const r = await runFederated(model, data, { ...fed, rounds: 2, clientFraction: 0.5, dp: { clip: 0.5, noiseMultiplier: 1, delta: 1e-3 } });
+    assert.ok(r.dp && r.dp.epsilon > 0 && Number.isFinite(r.dp.epsilon));
+    assert.ok(Math.abs((r.dp?.epsilon ?? 0) - dpEpsilon({ q: 0.5, sigma: 1, rounds: 2, delta: 1e-3 }).epsilon) < 1e-12);
+    assert.ok(Number.isFinite(r.best.test.auc));
+    model.dispose();
+  });
+});
