@@ -17,6 +17,8 @@ export interface FunnelStep {
   p: Float32Array;
   /** The step that must have happened first (e.g. 'click' for 'conversion'). */
   given?: string;
+  /** Amount counted when the step happens (e.g. expected watch seconds per pool row); default 1 (a count). */
+  value?: Float32Array;
 }
 
 /** A metric as a ratio of sums over an arm's users; `denominator` 'users' or 'requests' counts those. */
@@ -78,6 +80,7 @@ export function simulateAB(
   const stepNames = pool.steps.map((s) => s.name);
   for (const s of pool.steps) {
     if (s.p.length !== n) throw new Error(`simulateAB: step '${s.name}' has ${s.p.length} probabilities for ${n} pool rows`);
+    if (s.value !== undefined && s.value.length !== n) throw new Error(`simulateAB: step '${s.name}' has ${s.value.length} values for ${n} pool rows`);
     if (s.given !== undefined && !stepNames.slice(0, stepNames.indexOf(s.name)).includes(s.given)) throw new Error(`simulateAB: step '${s.name}' is given '${s.given}', which is not an earlier step`);
   }
   for (const [arm, sc] of [['control', policies.control], ['treatment', policies.treatment]] as const) {
@@ -115,7 +118,7 @@ export function simulateAB(
             if (s.given !== undefined && !happened.has(s.given)) continue;
             if (rng.bernoulli(s.p[row])) {
               happened.add(s.name);
-              t[s.name][ui]++;
+              t[s.name][ui] += s.value ? s.value[row] : 1;
             }
           }
         }

@@ -1,0 +1,143 @@
+/**
+ * Moment&Cross: gradient check of every variant (every trainable variable gets a finite, non-zero gradient), GSU
+ * selection, the sample stream's first-only label mask (each impression-task pair counted once with its final
+ * label), the ranking score, and both pipelines end to end at a tiny size through `runPipeline` (wiring only: the
+ * numbers at this size are noise).
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { tf } from '../../src/tf.ts';
+import { batchOf, toTensors } from '../../src/data/batching.ts';
+import { MomentCross, momentCrossLoss, rankingScore, type MomentCrossConfig } from '../../src/models/moment-cross.ts';
+import { generateLiveWorld, LIVE_TASKS, LIVE_WORLD_SIZES } from '../../src/worlds/live-world.ts';
+import { buildSampleStream, FAST_SECONDS } from '../../src/pipelines/moment-cross/sample-stream.ts';
+import { runPipeline } from '../../src/pipelines/runner.ts';
+import '../../src/pipelines/registry.ts';
+import { Rng } from '../../src/random.ts';
+
+process.env.RECLAB_PROGRESS = '0';
+const out = mkdtempSync(join(tmpdir(), 'reclab-moment-cross-'));
+after(() => rmSync(out, { recursive: true, force: true }));
+const RICH = { click: 0.4, effective_view: 0.2, like: 0.1, comment: 0.05, gift: 0.03, follow: 0.03 };
+const world = generateLiveWorld({ ...LIVE_WORLD_SIZES.tiny, users: 400, liveShare: 0.3, rates: RICH, seed: 3 });
+const stream = buildSampleStream(world, 'train');
+const SMALL = { embeddingDim: 8, esuHeads: 2, mmoe: { expertHidden: [16], tower: [8] } };
+
+const variants: Array<[string, Partial<MomentCrossConfig>]> = [
+  ['full', {}], ['w/o real-time', { realtime: false }], ['w/o search', { search: 'none' }], ['soft search', { search: 'soft' }],
+];
+for (const [name, config] of variants) {
+  test(`moment-cross (${name}): every trainable variable gets a finite non-zero gradient on the sample stream; no leaks`, () => {
+    const model = new MomentCross(new Rng(1), stream.ds.schema, { ...SMALL, ...config });
+    const vars = model.trainableVariables();
+    const names = new Map([...vars].map(([k, v]) => [v.name, k]));
+    const before = tf.memory().numTensors;
+    tf.tidy(() => {
+      const batch = toTensors(stream.ds, batchOf(stream.ds, Int32Array.from({ length: 256 }, (_, i) => i)));
+      const outputs = model.apply(batch, { training: false });
+      for (const t of LIVE_TASKS) assert.deepEqual(outputs[t].shape, [256]);
+      assert.equal('moment' in outputs, config.realtime !== false);
+      assert.equal('align' in outputs, config.search !== 'none');
+      const { value, grads } = tf.variableGrads(() => momentCrossLoss(model.config)('click')(model.apply(batch, { training: true }), batch), [...vars.values()]);
+      assert.ok(Number.isFinite(value.dataSync()[0]));
+      for (const [tfName, g] of Object.entries(grads)) {
+        const v = g.dataSync();
+        assert.ok(v.every(Number.isFinite), `gradient of ${names.get(tfName)} is finite`);
+        assert.ok(v.some((x) => x !== 0), `gradient of ${names.get(tfName)} is non-zero`);
+      }
+    });
+    assert.equal(tf.memory().numTensors, before);
+    model.dispose();
+  });
+}
+
+test('the first-only mask counts every (impression, task) once with its final label; without it the click counts twice', () => {
+  const src = world.train;
+  const counted = new Map<string, number>();
+  for (let i = 0; i < stream.ds.size; i++) {
+    const r = stream.impression[i];
+    assert.ok(stream.emitTime[i] >= src.column('ts')[r] + FAST_SECONDS, 'samples are emitted at or after +30 s');
+    if (i > 0) assert.ok(stream.emitTime[i] >= stream.emitTime[i - 1], 'the stream is in emit order');
+    for (const t of LIVE_TASKS) {
+      if (stream.ds.label(`mask_${t}`)[i] === 0) continue;
+      const key = `${r}:${t}`;
+      counted.set(key, (counted.get(key) ?? 0) + 1);
+      assert.equal(stream.ds.label(t)[i], src.label(t)[r], `impression ${r}, ${t}: the carried label is the final one`);
+    }
+  }
+  assert.equal(counted.size, src.size * LIVE_TASKS.length, 'every (impression, task) pair is carried');
+  assert.ok([...counted.values()].every((c) => c === 1), 'and carried once');
+  const clicks = src.label('click').reduce((s, v) => s + v, 0);
+  assert.equal(stream.ds.size, src.size + clicks, 'one fast sample per impression, one slow sample per click');
+  const noMask = buildSampleStream(world, 'train', 'none');
+  assert.equal(noMask.ds.label('click').reduce((s, v) => s + v, 0), 2 * clicks, 'without the mask every click is counted twice');
+  const late = noMask.ds.label('effective_view').filter((_, i) => noMask.kind[i] === 0).reduce((s, v) => s + v, 0);
+  assert.equal(late, 0, 'a long view (>= 60 s) is never seen by the 30 s fast sample');
+});
+
+test('GSU hard search only selects short videos of the candidate author or category (ESU ignores the rest)', () => {
+  const model = new MomentCross(new Rng(2), stream.ds.schema, { ...SMALL, realtime: false });
+  const rows = Int32Array.from({ length: 64 }, (_, i) => i);
+  const host = batchOf(stream.ds, rows);
+  const L = stream.ds.widthOf('hist_sv_item');
+  // Replace every history item that does not match the candidate: with hard search the output must not change.
+  const changed = { ...host, columns: { ...host.columns } };
+  for (const col of ['hist_sv_item', 'hist_sv_author', 'hist_sv_category', 'hist_sv_action']) changed.columns[col] = (host.columns[col] as Int32Array).slice();
+  let edits = 0;
+  for (let r = 0; r < 64; r++) {
+    const a = (host.columns.author_id as Int32Array)[r];
+    const c = (host.columns.category_id as Int32Array)[r];
+    let matches = 0;
+    for (let j = 0; j < L; j++) if ((host.columns.hist_sv_author as Int32Array)[r * L + j] === a || (host.columns.hist_sv_category as Int32Array)[r * L + j] === c) matches++;
+    if (matches === 0) continue; // rows without a hard match fall back to soft search
+    for (let j = 0; j < L; j++) {
+      const at = r * L + j;
+      if ((host.columns.hist_sv_item as Int32Array)[at] === 0) continue;
+      if ((host.columns.hist_sv_author as Int32Array)[at] === a || (host.columns.hist_sv_category as Int32Array)[at] === c) continue;
+      (changed.columns.hist_sv_action as Int32Array)[at] = 1 + ((changed.columns.hist_sv_action as Int32Array)[at] % 6);
+      edits++;
+    }
+  }
+  assert.ok(edits > 0, 'some rows have non-matching history items');
+  const logits = (h: typeof host) => tf.tidy(() => Array.from(model.apply(toTensors(stream.ds, h), { training: false }).click.dataSync()));
+  const before = logits(host);
+  const after2 = logits(changed);
+  for (let r = 0; r < 64; r++) assert.ok(Math.abs(before[r] - after2[r]) < 1e-5 || before[r] === after2[r], `row ${r}`);
+  model.dispose();
+});
+
+test('rankingScore is the weighted product of probabilities; errors name the task', () => {
+  const s = rankingScore({ click: Float32Array.of(0.5, 0.1), gift: Float32Array.of(0.01, 0.2) }, { click: 1, gift: 0.5 });
+  assert.ok(Math.abs(s[0] - 0.5 * Math.sqrt(0.01)) < 1e-6 && Math.abs(s[1] - 0.1 * Math.sqrt(0.2)) < 1e-6);
+  assert.throws(() => rankingScore({ click: Float32Array.of(0.5) }, { like: 1 }), /task 'like'/);
+  assert.throws(() => new MomentCross(new Rng(1), world.train.schema, { tasks: ['clik'] }), /unknown task 'clik'/);
+  assert.throws(() => new MomentCross(new Rng(1), world.train.schema, { gsuk: 3 } as never), /moment-cross config: unknown key 'gsuk'/);
+});
+
+const TINY_PIPE = { world: { ...LIVE_WORLD_SIZES.tiny, users: 400, liveShare: 0.3, rates: RICH }, trainer: { epochs: 1, batchSize: 512 }, seeds: [1, 2] };
+test('moment-cross/main and /ablation run end to end: three tables (AUC, UAUC, GAUC), the ceiling row, strongest-baseline base', async () => {
+  const net = { embeddingDim: 8, esuHeads: 2, mmoe: { expertHidden: [16], tower: [8] } };
+  const methods = [
+    { label: 'PLE', model: 'live-ple', config: { embeddingDim: 8, ple: { expertHidden: [16], tower: [8] } }, data: 'impressions' },
+    { label: 'Moment&Cross', model: 'moment-cross', config: net, data: 'stream' },
+  ];
+  const main = await runPipeline('moment-cross/main', { quick: true, out, figureFormats: [], verbose: false, config: { ...TINY_PIPE, methods, baselines: ['PLE'] } });
+  assert.equal(main.tables.length, 3);
+  assert.deepEqual(main.tables.map((t) => t.base), ['PLE', 'PLE', 'PLE']);
+  for (const t of main.tables) {
+    assert.deepEqual(t.rows.map((r) => r.method), ['PLE', 'Moment&Cross']);
+    assert.deepEqual(t.metrics.map((m) => m.name), [...LIVE_TASKS]);
+    assert.equal(t.references[0].label, 'ground-truth ceiling');
+  }
+  assert.ok(Number.isFinite(main.tables[0].rows[1].cells.click.mean) && main.tables[0].rows[1].cells.click.pValue !== null);
+  const variants = ['Moment&Cross', 'w/o real-time features', 'w/o cross-domain search', 'w/o label mask'];
+  const abl = await runPipeline('moment-cross/ablation', {
+    quick: true, out, figureFormats: [], verbose: false,
+    config: { ...TINY_PIPE, seeds: [1], methods: variants.map((label, i) => ({ label, model: 'moment-cross', config: { ...net, ...[{}, { realtime: false }, { search: 'none' }, {}][i] }, data: i === 3 ? 'stream-no-mask' : 'stream' })) },
+  });
+  assert.deepEqual(abl.tables[0].rows.map((r) => r.method), variants);
+  await assert.rejects(runPipeline('moment-cross/main', { quick: true, out, figureFormats: [], verbose: false, config: { ...TINY_PIPE, tasks: ['clik'] } }), /clik/);
+});
