@@ -31,9 +31,11 @@ export interface ModelSpec<C extends object = object> {
   create(rng: Rng, schema: Schema, config?: Partial<C>): RecModel;
   /**
    * The kind of data the model trains on, so pipelines and the smoke tests can pick a world: 'ctr' (one binary
-   * label, output `logit`) or 'entire-space-cvr' (click and conversion labels over all exposures).
+   * label, output `logit`) or 'entire-space-cvr' (click and conversion labels over all exposures) or
+   * 'cross-domain-ctr' (target-domain rows carrying the source-domain `src_*` columns and label `src_click`) or
+   * 'live' (live-world rows, one logit output per task named by the task, src/worlds/live-world.ts).
    */
-  task: 'ctr' | 'entire-space-cvr';
+  task: 'ctr' | 'entire-space-cvr' | 'cross-domain-ctr' | 'live';
   /**
    * The training loss. `label` is the task's target label: the click label for 'ctr'; the conversion label for
    * 'entire-space-cvr' (such models read the click label from their config).

@@ -13,6 +13,15 @@ import { esmmSpec } from './esmm.ts';
 import { escm2DrSpec, escm2IpsSpec } from './escm2.ts';
 import { dcmtSpec } from './dcmt.ts';
 import { chorusCvrSpec } from './chorus-cvr.ts';
+import { qarmRankerSpec } from './qarm-ranker.ts';
+import { liveBaselineSpecs } from './live-baselines.ts';
+import { farmSpec } from './farm.ts';
+import { crossDomainDnnSpec } from './cross-domain-dnn.ts';
+import { conetSpec } from './conet.ts';
+import { minetSpec } from './minet.ts';
+import { pnnSpec } from './pnn.ts';
+import { autoIntSpec } from './autoint.ts';
+import { momentCrossSpec } from './moment-cross.ts';
 
 const REGISTRY = new Map<string, ModelSpec<object>>();
 
@@ -40,3 +49,10 @@ export function listModels(): ModelSpec<object>[] {
 
 for (const spec of [dnnSpec, wideDeepSpec, deepfmSpec, dinSpec]) registerModel(spec);
 for (const spec of [naiveCvrSpec, sharedBottomSpec, esmmSpec, escm2IpsSpec, escm2DrSpec, dcmtSpec, chorusCvrSpec]) registerModel(spec);
+registerModel(pnnSpec);
+registerModel(autoIntSpec);
+for (const spec of [crossDomainDnnSpec, conetSpec, minetSpec]) registerModel(spec);
+for (const spec of liveBaselineSpecs) registerModel(spec);
+registerModel(farmSpec);
+registerModel(momentCrossSpec);
+registerModel(qarmRankerSpec);

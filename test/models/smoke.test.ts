@@ -9,6 +9,8 @@ import { tf } from '../../src/tf.ts';
 import { listModels, getModelSpec } from '../../src/models/registry.ts';
 import { generateCtrWorld } from '../../src/worlds/ctr-world.ts';
 import { generateFunnelWorld } from '../../src/worlds/funnel-world.ts';
+import { generateNewsAdsWorld, NEWS_ADS_PRESETS } from '../../src/worlds/news-ads-world.ts';
+import { generateLiveWorld, LIVE_WORLD_SIZES } from '../../src/worlds/live-world.ts';
 import { batchOf, toTensors, type Batch } from '../../src/data/batching.ts';
 import type { Dataset } from '../../src/data/dataset.ts';
 import type { ModelSpec } from '../../src/models/model.ts';
@@ -26,6 +28,15 @@ const funnel = generateFunnelWorld({ users: 200, items: 120, categories: 10, sel
 const SMOKE_DATA: Record<string, { ds: Dataset; label: string }> = {
   ctr: { ds: world.train, label: 'click' },
   'entire-space-cvr': { ds: funnel.train, label: 'conversion' },
+  'cross-domain-ctr': { ds: generateNewsAdsWorld({ ...NEWS_ADS_PRESETS.tiny, seed: 3 }).train, label: 'click' },
+  // Live world with frequent behaviours and a larger live share, so every task's tower and the live history see positives.
+  live: {
+    ds: generateLiveWorld({
+      ...LIVE_WORLD_SIZES.tiny, users: 300, liveShare: 0.3, seed: 3,
+      rates: { click: 0.4, effective_view: 0.2, like: 0.1, comment: 0.05, gift: 0.03, follow: 0.03 },
+    }).train,
+    label: 'click',
+  },
 };
 function smokeData(spec: ModelSpec<object>): { ds: Dataset; label: string; host: Batch } {
   const d = SMOKE_DATA[spec.task];
