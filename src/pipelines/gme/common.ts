@@ -27,6 +27,23 @@ export const BackboneKindSpec = z.enum(BACKBONES);
 /** Generator kinds. */
 export const GeneratorKindSpec = z.enum(GENERATORS);
 
+/**
+ * The config keys every GME protocol pipeline shares (gme/main and gme/movielens add their data source to these).
+ * @example
+ * z.strictObject({ world: z.record(z.string(), z.number()), ...GME_PROTOCOL_SHAPE });
+ */
+export const GME_PROTOCOL_SHAPE = {
+  neighbours: z.number().int().min(0),
+  backbones: z.array(BackboneKindSpec).min(1),
+  generators: z.array(GeneratorKindSpec).min(1),
+  backbone: BackboneConfigSpec,
+  pretrain: PretrainSpec,
+  meta: MetaSpec,
+  warm: WarmSpec,
+  dropRate: z.number().min(0).lt(1),
+  seeds: z.array(z.number().int()).min(1),
+};
+
 /** Metric columns: AUC then logloss at each stage. */
 export const STAGE_COLUMNS: MetricColumn[] = [
   ...STAGES.map((s) => ({ name: `${s}_auc`, higherIsBetter: true })),

@@ -18,7 +18,7 @@ import { PRETRAIN_DEFAULTS, WARM_DEFAULTS } from '../../gme/protocol.ts';
 import { COLD_START_WORLD_SIZES, coldStartCeiling, generateColdStartWorld, type ColdStartWorldConfig } from '../../worlds/cold-start-world.ts';
 import type { ReferenceRow, ResultTable } from '../result-table.ts';
 import type { PipelineSpec } from '../pipeline.ts';
-import { BackboneConfigSpec, BackboneKindSpec, GeneratorKindSpec, MetaSpec, PretrainSpec, STAGE_COLUMNS, WarmSpec, backboneTables, orderingNote, protocolOverSeeds, stageFigure, type SeedMetrics } from './common.ts';
+import { GME_PROTOCOL_SHAPE, STAGE_COLUMNS, backboneTables, orderingNote, protocolOverSeeds, stageFigure, type SeedMetrics } from './common.ts';
 
 /**
  * Strict config of `gme/main`; `world` keys are checked by the world's own resolver (unknown keys are errors).
@@ -27,15 +27,7 @@ import { BackboneConfigSpec, BackboneKindSpec, GeneratorKindSpec, MetaSpec, Pret
  */
 export const GmeMainConfig = z.strictObject({
   world: z.record(z.string(), z.number()),
-  neighbours: z.number().int().min(0),
-  backbones: z.array(BackboneKindSpec).min(1),
-  generators: z.array(GeneratorKindSpec).min(1),
-  backbone: BackboneConfigSpec,
-  pretrain: PretrainSpec,
-  meta: MetaSpec,
-  warm: WarmSpec,
-  dropRate: z.number().min(0).lt(1),
-  seeds: z.array(z.number().int()).min(1),
+  ...GME_PROTOCOL_SHAPE,
 });
 /** Config of `gme/main`. */
 export type GmeMainConfig = z.infer<typeof GmeMainConfig>;

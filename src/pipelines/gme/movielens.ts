@@ -16,7 +16,7 @@ import { PRETRAIN_DEFAULTS, WARM_DEFAULTS } from '../../gme/protocol.ts';
 import { MOVIELENS_COLD_START_DEFAULTS, MOVIELENS_DEFAULT_DIR, movieLensAvailability, movieLensColdStart, readMovieLens1M } from '../../data/movielens.ts';
 import type { ResultTable } from '../result-table.ts';
 import type { PipelineSpec } from '../pipeline.ts';
-import { BackboneConfigSpec, BackboneKindSpec, GeneratorKindSpec, MetaSpec, PretrainSpec, WarmSpec, backboneTables, orderingNote, protocolOverSeeds, stageFigure } from './common.ts';
+import { GME_PROTOCOL_SHAPE, backboneTables, orderingNote, protocolOverSeeds, stageFigure } from './common.ts';
 import { GME_QUICK } from './main.ts';
 
 const pos = z.number().int().positive();
@@ -29,15 +29,7 @@ const pos = z.number().int().positive();
 export const GmeMovieLensConfig = z.strictObject({
   dir: z.string(),
   data: z.strictObject({ labelThreshold: z.number().int().min(1).max(5), maxTitleWords: pos, maxGenres: pos, oldThreshold: pos, shot: pos, minTest: pos, seed: z.number().int() }),
-  neighbours: z.number().int().min(0),
-  backbones: z.array(BackboneKindSpec).min(1),
-  generators: z.array(GeneratorKindSpec).min(1),
-  backbone: BackboneConfigSpec,
-  pretrain: PretrainSpec,
-  meta: MetaSpec,
-  warm: WarmSpec,
-  dropRate: z.number().min(0).lt(1),
-  seeds: z.array(z.number().int()).min(1),
+  ...GME_PROTOCOL_SHAPE,
 });
 /** Config of `gme/movielens`. */
 export type GmeMovieLensConfig = z.infer<typeof GmeMovieLensConfig>;
