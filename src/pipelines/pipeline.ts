@@ -3,7 +3,7 @@
  * tables, figures and raw per-seed results. The runner (runner.ts) owns folders, provenance and status markers;
  * pipelines never write files themselves.
  */
-import type { ZodType } from 'zod';
+import type { ZodType, ZodTypeDef } from 'zod';
 import type { ResultTable } from './result-table.ts';
 import type { Figure } from '../plots/index.ts';
 
@@ -34,7 +34,7 @@ export interface PipelineSpec<C = unknown> {
   title: string;
   description: string;
   /** Strict schema of the config (unknown keys are errors). */
-  schema: ZodType<C>;
+  schema: ZodType<C, ZodTypeDef, unknown>;
   /** Defaults for quick mode (CI-sized, minutes) or full mode. */
   defaults(quick: boolean): C;
   run(config: C, ctx: PipelineContext): Promise<PipelineOutput>;

@@ -3,7 +3,6 @@
  * user adapter only, group adapters only, both, each group feature alone, the released zero/zero LoRA init (spec §7.1),
  * and client-level DP on the uploads (clipping + Gaussian noise, epsilon from the RDP accountant in federated/dp.ts).
  */
-import type { ZodType } from 'zod';
 import { generateFederatedWorld } from '../../worlds/federated-world.ts';
 import type { PipelineSpec } from '../pipeline.ts';
 import type { FedPAMethod } from './common.ts';
@@ -47,7 +46,7 @@ export const fedpaAblationPipeline: PipelineSpec<FedpaMainConfig> = {
   paper: 'fedpa',
   title: "Ablation of FedPA's adapters, LoRA init and DP (federated world)",
   description: 'LoRA rank, user vs group vs both adapters, single group features, zero init, client-level DP',
-  schema: FedpaMainConfig as unknown as ZodType<FedpaMainConfig>,
+  schema: FedpaMainConfig,
   defaults: fedpaAblationDefaults,
   async run(config, ctx) {
     const world = await ctx.stage('world', () => generateFederatedWorld(config.world));

@@ -5,7 +5,7 @@
  * held-out (leave-one-out) interaction, 3 seeds, communication per round, validation curves. The paper's numbers are
  * not available (spec §4).
  */
-import { z, type ZodType } from 'zod';
+import { z } from 'zod';
 import { FEDERATED_WORLD_SIZES, FederatedWorldConfigSpec, generateFederatedWorld } from '../../worlds/federated-world.ts';
 import { subsetUsers } from '../../federated/data.ts';
 import type { FederatedData } from '../../federated/types.ts';
@@ -106,7 +106,7 @@ export const fedpaMainPipeline: PipelineSpec<FedpaMainConfig> = {
   paper: 'fedpa',
   title: 'FedPA vs fine-tuning baselines on private users (federated world)',
   description: 'Foundation without adaptation, local and FedAvg/FedProx full fine-tuning, FedPA: AUC / logloss (leave-one-out) and communication per round',
-  schema: FedpaMainConfig as unknown as ZodType<FedpaMainConfig>, // inputs may omit defaulted keys
+  schema: FedpaMainConfig,
   defaults: fedpaMainDefaults,
   async run(config, ctx) {
     const world = await ctx.stage('world', () => generateFederatedWorld(config.world));

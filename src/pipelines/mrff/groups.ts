@@ -4,7 +4,7 @@
  * between each layer's group assignment (at the best-validation round, test inputs) and the world's true latent
  * groups. Figures: ARI per variant, and the assignment of layer 0 against the true groups for K = 4.
  */
-import { z, type ZodType } from 'zod';
+import { z } from 'zod';
 import { FEDERATED_WORLD_SIZES, FederatedWorldConfigSpec, generateFederatedWorld } from '../../worlds/federated-world.ts';
 import { MRFF_CONFIG } from '../../models/mrff.ts';
 import { adjustedRandIndex } from '../../metrics/ari.ts';
@@ -55,7 +55,7 @@ export const mrffGroupsPipeline: PipelineSpec<MrffGroupsConfig> = {
   paper: 'mrff',
   title: 'MRFF: groups per layer, balance loss, and group assignment vs the true groups',
   description: 'K = 1, 2, 4, 8 group FFNs per layer with / without the balance loss; AUC, logloss, comm, adjusted Rand index vs true groups',
-  schema: MrffGroupsConfig as unknown as ZodType<MrffGroupsConfig>, // inputs may omit defaulted keys
+  schema: MrffGroupsConfig,
   defaults: mrffGroupsDefaults,
   async run(config, ctx) {
     const world = await ctx.stage('world', () => generateFederatedWorld(config.world));

@@ -5,7 +5,7 @@
  * data folder exists (skipped with a message otherwise). The paper's numbers are not available (spec §4).
  */
 import { existsSync } from 'node:fs';
-import { z, type ZodType } from 'zod';
+import { z } from 'zod';
 import { FEDERATED_WORLD_SIZES, FederatedWorldConfigSpec, generateFederatedWorld } from '../../worlds/federated-world.ts';
 import { loadKuaiSAR } from '../../data/kuaisar.ts';
 import { MRFF_CONFIG } from '../../models/mrff.ts';
@@ -97,7 +97,7 @@ export const mrffMainPipeline: PipelineSpec<MrffMainConfig> = {
   paper: 'mrff',
   title: 'MRFF vs SASRec baselines (federated world, KuaiSAR-R when present)',
   description: 'AUC / logloss (leave-one-out) and communication per round: centralised, local-only, FedAvg, FedProx SASRec and MRFF',
-  schema: MrffMainConfig as unknown as ZodType<MrffMainConfig>, // inputs may omit defaulted keys
+  schema: MrffMainConfig,
   defaults: mrffMainDefaults,
   async run(config, ctx) {
     const world = await ctx.stage('world', () => generateFederatedWorld(config.world));
