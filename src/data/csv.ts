@@ -7,7 +7,7 @@
  * `listSeparator` (empty cell = no ids), padded with 0 to maxLen; dense = a finite number, or `dim` numbers joined by
  * `listSeparator` when dim > 1; label = 0 or 1; timestamp = a finite number (seconds).
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { type Column, Dataset } from './dataset.ts';
 import { type Feature, type Schema, featureWidth, validateSchema } from './schema.ts';
@@ -314,6 +314,56 @@ function fieldIndices(file: string, header: string[] | null, builder: DatasetBui
     if (extra.length > 0) throw new CsvError(file, 1, extra[0], `not in the schema (extra columns: ${extra.join(', ')}); set ignoreExtraColumns: true to skip them`);
   }
   return idx;
+}
+
+/** Options of {@link streamCsvColumns}. */
+export interface CsvColumnsOptions {
+  /** Header names renamed before matching (e.g. a release's spelling to ours). */
+  aliases?: Record<string, string>;
+  /** 'exact': every row has as many fields as the header; 'at-least': extra trailing fields are allowed. */
+  fields?: 'exact' | 'at-least';
+}
+
+/**
+ * Streams a comma-separated file with a header and calls `onRow` with the trimmed values of the `required` columns
+ * (in that order) and the 1-based line number. A missing file, a header without a required column, a malformed
+ * line or a row with the wrong number of fields is a CsvError naming the file, line and column. Blank lines and a
+ * UTF-8 byte-order mark are skipped.
+ * @example
+ * await streamCsvColumns('df.csv', ['user_id', 'video_id'], {}, ([u, v], line) => rows.push([+u, +v]));
+ */
+export async function streamCsvColumns(
+  file: string,
+  required: readonly string[],
+  options: CsvColumnsOptions,
+  onRow: (cells: string[], line: number) => void,
+): Promise<void> {
+  if (!existsSync(file)) throw new CsvError(file, 0, undefined, 'file not found');
+  const aliases = options.aliases ?? {};
+  const exact = (options.fields ?? 'exact') === 'exact';
+  const rl = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+  let idx: number[] | null = null;
+  let width = 0;
+  let line = 0;
+  for await (const raw of rl) {
+    line++;
+    const text = line === 1 ? raw.replace(/^\uFEFF/, '') : raw;
+    if (text.trim() === '') continue;
+    const cells = splitCsvLine(text, ',');
+    if (typeof cells === 'string') throw new CsvError(file, line, undefined, cells);
+    if (!idx) {
+      const header = cells.map((h) => aliases[h.trim()] ?? h.trim());
+      const found = required.map((r) => header.indexOf(r));
+      const missing = required.filter((_, k) => found[k] < 0);
+      if (missing.length) throw new CsvError(file, line, missing[0], `header lacks column(s) ${missing.join(', ')} (found: ${header.join(', ')})`);
+      idx = found;
+      width = header.length;
+      continue;
+    }
+    if (exact ? cells.length !== width : cells.length < width) throw new CsvError(file, line, undefined, `${cells.length} fields, the header has ${width}`);
+    onRow(idx.map((k) => cells[k].trim()), line);
+  }
+  if (!idx) throw new CsvError(file, 1, undefined, 'empty file (no header)');
 }
 
 /**

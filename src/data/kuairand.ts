@@ -16,10 +16,9 @@
  * = 1 for rows of the random-exposure log (a categorical feature the models skip via `exclude`).
  * Files are streamed line by line; a bad row is an error naming file, line and column (CsvError); nothing is dropped.
  */
-import { createReadStream, existsSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { CsvError, splitCsvLine } from './csv.ts';
+import { CsvError, streamCsvColumns } from './csv.ts';
 import { Dataset } from './dataset.ts';
 import type { Schema } from './schema.ts';
 
@@ -58,30 +57,8 @@ export function kuairandAvailability(dir: string, variant: KuaiRandVariant): { o
   };
 }
 
-async function readCsv(file: string, required: readonly string[], onRow: (cells: string[], line: number) => void): Promise<void> {
-  if (!existsSync(file)) throw new CsvError(file, 0, undefined, 'file not found');
-  const rl = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
-  let idx: number[] | null = null;
-  let width = 0;
-  let line = 0;
-  for await (const raw of rl) {
-    line++;
-    const text = line === 1 ? raw.replace(/^\uFEFF/, '') : raw;
-    if (text.trim() === '') continue;
-    const cells = splitCsvLine(text, ',');
-    if (typeof cells === 'string') throw new CsvError(file, line, undefined, cells);
-    if (!idx) {
-      const header = cells.map((h) => h.trim());
-      idx = required.map((r) => header.indexOf(r));
-      const missing = required.filter((_, i) => (idx as number[])[i] < 0);
-      if (missing.length) throw new CsvError(file, line, missing[0], `header lacks column(s) ${missing.join(', ')} (found: ${header.join(', ')})`);
-      width = header.length;
-      continue;
-    }
-    if (cells.length !== width) throw new CsvError(file, line, undefined, `${cells.length} fields, the header has ${width}`);
-    onRow(idx.map((i) => cells[i].trim()), line);
-  }
-  if (!idx) throw new CsvError(file, 1, undefined, 'empty file (no header)');
+function readCsv(file: string, required: readonly string[], onRow: (cells: string[], line: number) => void): Promise<void> {
+  return streamCsvColumns(file, required, { fields: 'exact' }, onRow);
 }
 
 function integer(file: string, line: number, column: string, v: string): number {

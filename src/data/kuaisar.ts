@@ -7,10 +7,8 @@
  * id (0 = empty cell); each user's interactions are sorted by timestamp (stable) for leave-one-out splitting.
  * A bad row is an error naming file, line and column (CsvError); nothing is dropped.
  */
-import { createReadStream, existsSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { join } from 'node:path';
-import { CsvError, splitCsvLine } from './csv.ts';
+import { CsvError, streamCsvColumns } from './csv.ts';
 import type { FederatedData, Field, UserSequence } from '../federated/types.ts';
 
 /** Feature columns read from user_features.csv (in this order). */
@@ -18,29 +16,8 @@ export const KUAISAR_USER_FIELDS = ['onehot_feat1', 'onehot_feat2', 'search_acti
 /** Feature columns read from video_features.csv (in this order). */
 export const KUAISAR_ITEM_FIELDS = ['item_type', 'upload_type', 'first_level_category_name', 'second_level_category_name', 'third_level_category_name', 'fourth_level_category_name'] as const;
 
-async function readRows(file: string, required: readonly string[], aliases: Record<string, string>, onRow: (cells: Record<string, string>, line: number) => void): Promise<void> {
-  if (!existsSync(file)) throw new CsvError(file, 0, undefined, 'file not found');
-  const rl = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
-  let header: string[] | null = null;
-  let idx: number[] = [];
-  let line = 0;
-  for await (const raw of rl) {
-    line++;
-    const text = line === 1 ? raw.replace(/^\uFEFF/, '') : raw;
-    if (text.trim() === '') continue;
-    const cells = splitCsvLine(text, ',');
-    if (typeof cells === 'string') throw new CsvError(file, line, undefined, cells);
-    if (!header) {
-      header = cells.map((h) => aliases[h.trim()] ?? h.trim());
-      idx = required.map((r) => (header as string[]).indexOf(r));
-      const missing = required.filter((_, i) => idx[i] < 0);
-      if (missing.length) throw new CsvError(file, line, missing[0], `header lacks column(s) ${missing.join(', ')} (found: ${header.join(', ')})`);
-      continue;
-    }
-    if (cells.length < header.length) throw new CsvError(file, line, undefined, `${cells.length} fields, the header has ${header.length}`);
-    onRow(Object.fromEntries(required.map((r, i) => [r, cells[idx[i]].trim()])), line);
-  }
-  if (!header) throw new CsvError(file, 1, undefined, 'empty file (no header)');
+function readRows(file: string, required: readonly string[], aliases: Record<string, string>, onRow: (cells: Record<string, string>, line: number) => void): Promise<void> {
+  return streamCsvColumns(file, required, { aliases, fields: 'at-least' }, (cells, line) => onRow(Object.fromEntries(required.map((r, i) => [r, cells[i]])), line));
 }
 
 function coder(): { code: (v: string) => number; size: () => number } {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CSV_DEFAULTS, CsvError, closestName, loadCsv, splitCsvLine } from '../../src/data/csv.ts';
+import { CSV_DEFAULTS, CsvError, closestName, loadCsv, splitCsvLine, streamCsvColumns } from '../../src/data/csv.ts';
 import type { Schema } from '../../src/data/schema.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reclab-csv-'));
@@ -200,4 +200,16 @@ test('closestName: near typos are suggested, far names are not', () => {
   assert.equal(closestName('user_id', ['userid', 'item']), 'userid');
   assert.equal(closestName('Click', ['click', 'buy']), 'click');
   assert.equal(closestName('user_id', ['price', 'ts']), undefined);
+});
+
+test('streamCsvColumns: required columns in order, aliases, field-count rule, errors with file and line', async () => {
+  const f = write('cols.csv', '\uFEFFb,rec_level,a\n 2 ,x,1\n\n4,y,3,extra\n');
+  const rows: Array<[string[], number]> = [];
+  await assert.rejects(streamCsvColumns(f, ['a', 'b'], {}, (c, line) => rows.push([c, line])), (e: unknown) => e instanceof CsvError && e.line === 4 && /cols\.csv:4: 4 fields, the header has 3/.test(e.message));
+  assert.deepEqual(rows, [[['1', '2'], 2]]);
+  rows.length = 0;
+  await streamCsvColumns(f, ['a', 'level'], { aliases: { rec_level: 'level' }, fields: 'at-least' }, (c, line) => rows.push([c, line]));
+  assert.deepEqual(rows, [[['1', 'x'], 2], [['3', 'y'], 4]]);
+  await assert.rejects(streamCsvColumns(f, ['a', 'z'], {}, () => {}), /header lacks column\(s\) z/);
+  await assert.rejects(streamCsvColumns(path.join(dir, 'absent.csv'), ['a'], {}, () => {}), /file not found/);
 });
