@@ -18,6 +18,23 @@ export interface GroupedAuc {
   groupsUsed: number;
   /** Number of single-class groups left out. */
   groupsSkipped: number;
+  /**
+   * Test-sampling SE of `value` with groups as the sampling units (a ratio estimator's cluster-robust SE):
+   * √(G/(G-1) · Σ w_g² (a_g - value)²) / Σ w_g; NaN with one group.
+   */
+  se: number;
+}
+
+function groupSe(aucs: number[], weights: number[], value: number): number {
+  const g = aucs.length;
+  if (g < 2) return Number.NaN;
+  let ss = 0;
+  let den = 0;
+  for (let i = 0; i < g; i++) {
+    ss += weights[i] * weights[i] * (aucs[i] - value) ** 2;
+    den += weights[i];
+  }
+  return Math.sqrt((g / (g - 1)) * ss) / den;
 }
 
 /** Per-group AUCs and weights for the groups with both classes, plus the count of skipped groups. */
@@ -74,7 +91,7 @@ function perGroupAuc(
  * @throws on length mismatch, bad labels/scores, non-integer group ids, or when no group has both classes.
  * @example
  * gauc([0, 1, 0, 1, 1], [0.1, 0.9, 0.8, 0.2, 0.5], [7, 7, 8, 8, 9]);
- * // { value: 0.5, groupsUsed: 2, groupsSkipped: 1 }  (groups 7 and 8 have AUC 1 and 0, 2 rows each)
+ * // { value: 0.5, groupsUsed: 2, groupsSkipped: 1, se: 0.5 }  (groups 7 and 8 have AUC 1 and 0, 2 rows each)
  */
 export function gauc(labels: ArrayLike<number>, scores: ArrayLike<number>, groups: ArrayLike<number>): GroupedAuc {
   const { aucs, weights, skipped } = perGroupAuc('gauc', labels, scores, groups);
@@ -84,7 +101,8 @@ export function gauc(labels: ArrayLike<number>, scores: ArrayLike<number>, group
     num += weights[g] * aucs[g];
     den += weights[g];
   }
-  return { value: num / den, groupsUsed: aucs.length, groupsSkipped: skipped };
+  const value = num / den;
+  return { value, groupsUsed: aucs.length, groupsSkipped: skipped, se: groupSe(aucs, weights, value) };
 }
 
 /**
@@ -97,11 +115,12 @@ export function gauc(labels: ArrayLike<number>, scores: ArrayLike<number>, group
  * @throws as {@link gauc}.
  * @example
  * uauc([0, 1, 0, 1, 0, 0, 1], [0.1, 0.9, 0.8, 0.2, 0.3, 0.1, 0.5], [7, 7, 8, 8, 8, 8, 9]);
- * // { value: 2 / 3, groupsUsed: 2, groupsSkipped: 1 }  (AUC 1 and 1/3; gauc weights them 2:4 and gives 5/9)
+ * // { value: 2 / 3, groupsUsed: 2, groupsSkipped: 1, se: 1 / 3 }  (AUC 1 and 1/3; gauc weights them 2:4 and gives 5/9)
  */
 export function uauc(labels: ArrayLike<number>, scores: ArrayLike<number>, groups: ArrayLike<number>): GroupedAuc {
   const { aucs, skipped } = perGroupAuc('uauc', labels, scores, groups);
   let sum = 0;
   for (const a of aucs) sum += a;
-  return { value: sum / aucs.length, groupsUsed: aucs.length, groupsSkipped: skipped };
+  const value = sum / aucs.length;
+  return { value, groupsUsed: aucs.length, groupsSkipped: skipped, se: groupSe(aucs, aucs.map(() => 1), value) };
 }

@@ -1,14 +1,20 @@
 /**
- * A reproduction is data: a pipeline has a strict config (zod), quick and full defaults, and a `run` that returns
- * tables, figures and raw per-seed results. The runner (runner.ts) owns folders, provenance and status markers;
- * pipelines never write files themselves.
+ * A reproduction is data: a pipeline has a strict config (zod), defaults per run mode (quick smoke test, evidence,
+ * paper scale), the paper's claims as data, and a `run` that returns tables (computed from tidy records), figures and
+ * extra raw results. The runner (runner.ts) owns folders, provenance, records, verdicts and status markers; pipelines
+ * never write files themselves.
  */
 import type { ZodType, ZodTypeDef } from 'zod';
 import type { ResultTable } from './result-table.ts';
 import type { Figure } from '../plots/index.ts';
+import type { Claim } from '../evidence/claims.ts';
+import type { ResultRecord } from '../evidence/records.ts';
+import type { RunMode } from '../evidence/rules.ts';
 
 /** What a pipeline's run gets from the runner. */
 export interface PipelineContext {
+  /** The run mode; `quick` is `mode === 'quick'` (a smoke test). */
+  mode: RunMode;
   quick: boolean;
   /** Adds a named, timed stage to the run's metadata and returns fn's result. */
   stage<T>(name: string, fn: () => Promise<T> | T): Promise<T>;
@@ -21,8 +27,15 @@ export interface PipelineOutput {
   tables: ResultTable[];
   /** Figures by file-safe name. */
   figures: Array<{ name: string; fig: Figure }>;
-  /** Every seed's raw numbers and anything else worth keeping (JSON-serialisable). */
+  /**
+   * Anything worth keeping that is not a measured number (world config, curves, A/B lifts; JSON-serialisable).
+   * Measured numbers belong in records: the tables' records, plus `records` below.
+   */
   results: Record<string, unknown>;
+  /** Records not shown in any table (e.g. per-task numbers behind a summary); pipeline and run are filled in. */
+  records?: ResultRecord[];
+  /** Set when the run could not happen (e.g. a public data set is absent): why, and how to fix it. */
+  skipped?: string;
 }
 
 /** A registered reproduction. */
@@ -35,8 +48,10 @@ export interface PipelineSpec<C = unknown> {
   description: string;
   /** Strict schema of the config (unknown keys are errors). */
   schema: ZodType<C, ZodTypeDef, unknown>;
-  /** Defaults for quick mode (CI-sized, minutes) or full mode. */
-  defaults(quick: boolean): C;
+  /** Defaults per run mode: quick (a smoke test, minutes), evidence (sized for this machine), paper (the paper's sizes). */
+  defaults(mode: RunMode): C;
+  /** The paper's claims, judged on every run from its records (src/evidence/claims.ts). */
+  claims?: Claim[];
   run(config: C, ctx: PipelineContext): Promise<PipelineOutput>;
 }
 

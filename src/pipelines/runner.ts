@@ -1,19 +1,27 @@
 /**
  * Runs a registered pipeline into a new folder results/<pipeline>/<run-id>/:
- *   status.json (running -> finished | failed | interrupted), results.json, table.md, table.csv, figures/,
- *   meta.json (provenance, seeds, config, per-stage timings), log.txt, and FINISHED only when everything was written.
+ *   status.json (running -> finished | failed | interrupted | skipped), results.csv (the tidy records every view is
+ *   computed from), verdicts.json (the paper's claims judged on those records), results.json (tables and extra raw
+ *   results), table.md, table.csv, figures/, meta.json (mode, provenance, seeds, config, per-stage timings), log.txt,
+ *   and FINISHED only when everything was written.
  * A run never overwrites another: the folder is created exclusively. An interrupted or failed run keeps its folder,
- * marked as such, and is never reported as finished.
+ * marked as such, and is never reported as finished. Quick runs are smoke tests and every output says so.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { getPipeline } from './pipeline.ts';
 import { tableToCsv, tableToMarkdown, type ResultTable } from './result-table.ts';
+import { recordsToCsv, type ResultRecord } from '../evidence/records.ts';
+import { judgeClaims, verdictsToMarkdown, type Verdict } from '../evidence/claims.ts';
+import { checkSeeds, RUN_MODES, SMOKE_TEST_LABEL, type RunMode } from '../evidence/rules.ts';
 import { collectProvenance } from './provenance.ts';
-import { ChromiumMissingError, exportFigures } from '../plots/index.ts';
+import { ChromiumMissingError, exportFigures, type Figure } from '../plots/index.ts';
 
 /** Options of `runPipeline`; defaults in `RUN_DEFAULTS`. */
 export interface RunOptions {
+  /** Run mode: 'quick' (smoke test), 'evidence' (default) or 'paper'. */
+  mode: RunMode;
+  /** Shorthand for mode 'quick' (true) — kept for notebooks; contradicting `mode` is an error. */
   quick: boolean;
   /** Number of seeds (1..N); 0 = the pipeline's default list. */
   seeds: number;
@@ -26,26 +34,33 @@ export interface RunOptions {
   /** Print progress lines. */
   verbose: boolean;
 }
-/** Defaults: full mode, the pipeline's seeds, results/, PNG and SVG figures, verbose. */
-export const RUN_DEFAULTS: RunOptions = { quick: false, seeds: 0, out: 'results', config: {}, figureFormats: ['png', 'svg'], verbose: true };
+/** Defaults: evidence mode, the pipeline's seeds, results/, PNG and SVG figures, verbose. */
+export const RUN_DEFAULTS: RunOptions = { mode: 'evidence', quick: false, seeds: 0, out: 'results', config: {}, figureFormats: ['png', 'svg'], verbose: true };
 
-/** What a finished run produced. */
+/** What a finished (or skipped) run produced. */
 export interface RunRecord {
   pipeline: string;
+  mode: RunMode;
   dir: string;
   tables: ResultTable[];
+  /** Every measured number of the run (results.csv). */
+  records: ResultRecord[];
+  /** The paper's claims judged on the records. */
+  verdicts: Verdict[];
   markdown: string;
   warnings: string[];
+  /** Why the run was skipped (e.g. its data set is absent); the folder is then marked 'skipped', not finished. */
+  skipped?: string;
 }
 
-type Status = { state: 'running' | 'finished' | 'failed' | 'interrupted'; started: string; ended?: string; error?: string };
+type Status = { state: 'running' | 'finished' | 'failed' | 'interrupted' | 'skipped'; started: string; ended?: string; error?: string; reason?: string };
 
-function newRunDir(root: string, pipeline: string, quick: boolean): string {
+function newRunDir(root: string, pipeline: string, mode: RunMode): string {
   const parent = join(root, pipeline.replace(/\//g, '-'));
   mkdirSync(parent, { recursive: true });
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   for (let i = 0; i < 100; i++) {
-    const dir = join(parent, `${stamp}-${quick ? 'quick' : 'full'}${i ? `-${i}` : ''}`);
+    const dir = join(parent, `${stamp}-${mode}${i ? `-${i}` : ''}`);
     try {
       mkdirSync(dir); // exclusive: throws EEXIST instead of reusing a folder
       return dir;
@@ -82,8 +97,11 @@ function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Reco
 export async function runPipeline(name: string, options: Partial<RunOptions> = {}): Promise<RunRecord> {
   for (const k of Object.keys(options)) if (!(k in RUN_DEFAULTS)) throw new Error(`runPipeline: unknown option '${k}' (known: ${Object.keys(RUN_DEFAULTS).join(', ')})`);
   const o = { ...RUN_DEFAULTS, ...options };
+  if (!RUN_MODES.includes(o.mode)) throw new Error(`runPipeline: mode must be one of ${RUN_MODES.join(', ')}, got '${o.mode}'`);
+  if (options.quick !== undefined && options.mode !== undefined && options.quick !== (options.mode === 'quick')) throw new Error(`runPipeline: quick: ${options.quick} contradicts mode '${options.mode}'`);
+  const mode: RunMode = options.mode ?? (o.quick ? 'quick' : 'evidence');
   const spec = getPipeline(name);
-  let raw = deepMerge(spec.defaults(o.quick) as Record<string, unknown>, o.config);
+  let raw = deepMerge(spec.defaults(mode) as Record<string, unknown>, o.config);
   if (o.seeds > 0) raw = { ...raw, seeds: Array.from({ length: o.seeds }, (_, i) => i + 1) };
   const parsed = spec.schema.safeParse(raw);
   if (!parsed.success) {
@@ -91,8 +109,10 @@ export async function runPipeline(name: string, options: Partial<RunOptions> = {
     throw new Error(`pipeline '${name}' config: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
   }
   const config = parsed.data;
+  const seeds = (config as { seeds?: unknown }).seeds;
+  if (Array.isArray(seeds)) checkSeeds(seeds as number[], mode, `pipeline '${name}' config: seeds`);
 
-  const dir = newRunDir(o.out, name, o.quick);
+  const dir = newRunDir(o.out, name, mode);
   const status: Status = { state: 'running', started: new Date().toISOString() };
   const writeStatus = () => writeFileSync(join(dir, 'status.json'), `${JSON.stringify(status, null, 2)}\n`);
   writeStatus();
@@ -113,12 +133,13 @@ export async function runPipeline(name: string, options: Partial<RunOptions> = {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const provenance = collectProvenance();
-  log(`reclab: ${name} (${o.quick ? 'quick' : 'full'}) -> ${dir}`);
+  log(`reclab: ${name} (${mode}${mode === 'quick' ? `: ${SMOKE_TEST_LABEL}` : ''}) -> ${dir}`);
   log(`backend: ${provenance.backend.name} (${provenance.backend.package} ${provenance.backend.version}; ${provenance.backend.reason})`);
   const t0 = Date.now();
   try {
     const output = await spec.run(config, {
-      quick: o.quick,
+      mode,
+      quick: mode === 'quick',
       log,
       async stage(stageName, fn) {
         const s = Date.now();
@@ -130,13 +151,21 @@ export async function runPipeline(name: string, options: Partial<RunOptions> = {
       },
     });
     timings.total = (Date.now() - t0) / 1000;
-    const markdown = output.tables.map(tableToMarkdown).join('\n');
-    writeFileSync(join(dir, 'results.json'), `${JSON.stringify({ pipeline: name, tables: output.tables, results: output.results }, null, 2)}\n`);
+    const runId = basename(dir);
+    const records: ResultRecord[] = [...output.tables.flatMap((t) => t.records), ...(output.records ?? [])].map((r) => ({ ...r, pipeline: name, run: runId }));
+    const verdicts = judgeClaims(spec.claims ?? [], records);
+    const smoke = mode === 'quick' ? `> **${SMOKE_TEST_LABEL}** (quick mode: tiny budgets and few seeds; no verdict below can be trusted)\n\n` : '';
+    const skippedText = output.skipped ? `> **skipped**: ${output.skipped}\n` : '';
+    const markdown = smoke + skippedText + output.tables.map(tableToMarkdown).join('\n') + (verdicts.length ? `\n${verdictsToMarkdown(verdicts, mode === 'quick' ? SMOKE_TEST_LABEL : undefined)}` : '');
+    writeFileSync(join(dir, 'results.csv'), recordsToCsv(records));
+    writeFileSync(join(dir, 'verdicts.json'), `${JSON.stringify({ mode, smokeTest: mode === 'quick', verdicts }, null, 2)}\n`);
+    writeFileSync(join(dir, 'results.json'), `${JSON.stringify({ pipeline: name, mode, tables: output.tables.map(({ records: _records, ...t }) => t), results: output.results }, null, 2)}\n`);
     writeFileSync(join(dir, 'table.md'), markdown);
     writeFileSync(join(dir, 'table.csv'), output.tables.map(tableToCsv).join('\n'));
     const figDir = join(dir, 'figures');
     try {
-      await exportFigures(output.figures.map((f) => ({ fig: f.fig, name: f.name })), figDir, { formats: ['html', ...o.figureFormats] });
+      const label = (f: Figure): Figure => (mode === 'quick' ? withSubtitle(f, SMOKE_TEST_LABEL) : f);
+      await exportFigures(output.figures.map((f) => ({ fig: label(f.fig), name: f.name })), figDir, { formats: ['html', ...o.figureFormats] });
     } catch (e) {
       if (!(e instanceof ChromiumMissingError)) throw e;
       warnings.push(`figures written as HTML only: ${e.message}`);
@@ -144,13 +173,19 @@ export async function runPipeline(name: string, options: Partial<RunOptions> = {
     }
     writeFileSync(
       join(dir, 'meta.json'),
-      `${JSON.stringify({ pipeline: name, paper: spec.paper, title: spec.title, mode: o.quick ? 'quick' : 'full', seeds: (config as { seeds?: number[] }).seeds ?? null, config, provenance, timings, warnings }, null, 2)}\n`,
+      `${JSON.stringify({ pipeline: name, paper: spec.paper, title: spec.title, mode, smokeTest: mode === 'quick', seeds: (config as { seeds?: number[] }).seeds ?? null, config, provenance, timings, warnings }, null, 2)}\n`,
     );
-    status.state = 'finished';
     status.ended = new Date().toISOString();
-    writeStatus();
-    writeFileSync(join(dir, 'FINISHED'), `${status.ended}\n`);
-    return { pipeline: name, dir, tables: output.tables, markdown, warnings };
+    if (output.skipped) {
+      status.state = 'skipped';
+      status.reason = output.skipped;
+      writeStatus();
+    } else {
+      status.state = 'finished';
+      writeStatus();
+      writeFileSync(join(dir, 'FINISHED'), `${status.ended}\n`);
+    }
+    return { pipeline: name, mode, dir, tables: output.tables, records, verdicts, markdown, warnings, ...(output.skipped ? { skipped: output.skipped } : {}) };
   } catch (e) {
     status.state = 'failed';
     status.ended = new Date().toISOString();
@@ -161,4 +196,11 @@ export async function runPipeline(name: string, options: Partial<RunOptions> = {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }
+}
+
+/** A copy of a figure whose title carries a second line (e.g. the smoke-test label). */
+function withSubtitle(fig: Figure, line: string): Figure {
+  const title = fig.layout.title;
+  const text = typeof title === 'string' ? title : (title?.text ?? '');
+  return { ...fig, layout: { ...fig.layout, title: { ...(typeof title === 'object' ? title : {}), text: `${text}<br><sub>${line}</sub>` } } };
 }

@@ -10,7 +10,7 @@ import type { ResultTable } from '../pipelines/result-table.ts';
 import { parseAbTests, type AbTest } from './ab-tests.ts';
 
 /** A run folder's state: the runner's status, or 'unreadable' when its files cannot be read. */
-export type RunState = 'finished' | 'running' | 'failed' | 'interrupted' | 'unreadable';
+export type RunState = 'finished' | 'running' | 'failed' | 'interrupted' | 'skipped' | 'unreadable';
 
 /** A run folder as found: where, which pipeline, its state. */
 export interface RunInfo {
@@ -48,11 +48,15 @@ const MetaSchema = z.object({
 export type RunMeta = z.infer<typeof MetaSchema>;
 
 const num = z.number().nullable().transform((x) => (x === null ? Number.NaN : x)); // JSON writes NaN as null
+const ComparisonSchema = z.object({ diff: num, se: num, df: num, ci: z.tuple([num, num]), p: z.number().nullable(), mde: num, seeds: z.number(), seedVariance: num, testVariance: num });
 const TableSchema = z.object({
+  id: z.string().default(''),
+  seeds: z.number().default(0),
+  records: z.array(z.any()).default([]),
   title: z.string(),
   base: z.string(),
   metrics: z.array(z.object({ name: z.string(), higherIsBetter: z.boolean() })),
-  rows: z.array(z.object({ method: z.string(), cells: z.record(z.string(), z.object({ mean: num, std: num, n: z.number(), relImpPct: z.number().nullable(), pValue: z.number().nullable() })) })),
+  rows: z.array(z.object({ method: z.string(), stillImproving: z.array(z.number()).default([]), cells: z.record(z.string(), z.object({ mean: num, std: num, n: z.number(), relImpPct: z.number().nullable(), pValue: z.number().nullable(), comparison: ComparisonSchema.nullable().default(null), positives: z.number().nullable().default(null) })) })),
   references: z.array(z.object({ label: z.string(), values: z.record(z.string(), z.number().nullable()), note: z.string() })).default([]),
   notes: z.array(z.string()).default([]),
 });
@@ -103,7 +107,7 @@ function issueText(e: z.ZodError): string {
  */
 export function readRun(dir: string): ReportRun | RunInfo {
   const info: RunInfo = { dir: resolve(dir), runId: basename(resolve(dir)), pipeline: basename(resolve(dir, '..')), state: 'unreadable' };
-  let status: { state?: unknown; started?: unknown; ended?: unknown; error?: unknown };
+  let status: { state?: unknown; started?: unknown; ended?: unknown; error?: unknown; reason?: unknown };
   try {
     status = readJson(join(dir, 'status.json')) as typeof status;
   } catch (e) {
@@ -112,9 +116,9 @@ export function readRun(dir: string): ReportRun | RunInfo {
   if (typeof status.started === 'string') info.started = status.started;
   if (typeof status.ended === 'string') info.ended = status.ended;
   const state = status.state;
-  if (state !== 'finished' && state !== 'running' && state !== 'failed' && state !== 'interrupted') return { ...info, reason: `status.json: unknown state ${JSON.stringify(state)}` };
+  if (state !== 'finished' && state !== 'running' && state !== 'failed' && state !== 'interrupted' && state !== 'skipped') return { ...info, reason: `status.json: unknown state ${JSON.stringify(state)}` };
   info.state = state;
-  if (state !== 'finished') return { ...info, reason: typeof status.error === 'string' ? status.error.split('\n')[0] : undefined };
+  if (state !== 'finished') return { ...info, reason: typeof status.error === 'string' ? status.error.split('\n')[0] : typeof status.reason === 'string' ? status.reason.split('\n')[0] : undefined };
   if (!existsSync(join(dir, 'FINISHED'))) return { ...info, state: 'unreadable', reason: 'status says finished but the FINISHED marker is missing' };
   const meta = MetaSchema.safeParse(readJsonSafe(join(dir, 'meta.json')));
   if (!meta.success) return { ...info, state: 'unreadable', reason: `meta.json: ${issueText(meta.error)}` };

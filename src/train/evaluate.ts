@@ -6,6 +6,7 @@ import type { Dataset } from '../data/dataset.ts';
 import { batchOf, toTensors } from '../data/batching.ts';
 import type { RecModel } from '../models/model.ts';
 import { auc, gauc, logloss, uauc } from '../metrics/index.ts';
+import { deLongAuc } from '../evidence/stats.ts';
 
 /**
  * Probabilities sigmoid(output) for every row, in row order: Float32 (n).
@@ -68,4 +69,50 @@ export function evaluateCtr(ds: Dataset, label: string, probs: Float32Array): Ct
     m.uauc = uauc(y, probs, g).value;
   }
   return m;
+}
+
+/** One metric's value with what it rests on: its test-sampling SE, evaluation rows and positives. */
+export interface MetricEvidence {
+  value: number;
+  /** Test-sampling SE (DeLong for AUC, users as clusters for GAUC/UAUC, per-row sd/√n for logloss); NaN when undefined. */
+  se: number;
+  rows: number;
+  positives: number;
+}
+
+/**
+ * {@link evaluateCtr} with each metric's test-sampling SE, rows and positives — what the evidence layer's records carry.
+ * @example
+ * const ev = evaluateCtrEvidence(test, 'click', predict(model, test));
+ * ev.auc.value; ev.auc.se; // AUC and its DeLong SE
+ */
+export function evaluateCtrEvidence(ds: Dataset, label: string, probs: Float32Array): Record<'auc' | 'logloss', MetricEvidence> & Partial<Record<'gauc' | 'uauc', MetricEvidence>> {
+  const y = ds.label(label);
+  let positives = 0;
+  for (let i = 0; i < y.length; i++) positives += y[i] > 0.5 ? 1 : 0;
+  const rows = y.length;
+  const a = positives >= 2 && rows - positives >= 2 ? deLongAuc(y, probs) : { value: auc(y, probs), se: Number.NaN };
+  const eps = 1e-7;
+  const losses = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    const p = Math.min(1 - eps, Math.max(eps, probs[i]));
+    losses[i] = -(y[i] > 0.5 ? Math.log(p) : Math.log(1 - p));
+  }
+  let m = 0;
+  for (const l of losses) m += l;
+  m /= rows;
+  let ss = 0;
+  for (const l of losses) ss += (l - m) ** 2;
+  const out: Record<'auc' | 'logloss', MetricEvidence> & Partial<Record<'gauc' | 'uauc', MetricEvidence>> = {
+    auc: { value: a.value, se: a.se, rows, positives },
+    logloss: { value: logloss(y, probs), se: rows > 1 ? Math.sqrt(ss / (rows - 1) / rows) : Number.NaN, rows, positives },
+  };
+  const g = ds.schema.userId ? ds.column(ds.schema.userId) : null;
+  if (g && someGroupHasBothClasses(y, g)) {
+    const ga = gauc(y, probs, g);
+    const ua = uauc(y, probs, g);
+    out.gauc = { value: ga.value, se: ga.se, rows, positives };
+    out.uauc = { value: ua.value, se: ua.se, rows, positives };
+  }
+  return out;
 }

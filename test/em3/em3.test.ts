@@ -77,5 +77,5 @@ test('em3/main at a tiny size: every variant, finite AUC / GAUC, the ceiling; a 
   assert.deepEqual(t.rows.map((r) => r.method), EM3_MAIN_VARIANTS.map((v) => v.label));
   for (const r of t.rows) for (const m of ['auc', 'gauc']) assert.ok(r.cells[m].mean > 0.3 && r.cells[m].mean < 1, `${r.method} ${m} ${r.cells[m].mean}`);
   assert.equal(t.references[0].label, 'ground-truth ceiling');
-  assert.throws(() => getPipeline('em3/main').schema.parse({ ...getPipeline('em3/main').defaults(true) as object, epoch: 1 }), /epoch/);
+  assert.throws(() => getPipeline('em3/main').schema.parse({ ...getPipeline('em3/main').defaults('quick') as object, epoch: 1 }), /epoch/);
 });

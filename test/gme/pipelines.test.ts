@@ -51,9 +51,9 @@ test('gme/neighbours: one row per variant and N, plus random init and Meta-Embed
 test('gme/movielens: skipped with the how-to message without the files; run on the fixture files', async () => {
   const skipped = await runPipeline('gme/movielens', { ...RUN, config: { dir: join(out, 'absent') } });
   assert.equal(skipped.tables.length, 0);
-  const results = (JSON.parse(readFileSync(join(skipped.dir, 'results.json'), 'utf8')) as { results: { skipped: boolean; message: string } }).results;
-  assert.equal(results.skipped, true);
-  assert.match(results.message, /licence forbids redistribution.*grouplens/);
+  assert.match(skipped.skipped ?? '', /licence forbids redistribution.*grouplens/);
+  assert.equal((JSON.parse(readFileSync(join(skipped.dir, 'status.json'), 'utf8')) as { state: string }).state, 'skipped');
+  assert.ok(!existsSync(join(skipped.dir, 'FINISHED')), 'a skipped run is not finished');
   const fix = resolve(dirname(fileURLToPath(import.meta.url)), '../fixtures/movielens');
   const run = await runPipeline('gme/movielens', {
     ...RUN,

@@ -81,7 +81,7 @@ export const chorusCvrAblationPipeline: PipelineSpec<ChorusAblationConfig> = {
   title: "Ablation of ChorusCVR's losses (funnel world)",
   description: 'ChorusCVR with each loss term removed, w/o NDM, SAM on O / N only, multiplicative or no SAM weights',
   schema: ChorusAblationConfig,
-  defaults: chorusAblationDefaults,
+  defaults: (mode) => chorusAblationDefaults(mode === 'quick'),
   async run(config, ctx) {
     const world = await ctx.stage('world', () => generateFunnelWorld(config.world as Partial<FunnelWorldConfig>));
     const ceilings = funnelCeilings(world, 'test');

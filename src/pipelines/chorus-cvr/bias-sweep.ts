@@ -73,7 +73,7 @@ export const chorusCvrBiasSweepPipeline: PipelineSpec<ChorusBiasSweepConfig> = {
   title: 'Entire-space CVR AUC (counterfactual labels) as the selection bias grows',
   description: 'Naive CVR, ESMM, DCMT, ChorusCVR: CVR AUC over all exposures vs selection-bias strength, with ceilings',
   schema: ChorusBiasSweepConfig,
-  defaults: chorusBiasSweepDefaults,
+  defaults: (mode) => chorusBiasSweepDefaults(mode === 'quick'),
   async run(config, ctx) {
     const results: MethodResult[] = config.models.map((m) => ({ method: m.label, seeds: [...config.seeds], values: Object.fromEntries(config.levels.map((l) => [biasColumn(l), [] as number[]])) }));
     const ceilings: Record<string, number> = {};

@@ -184,7 +184,7 @@ export const chorusCvrMainPipeline: PipelineSpec<ChorusMainConfig> = {
   title: 'ChorusCVR vs entire-space CVR baselines (funnel world, Ali-CCP when present, simulated A/B)',
   description: 'ChorusCVR (both Eq. 10 readings) vs naive CVR, Shared-Bottom, ESMM, ESCM2, DCMT; counterfactual CVR AUC; A/B',
   schema: ChorusMainConfig,
-  defaults: chorusMainDefaults,
+  defaults: (mode) => chorusMainDefaults(mode === 'quick'),
   async run(config, ctx) {
     const world = await ctx.stage('world', () => generateFunnelWorld(config.world as Partial<FunnelWorldConfig>));
     const rates = funnelRates(world);

@@ -32,7 +32,10 @@ export const em3AblationPipeline: PipelineSpec<EM3Config> = {
   title: 'EM3 ablation: Fusion-Q-Former query count and LoRA rank',
   description: 'EM3 (end-to-end + CIC) with n_q and the LoRA rank of the history path varied',
   schema: EM3ConfigSchema,
-  defaults: (quick) => ({ ...em3Defaults(quick, em3AblationVariants(quick)), epochs: quick ? 2 : 8 }),
+  defaults: (mode) => {
+    const quick = mode === 'quick';
+    return { ...em3Defaults(quick, em3AblationVariants(quick)), epochs: quick ? 2 : 8 };
+  },
   async run(config, ctx) {
     const { table, output } = await runEM3Table(config, ctx, 'EM3 ablation (Q-Former queries, LoRA rank)');
     table.notes.push('Rank 0 keeps the whole history path frozen (no LoRA): only the target path trains the tower.');

@@ -105,7 +105,7 @@ export const em3MainPipeline: PipelineSpec<EM3Config> = {
   title: 'EM3: ID-only vs frozen content vs end-to-end content vs + Content-ID contrastive (multimodal world)',
   description: 'EM3 end-to-end multimodal ranking (PyTorch Fusion-Q-Former + LoRA trained with the tfjs ranker through the bridge)',
   schema: EM3Config,
-  defaults: (quick) => em3Defaults(quick, EM3_MAIN_VARIANTS),
+  defaults: (mode) => em3Defaults(mode === 'quick', EM3_MAIN_VARIANTS),
   async run(config, ctx) {
     return (await runEM3Table(config, ctx, 'EM3 main comparison')).output;
   },

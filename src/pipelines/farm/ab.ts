@@ -136,7 +136,7 @@ export const farmAbPipeline: PipelineSpec<FarmAbConfig> = {
   title: 'FARM vs PLE: simulated online A/B (watch time, effective-view rate, gifts per user) and an A/A check',
   description: 'Simulated A/B of FARM vs PLE on the live world with 95% intervals, plus an A/A run',
   schema: FarmAbConfig,
-  defaults: farmAbDefaults,
+  defaults: (mode) => farmAbDefaults(mode === 'quick'),
   async run(config, ctx) {
     const world = await ctx.stage('world', () => generateLiveWorld(config.world as Partial<LiveWorldConfig>));
     const probs: Record<string, Record<string, Float32Array>> = {};

@@ -100,7 +100,7 @@ export const farmAblationPipeline: PipelineSpec<FarmAblationConfig> = {
   title: 'FARM ablations: frequency module, align, fuse, fuse order, low / high frequency only',
   description: 'FARM vs its six ablations on the live world (AUC / UAUC / GAUC per task, mean ± std over seeds)',
   schema: FarmAblationConfig,
-  defaults: farmAblationDefaults,
+  defaults: (mode) => farmAblationDefaults(mode === 'quick'),
   async run(config, ctx) {
     if (!config.variants.some((v) => v.label === config.base)) throw new Error(`farm/ablation config: base '${config.base}' is not among the variants`);
     const world = await ctx.stage('world', () => generateLiveWorld(config.world as Partial<LiveWorldConfig>));

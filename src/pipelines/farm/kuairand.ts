@@ -74,13 +74,13 @@ export const farmKuaiRandPipeline: PipelineSpec<FarmKuaiRandConfig> = {
   title: 'FARM frequency module on KuaiRand (single domain): PLE with and without it',
   description: 'Single-domain frequency-module ablation on KuaiRand-Pure/1K (skipped with a message when the data is absent)',
   schema: FarmKuaiRandConfig,
-  defaults: farmKuaiRandDefaults,
+  defaults: (mode) => farmKuaiRandDefaults(mode === 'quick'),
   async run(config, ctx) {
     const k = config.kuairand;
     const a = kuairandAvailability(k.dir, k.variant);
     if (!a.ok) {
       ctx.log(`farm/kuairand skipped:\n${a.message}`);
-      return { tables: [], figures: [], results: { skipped: true, message: a.message } };
+      return { tables: [], figures: [], results: {}, skipped: a.message };
     }
     if (!(config.validFrom < config.testFrom)) throw new Error(`farm/kuairand config: validFrom (${config.validFrom}) must be below testFrom (${config.testFrom})`);
     const ds = await ctx.stage('load KuaiRand', () => loadKuaiRand(k.dir, { variant: k.variant, logs: k.logs, historyLen: k.historyLen, maxRows: k.maxRows ?? Infinity }));

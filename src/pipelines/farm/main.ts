@@ -91,7 +91,7 @@ export const farmMainPipeline: PipelineSpec<FarmMainConfig> = {
   title: 'FARM vs multi-task and cross-domain baselines (live world: AUC / UAUC / GAUC per task)',
   description: 'FARM vs DNN, DIN, MMoE, PLE, naive cross-domain on the short-video + live-streaming world, 6 tasks',
   schema: FarmMainConfig,
-  defaults: farmMainDefaults,
+  defaults: (mode) => farmMainDefaults(mode === 'quick'),
   async run(config, ctx) {
     const world = await ctx.stage('world', () => generateLiveWorld(config.world as Partial<LiveWorldConfig>));
     const tasks = world.train.schema.labels;

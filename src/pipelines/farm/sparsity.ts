@@ -90,7 +90,7 @@ export const farmSparsityPipeline: PipelineSpec<FarmSparsityConfig> = {
   title: 'FARM gain over PLE as live-streaming data gets sparser (live share 20% / 10% / 5%)',
   description: 'Relative gain of FARM over PLE in mean AUC over tasks vs the live share of exposures, plotted',
   schema: FarmSparsityConfig,
-  defaults: farmSparsityDefaults,
+  defaults: (mode) => farmSparsityDefaults(mode === 'quick'),
   async run(config, ctx) {
     const shares = [...config.liveShares].sort((a, b) => b - a);
     const gainRows: MethodResult[] = [];

@@ -47,7 +47,7 @@ export const fedpaAblationPipeline: PipelineSpec<FedpaMainConfig> = {
   title: "Ablation of FedPA's adapters, LoRA init and DP (federated world)",
   description: 'LoRA rank, user vs group vs both adapters, single group features, zero init, client-level DP',
   schema: FedpaMainConfig,
-  defaults: fedpaAblationDefaults,
+  defaults: (mode) => fedpaAblationDefaults(mode === 'quick'),
   async run(config, ctx) {
     const world = await ctx.stage('world', () => generateFederatedWorld(config.world));
     const r = await fedpaTable(world, config, ctx, `FedPA ablation on federated-world private users (${config.seeds.length} seeds)`);

@@ -107,7 +107,7 @@ export const fedpaMainPipeline: PipelineSpec<FedpaMainConfig> = {
   title: 'FedPA vs fine-tuning baselines on private users (federated world)',
   description: 'Foundation without adaptation, local and FedAvg/FedProx full fine-tuning, FedPA: AUC / logloss (leave-one-out) and communication per round',
   schema: FedpaMainConfig,
-  defaults: fedpaMainDefaults,
+  defaults: (mode) => fedpaMainDefaults(mode === 'quick'),
   async run(config, ctx) {
     const world = await ctx.stage('world', () => generateFederatedWorld(config.world));
     const r = await fedpaTable(world, config, ctx, `FedPA on federated-world private users (${config.seeds.length} seeds, leave-one-out test)`);

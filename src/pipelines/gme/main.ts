@@ -86,7 +86,7 @@ export const gmeMainPipeline: PipelineSpec<GmeMainConfig> = {
   title: 'GME: cold-start and warm-up AUC of new ads over five backbones (cold-start ads world)',
   description: 'random init, Meta-Embedding, ngb, DropoutNet, GME-P/G/A x DNN, PNN, Wide&Deep, DeepFM, AutoInt',
   schema: GmeMainConfig,
-  defaults: gmeMainDefaults,
+  defaults: (mode) => gmeMainDefaults(mode === 'quick'),
   async run(config, ctx) {
     const world = await ctx.stage('world', () => generateColdStartWorld(config.world as Partial<ColdStartWorldConfig>));
     const graph = await ctx.stage('graph', () => buildAdGraph(world.ads, config.neighbours));

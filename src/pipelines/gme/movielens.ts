@@ -66,12 +66,12 @@ export const gmeMovieLensPipeline: PipelineSpec<GmeMovieLensConfig> = {
   title: 'GME on MovieLens-1M: cold-start and warm-up AUC of new movies (skipped without the data)',
   description: 'the gme/main protocol on MovieLens-1M (like = rating >= 4); needs the files, see src/data/movielens.ts',
   schema: GmeMovieLensConfig,
-  defaults: gmeMovieLensDefaults,
+  defaults: (mode) => gmeMovieLensDefaults(mode === 'quick'),
   async run(config, ctx) {
     const a = movieLensAvailability(config.dir);
     if (!a.ok) {
       ctx.log(`gme/movielens skipped:\n${a.message}`);
-      return { tables: [], figures: [], results: { skipped: true, message: a.message } };
+      return { tables: [], figures: [], results: {}, skipped: a.message };
     }
     const data = await ctx.stage('read', () => movieLensColdStart(readMovieLens1M(config.dir), config.data));
     const graph = await ctx.stage('graph', () => buildAdGraph(data.ads, config.neighbours));

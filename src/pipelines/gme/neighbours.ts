@@ -67,7 +67,7 @@ export const gmeNeighboursPipeline: PipelineSpec<GmeNeighboursConfig> = {
   title: 'GME ablation: number of graph neighbours N (0, 3, 10)',
   description: 'GME-P/G/A with N = 0, 3, 10 neighbours on the DNN backbone, vs random init and Meta-Embedding',
   schema: GmeNeighboursConfig,
-  defaults: gmeNeighboursDefaults,
+  defaults: (mode) => gmeNeighboursDefaults(mode === 'quick'),
   async run(config, ctx) {
     const world = await ctx.stage('world', () => generateColdStartWorld(config.world as Partial<ColdStartWorldConfig>));
     const graphs = new Map(config.neighbourCounts.map((n) => [n, buildAdGraph(world.ads, n)]));

@@ -65,7 +65,7 @@ export const minetAbPipeline: PipelineSpec<MinetAbConfig> = {
   title: 'Simulated online A/B: MiNet vs DIN on the news -> ads world (with an A/A check)',
   description: 'simulateAB of MiNet vs DIN ranking a user\'s candidate ads; A/A with MiNet in both arms',
   schema: MinetAbConfig,
-  defaults: minetAbDefaults,
+  defaults: (mode) => minetAbDefaults(mode === 'quick'),
   async run(config, ctx) {
     const world = await ctx.stage('world', () => generateNewsAdsWorld(config.world as Partial<NewsAdsWorldConfig>));
     const fits: FitResult[] = [];

@@ -71,7 +71,7 @@ export const minetAblationPipeline: PipelineSpec<MinetAblationConfig> = {
   title: 'MiNet ablation: each interest and each attention level removed (news -> ads world)',
   description: 'MiNet without u / p_t / p_s, without item-level, interest-level or both attention levels',
   schema: MinetAblationConfig,
-  defaults: minetAblationDefaults,
+  defaults: (mode) => minetAblationDefaults(mode === 'quick'),
   async run(config, ctx) {
     const world = await ctx.stage('world', () => generateNewsAdsWorld(config.world as Partial<NewsAdsWorldConfig>));
     const ceiling = groundTruthCeiling(world, 'test', 'click');

@@ -61,12 +61,12 @@ export const minetAmazonPipeline: PipelineSpec<MinetAmazonConfig> = {
   title: 'MiNet on Amazon (Books -> Movies & TV), when the files are present',
   description: 'MiNet vs DNN, DIN, cross-domain DNN, CoNet on Amazon 2014 Books -> Movies_and_TV (skips without files)',
   schema: MinetAmazonConfig,
-  defaults: minetAmazonDefaults,
+  defaults: (mode) => minetAmazonDefaults(mode === 'quick'),
   async run(config, ctx) {
     const a = amazonAvailability(config.data);
     if (!a.ok) {
       ctx.log(`minet/amazon skipped:\n${a.message}`);
-      return { tables: [], figures: [], results: { skipped: true, message: a.message } };
+      return { tables: [], figures: [], results: {}, skipped: a.message };
     }
     const { data, stats } = await ctx.stage('amazon build', () => buildAmazonCrossDomain({ ...config.data, maxLines: config.data.maxLines ?? Infinity }));
     ctx.log(`Amazon ${config.data.source} -> ${config.data.target}: ${stats.sharedUsers} shared users; ${stats.rows.train} / ${stats.rows.valid} / ${stats.rows.test} rows; positive rate ${stats.positiveRate.toFixed(4)}; ${stats.badLineCount} bad lines`);

@@ -62,7 +62,7 @@ export const minetMainPipeline: PipelineSpec<MinetMainConfig> = {
   title: 'MiNet vs single- and cross-domain CTR baselines (news -> ads world) and its interest weights',
   description: 'MiNet vs DNN, DIN, shared-embedding cross-domain DNN, CoNet: target AUC/logloss; interest weights by segment',
   schema: MinetMainConfig,
-  defaults: minetMainDefaults,
+  defaults: (mode) => minetMainDefaults(mode === 'quick'),
   async run(config, ctx) {
     if (!config.methods.some((m) => m.label === config.proposed)) throw new Error(`minet/main config: proposed '${config.proposed}' is not among the methods`);
     const world = await ctx.stage('world', () => generateNewsAdsWorld(config.world as Partial<NewsAdsWorldConfig>));

@@ -73,7 +73,7 @@ export const momentCrossAblationPipeline: PipelineSpec<MomentCrossAblationConfig
   title: 'Ablation of Moment&Cross (live world)',
   description: 'Moment&Cross without real-time features, without cross-domain search, without the first-only label mask (full: + soft search, w/o L_moment, w/o align)',
   schema: MomentCrossAblationConfig,
-  defaults: momentCrossAblationDefaults,
+  defaults: (mode) => momentCrossAblationDefaults(mode === 'quick'),
   async run(config, ctx) {
     const world = await ctx.stage('world', () => generateLiveWorld(config.world as Partial<LiveWorldConfig>));
     const labels = config.methods.map((m) => m.label);

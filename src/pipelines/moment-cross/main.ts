@@ -110,7 +110,7 @@ export const momentCrossMainPipeline: PipelineSpec<MomentCrossMainConfig> = {
   title: 'Moment&Cross vs live-streaming baselines (live world)',
   description: 'Per-task AUC / UAUC / GAUC of Moment&Cross, its daily-batch base and the multi-task baselines, 3 seeds',
   schema: MomentCrossMainConfig,
-  defaults: momentCrossMainDefaults,
+  defaults: (mode) => momentCrossMainDefaults(mode === 'quick'),
   async run(config, ctx) {
     const world = await ctx.stage('world', () => generateLiveWorld(config.world as Partial<LiveWorldConfig>));
     const labels = config.methods.map((m) => m.label);

@@ -56,7 +56,7 @@ export const mrffGroupsPipeline: PipelineSpec<MrffGroupsConfig> = {
   title: 'MRFF: groups per layer, balance loss, and group assignment vs the true groups',
   description: 'K = 1, 2, 4, 8 group FFNs per layer with / without the balance loss; AUC, logloss, comm, adjusted Rand index vs true groups',
   schema: MrffGroupsConfig,
-  defaults: mrffGroupsDefaults,
+  defaults: (mode) => mrffGroupsDefaults(mode === 'quick'),
   async run(config, ctx) {
     const world = await ctx.stage('world', () => generateFederatedWorld(config.world));
     const truth = world.truth?.group as Int32Array;

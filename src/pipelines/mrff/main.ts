@@ -98,7 +98,7 @@ export const mrffMainPipeline: PipelineSpec<MrffMainConfig> = {
   title: 'MRFF vs SASRec baselines (federated world, KuaiSAR-R when present)',
   description: 'AUC / logloss (leave-one-out) and communication per round: centralised, local-only, FedAvg, FedProx SASRec and MRFF',
   schema: MrffMainConfig,
-  defaults: mrffMainDefaults,
+  defaults: (mode) => mrffMainDefaults(mode === 'quick'),
   async run(config, ctx) {
     const world = await ctx.stage('world', () => generateFederatedWorld(config.world));
     const main = await tableOn(world, config, ctx, `MRFF on federated-world (${world.users} users, ${config.seeds.length} seeds, leave-one-out test)`);

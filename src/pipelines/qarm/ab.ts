@@ -70,7 +70,7 @@ export const qarmAbPipeline: PipelineSpec<QarmAbConfig> = {
   title: 'QARM simulated online A/B: best variant vs base, new and old items',
   description: 'Simulated A/B (shared simulator) of the best-on-validation QARM variant vs the base ranker, split into new and old items',
   schema: QarmAbConfig,
-  defaults: qarmAbDefaults,
+  defaults: (mode) => qarmAbDefaults(mode === 'quick'),
   async run(config, ctx) {
     const { world, prep } = await preparedFor(config, ctx);
     const labels = [config.base, ...config.candidates];

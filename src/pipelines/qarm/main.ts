@@ -73,7 +73,7 @@ export const qarmMainPipeline: PipelineSpec<QarmMainConfig> = {
   title: 'QARM: aligned multimodal embeddings and quantitative codes in a ranker (multimodal world)',
   description: 'Base ranker vs + frozen MM (unaligned / aligned), + VQ / RQ codes; cold-start split; code statistics',
   schema: QarmMainConfig,
-  defaults: qarmMainDefaults,
+  defaults: (mode) => qarmMainDefaults(mode === 'quick'),
   async run(config, ctx) {
     if (!config.variants.some((v) => v.label === config.base)) throw new Error(`qarm/main config: base '${config.base}' is not among the variants`);
     const { world, prep } = await preparedFor(config, ctx);

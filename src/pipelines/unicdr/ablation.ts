@@ -74,7 +74,7 @@ export const unicdrAblationPipeline: PipelineSpec<UniCdrAblationConfig> = {
   title: "Ablation of UniCDR+'s five extensions and UniCDR's aggregators (multi-domain world)",
   description: 'UniCDR+ without each extension; UniCDR with mean / user-attention / item-similarity aggregators',
   schema: UniCdrAblationConfig,
-  defaults: unicdrAblationDefaults,
+  defaults: (mode) => unicdrAblationDefaults(mode === 'quick'),
   async run(config, ctx) {
     const world = await ctx.stage('world', () => generateMultiDomainWorld({ ...config.world, scenario: config.scenario }));
     const r = await runScenario({

@@ -116,7 +116,7 @@ export const unicdrMainPipeline: PipelineSpec<UniCdrMainConfig> = {
   title: 'UniCDR / UniCDR+ vs CDR baselines in the four UniCDR scenarios (multi-domain world)',
   description: 'HR@10 / NDCG@10 with 999 sampled negatives (full ranking for multi-user-intra), cold-start users, oracle row',
   schema: UniCdrMainConfig,
-  defaults: unicdrMainDefaults,
+  defaults: (mode) => unicdrMainDefaults(mode === 'quick'),
   async run(config, ctx) {
     const tables: ResultTable[] = [];
     const perScenario: Record<string, { perSeed: MethodResult[]; oracle: Record<string, number>; skipped: string[]; world: unknown }> = {};

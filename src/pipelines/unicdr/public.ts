@@ -58,7 +58,7 @@ export const unicdrPublicPipeline: PipelineSpec<UniCdrPublicConfig> = {
   title: 'UniCDR / UniCDR+ vs CDR baselines on public Amazon CDR pairs (CDRIB text layout)',
   description: 'HR@10 / NDCG@10 with sampled negatives per domain of each pair, cold-start test users; skipped when the files are absent',
   schema: UniCdrPublicConfig,
-  defaults: unicdrPublicDefaults,
+  defaults: (mode) => unicdrPublicDefaults(mode === 'quick'),
   async run(config, ctx) {
     const tables: ResultTable[] = [];
     const pairs: Record<string, unknown> = {};
@@ -81,6 +81,7 @@ export const unicdrPublicPipeline: PipelineSpec<UniCdrPublicConfig> = {
       pairs[key] = { skipped: false, perSeed: r.perSeed };
     }
     if (!tables.length) ctx.log('unicdr/public: no pair present, no table (see the messages above).');
-    return { tables, figures: [], results: { pairs } };
+    const messages = Object.entries(pairs).map(([k, v]) => `${k}: ${(v as { message?: string }).message ?? ''}`);
+    return { tables, figures: [], results: { pairs }, ...(tables.length ? {} : { skipped: messages.join('\n') }) };
   },
 };
