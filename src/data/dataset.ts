@@ -96,6 +96,24 @@ export class Dataset {
     return new Dataset(this.schema, out, rows.length);
   }
 
+  /**
+   * A new dataset whose label columns are permuted across rows (one permutation shared by every label, so multi-task
+   * labels stay together); features are untouched. An audit tool: with permuted test labels, model selection done on
+   * validation only must not change.
+   * @example
+   * const audit = test.withPermutedLabels(new Rng(7));
+   */
+  withPermutedLabels(rng: { int(n: number): number }): Dataset {
+    const perm = Int32Array.from({ length: this.size }, (_, i) => i);
+    for (let i = this.size - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      [perm[i], perm[j]] = [perm[j], perm[i]];
+    }
+    const out = new Map(this.columns);
+    for (const name of this.schema.labels) out.set(name, gatherRows(this.column(name), 1, perm, this.size, name));
+    return new Dataset(this.schema, out, this.size);
+  }
+
   /** A new dataset with the rows for which `keep(row)` is true. */
   filter(keep: (row: number) => boolean): Dataset {
     const rows: number[] = [];

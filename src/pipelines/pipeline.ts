@@ -10,6 +10,7 @@ import type { Figure } from '../plots/index.ts';
 import type { Claim } from '../evidence/claims.ts';
 import type { ResultRecord } from '../evidence/records.ts';
 import type { RunMode } from '../evidence/rules.ts';
+import type { Dataset } from '../data/dataset.ts';
 
 /** What a pipeline's run gets from the runner. */
 export interface PipelineContext {
@@ -20,6 +21,12 @@ export interface PipelineContext {
   stage<T>(name: string, fn: () => Promise<T> | T): Promise<T>;
   /** A line for the user (printed, and kept in the run's log). */
   log(message: string): void;
+  /**
+   * Marks a dataset as the held-out test split: returns it unchanged, except in the runner's selection audit
+   * (`permuteTestLabels`), where its labels come back permuted. Pipelines pass every test split through it, so a test
+   * can check that model selection (early stopping, chosen epochs, bases) rests on validation only.
+   */
+  holdout(ds: Dataset): Dataset;
 }
 
 /** What a pipeline's run returns. */

@@ -9,6 +9,7 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { Rng } from '../random.ts';
 import { getPipeline } from './pipeline.ts';
 import { tableToCsv, tableToMarkdown, type ResultTable } from './result-table.ts';
 import { recordsToCsv, type ResultRecord } from '../evidence/records.ts';
@@ -33,9 +34,14 @@ export interface RunOptions {
   figureFormats: Array<'png' | 'svg'>;
   /** Print progress lines. */
   verbose: boolean;
+  /**
+   * Selection audit: when a number, every split passed through `ctx.holdout` has its labels permuted with this seed.
+   * Test metrics then fall to chance while every selection made on validation must stay the same (tested).
+   */
+  permuteTestLabels: number | null;
 }
 /** Defaults: evidence mode, the pipeline's seeds, results/, PNG and SVG figures, verbose. */
-export const RUN_DEFAULTS: RunOptions = { mode: 'evidence', quick: false, seeds: 0, out: 'results', config: {}, figureFormats: ['png', 'svg'], verbose: true };
+export const RUN_DEFAULTS: RunOptions = { mode: 'evidence', quick: false, seeds: 0, out: 'results', config: {}, figureFormats: ['png', 'svg'], verbose: true, permuteTestLabels: null };
 
 /** What a finished (or skipped) run produced. */
 export interface RunRecord {
@@ -140,6 +146,7 @@ export async function runPipeline(name: string, options: Partial<RunOptions> = {
     const output = await spec.run(config, {
       mode,
       quick: mode === 'quick',
+      holdout: (ds) => (o.permuteTestLabels === null ? ds : ds.withPermutedLabels(new Rng(o.permuteTestLabels))),
       log,
       async stage(stageName, fn) {
         const s = Date.now();

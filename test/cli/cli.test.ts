@@ -50,6 +50,18 @@ test('argument errors are clear and exit non-zero', () => {
   assert.match(unknown.stderr, /unknown pipeline 'nope' \(registered: baselines\/ctr/);
 });
 
+test('reproduce goes on after a failed pipeline, prints the summary (finished, failed, skipped) and exits non-zero', () => {
+  const out = mkdtempSync(join(tmpdir(), 'reclab-sum-'));
+  const r = reclab('reproduce', 'nope', 'minet/amazon', '--quick', '--no-images', '--out', out);
+  assert.equal(r.status, 1, 'a failed pipeline makes the call fail');
+  assert.match(r.stderr, /reclab: nope FAILED:\nError: unknown pipeline 'nope'/);
+  assert.match(r.stdout, /reproduce \(quick: smoke test — not evidence\): 0 finished, 1 failed, 1 skipped/);
+  assert.match(r.stdout, /^ {2}failed {3}nope /m);
+  assert.match(r.stdout, /^ {2}skipped {2}minet\/amazon .*Amazon 2014 files not found/m);
+  const both = reclab('reproduce', 'baselines/ctr', '--quick', '--scale', 'paper');
+  assert.match(both.stderr, /--quick and --scale paper exclude each other/);
+});
+
 test('an interrupted reproduction is marked interrupted, never finished', async () => {
   const out = mkdtempSync(join(tmpdir(), 'reclab-int-'));
   const child = spawn(process.execPath, [...CLI, 'reproduce', 'baselines/ctr', '--quick', '--no-images', '--out', out], { env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -6,8 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { parseRecordsCsv } from '../../src/evidence/records.ts';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { buildResultTable, tableToCsv, tableToMarkdown } from '../../src/pipelines/result-table.ts';
 import { registerPipeline } from '../../src/pipelines/pipeline.ts';
@@ -62,12 +63,13 @@ registerPipeline({
   title: 'toy',
   description: 'a pipeline for runner tests',
   schema: z.strictObject({ fail: z.boolean(), seeds: z.array(z.number()) }),
-  defaults: () => ({ fail: false, seeds: [1, 2] }),
+  defaults: (mode) => ({ fail: false, seeds: mode === 'quick' ? [1, 2] : [1, 2, 3, 4, 5] }),
   async run(config, ctx) {
     calls++;
     await ctx.stage('work', () => undefined);
     if (config.fail) throw new Error('toy failure');
-    return { tables: [buildResultTable({ title: 'toy <b>', base: 'DNN', metrics, results })], figures: [], results: { seeds: config.seeds } };
+    if (config.seeds[0] === 99) return { tables: [], figures: [], results: {}, skipped: 'no data: put the files in data/toy' };
+    return { tables: [buildResultTable({ id: 'main', title: 'toy <b>', base: 'DNN', metrics, results })], figures: [], results: { seeds: config.seeds } };
   },
 });
 
@@ -76,11 +78,17 @@ test('runner: a finished run has every file and FINISHED; a second run gets a ne
   const a = await runPipeline('test/toy', { out, verbose: false, figureFormats: [] });
   const b = await runPipeline('test/toy', { out, verbose: false, figureFormats: [] });
   assert.notEqual(a.dir, b.dir);
-  for (const f of ['status.json', 'results.json', 'table.md', 'table.csv', 'meta.json', 'FINISHED', 'log.txt']) assert.ok(existsSync(join(a.dir, f)), f);
+  for (const f of ['status.json', 'results.json', 'results.csv', 'verdicts.json', 'table.md', 'table.csv', 'meta.json', 'FINISHED', 'log.txt']) assert.ok(existsSync(join(a.dir, f)), f);
   assert.ok(isFinishedRun(a.dir));
+  assert.match(a.dir, /-evidence$/, 'the default mode is evidence');
   const meta = JSON.parse(readFileSync(join(a.dir, 'meta.json'), 'utf8'));
   assert.equal(meta.provenance.backend.name, 'tensorflow');
-  assert.deepEqual(meta.seeds, [1, 2]);
+  assert.equal(meta.mode, 'evidence');
+  assert.deepEqual(meta.seeds, [1, 2, 3, 4, 5]);
+  const records = parseRecordsCsv(readFileSync(join(a.dir, 'results.csv'), 'utf8'));
+  assert.equal(records.length, 12, '2 methods x 2 metrics x 3 seeds');
+  assert.ok(records.every((r) => r.pipeline === 'test/toy' && r.run === basename(a.dir) && r.table === 'main'));
+  assert.doesNotMatch(a.markdown, /smoke test/);
   assert.ok(typeof meta.timings.work === 'number' && typeof meta.timings.total === 'number');
   assert.equal(readdirSync(join(out, 'test-toy')).length, 2);
 });
@@ -96,6 +104,24 @@ test('runner: a failing run is marked failed, never finished; bad configs name t
   assert.equal(calls, before, 'an invalid config never starts a run');
   await assert.rejects(runPipeline('nope', { out }), /unknown pipeline 'nope'/);
   await assert.rejects(runPipeline('test/toy', { out, sedes: 2 } as never), /unknown option 'sedes'/);
+  await assert.rejects(runPipeline('test/toy', { out, verbose: false, config: { seeds: [1, 1, 1] }, quick: true }), /seed 1 appears 3 times/);
+  await assert.rejects(runPipeline('test/toy', { out, verbose: false, seeds: 3 }), /evidence mode needs at least 5 distinct seeds, got 3/);
+  await assert.rejects(runPipeline('test/toy', { out, verbose: false, quick: true, mode: 'evidence' }), /contradicts mode/);
+  assert.equal(calls, before, 'rejected seeds never start a run');
+});
+
+test('runner: quick runs say "smoke test — not evidence"; a skipped run is marked skipped, never finished', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'reclab-runs-'));
+  const q = await runPipeline('test/toy', { out, verbose: false, quick: true, figureFormats: [] });
+  assert.match(q.markdown.split('\n')[0], /smoke test — not evidence/);
+  assert.match(q.dir, /-quick$/);
+  assert.equal(JSON.parse(readFileSync(join(q.dir, 'meta.json'), 'utf8')).smokeTest, true);
+  const s = await runPipeline('test/toy', { out, verbose: false, figureFormats: [], config: { seeds: [99, 1, 2, 3, 4] } });
+  assert.equal(s.skipped, 'no data: put the files in data/toy');
+  const status = JSON.parse(readFileSync(join(s.dir, 'status.json'), 'utf8'));
+  assert.equal(status.state, 'skipped');
+  assert.equal(status.reason, 'no data: put the files in data/toy');
+  assert.ok(!isFinishedRun(s.dir));
 });
 
 test('baselines/ctr end to end at a tiny size: table with every model and the ceiling row, figures as HTML', async () => {
@@ -109,8 +135,26 @@ test('baselines/ctr end to end at a tiny size: table with every model and the ce
     figureFormats: [],
     config: { world: { users: 300, items: 150, categories: 10, impressionsPerUser: 12 }, trainer: { epochs: 1, progressLabel: '' } },
   });
-  for (const m of ['DNN', 'Wide&Deep', 'DeepFM', 'DIN', 'ground-truth ceiling']) assert.match(run.markdown, new RegExp(`\\| \\*?${m}\\*? \\|`));
-  assert.match(run.markdown, /Expected by the world's design: DIN beats DNN/);
+  for (const m of ['DNN', 'Wide&Deep', 'DeepFM', 'DIN', 'ground-truth ceiling']) assert.match(run.markdown, new RegExp(`\\| \\*?${m}\\*?( †)? \\|`));
+  assert.match(run.markdown, /### Claims and verdicts \(smoke test — not evidence\)/);
+  assert.match(run.markdown, /\| DIN beats DNN on test AUC \| \*\*(agrees|disagrees|cannot tell)\*\* \|/);
+  assert.ok(run.records.some((r) => r.method === 'DIN' && r.metric === 'auc' && r.split === 'test' && r.se !== null && r.se > 0 && r.positives !== null));
   assert.ok(existsSync(join(run.dir, 'figures', 'test-auc.html')));
   assert.ok(isFinishedRun(run.dir));
+});
+
+test('selection on validation only: permuting the test labels leaves every validation choice of baselines/ctr unchanged', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'reclab-runs-'));
+  const options = {
+    quick: true, seeds: 2, out, verbose: false, figureFormats: [] as never[],
+    config: { world: { users: 300, items: 150, categories: 10, impressionsPerUser: 12 }, trainer: { epochs: 3, patience: 1, progressLabel: '' } },
+  };
+  const plain = await runPipeline('baselines/ctr', options);
+  const audit = await runPipeline('baselines/ctr', { ...options, permuteTestLabels: 5 });
+  const pick = (rs: typeof plain.records, split: string) => rs.filter((r) => r.split === split).map((r) => `${r.method}|${r.metric}|${r.seed}|${r.value}`);
+  assert.ok(pick(plain.records, 'valid').length >= 16, 'best epoch and validation AUC per fit are recorded');
+  assert.deepEqual(pick(audit.records, 'valid'), pick(plain.records, 'valid'), 'validation choices do not see the test labels');
+  const testAuc = (rs: typeof plain.records) => rs.filter((r) => r.split === 'test' && r.metric === 'auc').map((r) => r.value);
+  assert.notDeepEqual(testAuc(audit.records), testAuc(plain.records), 'the audit did permute the test labels');
+  for (const v of testAuc(audit.records)) assert.ok(Math.abs(v - 0.5) < 0.1, `test AUC on permuted labels is near chance: ${v}`);
 });

@@ -17,6 +17,7 @@ import { train, type EpochRecord, type TrainerConfig } from '../../train/trainer
 import { evaluateCtrEvidence, predict } from '../../train/evaluate.ts';
 import { stillImproving } from '../../evidence/rules.ts';
 import type { Claim } from '../../evidence/claims.ts';
+import type { ResultRecord } from '../../evidence/records.ts';
 import { Rng } from '../../random.ts';
 import { barChart, lineChart } from '../../plots/index.ts';
 import { buildResultTable, type MethodResult } from '../result-table.ts';
@@ -79,6 +80,8 @@ export const ctrBaselinesPipeline: PipelineSpec<CtrBaselinesConfig> = {
     const world = await ctx.stage('world', () => generateCtrWorld(config.world as Partial<CtrWorldConfig>));
     ctx.log(`world: ${world.train.size} train / ${world.valid.size} valid / ${world.test.size} test rows`);
     const ceiling = groundTruthCeiling(world, 'test', config.label);
+    const test = ctx.holdout(world.test);
+    const selection: ResultRecord[][] = [];
     const metricNames = ['auc', 'gauc', 'logloss'] as const;
     const empty = () => Object.fromEntries(metricNames.map((k) => [k, [] as number[]]));
     const results: Array<Required<MethodResult>> = config.models.map((m) => ({ method: m.label, seeds: [...config.seeds], values: empty(), se: empty(), rows: empty(), positives: empty(), stillImproving: [] }));
@@ -98,7 +101,7 @@ export const ctrBaselinesPipeline: PipelineSpec<CtrBaselinesConfig> = {
             }),
           );
           if (seed === config.seeds[0]) curves[m.label] = r.history;
-          const ev = await ctx.stage(`eval ${m.label} seed ${seed}`, () => evaluateCtrEvidence(world.test, config.label, predict(model, world.test)));
+          const ev = await ctx.stage(`eval ${m.label} seed ${seed}`, () => evaluateCtrEvidence(test, config.label, predict(model, test)));
           for (const k of metricNames) {
             const e = ev[k];
             if (!e) throw new Error(`baselines/ctr: metric '${k}' is undefined on the test split (no user has both classes)`);
@@ -109,6 +112,7 @@ export const ctrBaselinesPipeline: PipelineSpec<CtrBaselinesConfig> = {
           }
           const epochs = (config.trainer as { epochs?: number }).epochs ?? r.history.length;
           results[i].stillImproving.push(stillImproving(r.bestEpoch, epochs));
+          selection.push(selectionRecord(m.label, seed, r.bestEpoch, r.history[r.bestEpoch]?.valid ?? Number.NaN, epochs));
           ctx.log(`${m.label} seed ${seed}: test AUC ${ev.auc.value.toFixed(4)} (SE ${ev.auc.se.toFixed(4)}), GAUC ${(ev.gauc?.value ?? Number.NaN).toFixed(4)}, logloss ${ev.logloss.value.toFixed(4)} (best epoch ${r.bestEpoch + 1} of ${epochs}, ${r.seconds.toFixed(1)} s)`);
         } finally {
           model.dispose();
@@ -139,7 +143,7 @@ export const ctrBaselinesPipeline: PipelineSpec<CtrBaselinesConfig> = {
         ),
       },
     ];
-    return { tables: [table], figures, results: { ceiling, curves, world: world.config } };
+    return { tables: [table], figures, results: { ceiling, curves, world: world.config }, records: selection.flat() };
   },
 };
 
@@ -149,4 +153,10 @@ function expectations(table: ReturnType<typeof buildResultTable>, ceilingAuc: nu
   const above = table.rows.filter((r) => r.cells.auc.mean >= ceilingAuc).map((r) => r.method);
   out.push(`Expected: every model below the ground-truth ceiling (${ceilingAuc.toFixed(4)}) — ${above.length ? `DOES NOT HOLD for ${above.join(', ')}` : 'holds'}.`);
   return out;
+}
+
+/** What validation chose for one fit (split 'valid'): its best epoch and the validation AUC there. */
+function selectionRecord(method: string, seed: number, bestEpoch: number, validAuc: number, epochs: number): ResultRecord[] {
+  const base = { pipeline: '', run: '', table: 'selection', method, variant: '', knob: '', split: 'valid', seed, rows: null, positives: null, se: null, stillImproving: stillImproving(bestEpoch, epochs) };
+  return [{ ...base, metric: 'best_epoch', value: bestEpoch + 1 }, { ...base, metric: 'auc', value: validAuc }];
 }
