@@ -13,7 +13,12 @@
  * - crashes: pythonia leaves the call pending forever when Python dies; we watch the child's `exit` event.
  * - shutdown: pythonia keeps Node alive (child, IPC channel, a 1 s GC interval) until `python.exit()`; we unref them
  *   while no call is in flight, so a script that forgets `close()` still ends, and we kill Python on `exit`.
- * - errors: pythonia prints a coloured trace; our dispatcher returns `traceback.format_exc()` as data instead.
+ * - errors: pythonia prints a coloured trace; our dispatcher returns `traceback.format_exc()` as data instead. An error
+ *   pythonia itself raises (a failed import, a bridge-level error) is a `PythonException` whose `message` is empty and
+ *   whose stack is a coloured digest without pythonia's own frames; we rethrow it as a `PythonError` carrying the full
+ *   Python traceback pythonia received (see `toBridgeError`).
+ * - restarts: pythonia frees Python objects by per-process ids from one FinalizationRegistry; we give each Python
+ *   process its own registry so a proxy of a closed process is never freed in its successor (see `scopeFreesTo`).
  * pythonia holds one process per Node process, hence one session per process (`pythonSession()`).
  */
 import type { ChildProcess } from 'node:child_process';
@@ -21,6 +26,7 @@ import { createRequire } from 'node:module';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stripVTControlCharacters } from 'node:util';
 import { BridgeCrashError, BridgeTimeoutError, PythonError } from './errors.ts';
 import { checkTensor, readTensors, removeFile, shmDir, shmPath, writeTensors, type HostTensor, type ShmLayout, type TensorSpec } from './tensors.ts';
 
@@ -63,12 +69,30 @@ interface PyRuntime {
 /** pythonia's Bridge object (globalThis.__pythonBridge): its 1 s loop frees Python objects of GC'd proxies. */
 interface PythoniaBridge {
   loop?: NodeJS.Timeout;
-  freeable: unknown[];
+  /** Python object ids ("ffids") of collected proxies, sent to Python as one `free` request per loop tick. */
+  freeable: number[];
   runTasks: () => void;
+  /** Queues a collected proxy's ffid into `freeable`; pythonia registers every proxy it returns here. */
+  finalizer: FinalizationRegistry<number>;
+  /** JS objects lent to Python, by ffid (pythonia's finalizer forgets them too). */
+  jsi: { m: Record<number, unknown> };
+}
+/** A reply of pythonia's Python side; `key: 'error'` carries the traceback in `sig`. */
+interface PythoniaReply {
+  key?: string;
+  sig?: unknown;
+}
+type PythoniaCallback = (reply: PythoniaReply) => unknown;
+interface PythoniaCom {
+  proc: ChildProcess | null;
+  start(): void;
+  end(): void;
+  write(what: unknown, cb?: PythoniaCallback): void;
+  writeRaw(what: string, r: number, cb: PythoniaCallback): void;
 }
 interface Pythonia {
   python: ((name: string) => Promise<PyRuntime>) & { exit(): void };
-  com: { proc: ChildProcess | null; start(): void; end(): void };
+  com: PythoniaCom;
 }
 interface Reply {
   ok: boolean;
@@ -82,6 +106,63 @@ interface Reply {
 let pythonia: Pythonia | undefined;
 /** The process's one open session (pythonia holds one Python process per Node process). */
 const open: { session?: PythonSession } = {};
+
+/**
+ * Gives the Python process `proc` its own FinalizationRegistry for pythonia's frees.
+ *
+ * What was wrong (issue 13, item 9: `reclab reproduce --all` failed at em3/ablation with `KeyError: 1`): pythonia
+ * addresses Python objects by ids ("ffids") counted from 1 in each Python process, and frees the object of a
+ * garbage-collected proxy through ONE FinalizationRegistry made when pythonia is required, which outlives processes.
+ * em3/main closes the session (after qarm/main, qarm/ab and em3/main used it); em3/ablation starts a new process,
+ * whose `reclab_bridge.runtime` module again gets ffid 1. When V8 later collected the old process's runtime proxy
+ * (ffid 1) -- at whatever major GC came along, so short runs passed by luck -- the registry queued 1, pythonia's free
+ * loop sent `free [1]` to the NEW process, which dropped its own runtime module, and every later call failed in
+ * pythonia's Bridge.py with `KeyError: 1`. Clearing `freeable` on start could not help: the collection happens later.
+ * Now each process's proxies are registered in a registry bound to that process; once the process is no longer
+ * pythonia's (closed, crashed, killed), its registry drops the ids instead of queueing them for a successor.
+ */
+function scopeFreesTo(bridge: PythoniaBridge, com: PythoniaCom, proc: ChildProcess): void {
+  bridge.finalizer = new FinalizationRegistry<number>((ffid) => {
+    if (com.proc !== proc) return; // an id of a process that is gone: meaningless (or another object) in the current one
+    bridge.freeable.push(ffid);
+    delete bridge.jsi.m[ffid];
+  });
+}
+
+/** The traceback of the last error reply pythonia received (its PythonException keeps only a coloured digest). */
+const lastPythoniaError: { traceback?: string } = {};
+
+/** Wraps pythonia's request channel once so the raw traceback of an error reply is kept for `toBridgeError`. */
+function keepPythoniaTracebacks(com: PythoniaCom & { reclabTracebacks?: true }): void {
+  if (com.reclabTracebacks) return;
+  com.reclabTracebacks = true;
+  const keep = (cb: PythoniaCallback): PythoniaCallback => (reply) => {
+    if (reply?.key === 'error' && typeof reply.sig === 'string') lastPythoniaError.traceback = reply.sig;
+    return cb(reply);
+  };
+  const write = com.write.bind(com);
+  const writeRaw = com.writeRaw.bind(com);
+  com.write = (what, cb) => write(what, cb && keep(cb));
+  com.writeRaw = (what, r, cb) => writeRaw(what, r, keep(cb));
+}
+
+/**
+ * pythonia's own `PythonException` (empty `message`, a coloured stack without pythonia's frames -- what made the
+ * console line of issue 13 end in an empty message) as a `PythonError` whose message holds the full Python traceback.
+ * Other errors pass through.
+ */
+function toBridgeError(call: string, e: unknown): unknown {
+  if (!(e instanceof Error) || e.constructor.name !== 'PythonException') return e;
+  const digest = stripVTControlCharacters(e.stack ?? '').trim();
+  const traceback = lastPythoniaError.traceback;
+  lastPythoniaError.traceback = undefined;
+  const errorLine = traceback?.trimEnd().split('\n').pop()?.trim();
+  // Only the traceback of this error (its final line is in the digest); else the digest is all there is.
+  const text = traceback && errorLine && digest.includes(errorLine) ? traceback : digest || '(pythonia gave no traceback)';
+  const err = new PythonError(call, text);
+  (err as Error & { cause?: unknown }).cause = e;
+  return err;
+}
 
 /** Removes transfer files left by Node processes that no longer exist (killed with SIGKILL, where no hook runs). */
 function sweepStaleFiles(): void {
@@ -165,6 +246,7 @@ export class PythonSession {
     const py = pythonia as Pythonia;
     const proc = py.com.proc as ChildProcess;
     this.proc = proc;
+    keepPythoniaTracebacks(py.com);
     proc.once('exit', (code, signal) => {
       if (this.proc !== proc) return; // already discarded (timeout kill)
       this.discard();
@@ -178,6 +260,7 @@ export class PythonSession {
     if (bridge) {
       clearInterval(bridge.loop);
       bridge.freeable = [];
+      scopeFreesTo(bridge, py.com, proc);
       bridge.loop = setInterval(bridge.runTasks, 1000).unref();
     }
     this.setRef(true);
@@ -215,7 +298,7 @@ export class PythonSession {
           this.onDeath = undefined;
           this.killNow('SIGKILL');
         }, timeoutMs);
-        fn().then(resolvePromise, reject);
+        fn().then(resolvePromise, (e: unknown) => reject(toBridgeError(call, e)));
       });
     } finally {
       clearTimeout(timer);
@@ -268,7 +351,14 @@ export class PythonSession {
    */
   async rawModule(name: string): Promise<unknown> {
     await this.start();
-    return (pythonia as Pythonia).python(name);
+    this.setRef(true);
+    try {
+      return await (pythonia as Pythonia).python(name);
+    } catch (e) {
+      throw toBridgeError(`${name} (import)`, e);
+    } finally {
+      this.setRef(false);
+    }
   }
 
   /**

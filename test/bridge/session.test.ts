@@ -67,6 +67,21 @@ test('a Python exception surfaces with the call name and the traceback', async (
   assert.equal(ok.value.sum, 6, 'the session still works after a Python error');
 });
 
+test("an error pythonia itself raises is a PythonError whose message holds the full Python traceback (never '')", async () => {
+  // pythonia's own PythonException has an empty message (issue 13: the console's error line ended in nothing).
+  await assert.rejects(py.rawModule('reclab_bridge.no_such_module'), (e: unknown) => {
+    assert.ok(e instanceof PythonError);
+    assert.equal(e.call, 'reclab_bridge.no_such_module (import)');
+    assert.match(e.message, /^Python call reclab_bridge\.no_such_module \(import\) failed:\nTraceback \(most recent call last\):\n/);
+    assert.match(e.message, /File ".*", line \d+, in python\n/, 'the frames, pythonia\'s included');
+    assert.match(e.message, /ModuleNotFoundError: No module named 'reclab_bridge\.no_such_module'$/);
+    assert.equal(e.traceback.trimEnd(), e.message.slice(e.message.indexOf('\n') + 1));
+    return true;
+  });
+  const ok = await py.call(T, 'checksum', { tensors: { x: hostTensor(new Float32Array([1, 2]), [2]) } });
+  assert.equal(ok.value.sum, 3, 'the session still works after a pythonia error');
+});
+
 test('modules outside src/bridge/python and private names are refused', async () => {
   await assert.rejects(py.call('os', 'getcwd'), /not a reclab bridge module/);
   await assert.rejects(py.call('reclab_bridge.runtime', '_map_inputs'), /private names cannot be called/);
