@@ -1,13 +1,18 @@
 /**
- * The `reclab` command line.
+ * The `reclab` command line (`reclab <command> --help` for each):
  *   reclab list                                   registered pipelines and models
- *   reclab reproduce <pipeline|--all> [--quick | --scale paper] [--seeds N] [--out DIR]
+ *   reclab reproduce <pipeline|--all> [--quick | --scale paper] [--seeds N] [--set k=v]... [--config FILE] [--out DIR]
  *                                                 evidence mode by default; a failed pipeline never stops the others
+ *   reclab runs [--results DIR]                   every run with state (dead when its process is gone), mode, seeds, age
+ *   reclab export <RUN_DIR> [--format csv|md|latex]  a run's records or tables, recomputed from results.csv
  *   reclab report [RUN_DIR...] [--runs DIR]... [--results DIR] [--out DIR] [--no-pdf]
  *                                                 newest finished run per pipeline -> results/report/<id>/index.html|pdf
  *   reclab doctor                                 backend, Python env, torch, kernel, chromium, with fix hints
  */
 import { parseArgs } from 'node:util';
+import { existsSync, readFileSync } from 'node:fs';
+import { exportRun, type ExportFormat } from './pipelines/export.ts';
+import { formatAge, listRuns } from './pipelines/run-status.ts';
 import { listPipelines } from './pipelines/registry.ts';
 import { runPipeline } from './pipelines/runner.ts';
 import { listModels } from './models/registry.ts';
@@ -49,16 +54,108 @@ function summarise(outcomes: Outcome[], mode: RunMode): string {
   return lines.join('\n');
 }
 
+const HELP: Record<string, string> = {
+  list: `reclab list
+  Prints the registered pipelines and models.`,
+  reproduce: `reclab reproduce <pipeline...|--all> [options]
+  Runs pipelines into results/<pipeline>/<run-id>/ (results.csv, verdicts.json, table.md, figures/, meta.json).
+  A pipeline that fails is marked failed, its error printed in full, and the others still run; the call exits 1 if any failed.
+  --quick              a smoke test (tiny budgets, few seeds): every output says "smoke test — not evidence"
+  --scale paper        the paper's sizes where known (for bigger machines); default: evidence mode sized for this machine
+  --seeds N            seeds 1..N instead of the pipeline's list (evidence and paper modes need N >= 5)
+  --set key=value      override one config key (dotted path, e.g. trainer.epochs=8; the value is read as JSON when it
+                       parses, else as a string); repeatable; validated by the pipeline's strict schema
+  --config FILE.json   config overrides from a JSON file (applied before --set)
+  --out DIR            results root (default results)
+  --no-images          HTML figures only (no PNG/SVG)`,
+  runs: `reclab runs [--results DIR]
+  Lists every run folder, newest first: state (running, finished, failed, interrupted, skipped, or dead when a run's
+  process is gone), mode, seeds, age, folder.`,
+  export: `reclab export <RUN_DIR> [--format csv|md|latex]
+  Prints a run's tidy records (csv, the default) or its tables recomputed from them (md, latex with booktabs).`,
+  report: `reclab report [RUN_DIR...] [--runs DIR]... [--results DIR] [--out DIR] [--no-pdf]
+  Turns the newest finished run of every pipeline under --results (default results) into results/report/<id>/.`,
+  doctor: `reclab doctor
+  Checks the backend, the Python environment, torch, the tslab kernel and Chromium, with a fix for what is missing.`,
+};
+
 const USAGE = `usage:
   reclab list
-  reclab reproduce <pipeline|--all> [--quick | --scale paper] [--seeds N] [--out DIR] [--no-images]
+  reclab reproduce <pipeline|--all> [--quick | --scale paper] [--seeds N] [--set key=value]... [--config FILE.json] [--out DIR] [--no-images]
       default: evidence mode (>= 5 seeds, converged fits, verdicts); --quick: a smoke test, not evidence;
       --scale paper: the paper's sizes where known (for bigger machines)
+  reclab runs [--results DIR]
+  reclab export <RUN_DIR> [--format csv|md|latex]
   reclab report [RUN_DIR...] [--runs DIR]... [--results DIR] [--out DIR] [--no-pdf]
-  reclab doctor`;
+  reclab doctor
+'reclab <command> --help' explains a command.`;
+
+/** Sets a dotted key in a nested override object: 'trainer.epochs' = 8. */
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  if (keys.some((k) => k === '')) throw new Error(`reproduce: --set key '${path}' has an empty part`);
+  let cur = target;
+  for (const k of keys.slice(0, -1)) {
+    const next = cur[k];
+    if (next === undefined) cur[k] = {};
+    else if (typeof next !== 'object' || next === null || Array.isArray(next)) throw new Error(`reproduce: --set ${path}: '${k}' was already set to a value, not an object`);
+    cur = cur[k] as Record<string, unknown>;
+  }
+  cur[keys[keys.length - 1]] = value;
+}
+
+/** Config overrides from --config FILE.json then each --set key=value. */
+function configOverrides(file: string | undefined, sets: string[]): Record<string, unknown> {
+  let out: Record<string, unknown> = {};
+  if (file !== undefined) {
+    if (!existsSync(file)) throw new Error(`reproduce: --config ${file}: no such file`);
+    try {
+      out = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    } catch (e) {
+      throw new Error(`reproduce: --config ${file}: not valid JSON (${(e as Error).message})`);
+    }
+    if (typeof out !== 'object' || out === null || Array.isArray(out)) throw new Error(`reproduce: --config ${file}: expected a JSON object of config keys`);
+  }
+  for (const s of sets) {
+    const eq = s.indexOf('=');
+    if (eq <= 0) throw new Error(`reproduce: --set expects key=value, got '${s}'`);
+    const raw = s.slice(eq + 1);
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      value = raw; // a bare string
+    }
+    setPath(out, s.slice(0, eq), value);
+  }
+  return out;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === '--help' || command === '-h' || command === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  if (command && HELP[command] && (rest.includes('--help') || rest.includes('-h'))) {
+    console.log(HELP[command]);
+    return 0;
+  }
+  if (command === 'runs') {
+    const { values } = parseArgs({ args: rest, strict: true, options: { results: { type: 'string' } } });
+    const runs = listRuns(values.results ?? 'results');
+    if (!runs.length) console.log(`no runs under ${values.results ?? 'results'}`);
+    for (const r of runs) console.log(`${r.state.padEnd(11)} ${r.mode.padEnd(8)} ${String(r.seeds ?? '-').padStart(3)} seeds  ${formatAge(r.ageSeconds).padStart(7)} ago  ${r.pipeline.padEnd(22)} ${r.dir}${r.detail ? `\n            ${r.detail}` : ''}`);
+    return 0;
+  }
+  if (command === 'export') {
+    const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, strict: true, options: { format: { type: 'string' } } });
+    if (positionals.length !== 1) throw new Error(`export: name one run folder\n${HELP.export}`);
+    const format = values.format ?? 'csv';
+    if (format !== 'csv' && format !== 'md' && format !== 'latex') throw new Error(`export: --format must be csv, md or latex, got '${format}'`);
+    process.stdout.write(exportRun(positionals[0], format as ExportFormat));
+    return 0;
+  }
   if (command === 'list') {
     console.log('pipelines:');
     for (const p of listPipelines()) console.log(`  ${p.name.padEnd(24)} ${p.description}`);
@@ -79,7 +176,7 @@ async function main(argv: string[]): Promise<number> {
       args: rest,
       allowPositionals: true,
       strict: true,
-      options: { all: { type: 'boolean' }, quick: { type: 'boolean' }, scale: { type: 'string' }, seeds: { type: 'string' }, out: { type: 'string' }, 'no-images': { type: 'boolean' } },
+      options: { all: { type: 'boolean' }, quick: { type: 'boolean' }, scale: { type: 'string' }, seeds: { type: 'string' }, set: { type: 'string', multiple: true }, config: { type: 'string' }, out: { type: 'string' }, 'no-images': { type: 'boolean' } },
     });
     const names = values.all ? listPipelines().map((p) => p.name) : positionals;
     if (!names.length) throw new Error(`reproduce: name a pipeline or pass --all\n${USAGE}`);
@@ -87,12 +184,13 @@ async function main(argv: string[]): Promise<number> {
     if (values.scale && values.quick) throw new Error('reproduce: --quick and --scale paper exclude each other');
     const mode: RunMode = values.quick ? 'quick' : values.scale === 'paper' ? 'paper' : 'evidence';
     const seeds = values.seeds === undefined ? 0 : Number(values.seeds);
-    if (!(Number.isInteger(seeds) && seeds >= 0)) throw new Error(`reproduce: --seeds must be a positive integer, got '${values.seeds}'`);
+    if (values.seeds !== undefined && !(/^\d+$/.test(values.seeds) && seeds >= 1)) throw new Error(`reproduce: --seeds must be a positive integer, got '${values.seeds}'`);
+    const config = configOverrides(values.config, values.set ?? []);
     const outcomes: Outcome[] = [];
     for (const name of names) {
       const t0 = Date.now();
       try {
-        const run = await runPipeline(name, { mode, seeds, out: values.out ?? 'results', figureFormats: values['no-images'] ? [] : ['png', 'svg'] });
+        const run = await runPipeline(name, { mode, seeds, config, out: values.out ?? 'results', figureFormats: values['no-images'] ? [] : ['png', 'svg'] });
         console.log(`\n${run.markdown}`);
         for (const w of run.warnings) console.log(`warning: ${w}`);
         console.log(`results: ${run.dir}`);
@@ -104,6 +202,7 @@ async function main(argv: string[]): Promise<number> {
       }
     }
     if (outcomes.length > 1) console.log(`\n${summarise(outcomes, mode)}`);
+    if (values.out && values.out !== 'results') console.log(`report these runs with: reclab report --results ${values.out}`);
     return outcomes.some((o) => o.state === 'failed') ? 1 : 0;
   }
   if (command === 'report') {

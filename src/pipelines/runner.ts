@@ -10,6 +10,8 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Rng } from '../random.ts';
+import { hostname } from 'node:os';
+import { HEARTBEAT_MS, type RunStatus } from './run-status.ts';
 import { getPipeline } from './pipeline.ts';
 import { tableToCsv, tableToMarkdown, type ResultTable } from './result-table.ts';
 import { recordsToCsv, type ResultRecord } from '../evidence/records.ts';
@@ -59,7 +61,6 @@ export interface RunRecord {
   skipped?: string;
 }
 
-type Status = { state: 'running' | 'finished' | 'failed' | 'interrupted' | 'skipped'; started: string; ended?: string; error?: string; reason?: string };
 
 function newRunDir(root: string, pipeline: string, mode: RunMode): string {
   const parent = join(root, pipeline.replace(/\//g, '-'));
@@ -80,7 +81,7 @@ function newRunDir(root: string, pipeline: string, mode: RunMode): string {
 /** True when `dir` holds a run that finished (FINISHED marker and status 'finished'). */
 export function isFinishedRun(dir: string): boolean {
   if (!existsSync(join(dir, 'FINISHED')) || !existsSync(join(dir, 'status.json'))) return false;
-  return (JSON.parse(readFileSync(join(dir, 'status.json'), 'utf8')) as Status).state === 'finished';
+  return (JSON.parse(readFileSync(join(dir, 'status.json'), 'utf8')) as RunStatus).state === 'finished';
 }
 
 function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
@@ -119,9 +120,17 @@ export async function runPipeline(name: string, options: Partial<RunOptions> = {
   if (Array.isArray(seeds)) checkSeeds(seeds as number[], mode, `pipeline '${name}' config: seeds`);
 
   const dir = newRunDir(o.out, name, mode);
-  const status: Status = { state: 'running', started: new Date().toISOString() };
+  const started = new Date().toISOString();
+  const status: RunStatus = { state: 'running', started, pid: process.pid, host: hostname(), heartbeat: started };
   const writeStatus = () => writeFileSync(join(dir, 'status.json'), `${JSON.stringify(status, null, 2)}\n`);
   writeStatus();
+  // A heartbeat while the run works, so a run whose process died (kill -9, closed terminal) is seen as dead.
+  const heartbeat = setInterval(() => {
+    if (status.state !== 'running') return;
+    status.heartbeat = new Date().toISOString();
+    writeStatus();
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
   const timings: Record<string, number> = {};
   const warnings: string[] = [];
   const log = (m: string) => {
@@ -138,6 +147,7 @@ export async function runPipeline(name: string, options: Partial<RunOptions> = {
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  process.once('SIGHUP', onSignal); // a closed terminal
   const provenance = collectProvenance();
   log(`reclab: ${name} (${mode}${mode === 'quick' ? `: ${SMOKE_TEST_LABEL}` : ''}) -> ${dir}`);
   log(`backend: ${provenance.backend.name} (${provenance.backend.package} ${provenance.backend.version}; ${provenance.backend.reason})`);
@@ -200,8 +210,10 @@ export async function runPipeline(name: string, options: Partial<RunOptions> = {
     writeStatus();
     throw new Error(`pipeline '${name}' failed (run folder ${dir} marked failed): ${(e as Error).message}`, { cause: e });
   } finally {
+    clearInterval(heartbeat);
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
+    process.removeListener('SIGHUP', onSignal);
   }
 }
 

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -62,8 +62,8 @@ test('reproduce goes on after a failed pipeline, prints the summary (finished, f
   assert.match(both.stderr, /--quick and --scale paper exclude each other/);
 });
 
-test('an interrupted reproduction is marked interrupted, never finished', async () => {
-  const out = mkdtempSync(join(tmpdir(), 'reclab-int-'));
+/** Starts `reclab reproduce baselines/ctr --quick` into `out` and resolves once the world is built (training started). */
+async function startReproduction(out: string) {
   const child = spawn(process.execPath, [...CLI, 'reproduce', 'baselines/ctr', '--quick', '--no-images', '--out', out], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   await new Promise<void>((resolve, reject) => {
@@ -76,11 +76,60 @@ test('an interrupted reproduction is marked interrupted, never finished', async 
       }
     });
   });
-  child.kill('SIGINT');
-  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-  assert.equal(code, 130);
+  return child;
+}
+
+function onlyRun(out: string): string {
   const [dir] = readdirSync(join(out, 'baselines-ctr'));
-  const status = JSON.parse(readFileSync(join(out, 'baselines-ctr', dir, 'status.json'), 'utf8'));
-  assert.equal(status.state, 'interrupted');
-  assert.ok(!existsSync(join(out, 'baselines-ctr', dir, 'FINISHED')));
+  return join(out, 'baselines-ctr', dir);
+}
+
+for (const sig of ['SIGINT', 'SIGHUP'] as const) {
+  test(`an interrupted reproduction (${sig}) is marked interrupted, never finished`, async () => {
+    const out = mkdtempSync(join(tmpdir(), 'reclab-int-'));
+    const child = await startReproduction(out);
+    const status0 = JSON.parse(readFileSync(join(onlyRun(out), 'status.json'), 'utf8'));
+    assert.equal(status0.pid, child.pid, 'status.json names the process');
+    assert.ok(status0.host && status0.heartbeat);
+    child.kill(sig);
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    assert.equal(code, 130);
+    const status = JSON.parse(readFileSync(join(onlyRun(out), 'status.json'), 'utf8'));
+    assert.equal(status.state, 'interrupted');
+    assert.equal(status.error, `received ${sig}`);
+    assert.ok(!existsSync(join(onlyRun(out), 'FINISHED')));
+  });
+}
+
+test('a run killed with -9 shows as dead in `reclab runs`, never as running', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'reclab-kill-'));
+  const child = await startReproduction(out);
+  child.kill('SIGKILL');
+  await new Promise((resolve) => child.on('exit', resolve));
+  assert.equal(JSON.parse(readFileSync(join(onlyRun(out), 'status.json'), 'utf8')).state, 'running', 'nothing could update the status');
+  const r = reclab('runs', '--results', out);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^dead +quick +3 seeds .* baselines\/ctr/m);
+  assert.match(r.stdout, /process \d+ on .* is gone/);
+  assert.doesNotMatch(r.stdout, /^running/m);
+});
+
+test('--help on every command; --set and --config reach the strict schema; strict --seeds', () => {
+  for (const c of ['list', 'reproduce', 'runs', 'export', 'report', 'doctor']) {
+    const r = reclab(c, '--help');
+    assert.equal(r.status, 0, `${c} --help: ${r.stderr}`);
+    assert.match(r.stdout, new RegExp(`^reclab ${c}`));
+  }
+  assert.match(reclab('--help').stdout, /reclab <command> --help/);
+  const zero = reclab('reproduce', 'baselines/ctr', '--seeds', '0');
+  assert.match(zero.stderr, /--seeds must be a positive integer, got '0'/);
+  const out = mkdtempSync(join(tmpdir(), 'reclab-set-'));
+  const typo = reclab('reproduce', 'baselines/ctr', '--quick', '--out', out, '--set', 'trainer.epochs=2', '--set', 'wrold.users=10');
+  assert.equal(typo.status, 1);
+  assert.match(typo.stderr, /pipeline 'baselines\/ctr' config: \(root\): Unrecognized key\(s\) in object: 'wrold'/);
+  assert.ok(!existsSync(join(out, 'baselines-ctr')), 'a config error leaves no run folder');
+  const file = join(out, 'cfg.json');
+  writeFileSync(file, '{"base": "NoSuchMethod"');
+  assert.match(reclab('reproduce', 'baselines/ctr', '--quick', '--config', file).stderr, /--config .*cfg\.json: not valid JSON/);
+  assert.match(reclab('reproduce', 'baselines/ctr', '--quick', '--set', 'noequals').stderr, /--set expects key=value, got 'noequals'/);
 });
