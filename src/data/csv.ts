@@ -5,12 +5,20 @@
  *
  * Cell formats: categorical = one integer id in [0, vocab); multiHot / sequence = ids in [1, vocab) joined by
  * `listSeparator` (empty cell = no ids), padded with 0 to maxLen; dense = a finite number, or `dim` numbers joined by
- * `listSeparator` when dim > 1; label = 0 or 1; timestamp = a finite number (seconds).
+ * `listSeparator` when dim > 1; label = 0 or 1; timestamp = seconds, an ISO 8601 date-time or `2017/5/6 0:00`
+ * (`timestampFormat`, see datetime.ts; date-times without an offset are UTC).
+ * Raw public CSVs (string ids, empty cells): columns listed in `encode` hold raw values that are encoded into a
+ * vocabulary built from the file (values seen fewer than `minFrequency` times and empty cells -> the OOV id 1, both
+ * counted), or with the `vocabularies` of an earlier read (the training file's) so that valid / test files share ids.
+ * See vocabulary.ts for the id layout; `readCsvDataset` returns the vocabularies and counts, `loadCsv` the Dataset.
  */
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { basename, dirname, resolve } from 'node:path';
 import { type Column, Dataset } from './dataset.ts';
 import { type Feature, type Schema, featureWidth, validateSchema } from './schema.ts';
+import { type TimestampFormat, parseTimestamp, timestampExpectation } from './datetime.ts';
+import { OOV_ID, type Vocabulary, VocabularyCounter, vocabularyIndex, vocabularySize } from './vocabulary.ts';
 
 /** What to do with a list cell longer than maxLen: throw (default), or keep its first / last maxLen ids. */
 export type TruncateLists = 'error' | 'keep-first' | 'keep-last';
@@ -30,12 +38,25 @@ export interface CsvOptions {
   ignoreExtraColumns: boolean;
   /** Lists longer than maxLen: 'error' (default), 'keep-first' or 'keep-last' (most recent ids of a sequence). */
   truncateLists: TruncateLists;
+  /** Schema columns (categorical, multiHot, sequence) whose cells are raw values to encode (see the file header).
+   * A sequence that `sharesWith` a column shares its vocabulary: encode both or neither. Default [] (integer ids). */
+  encode: string[];
+  /** Encoded values seen fewer times in this file map to the OOV id 1. Default 1 (keep every value). */
+  minFrequency: number;
+  /** Fixed vocabularies by column (a training file's `readCsvDataset(...).vocabularies`): encoded columns use them
+   * instead of building new ones, and unseen values become OOV. Default: build from this file. */
+  vocabularies?: Record<string, Vocabulary>;
+  /** How timestamp cells are read: 'auto' (default; seconds, ISO 8601 or 2017/5/6 0:00), 'seconds' or 'iso8601'. */
+  timestampFormat: TimestampFormat;
   /** Called every 65,536 rows and once at the end with rows parsed and bytes read so far. */
   onProgress?: (p: { rows: number; bytes: number }) => void;
 }
 
-/** Defaults: ',' delimited, '|' between list ids, header line, extra columns ignored, long lists are errors. */
-export const CSV_DEFAULTS: CsvOptions = { delimiter: ',', listSeparator: '|', header: true, ignoreExtraColumns: true, truncateLists: 'error' };
+/** Defaults: ',' delimited, '|' between list ids, header line, extra columns ignored, long lists are errors, no
+ * encoded columns (integer ids), min frequency 1, timestamps 'auto'. */
+export const CSV_DEFAULTS: CsvOptions = {
+  delimiter: ',', listSeparator: '|', header: true, ignoreExtraColumns: true, truncateLists: 'error', encode: [], minFrequency: 1, timestampFormat: 'auto',
+};
 
 /** Rows between two `onProgress` calls. */
 const PROGRESS_EVERY = 65_536;
@@ -177,12 +198,17 @@ export class DatasetBuilder {
 
   /** The finished dataset (arrays trimmed to `rows`), checked again by `Dataset.fromColumns`. */
   finish(source: string): Dataset {
+    return Dataset.fromColumns(this.schema, this.columns(), source);
+  }
+
+  /** The filled columns trimmed to `rows` (for callers that re-code them before building the dataset). */
+  columns(): Record<string, Column> {
     const cols: Record<string, Column> = {};
     this.specs.forEach((s, j) => {
       const n = this.rows * s.width;
       cols[s.name] = this.data[j].length === n ? this.data[j] : this.data[j].slice(0, n);
     });
-    return Dataset.fromColumns(this.schema, cols, source);
+    return cols;
   }
 
   private ids(s: ColumnSpec, parts: string[], v: Cell, col: Column, at: number): string | null {
@@ -286,8 +312,49 @@ export function splitCsvLine(line: string, delimiter: string): string[] | string
   }
 }
 
+const DELIMITERS = [',', ';', '\t', '|', ' '];
+/**
+ * When a header line does not split into the expected columns with `delimiter`, the delimiter it seems to use: one
+ * of , ; TAB | and space that splits it into more fields and, if `want` is given, yields that name. Returns a hint
+ * sentence naming the delimiter to pass, or ''.
+ * @example
+ * delimiterHint('user_id;video_id;ts', ',', 'video_id'); // " The file looks ';'-delimited: pass delimiter: ';'."
+ */
+export function delimiterHint(line: string, delimiter: string, want?: string): string {
+  const current = line.split(delimiter).length;
+  for (const d of DELIMITERS) {
+    if (d === delimiter) continue;
+    const parts = line.split(d).map((x) => x.trim().replace(/^"(.*)"$/, '$1'));
+    if (parts.length <= current || parts.length < 2) continue;
+    if (want !== undefined && !parts.includes(want)) continue;
+    const shown = d === '\t' ? '\\t' : d;
+    return ` The file looks '${shown}'-delimited: pass delimiter: '${shown}'.`;
+  }
+  return '';
+}
+const shortLine = (line: string) => (line.length > 200 ? `${line.slice(0, 200)}...` : line);
+
+/**
+ * Why `path` cannot be read as a data file, or null when it is a readable file: a missing file names the absolute
+ * path it looked for and, when its folder exists, the closest file name there; a folder is said to be one.
+ * @example
+ * const p = fileProblem('data/train.csv'); if (p) throw new Error(p);
+ */
+export function fileProblem(path: string): string | null {
+  if (existsSync(path)) return statSync(path).isDirectory() ? `${path} is a folder, not a file` : null;
+  const dir = dirname(resolve(path));
+  let where = `looked for ${resolve(path)}`;
+  if (!existsSync(dir)) where += `; the folder ${dir} does not exist either`;
+  else {
+    const names = readdirSync(dir);
+    const near = closestName(basename(path), names);
+    where += near === undefined ? `; ${dir} holds ${names.length} entr${names.length === 1 ? 'y' : 'ies'}${names.length ? ` (${names.slice(0, 8).join(', ')}${names.length > 8 ? ', ...' : ''})` : ''}` : `; did you mean ${near}?`;
+  }
+  return `file not found: ${path} (${where})`;
+}
+
 /** Resolves which field of each line feeds each schema column, from the header (or schema order without one). */
-function fieldIndices(file: string, header: string[] | null, builder: DatasetBuilder, o: CsvOptions): number[] {
+function fieldIndices(file: string, header: string[] | null, builder: DatasetBuilder, o: CsvOptions, rawHeader = ''): number[] {
   const names = builder.specs.map((s) => s.name);
   const mapping = o.columns ?? {};
   for (const k of Object.keys(mapping)) {
@@ -303,7 +370,9 @@ function fieldIndices(file: string, header: string[] | null, builder: DatasetBui
     if (at < 0) {
       const near = closestName(want, header);
       const hint = near === undefined ? '' : ` (did you mean '${near}'?)`;
-      throw new CsvError(file, 1, n, `'${want}' not found in the header${hint}; header: ${header.join(', ')}`);
+      const delim = delimiterHint(rawHeader, o.delimiter, want);
+      const found = delim ? ` (found: ${shortLine(rawHeader)}).${delim}` : '';
+      throw new CsvError(file, 1, n, `'${want}' not found in the header${hint}; header: ${header.join(', ')}${found}`);
     }
     if (header.indexOf(want, at + 1) >= 0) throw new CsvError(file, 1, n, `header name '${want}' appears more than once`);
     return at;
@@ -367,25 +436,134 @@ export async function streamCsvColumns(
 }
 
 /**
- * Streams a CSV file into a `Dataset`, validating every cell (see the file header for cell formats). The file is read
- * with `fs.createReadStream` + `readline`, one line at a time; columns grow by doubling typed arrays. A UTF-8 BOM is
- * skipped; `\n` and `\r\n` line endings both work; surrounding spaces in numeric cells are ignored. CSV columns that
- * feed no schema column are ignored only while `ignoreExtraColumns` is true (the default); set it false to reject them.
- * Errors are `CsvError`s naming the file, 1-based line and column: a schema column missing from the header (with the
- * closest header name), a wrong number of fields, a bad id / label / number, a too long list, or no data rows.
+ * What `readCsvDataset` returns: the Dataset, the vocabularies of its encoded columns (pass them as
+ * `options.vocabularies` to read validation / test files with the same ids) and per-column counts of empty encoded
+ * cells (`missing`) and of rare or unseen values (`oov`), both stored as the OOV id 1.
+ * @example
+ * const train = await readCsvDataset('train.csv', schema, { encode: ['user_id', 'item_id'], minFrequency: 2 });
+ * const test = await readCsvDataset('test.csv', schema, { encode: ['user_id', 'item_id'], vocabularies: train.vocabularies });
+ * test.oov.item_id; // test items absent from (or rare in) train
+ */
+export interface CsvRead {
+  dataset: Dataset;
+  vocabularies: Record<string, Vocabulary>;
+  missing: Record<string, number>;
+  oov: Record<string, number>;
+}
+
+/** Encoding state of one encoded column: its sharing group's counter (building) or fixed index (reading). */
+interface Encoder {
+  group: string;
+  counter?: VocabularyCounter;
+  fixed?: Vocabulary;
+  index?: Map<string, number>;
+}
+
+/** Checks `encode` / `vocabularies` against the schema; returns each encoded column's group (its sharesWith root). */
+function encodeGroups(schema: Schema, o: CsvOptions): Map<string, string> {
+  const groups = new Map<string, string>();
+  for (const name of o.encode) {
+    const f = schema.features.find((x) => x.name === name);
+    if (!f) throw new Error(`loadCsv: options.encode names '${name}', which is not a schema feature (features: ${schema.features.map((x) => x.name).join(', ')})`);
+    if (f.kind === 'dense') throw new Error(`loadCsv: options.encode names '${name}', a dense feature; only categorical, multiHot and sequence columns are encoded`);
+    groups.set(name, f.kind === 'sequence' && f.sharesWith ? f.sharesWith : name);
+  }
+  for (const f of schema.features) {
+    if (f.kind !== 'sequence' || !f.sharesWith) continue;
+    if (groups.has(f.name) !== groups.has(f.sharesWith)) {
+      throw new Error(`loadCsv: '${f.name}' shares '${f.sharesWith}''s ids; list both in options.encode or neither (encoded: ${o.encode.join(', ') || 'none'})`);
+    }
+  }
+  for (const k of Object.keys(o.vocabularies ?? {})) {
+    if (!groups.has(k)) throw new Error(`loadCsv: options.vocabularies has '${k}', which is not in options.encode`);
+  }
+  if (o.vocabularies) {
+    const missingVocab = [...groups.keys()].filter((k) => !o.vocabularies?.[k]);
+    if (missingVocab.length) throw new Error(`loadCsv: options.vocabularies lacks ${missingVocab.join(', ')} (give every encoded column's vocabulary, or none to build them from this file)`);
+  }
+  if (!(Number.isInteger(o.minFrequency) && o.minFrequency >= 1)) throw new Error(`loadCsv: minFrequency must be an integer >= 1, got ${o.minFrequency}`);
+  if (!['auto', 'seconds', 'iso8601'].includes(o.timestampFormat)) throw new Error(`loadCsv: timestampFormat must be 'auto', 'seconds' or 'iso8601', got '${o.timestampFormat}'`);
+  return groups;
+}
+
+/**
+ * Streams a CSV file into a `Dataset`, validating every cell (see the file header for cell formats), and returns the
+ * vocabularies and counts of its encoded columns (`CsvRead`). The file is read with `fs.createReadStream` +
+ * `readline`, one line at a time; columns grow by doubling typed arrays; encoded cells are stored as provisional
+ * indices and re-coded once at the end (one pass). A UTF-8 BOM is skipped; `\n` and `\r\n` line endings both work;
+ * surrounding spaces in numeric cells are ignored. CSV columns that feed no schema column are ignored only while
+ * `ignoreExtraColumns` is true (the default). Errors are `CsvError`s naming the file, 1-based line and column: a file
+ * that is not there (with the path looked for and the closest file name), a schema column missing from the header
+ * (with the closest header name, and the delimiter the header seems to use), a wrong number of fields, a bad id /
+ * label / number / timestamp, an empty cell in a column that is not encoded, a too long list, or no data rows.
  * @param options partial `CsvOptions`, merged over `CSV_DEFAULTS`; unknown keys are errors.
  * @example
- * const ds = await loadCsv('train.csv', schema, { columns: { user_id: 'uid' }, onProgress: (p) => console.log(p.rows) });
+ * const { dataset, vocabularies, oov } = await readCsvDataset('train.csv', schema, { encode: ['user_id'], minFrequency: 2 });
  */
-export async function loadCsv(path: string, schema: Schema, options: Partial<CsvOptions> = {}): Promise<Dataset> {
-  const bad = Object.keys(options).filter((k) => !(k in CSV_DEFAULTS) && k !== 'columns' && k !== 'onProgress');
-  if (bad.length > 0) throw new Error(`loadCsv: unknown option(s) ${bad.join(', ')} (known: ${Object.keys(CSV_DEFAULTS).join(', ')}, columns, onProgress)`);
+export async function readCsvDataset(path: string, schema: Schema, options: Partial<CsvOptions> = {}): Promise<CsvRead> {
+  const extraKeys = ['columns', 'onProgress', 'vocabularies'];
+  const bad = Object.keys(options).filter((k) => !(k in CSV_DEFAULTS) && !extraKeys.includes(k));
+  if (bad.length > 0) throw new Error(`loadCsv: unknown option(s) ${bad.join(', ')} (known: ${[...Object.keys(CSV_DEFAULTS), ...extraKeys].join(', ')})`);
   const o: CsvOptions = { ...CSV_DEFAULTS, ...options };
   if (o.delimiter.length !== 1 || o.delimiter === '"' || o.delimiter === '\n' || o.delimiter === '\r') {
     throw new Error(`loadCsv: delimiter must be one character other than a quote or newline, got ${JSON.stringify(o.delimiter)}`);
   }
   if (o.listSeparator === o.delimiter) throw new Error(`loadCsv: listSeparator must differ from the delimiter '${o.delimiter}'`);
-  const builder = new DatasetBuilder(schema, o);
+  validateSchema(schema);
+  const groups = encodeGroups(schema, o);
+  // Encoded columns are filled with provisional ids (>= 2) under a wide vocabulary, re-coded at the end.
+  const WIDE = 2 ** 31 - 1;
+  const wide: Schema = { ...schema, features: schema.features.map((f) => (groups.has(f.name) && 'vocab' in f ? { ...f, vocab: WIDE } : f)) };
+  const builder = new DatasetBuilder(wide, o);
+  const encoders = new Map<string, Encoder>();
+  const byGroup = new Map<string, Encoder>();
+  for (const [name, group] of groups) {
+    let e = byGroup.get(group);
+    if (!e) {
+      const fixed = o.vocabularies?.[group] ?? o.vocabularies?.[name];
+      e = fixed ? { group, fixed, index: vocabularyIndex(fixed) } : { group, counter: new VocabularyCounter() };
+      byGroup.set(group, e);
+    }
+    encoders.set(name, e);
+  }
+  const missing: Record<string, number> = Object.fromEntries([...groups.keys()].map((k) => [k, 0]));
+  const oov: Record<string, number> = { ...missing };
+  const specEncoder = builder.specs.map((s) => encoders.get(s.name));
+  /** Provisional (building) or final (fixed vocabulary) id of one raw value. */
+  const code = (e: Encoder, col: string, raw: string): number => {
+    if (e.counter) return e.counter.add(raw) + 2;
+    const id = (e.index as Map<string, number>).get(raw);
+    if (id === undefined) {
+      oov[col]++;
+      return OOV_ID;
+    }
+    return id;
+  };
+  const encodeCell = (j: number, v: string): string | null => {
+    const s = builder.specs[j];
+    const e = specEncoder[j] as Encoder;
+    const t = v.trim();
+    if (s.kind === 'categorical') {
+      if (t === '') {
+        missing[s.name]++;
+        return builder.cells(j, [OOV_ID]);
+      }
+      return builder.cells(j, [code(e, s.name, t)]);
+    }
+    const parts = t === '' ? [] : t.split(o.listSeparator).map((x) => x.trim());
+    const present = parts.filter((x) => x !== '');
+    missing[s.name] += parts.length - present.length;
+    let keep = present;
+    if (present.length > s.width) {
+      if (o.truncateLists === 'error') return `got ${present.length} values '${shortLine(t)}', expected at most maxLen ${s.width} (truncateLists: 'keep-first' or 'keep-last' cuts)`;
+      keep = o.truncateLists === 'keep-last' ? present.slice(present.length - s.width) : present.slice(0, s.width);
+    }
+    const ids: number[] = keep.map((x) => code(e, s.name, x));
+    while (ids.length < s.width) ids.push(0);
+    return builder.cells(j, ids);
+  };
+  const problem = fileProblem(path);
+  if (problem) throw new CsvError(path, 0, undefined, problem);
   const stream = createReadStream(path);
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
   let lineNo = 0;
@@ -400,20 +578,33 @@ export async function loadCsv(path: string, schema: Schema, options: Partial<Csv
       if (typeof fields === 'string') throw new CsvError(path, lineNo, undefined, fields);
       if (idx === null) {
         if (o.header) header = fields.map((f) => f.trim());
-        idx = fieldIndices(path, header, builder, o);
+        idx = fieldIndices(path, header, builder, o, line);
         expectFields = header ? header.length : builder.specs.length;
         if (header) continue;
       }
       if (line === '') throw new CsvError(path, lineNo, undefined, `empty line; expected ${expectFields} fields`);
       const tooFew = fields.length < expectFields;
       if (tooFew || (fields.length > expectFields && (header !== null || !o.ignoreExtraColumns))) {
-        const missing = tooFew ? (header ? header[fields.length] : builder.specs[fields.length].name) : undefined;
-        const what = tooFew ? ` (column '${missing}' and after are missing)` : '';
-        throw new CsvError(path, lineNo, undefined, `line has ${fields.length} fields, expected ${expectFields}${header ? ' as in the header' : ''}${what}`);
+        const missingCol = tooFew ? (header ? header[fields.length] : builder.specs[fields.length].name) : undefined;
+        const what = tooFew ? ` (column '${missingCol}' and after are missing)` : '';
+        const delim = fields.length === 1 ? delimiterHint(line, o.delimiter) : '';
+        throw new CsvError(path, lineNo, undefined, `line has ${fields.length} fields, expected ${expectFields}${header ? ' as in the header' : ''}${what}${delim ? ` (found: ${shortLine(line)}).${delim}` : ''}`);
       }
       for (let j = 0; j < idx.length; j++) {
-        const problem = builder.cell(j, fields[idx[j]]);
-        if (problem !== null) throw new CsvError(path, lineNo, builder.specs[j].name, problem);
+        const s = builder.specs[j];
+        const v = fields[idx[j]];
+        let problemText: string | null;
+        if (specEncoder[j]) problemText = encodeCell(j, v);
+        else if (s.kind === 'timestamp') {
+          const t = parseTimestamp(v, o.timestampFormat);
+          problemText = Number.isFinite(t) ? builder.cells(j, [t]) : `got ${v.trim() === '' ? 'an empty cell' : `'${shortLine(v)}'`}, expected ${timestampExpectation(o.timestampFormat)}`;
+        } else {
+          problemText = builder.cell(j, v);
+          if (problemText !== null && v.trim() === '' && (s.kind === 'categorical' || s.kind === 'dense')) {
+            problemText += s.kind === 'categorical' ? ` (to read empty cells as the OOV id, list '${s.name}' in options.encode)` : ' (fill empty dense cells before loading)';
+          }
+        }
+        if (problemText !== null) throw new CsvError(path, lineNo, s.name, problemText);
       }
       builder.endRow();
       if (o.onProgress && builder.rows % PROGRESS_EVERY === 0) o.onProgress({ rows: builder.rows, bytes: stream.bytesRead });
@@ -426,5 +617,40 @@ export async function loadCsv(path: string, schema: Schema, options: Partial<Csv
     throw new CsvError(path, lineNo + 1, undefined, `no data rows (${lineNo === 0 ? 'the file is empty' : 'only a header line'})`);
   }
   o.onProgress?.({ rows: builder.rows, bytes: stream.bytesRead });
-  return builder.finish(path);
+  // Re-code provisional ids with each group's finished vocabulary; set the real vocabulary sizes.
+  const vocabularies: Record<string, Vocabulary> = {};
+  const idOf = new Map<string, Int32Array>();
+  for (const [group, e] of byGroup) {
+    if (e.counter) {
+      const done = e.counter.finish(o.minFrequency);
+      vocabularies[group] = done.vocabulary;
+      idOf.set(group, done.idOf);
+    } else vocabularies[group] = e.fixed as Vocabulary;
+  }
+  const cols = builder.columns();
+  for (const [name, group] of groups) {
+    vocabularies[name] = vocabularies[group];
+    const table = idOf.get(group);
+    if (!table) continue;
+    const col = cols[name] as Int32Array;
+    for (let i = 0; i < col.length; i++) {
+      if (col[i] < 2) continue;
+      const id = table[col[i] - 2];
+      if (id === OOV_ID) oov[name]++;
+      col[i] = id;
+    }
+  }
+  const finalSchema: Schema = { ...schema, features: schema.features.map((f) => (groups.has(f.name) && 'vocab' in f ? { ...f, vocab: vocabularySize(vocabularies[f.name]) } : f)) };
+  return { dataset: Dataset.fromColumns(finalSchema, cols, path), vocabularies, missing, oov };
+}
+
+/**
+ * Streams a CSV file into a `Dataset`, validating every cell: `readCsvDataset(...).dataset` (see there for the
+ * options, encoding, timestamps and errors). Use `readCsvDataset` when you need the vocabularies or the counts.
+ * @param options partial `CsvOptions`, merged over `CSV_DEFAULTS`; unknown keys are errors.
+ * @example
+ * const ds = await loadCsv('train.csv', schema, { columns: { user_id: 'uid' }, onProgress: (p) => console.log(p.rows) });
+ */
+export async function loadCsv(path: string, schema: Schema, options: Partial<CsvOptions> = {}): Promise<Dataset> {
+  return (await readCsvDataset(path, schema, options)).dataset;
 }

@@ -36,8 +36,8 @@ function bad(name: string, line: number, text: string): string {
   return write(name, lines.join('\n'));
 }
 
-test('CSV_DEFAULTS: delimiter , listSeparator | header true ignoreExtraColumns true truncateLists error', () => {
-  assert.deepEqual(CSV_DEFAULTS, { delimiter: ',', listSeparator: '|', header: true, ignoreExtraColumns: true, truncateLists: 'error' });
+test('CSV_DEFAULTS: delimiter , listSeparator | header true ignoreExtraColumns true truncateLists error, no encoding, min frequency 1, timestamps auto', () => {
+  assert.deepEqual(CSV_DEFAULTS, { delimiter: ',', listSeparator: '|', header: true, ignoreExtraColumns: true, truncateLists: 'error', encode: [], minFrequency: 1, timestampFormat: 'auto' });
 });
 
 test('loadCsv: a good file round-trips values, padding, labels and timestamps', async () => {
@@ -107,7 +107,9 @@ const rowCases: Array<[string, number, string, RegExp]> = [
   ['label 2', 4, '1,2,,,0,0|0,2,0,1,', /:4: column 'click': got '2', expected a label 0 or 1/],
   ['label yes', 2, '1,2,,,0,0|0,0,yes,1,', /:2: column 'buy': got 'yes', expected a label 0 or 1/],
   ['empty label', 2, '1,2,,,0,0|0,,0,1,', /:2: column 'click': got an empty cell, expected a label 0 or 1/],
-  ['bad timestamp', 3, '1,2,,,0,0|0,0,0,x,', /:3: column 'ts': got 'x', expected a finite number/],
+  ['bad timestamp', 3, '1,2,,,0,0|0,0,0,x,', /:3: column 'ts': got 'x', expected seconds, an ISO 8601 date-time/],
+  ['impossible date', 3, '1,2,,,0,0|0,0,0,2017-02-30,', /:3: column 'ts': got '2017-02-30', expected seconds, an ISO 8601 date-time/],
+  ['empty categorical, not encoded', 2, '1,,,,0,0|0,0,0,1,', /:2: column 'item_id': got an empty cell, expected an integer id in \[0, 20\) \(to read empty cells as the OOV id, list 'item_id' in options\.encode\)/],
   ['too few fields', 3, '1,2,,,0,0|0,0,0,1', /:3: line has 9 fields, expected 10 as in the header \(column 'extra' and after are missing\)/],
   ['too many fields', 2, '1,2,,,0,0|0,0,0,1,,', /:2: line has 11 fields, expected 10 as in the header/],
   ['empty line', 3, '', /:3: empty line; expected 10 fields/],
@@ -162,7 +164,7 @@ test('loadCsv: bad options and a missing file are errors', async () => {
   await assert.rejects(loadCsv(p, schema, { listSeparator: ',' }), /listSeparator must differ from the delimiter/);
   await assert.rejects(loadCsv(p, schema, { columns: { userid: 'u' } }), /options\.columns maps 'userid', which is not a schema column/);
   await assert.rejects(loadCsv(p, schema, { header: false, columns: { user_id: 'u' } }), /options\.columns needs a header line/);
-  await assert.rejects(loadCsv(path.join(dir, 'nope.csv'), schema), /ENOENT.*nope\.csv/);
+  await assert.rejects(loadCsv(path.join(dir, 'nope.csv'), schema), (e: unknown) => e instanceof CsvError && /nope\.csv:0: file not found: .*nope\.csv \(looked for \/.*nope\.csv; /.test(e.message) && !/ENOENT/.test(e.message));
 });
 
 test('loadCsv streams: onProgress fires more than once with increasing bytes on a 200k-row file', async () => {
