@@ -7,11 +7,14 @@
  *     slots and the key, about 270 bytes a row: +250 MB peak RSS measured for a 730K-row table, the train table's
  *     size); samples are streamed.
  *   - processed: one CSV row per sample with the header `click,purchase,101,...,301,109_14,...,D853` (torch-rechub's
- *     `preprocess_ali_ccp.py` output), whose ids are already encoded upstream (0 = rare or missing).
+ *     `preprocess_ali_ccp.py` output), whose ids are already encoded upstream (1..K per field for ids seen >= 10
+ *     times in train, 0 = rare or missing). Its vocabulary keeps every id seen (min frequency 1 by default,
+ *     `ALI_CCP_PROCESSED_MIN_FREQUENCY`): cutting already-cut ids a second time would turn kept ids into OOV (on a
+ *     small sample, every item-side id).
  * Pass 1 (`buildAliCcpVocab`) counts raw ids per field on the training file and the dense min / max, and saves them as
  * JSON; pass 2 (`streamAliCcp`) encodes chunks of `chunkRows` rows into `Dataset`s. Ids: 0 = field missing in the row
- * (padding), 1 = out of vocabulary (seen fewer than `minFrequency` times in pass 1, or never), 2.. = kept raw ids in
- * ascending raw-id order. Memory: one chunk being filled plus the per-field id tables, independent of file size.
+ * (padding; in the processed layout also upstream's rare ids), 1 = out of vocabulary (seen fewer than `minFrequency`
+ * times in pass 1, or never), 2.. = kept raw ids in ascending raw-id order. Memory: one chunk being filled plus the per-field id tables, independent of file size.
  *
  * Data choices: a repeated field in one feature list (210, 109_14, 110_14, 127_14, 150_14
  * are multi-valued) keeps its last entry, and a common feature overrides a sample feature of the same field, as
@@ -124,7 +127,8 @@ export interface AliCcpStats {
  * const o: Partial<AliCcpVocabOptions> = { minFrequency: 5, cache: false };
  */
 export interface AliCcpVocabOptions {
-  /** Raw ids seen fewer times map to the OOV id 1. Default 10 (the spec's proposal, as torch-rechub). */
+  /** Raw ids seen fewer times map to the OOV id 1. Default 10 for the original layout (the spec's proposal, as
+   * torch-rechub); the processed layout, already cut upstream, defaults to `ALI_CCP_PROCESSED_MIN_FREQUENCY` (1). */
   minFrequency: number;
   /** JSON cache file; false disables it. Default: `reclab-vocab-<file>-min<k>.json` next to the (sample) file. */
   cache?: string | false;
@@ -135,11 +139,28 @@ export interface AliCcpVocabOptions {
   onProgress?: (s: AliCcpStats) => void;
 }
 /**
- * Defaults: min frequency 10, all rows, inconsistent rows are errors.
+ * Defaults: min frequency 10 (original layout; see `aliCcpDefaultMinFrequency` for the processed one), all rows,
+ * inconsistent rows are errors.
  * @example
  * ALI_CCP_VOCAB_DEFAULTS.minFrequency; // 10
  */
 export const ALI_CCP_VOCAB_DEFAULTS: AliCcpVocabOptions = { minFrequency: 10, maxRows: Infinity, dropInconsistent: false };
+/**
+ * Default min frequency of the processed layout: 1, every id seen is kept (upstream already applied its cut of 10).
+ * @example
+ * ALI_CCP_PROCESSED_MIN_FREQUENCY; // 1
+ */
+export const ALI_CCP_PROCESSED_MIN_FREQUENCY = 1;
+/**
+ * The min frequency a vocabulary of `source` uses when none is given: 10 for the original layout's raw ids, 1 for
+ * the processed layout's already-encoded ids.
+ * @example
+ * aliCcpDefaultMinFrequency('d/ali_ccp_train.csv'); // 1
+ * aliCcpDefaultMinFrequency({ skeleton: 'd/sample_skeleton_train.csv', common: 'd/common_features_train.csv' }); // 10
+ */
+export function aliCcpDefaultMinFrequency(source: AliCcpSource): number {
+  return typeof source === 'string' ? ALI_CCP_PROCESSED_MIN_FREQUENCY : ALI_CCP_VOCAB_DEFAULTS.minFrequency;
+}
 
 /**
  * Options of `streamAliCcp` / `loadAliCcp`; defaults in `ALI_CCP_STREAM_DEFAULTS`.
@@ -703,16 +724,16 @@ function fingerprint(source: AliCcpSource): AliCcpVocab['sources'] {
 /**
  * The default vocabulary cache of a source: next to its (sample) file.
  * @example
- * aliCcpVocabCachePath('d/ali_ccp_train.csv'); // 'd/reclab-vocab-ali_ccp_train-min10.json'
+ * aliCcpVocabCachePath('d/ali_ccp_train.csv'); // 'd/reclab-vocab-ali_ccp_train-min1.json'
  */
-export function aliCcpVocabCachePath(source: AliCcpSource, minFrequency = ALI_CCP_VOCAB_DEFAULTS.minFrequency): string {
+export function aliCcpVocabCachePath(source: AliCcpSource, minFrequency = aliCcpDefaultMinFrequency(source)): string {
   const f = typeof source === 'string' ? source : source.skeleton;
   return join(dirname(f), `reclab-vocab-${basename(f).replace(/\.[^.]*$/, '')}-min${minFrequency}.json`);
 }
 
 /**
  * Pass 1: counts every sparse field's raw ids and each dense field's range over a source (the training file), keeps
- * ids seen at least `minFrequency` times, and caches the result as JSON (reused while the files' size and mtime and
+ * ids seen at least `minFrequency` times (default: `aliCcpDefaultMinFrequency(source)`), and caches the result as JSON (reused while the files' size and mtime and
  * the options are unchanged). Memory: the id tables (16 to 64 bytes per distinct id) and, for the original layout,
  * the common-features table.
  * @example
@@ -720,7 +741,7 @@ export function aliCcpVocabCachePath(source: AliCcpSource, minFrequency = ALI_CC
  */
 export async function buildAliCcpVocab(source: AliCcpSource, options: Partial<AliCcpVocabOptions> = {}): Promise<AliCcpVocab> {
   checkKeys('buildAliCcpVocab', options, ALI_CCP_VOCAB_DEFAULTS, ['cache', 'onProgress']);
-  const o: AliCcpVocabOptions = { ...ALI_CCP_VOCAB_DEFAULTS, ...options };
+  const o: AliCcpVocabOptions = { ...ALI_CCP_VOCAB_DEFAULTS, minFrequency: aliCcpDefaultMinFrequency(source), ...options };
   if (!(Number.isInteger(o.minFrequency) && o.minFrequency >= 1)) throw new Error(`buildAliCcpVocab: minFrequency must be an integer >= 1, got ${o.minFrequency}`);
   checkRows('buildAliCcpVocab', 'maxRows', o.maxRows);
   const cache = o.cache === undefined ? aliCcpVocabCachePath(source, o.minFrequency) : o.cache;

@@ -9,11 +9,13 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   ALI_CCP_DENSE_FIELDS,
+  ALI_CCP_PROCESSED_MIN_FREQUENCY,
   ALI_CCP_SPARSE_FIELDS,
   ALI_CCP_STREAM_DEFAULTS,
   ALI_CCP_VOCAB_DEFAULTS,
   type AliCcpSource,
   aliCcpAvailability,
+  aliCcpDefaultMinFrequency,
   aliCcpSchema,
   aliCcpVocabCachePath,
   buildAliCcpVocab,
@@ -192,13 +194,84 @@ test('original layout: dense fields are min-max scaled with the train range; a m
 
 test('processed layout equals the original layout for the same samples (same vocabulary, same codes, same scaling)', async () => {
   const vo = await buildAliCcpVocab(origTrain, { cache: false });
-  const vp = await buildAliCcpVocab(procTrain, { cache: false });
+  const vp = await buildAliCcpVocab(procTrain, { cache: false, minFrequency: 10 });
   assert.deepEqual(vp.fields, vo.fields);
   assert.deepEqual(vp.dense, vo.dense);
   sameData(await loadAliCcp(procTrain, { vocab: vp, scaleDense: true }), await loadAliCcp(origTrain, { vocab: vo }));
   // Processed files are already scaled upstream: by default the dense values pass through.
   const plain = await loadAliCcp(procTrain, { vocab: vp });
   assert.equal(plain.column('D509')[3], Math.fround(Number(joined(TRAIN, TRAIN.samples[3]).get('509')?.[2] ?? 0)));
+});
+
+/**
+ * The processed layout as torch-rechub's preprocess_ali_ccp.py writes it: per field, raw ids seen >= 10 times in train
+ * get 1..K in first-appearance order, every other id (rare or missing) is 0; the same map encodes the test file.
+ */
+function writePublishedProcessed(file: string, fx: Fixture, maps: Map<string, Map<number, number>>): string {
+  const header = ['click', 'purchase', ...ALI_CCP_SPARSE_FIELDS, ...ALI_CCP_DENSE_FIELDS.map((f) => `D${f}`)];
+  const rows = fx.samples.map((s) => {
+    const m = joined(fx, s);
+    const ids = ALI_CCP_SPARSE_FIELDS.map((f) => (m.has(f) ? ((maps.get(f) as Map<number, number>).get(m.get(f)![1]) ?? 0) : 0));
+    return [s.click, s.conversion, ...ids, ...ALI_CCP_DENSE_FIELDS.map((f) => (Number(m.get(f)?.[2] ?? 0) / 6).toFixed(6))].join(',');
+  });
+  fs.writeFileSync(file, [header.join(','), ...rows].join('\n') + '\n');
+  return file;
+}
+function upstreamMaps(train: Fixture): Map<string, Map<number, number>> {
+  const maps = new Map<string, Map<number, number>>();
+  for (const f of ALI_CCP_SPARSE_FIELDS) {
+    const count = new Map<number, number>();
+    for (const s of train.samples) {
+      const e = joined(train, s).get(f);
+      if (e) count.set(e[1], (count.get(e[1]) ?? 0) + 1);
+    }
+    maps.set(f, new Map([...count].filter(([, c]) => c >= 10).map(([id], i) => [id, i + 1])));
+  }
+  return maps;
+}
+
+test('processed layout (published form, ids already cut upstream): the default vocabulary keeps every id; no second frequency cut', async () => {
+  assert.equal(aliCcpDefaultMinFrequency(procTrain), ALI_CCP_PROCESSED_MIN_FREQUENCY);
+  assert.equal(ALI_CCP_PROCESSED_MIN_FREQUENCY, 1);
+  assert.equal(aliCcpDefaultMinFrequency(origTrain), 10);
+  const d = newDir();
+  const maps = upstreamMaps(TRAIN);
+  const train = writePublishedProcessed(path.join(d, 'ali_ccp_train.csv'), TRAIN, maps);
+  const valid = writePublishedProcessed(path.join(d, 'ali_ccp_val.csv'), TEST, maps);
+  const vocab = await buildAliCcpVocab(train, { cache: false });
+  assert.equal(vocab.minFrequency, 1);
+  const ds = await loadAliCcp(train, { vocab });
+  for (const f of ALI_CCP_SPARSE_FIELDS) {
+    const up = [...(maps.get(f) as Map<number, number>).values()];
+    const col = ds.column(`f${f}`);
+    // Upstream id k (1..K) -> 2 + rank of k among the ids seen; upstream 0 (rare / missing) -> 0. Never OOV in train.
+    const seen = [...new Set(TRAIN.samples.map((s) => { const e = joined(TRAIN, s).get(f); return e ? (maps.get(f) as Map<number, number>).get(e[1]) ?? 0 : 0; }))].filter((k) => k > 0).sort((a, b) => a - b);
+    assert.equal(vocab.fields[f].vocab, seen.length + 2, `field ${f}`);
+    assert.ok(!col.includes(1), `field ${f}: no train id may be OOV`);
+    TRAIN.samples.forEach((s, i) => {
+      const e = joined(TRAIN, s).get(f);
+      const k = e ? (maps.get(f) as Map<number, number>).get(e[1]) ?? 0 : 0;
+      assert.equal(col[i], k === 0 ? 0 : 2 + seen.indexOf(k), `field ${f} row ${i}`);
+    });
+    assert.ok(seen.length <= up.length);
+  }
+  // On a small sample of the processed file (what a user tries first), a second cut of 10 made most item-side ids
+  // (205 item id, 206 category, ...) OOV; the default keeps them all.
+  const sample = writePublishedProcessed(path.join(d, 'sample.csv'), { commons: TRAIN.commons, samples: TRAIN.samples.slice(0, 60) }, maps);
+  const kept = await loadAliCcp(sample, { vocab: await buildAliCcpVocab(sample, { cache: false }) });
+  const twice = await loadAliCcp(sample, { vocab: await buildAliCcpVocab(sample, { cache: false, minFrequency: 10 }) });
+  for (const f of ['205', '206', '207']) {
+    assert.equal(kept.column(`f${f}`).filter((c) => c === 1).length, 0, `field ${f}`);
+    const ids = kept.column(`f${f}`).filter((c) => c >= 2).length;
+    const oov = twice.column(`f${f}`).filter((c) => c === 1).length;
+    assert.ok(ids > 0 && oov > 0 && (f === '207' || oov === ids), `field ${f}: ${oov} of ${ids} kept ids become OOV under a second cut`);
+  }
+  // Validation rows use the train vocabulary: upstream ids absent from train become OOV, upstream 0 stays 0.
+  const v = await loadAliCcp(valid, { vocab });
+  assert.equal(v.size, TEST.samples.length);
+  assert.ok(v.column('f205').every((c) => c >= 0 && c < vocab.fields['205'].vocab));
+  // Processed dense values are already scaled: they pass through.
+  assert.equal(ds.column('D509')[3], Math.fround(Number((Number(joined(TRAIN, TRAIN.samples[3]).get('509')?.[2] ?? 0) / 6).toFixed(6))));
 });
 
 for (const [layout, source] of [
