@@ -11,10 +11,10 @@ import { auc, logloss } from '../metrics/index.ts';
 import { Optimizer } from '../train/optimizers.ts';
 import { Progress } from '../train/progress.ts';
 import type { FedModel, FederatedData, LossContext, ParamMap } from './types.ts';
-import { clientBatch, disposeBatch, heldOutLabels, validateClients } from './data.ts';
+import { clientBatch, disposeBatch, heldOutRows, validateClients } from './data.ts';
 import { predictHeldOut } from './client.ts';
 import { maskedBce } from './ops.ts';
-import type { HeldOut } from './engine.ts';
+import type { HeldOut, HeldOutScores } from './engine.ts';
 
 /** Strict schema of centralised training; defaults in `CENTRAL_DEFAULTS`. */
 export const CentralConfigSpec = z.strictObject({
@@ -26,6 +26,8 @@ export const CentralConfigSpec = z.strictObject({
   batchKind: z.enum(['sequence', 'pointwise']).default('sequence'),
   seed: z.number().int().default(1),
   label: z.string().default('central'),
+  /** Early stopping: stop after this many epochs in a row without a better validation AUC; null = every epoch. */
+  patience: z.number().int().min(1).nullable().default(null),
 });
 /** Centralised training config (see the schema). */
 export type CentralConfig = z.infer<typeof CentralConfigSpec>;
@@ -42,19 +44,33 @@ function sharedParams(model: FedModel, C: number): ParamMap {
  * evaluateCentral(model, data, users, 'test', { maxLen: 30, batchKind: 'sequence' }); // { auc, logloss }
  */
 export function evaluateCentral(model: FedModel, data: FederatedData, users: Int32Array, part: 'valid' | 'test', o: { maxLen: number; batchKind: 'sequence' | 'pointwise' }): HeldOut {
-  const probs = new Float32Array(users.length);
+  const s = scoreCentral(model, data, users, part, o);
+  return { auc: auc(s.labels, s.probs), logloss: logloss(s.labels, s.probs) };
+}
+
+/**
+ * The held-out rows of some users scored by the model's current shared parameters (users, labels, probabilities).
+ * @example
+ * scoreCentral(model, data, users, 'test', { maxLen: 30, batchKind: 'sequence' }).probs;
+ */
+export function scoreCentral(model: FedModel, data: FederatedData, users: Int32Array, part: 'valid' | 'test', o: { maxLen: number; batchKind: 'sequence' | 'pointwise' }): HeldOutScores {
+  const rows = heldOutRows(data, users, part);
+  const probs = new Float32Array(rows.labels.length);
+  let at = 0;
   for (let i = 0; i < users.length; i += 512) {
     const chunk = users.subarray(i, i + 512);
     const batch = clientBatch(data, chunk, part, o.batchKind, o.maxLen);
-    probs.set(tf.tidy(() => {
-      const p = sharedParams(model, chunk.length);
-      const routes = model.assignGroups(p, {}, batch);
-      return predictHeldOut(model, p, batch, routes);
-    }), i);
+    const p = tf.tidy(() => {
+      const params = sharedParams(model, chunk.length);
+      const routes = model.assignGroups(params, {}, batch);
+      return predictHeldOut(model, params, batch, routes);
+    });
+    probs.set(p, at);
+    at += p.length;
     disposeBatch(batch);
   }
-  const y = heldOutLabels(data, users, part);
-  return { auc: auc(y, probs), logloss: logloss(y, probs) };
+  if (at !== probs.length) throw new Error(`scoreCentral: scored ${at} held-out ${part} rows, expected ${probs.length}`);
+  return { users: rows.users, labels: rows.labels, probs };
 }
 
 /**
@@ -65,7 +81,7 @@ export function evaluateCentral(model: FedModel, data: FederatedData, users: Int
  */
 export async function trainCentral(
   model: FedModel, data: FederatedData, partial: Partial<CentralConfig>, users?: { train?: Int32Array; eval?: Int32Array },
-): Promise<{ history: Array<{ epoch: number; loss: number; valid: HeldOut }>; bestEpoch: number; valid: HeldOut; test: HeldOut }> {
+): Promise<{ history: Array<{ epoch: number; loss: number; valid: HeldOut }>; bestEpoch: number; valid: HeldOut; test: HeldOut; testScores: HeldOutScores; earlyStopped: boolean }> {
   const cfg = CentralConfigSpec.parse(partial);
   const valid = validateClients(data).clients;
   const trainUsers = users?.train ?? valid;
@@ -78,6 +94,7 @@ export async function trainCentral(
   let bestAuc = -Infinity;
   let bestEpoch = 0;
   let bestState = model.root.stateDict();
+  let earlyStopped = false;
   const progress = new Progress({ total: cfg.epochs, label: cfg.label });
   for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
     const order = Int32Array.from(trainUsers);
@@ -117,8 +134,14 @@ export async function trainCentral(
       bestState = model.root.stateDict();
     }
     progress.update(epoch, { loss: lossSum / Math.max(steps, 1), 'valid auc': v.auc });
+    if (cfg.patience !== null && epoch - bestEpoch >= cfg.patience && epoch < cfg.epochs) {
+      earlyStopped = true;
+      break;
+    }
   }
   progress.done();
   model.root.loadStateDict(bestState);
-  return { history, bestEpoch, valid: evaluateCentral(model, data, evalUsers, 'valid', o), test: evaluateCentral(model, data, evalUsers, 'test', o) };
+  const testScores = scoreCentral(model, data, evalUsers, 'test', o);
+  const test = { auc: auc(testScores.labels, testScores.probs), logloss: logloss(testScores.labels, testScores.probs) };
+  return { history, bestEpoch, valid: evaluateCentral(model, data, evalUsers, 'valid', o), test, testScores, earlyStopped };
 }

@@ -123,16 +123,25 @@ export function localTrain(model: FedModel, start: ParamMap, batch: ClientBatch,
 }
 
 /**
- * Probabilities of the held-out interaction (the last position) for C clients.
+ * Probabilities of the held-out interactions of C clients (client c's last `batch.samples[c]` positions; one per client
+ * under leave-one-out), client by client in time order — the order of `heldOutRows`.
  * @example
- * const p = predictHeldOut(model, params, batch, routes); // Float32Array (C)
+ * const p = predictHeldOut(model, params, batch, routes); // Float32Array (C under leave-one-out)
  */
 export function predictHeldOut(model: FedModel, params: ParamMap, batch: ClientBatch, routes: Record<string, Int32Array>): Float32Array {
   return tf.tidy(() => {
     const groups = Object.fromEntries(Object.entries(routes).map(([g, r]) => [g, tf.tensor1d(r, 'int32')]));
     const ctx: LossContext = { training: false, seed: 0, groups, groupShare: {} };
     const { logits } = model.forward(params, batch, ctx); // (C, T)
-    const T = logits.shape[1] as number;
-    return tf.sigmoid(tf.reshape(tf.slice(logits, [0, T - 1], [-1, 1]), [-1])).dataSync() as Float32Array;
+    const [C, T] = logits.shape as [number, number];
+    let held = 0;
+    for (const k of batch.samples) held += k;
+    if (held === C) return tf.sigmoid(tf.reshape(tf.slice(logits, [0, T - 1], [-1, 1]), [-1])).dataSync() as Float32Array;
+    // Several held-out targets per client, at its last samples[c] positions.
+    const all = tf.sigmoid(logits).dataSync() as Float32Array;
+    const out = new Float32Array(held);
+    let o = 0;
+    for (let c = 0; c < C; c++) for (let t = T - batch.samples[c]; t < T; t++) out[o++] = all[c * T + t];
+    return out;
   });
 }

@@ -1,17 +1,36 @@
 /**
- * Client data: leave-one-out per user (last interaction = test, second-last = validation, the rest = training),
- * validation of each client's data with a reason, and padded C-client batches.
+ * Client data: held-out interactions per user (default leave-one-out: last interaction = test, second-last =
+ * validation, the rest = training; `FederatedData.holdout` holds out more), validation of each client's data with a
+ * reason, and padded C-client batches.
  */
 import { tf } from '../tf.ts';
-import type { ClientBatch, FederatedData } from './types.ts';
+import type { ClientBatch, FederatedData, Holdout } from './types.ts';
 
 /** Which part of each user's sequence a batch holds. */
 export type Part = 'train' | 'valid' | 'test';
 /** Sequence batches predict the next item at every position; pointwise batches score every training interaction. */
 export type BatchKind = 'sequence' | 'pointwise';
 
-/** Minimum interactions per user: one to train on, one to validate, one to test. */
+/** Minimum interactions per user under leave-one-out: one to train on, one to validate, one to test. */
 export const MIN_INTERACTIONS = 3;
+
+/** Leave-one-out: the last interaction is the test, the second-last the validation. */
+export const LEAVE_ONE_OUT: Holdout = { unit: 'count', valid: 1, test: 1 };
+
+/**
+ * Held-out interactions of a user with `n` interactions under `data.holdout` (leave-one-out when absent).
+ * @example
+ * holdoutCounts({ ...data, holdout: { unit: 'share', valid: 0.2, test: 0.2 } }, 20); // { valid: 4, test: 4 }
+ */
+export function holdoutCounts(data: Pick<FederatedData, 'holdout'>, n: number): { valid: number; test: number } {
+  const h = data.holdout ?? LEAVE_ONE_OUT;
+  if (h.unit === 'count') {
+    if (!(Number.isInteger(h.valid) && Number.isInteger(h.test) && h.valid >= 1 && h.test >= 1)) throw new Error(`holdout: counts must be integers >= 1, got valid ${h.valid}, test ${h.test}`);
+    return { valid: h.valid, test: h.test };
+  }
+  if (!(h.valid > 0 && h.test > 0 && h.valid + h.test < 1)) throw new Error(`holdout: shares must be > 0 with valid + test < 1, got valid ${h.valid}, test ${h.test}`);
+  return { valid: Math.max(1, Math.round(h.valid * n)), test: Math.max(1, Math.round(h.test * n)) };
+}
 
 /**
  * Why a user cannot take part, or null when the data is usable: empty or too short sequences, misaligned arrays,
@@ -26,6 +45,8 @@ export function clientProblem(data: FederatedData, u: number): string | null {
   if (n === 0) return `user ${u}: empty sequence`;
   if (s.labels.length !== n || s.timestamps.length !== n) return `user ${u}: ${n} items but ${s.labels.length} labels and ${s.timestamps.length} timestamps`;
   if (n < MIN_INTERACTIONS) return `user ${u}: ${n} interactions, leave-one-out needs at least ${MIN_INTERACTIONS}`;
+  const h = holdoutCounts(data, n);
+  if (n < h.valid + h.test + 1) return `user ${u}: ${n} interactions, the holdout (${h.valid} validation + ${h.test} test) needs at least ${h.valid + h.test + 1}`;
   for (let i = 0; i < n; i++) {
     const it = s.items[i];
     if (!(it >= 0 && it < data.items)) return `user ${u}: interaction ${i} has item ${it} outside [0, ${data.items})`;
@@ -59,7 +80,9 @@ export function validateClients(data: FederatedData): { clients: Int32Array; exc
 
 /**
  * Builds the padded batch of some clients (left-padded to the longest, at most `maxLen`, keeping the latest items).
- * Call inside tf.tidy or dispose the tensors.
+ * Validation and test batches score each client's held-out interactions of that part (one under leave-one-out) at the
+ * last positions; each held-out target's input history is everything before it. Call inside tf.tidy or dispose the
+ * tensors.
  * @example
  * const b = clientBatch(data, Int32Array.of(0, 1), 'train', 'sequence', 30); // itemIn (2, T, A)
  */
@@ -71,15 +94,20 @@ export function clientBatch(data: FederatedData, users: Int32Array, part: Part, 
   const rows = Array.from(users, (u) => {
     const s = data.sequences[u];
     const n = s.items.length;
-    const trainEnd = n - 2;
+    const h = holdoutCounts(data, n);
+    const trainEnd = n - h.valid - h.test;
     if (part === 'train') {
-      if (kind === 'sequence') return { inp: s.items.subarray(0, trainEnd - 1), tgt: s.items.subarray(1, trainEnd), y: s.labels.subarray(1, trainEnd), evalOnly: false };
-      return { inp: s.items.subarray(0, trainEnd), tgt: s.items.subarray(0, trainEnd), y: s.labels.subarray(0, trainEnd), evalOnly: false };
+      if (kind === 'sequence') return { inp: s.items.subarray(0, trainEnd - 1), tgt: s.items.subarray(1, trainEnd), y: s.labels.subarray(1, trainEnd), held: 0 };
+      return { inp: s.items.subarray(0, trainEnd), tgt: s.items.subarray(0, trainEnd), y: s.labels.subarray(0, trainEnd), held: 0 };
     }
-    const at = part === 'valid' ? n - 2 : n - 1;
-    return { inp: s.items.subarray(0, at), tgt: s.items.subarray(at, at + 1), y: s.labels.subarray(at, at + 1), evalOnly: true };
+    const at = part === 'valid' ? trainEnd : n - h.test;
+    const k = part === 'valid' ? h.valid : h.test;
+    // Target j (at + j) sits at position T - k + j; its input there is item at + j - 1 (the history before it).
+    return { inp: s.items.subarray(0, at + k - 1), tgt: s.items.subarray(at, at + k), y: s.labels.subarray(at, at + k), held: k };
   });
   const T = Math.max(1, Math.min(maxLen, Math.max(...rows.map((r) => r.inp.length))));
+  const most = Math.max(0, ...rows.map((r) => r.held));
+  if (most > T) throw new Error(`clientBatch: ${most} held-out ${part} interactions per client do not fit in ${T} positions (maxLen ${maxLen}); raise maxLen or hold out fewer`);
   const itemIn = new Int32Array(C * T * A);
   const itemTgt = new Int32Array(C * T * A);
   const labels = new Float32Array(C * T);
@@ -99,7 +127,7 @@ export function clientBatch(data: FederatedData, users: Int32Array, part: Part, 
       putItem(itemIn, c, t, r.inp[r.inp.length - nIn + j]);
       inMask[c * T + t] = 1;
     }
-    const nT = r.evalOnly ? 1 : Math.min(T, r.tgt.length);
+    const nT = r.held > 0 ? r.held : Math.min(T, r.tgt.length);
     for (let j = 0; j < nT; j++) {
       const t = T - nT + j;
       putItem(itemTgt, c, t, r.tgt[r.tgt.length - nT + j]);
@@ -126,15 +154,37 @@ export function disposeBatch(b: ClientBatch): void {
 }
 
 /**
- * Labels of the held-out interaction of each user (valid or test), for pooled metrics.
+ * The held-out rows of some users (valid or test) in the order {@link clientBatch} scores them (user by user, in time
+ * order): each row's user, label and position in the user's sequence.
  * @example
- * heldOutLabels(data, clients, 'test'); // Float32Array (clients.length)
+ * heldOutRows(data, clients, 'test').labels; // Float32Array (clients.length under leave-one-out)
+ */
+export function heldOutRows(data: FederatedData, users: Int32Array, part: 'valid' | 'test'): { users: Int32Array; labels: Float32Array; positions: Int32Array } {
+  const us: number[] = [];
+  const ys: number[] = [];
+  const ps: number[] = [];
+  for (const u of users) {
+    const s = data.sequences[u];
+    const n = s.items.length;
+    const h = holdoutCounts(data, n);
+    const at = part === 'valid' ? n - h.test - h.valid : n - h.test;
+    const k = part === 'valid' ? h.valid : h.test;
+    for (let j = at; j < at + k; j++) {
+      us.push(u);
+      ys.push(s.labels[j]);
+      ps.push(j);
+    }
+  }
+  return { users: Int32Array.from(us), labels: Float32Array.from(ys), positions: Int32Array.from(ps) };
+}
+
+/**
+ * Labels of the held-out interactions of each user (valid or test), for pooled metrics (see {@link heldOutRows}).
+ * @example
+ * heldOutLabels(data, clients, 'test'); // Float32Array (clients.length under leave-one-out)
  */
 export function heldOutLabels(data: FederatedData, users: Int32Array, part: 'valid' | 'test'): Float32Array {
-  return Float32Array.from(users, (u) => {
-    const s = data.sequences[u];
-    return s.labels[s.items.length - (part === 'valid' ? 2 : 1)];
-  });
+  return heldOutRows(data, users, part).labels;
 }
 
 /**

@@ -17,7 +17,7 @@ import { Progress } from '../train/progress.ts';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from '../train/checkpoint.ts';
 import type { StateDict } from '../layers/module.ts';
 import type { FedModel, FederatedData, ParamMap } from './types.ts';
-import { clientBatch, disposeBatch, heldOutLabels, validateClients } from './data.ts';
+import { clientBatch, disposeBatch, heldOutRows, validateClients } from './data.ts';
 import { chunkParams, localTrain, predictHeldOut, routeChunk, type ChunkState } from './client.ts';
 import { dpEpsilon } from './dp.ts';
 
@@ -36,6 +36,8 @@ export const FedConfigSpec = z.strictObject({
   proxMu: z.number().min(0).default(0),
   dp: z.strictObject({ clip: z.number().gt(0), noiseMultiplier: z.number().gt(0), delta: z.number().gt(0).lt(1) }).nullable().default(null),
   evalEvery: z.number().int().min(1).default(5),
+  /** Early stopping: stop after this many evaluations in a row without a better validation AUC; null = run every round. */
+  patience: z.number().int().min(1).nullable().default(null),
   seed: z.number().int().default(1),
   checkpointDir: z.string().nullable().default(null),
   /** Stop (as if interrupted) after this round; resume later from the checkpoint. */
@@ -71,11 +73,27 @@ export interface UploadBatch {
   params: ParamMap;
   routes: Record<string, Int32Array>;
 }
+/**
+ * Held-out rows scored by a model: each row's user, label and predicted probability (for DeLong standard errors or a
+ * bootstrap over users).
+ */
+export interface HeldOutScores {
+  users: Int32Array;
+  labels: Float32Array;
+  probs: Float32Array;
+}
 /** Result of a run. */
 export interface FedResult {
   history: RoundRecord[];
   /** The round with the best validation AUC, its test metrics and the test-time group assignment per grouping. */
   best: { round: number; valid: HeldOut; test: HeldOut; assignments: Record<string, number[]> };
+  /**
+   * The test rows scored at the best round (users, labels, probabilities); null when a resumed run's best round came
+   * before the resume (scores are not checkpointed).
+   */
+  bestTestScores: HeldOutScores | null;
+  /** True when `patience` stopped the run before its last round. */
+  earlyStopped: boolean;
   bytesUpPerRound: number;
   bytesDownPerRound: number;
   bytesTotal: number;
@@ -160,7 +178,9 @@ export async function runFederated(model: FedModel, data: FederatedData, partial
   const state: ChunkState = { shared, tables, privateStore };
 
   const evaluate = (part: 'valid' | 'test') => {
-    const probs = new Float32Array(clients.length);
+    const rows = heldOutRows(data, clients, part);
+    const probs = new Float32Array(rows.labels.length);
+    let at = 0;
     const assign: Record<string, number[]> = Object.fromEntries(model.groupings().map((g) => [g.name, new Array<number>(data.users).fill(-1)]));
     for (let i = 0; i < clients.length; i += cfg.chunkSize) {
       const users = clients.subarray(i, i + cfg.chunkSize);
@@ -170,12 +190,16 @@ export async function runFederated(model: FedModel, data: FederatedData, partial
         for (const [g, r] of Object.entries(routes)) users.forEach((u, c) => (assign[g][u] = r[c]));
         return predictHeldOut(model, params, batch, routes);
       });
-      probs.set(p, i);
+      probs.set(p, at);
+      at += p.length;
       disposeBatch(batch);
     }
-    const y = heldOutLabels(data, clients, part);
-    return { metrics: { auc: auc(y, probs), logloss: logloss(y, probs) }, assign };
+    if (at !== probs.length) throw new Error(`${cfg.label}: scored ${at} held-out ${part} rows, expected ${probs.length}`);
+    const y = rows.labels;
+    return { metrics: { auc: auc(y, probs), logloss: logloss(y, probs) }, assign, scores: { users: rows.users, labels: y, probs } };
   };
+  let bestTestScores: HeldOutScores | null = null;
+  let earlyStopped = false;
 
   const progress = new Progress({ total: cfg.rounds, label: cfg.label });
   let stopped = false;
@@ -282,7 +306,10 @@ export async function runFederated(model: FedModel, data: FederatedData, partial
       const te = evaluate('test');
       rec.valid = v.metrics;
       rec.test = te.metrics;
-      if (!(best.valid.auc >= v.metrics.auc)) best = { round, valid: v.metrics, test: te.metrics, assignments: te.assign };
+      if (!(best.valid.auc >= v.metrics.auc)) {
+        best = { round, valid: v.metrics, test: te.metrics, assignments: te.assign };
+        bestTestScores = te.scores;
+      }
     }
     history.push(rec);
     progress.update(round, { loss: rec.trainLoss, ...(rec.valid ? { 'valid auc': rec.valid.auc } : {}) });
@@ -299,6 +326,14 @@ export async function runFederated(model: FedModel, data: FederatedData, partial
       stopped = true;
       break;
     }
+    if (cfg.patience !== null && rec.valid && round < cfg.rounds) {
+      const since = history.filter((h) => h.valid && h.round > best.round).length;
+      if (since >= cfg.patience) {
+        log(`${cfg.label}: early stop after round ${round} (${since} evaluations without a better validation AUC than round ${best.round})`);
+        earlyStopped = true;
+        break;
+      }
+    }
   }
   progress.done();
   tf.dispose([...shared.values(), ...tables.values()]);
@@ -307,7 +342,7 @@ export async function runFederated(model: FedModel, data: FederatedData, partial
   const totalDown = history.reduce((a, r) => a + r.bytesDown, 0);
   const dp = cfg.dp ? { ...dpEpsilon({ q: cfg.clientFraction, sigma: cfg.dp.noiseMultiplier, rounds: history.length, delta: cfg.dp.delta }), delta: cfg.dp.delta } : null;
   return {
-    history, best, bytesUpPerRound: totalUp / n, bytesDownPerRound: totalDown / n, bytesTotal: totalUp + totalDown,
+    history, best, bestTestScores, earlyStopped, bytesUpPerRound: totalUp / n, bytesDownPerRound: totalDown / n, bytesTotal: totalUp + totalDown,
     secondsPerRound: history.reduce((a, r) => a + r.seconds, 0) / n, excluded: invalid, dp, stopped,
   };
 }

@@ -23,6 +23,20 @@ export interface UserSequence {
 }
 
 /**
+ * Held-out interactions per user, at the end of each sequence in time order: the last `test` are the test part, the
+ * `valid` before them the validation part, the rest training. `unit: 'count'` takes these numbers of interactions;
+ * `unit: 'share'` takes max(1, round(share * n)) of a user's n interactions (FedPA's released split is 60/20/20:
+ * `{ unit: 'share', valid: 0.2, test: 0.2 }`). Leave-one-out is `{ unit: 'count', valid: 1, test: 1 }`.
+ * @example
+ * const data5 = { ...data, holdout: { unit: 'count', valid: 5, test: 5 } }; // five held-out interactions per user
+ */
+export interface Holdout {
+  unit: 'count' | 'share';
+  valid: number;
+  test: number;
+}
+
+/**
  * Federated data: one sequence per user plus user and item features. Produced by the federated world and the
  * KuaiSAR-R loader; split leave-one-out per user by the engine (last = test, second-last = validation).
  */
@@ -37,6 +51,11 @@ export interface FederatedData {
   /** (items * itemFields.length) row-major. */
   itemFeatures: Int32Array;
   sequences: UserSequence[];
+  /**
+   * Which interactions of each user are held out (see {@link Holdout}); absent = leave-one-out (the last interaction is
+   * the test, the second-last the validation).
+   */
+  holdout?: Holdout;
   /** Ground truth, synthetic data only: latent group per user and P(click) per interaction. */
   truth?: { group: Int32Array; prob: Float32Array[] };
 }

@@ -17,6 +17,7 @@ import { z } from 'zod';
 import { Rng } from '../random.ts';
 import { auc, logloss } from '../metrics/index.ts';
 import type { FederatedData, UserSequence } from '../federated/types.ts';
+import { heldOutRows, validateClients } from '../federated/data.ts';
 import { sigmoid } from './world.ts';
 
 /** Strict schema of the world's config; defaults in `FEDERATED_WORLD_DEFAULTS`. */
@@ -151,21 +152,15 @@ export function generateFederatedWorld(partial: Partial<FederatedWorldConfig> = 
 }
 
 /**
- * The ground-truth ceiling on the held-out interaction of every user (leave-one-out valid or test): the metrics of
- * the true probabilities themselves.
+ * The ground-truth ceiling on the held-out interactions of every usable user (valid or test; leave-one-out unless
+ * `data.holdout` says otherwise): the metrics of the true probabilities themselves.
  * @example
  * federatedCeiling(data, 'test'); // { auc: 0.8, logloss: 0.5 }
  */
 export function federatedCeiling(data: FederatedData, part: 'valid' | 'test'): { auc: number; logloss: number } {
   if (!data.truth) throw new Error(`federatedCeiling: '${data.name}' has no ground truth`);
-  const y: number[] = [];
-  const p: number[] = [];
-  data.sequences.forEach((s, u) => {
-    const n = s.items.length;
-    if (n < 3) return;
-    const at = part === 'valid' ? n - 2 : n - 1;
-    y.push(s.labels[at]);
-    p.push((data.truth as NonNullable<FederatedData['truth']>).prob[u][at]);
-  });
-  return { auc: auc(y, p), logloss: logloss(y, p) };
+  const truth = data.truth;
+  const rows = heldOutRows(data, validateClients(data).clients, part);
+  const p = Float32Array.from(rows.users, (u, i) => truth.prob[u][rows.positions[i]]);
+  return { auc: auc(rows.labels, p), logloss: logloss(rows.labels, p) };
 }

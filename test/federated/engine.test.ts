@@ -12,7 +12,10 @@ import type { Tensor } from '@tensorflow/tfjs';
 import { Rng } from '../../src/random.ts';
 import { generateFederatedWorld } from '../../src/worlds/federated-world.ts';
 import { runFederated, type UploadBatch } from '../../src/federated/engine.ts';
-import { clientBatch, validateClients } from '../../src/federated/data.ts';
+import { clientBatch, heldOutRows, holdoutCounts, validateClients } from '../../src/federated/data.ts';
+import { trainCentral } from '../../src/federated/central.ts';
+import { auc } from '../../src/metrics/index.ts';
+import { federatedCeiling } from '../../src/worlds/federated-world.ts';
 import { dpEpsilon, rdpSampledGaussian } from '../../src/federated/dp.ts';
 import { createMRFF } from '../../src/models/mrff.ts';
 import { SASRec } from '../../src/models/sasrec.ts';
@@ -177,6 +180,72 @@ describe('federated engine', () => {
     assert.equal((b.lossMask.sum().dataSync() as Float32Array)[0], 1);
     const tr = clientBatch(data, Int32Array.of(u), 'train', 'sequence', 50);
     assert.equal(tr.samples[0], n - 3, 'training targets are items 1..n-3 (the first has no history; the last two are held out)');
+  });
+
+  test('a holdout of several interactions: each target sits after its own history; rows, scores and the ceiling line up', async () => {
+    const data: FederatedData = { ...generateFederatedWorld({ users: 40, items: 60, minLen: 8, maxLen: 12, seed: 3 }), holdout: { unit: 'count', valid: 2, test: 3 } };
+    const { clients } = validateClients(data);
+    assert.equal(clients.length, 40);
+    const u = clients[1];
+    const s = data.sequences[u];
+    const A = data.itemFields.length;
+    const n = s.items.length;
+    const attrs = (item: number) => [...data.itemFeatures.subarray(item * A, item * A + A)];
+    const b = clientBatch(data, Int32Array.of(u), 'test', 'sequence', 50);
+    const T = b.itemTgt.shape[1] as number;
+    assert.equal(T, n - 1, 'inputs: every item before the last target');
+    const tgt = (b.itemTgt.arraySync() as number[][][])[0];
+    const inp = (b.itemIn.arraySync() as number[][][])[0];
+    const mask = (b.lossMask.arraySync() as number[][])[0];
+    for (let j = 0; j < 3; j++) {
+      assert.deepEqual(tgt[T - 3 + j], attrs(s.items[n - 3 + j]), `test target ${j}`);
+      assert.deepEqual(inp[T - 3 + j], attrs(s.items[n - 4 + j]), `the input beside test target ${j} is the item before it`);
+      assert.equal((b.labels.arraySync() as number[][])[0][T - 3 + j], s.labels[n - 3 + j]);
+    }
+    assert.deepEqual(mask.slice(T - 4), [0, 1, 1, 1]);
+    assert.equal(b.samples[0], 3);
+    const v = clientBatch(data, Int32Array.of(u), 'valid', 'pointwise', 50);
+    assert.equal(v.samples[0], 2);
+    assert.deepEqual((v.itemTgt.arraySync() as number[][][])[0].slice(-2), [attrs(s.items[n - 5]), attrs(s.items[n - 4])]);
+    assert.equal(clientBatch(data, Int32Array.of(u), 'train', 'sequence', 50).samples[0], n - 6, 'training targets: items 1..n-6');
+    assert.throws(() => clientBatch(data, Int32Array.of(u), 'test', 'sequence', 2), /3 held-out test interactions per client do not fit in 2 positions/);
+    assert.deepEqual(holdoutCounts({ holdout: { unit: 'share', valid: 0.2, test: 0.2 } }, 26), { valid: 5, test: 5 });
+    assert.deepEqual(holdoutCounts({ holdout: { unit: 'share', valid: 0.2, test: 0.2 } }, 3), { valid: 1, test: 1 });
+    const rows = heldOutRows(data, clients, 'test');
+    assert.equal(rows.labels.length, 3 * clients.length);
+    assert.deepEqual([...rows.positions.subarray(0, 3)], [data.sequences[clients[0]].items.length - 3, data.sequences[clients[0]].items.length - 2, data.sequences[clients[0]].items.length - 1]);
+    const ceil = federatedCeiling(data, 'test');
+    const p = Float32Array.from(rows.users, (uu, i) => data.truth?.prob[uu][rows.positions[i]] ?? NaN);
+    assert.ok(Math.abs(ceil.auc - auc(rows.labels, p)) < 1e-12);
+    const short = { ...data, holdout: { unit: 'count' as const, valid: 4, test: 4 } };
+    assert.match(validateClients(short).excluded[0]?.reason ?? '', /the holdout \(4 validation \+ 4 test\) needs at least 9/);
+    // Federated and centralised runs score every held-out row; the scores give back the reported AUC.
+    const r = await runFederated(new SASRec(new Rng(1), data.itemFields, data.userFields, { maxLen: 8 }), data, fed);
+    assert.ok(r.bestTestScores, 'scores of the best round');
+    assert.equal(r.bestTestScores.probs.length, 3 * clients.length);
+    assert.ok(Math.abs(auc(r.bestTestScores.labels, r.bestTestScores.probs) - r.best.test.auc) < 1e-12);
+    const sas = new SASRec(new Rng(2), data.itemFields, data.userFields, { maxLen: 8 });
+    const c = await trainCentral(sas, data, { epochs: 2, maxLen: 8 });
+    assert.equal(c.testScores.labels.length, 3 * clients.length);
+    assert.ok(Math.abs(auc(c.testScores.labels, c.testScores.probs) - c.test.auc) < 1e-12);
+    sas.dispose();
+    tf.dispose([b.itemIn, b.itemTgt, b.user, b.labels, b.inMask, b.lossMask, v.itemIn, v.itemTgt, v.user, v.labels, v.inMask, v.lossMask]);
+  });
+
+  test('patience stops a run once the validation AUC has not improved for that many evaluations', async () => {
+    const data = world();
+    const model = new SASRec(new Rng(1), data.itemFields, data.userFields, { maxLen: 8 });
+    const r = await runFederated(model, data, { ...fed, rounds: 40, learningRate: 0.3, patience: 2 });
+    model.dispose();
+    assert.ok(r.earlyStopped, 'a high learning rate on 40 users stops early');
+    const last = r.history.at(-1)?.round ?? 0;
+    assert.ok(last < 40);
+    assert.equal(last - r.best.round, 2, 'stopped two evaluations after the best one');
+    const full = new SASRec(new Rng(1), data.itemFields, data.userFields, { maxLen: 8 });
+    const r2 = await runFederated(full, data, { ...fed, rounds: 6 });
+    full.dispose();
+    assert.equal(r2.earlyStopped, false);
+    assert.equal(r2.history.length, 6);
   });
 });
 
