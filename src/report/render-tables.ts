@@ -9,6 +9,7 @@ import type { Cell, ResultTable } from '../pipelines/result-table.ts';
 import type { Comparison } from './compare.ts';
 import type { PaperInfo, PaperNumber, PaperNumberSource } from './paper-numbers.ts';
 import type { AbTest } from './ab-tests.ts';
+import { smokeBadge } from './verdicts.ts';
 
 /**
  * A number for display: `digits` decimals (default 4 below 10 in magnitude, else 2); '—' for null or non-finite.
@@ -108,32 +109,53 @@ function cellHtml(c: Cell | null | undefined, isBase: boolean): string {
   const extra = isBase ? ' <span class="muted">(base)</span>'
     : c.relImpPct === null ? ''
     : ` <span class="muted">(${c.relImpPct >= 0 ? '+' : ''}${c.relImpPct.toFixed(2)}%${c.pValue === null ? '' : `, ${c.pValue < 1e-4 ? 'p&lt;1e-4' : `p=${c.pValue.toFixed(4)}`}`})</span>`;
-  return `${esc(fmtNumber(c.mean))} ± ${esc(fmtNumber(c.std))}${extra}`;
+  return c.n < 2 ? `${esc(fmtNumber(c.mean))} <span class="muted">(1 seed)</span>${extra}` : `${esc(fmtNumber(c.mean))} ± ${esc(fmtNumber(c.std))}${extra}`;
+}
+
+/** The smoke-test badge after a heading or caption. */
+function smokeTag(): string {
+  return ` ${smokeBadge()}`;
+}
+
+function signed(x: number): string {
+  return `${x >= 0 ? '+' : ''}${fmtNumber(x)}`;
 }
 
 /**
- * A reproduced table: methods × metrics as mean ± std (relative improvement, paired p vs the base), reference rows
- * in italics, then the table's notes.
+ * A reproduced table (computed from the run's records): methods × metrics as mean ± std (relative improvement, p vs
+ * the base; `(1 seed)` with one seed; † on fits still improving), reference rows in italics, the comparisons with the
+ * base (difference, 95% interval, p, MDE), then the table's notes. `smokeTest` puts the smoke-test badge on its title.
  * @example
- * resultTableHtml(run.tables[0]); // '<table class="reclab-table">...'
+ * resultTableHtml(run.tables[0], { smokeTest: run.smokeTest }); // '<h4>...</h4><table class="reclab-table">...'
  */
-export function resultTableHtml(t: ResultTable): string {
+export function resultTableHtml(t: ResultTable, options: { smokeTest?: boolean } = {}): string {
   const head = t.metrics.map((m) => `<th>${esc(m.name)} ${m.higherIsBetter ? '↑' : '↓'}</th>`).join('');
-  const rows = t.rows.map((r) => `<tr><th scope="row">${esc(r.method)}</th>${t.metrics.map((m) => `<td>${cellHtml(r.cells[m.name], r.method === t.base)}</td>`).join('')}</tr>`);
+  const rows = t.rows.map((r) => `<tr><th scope="row">${esc(r.method)}${r.stillImproving?.length ? ' †' : ''}</th>${t.metrics.map((m) => `<td>${cellHtml(r.cells[m.name], r.method === t.base)}</td>`).join('')}</tr>`);
   const refs = t.references.map(
     (ref) => `<tr class="ref"><th scope="row"><em>${esc(ref.label)}</em></th>${t.metrics.map((m) => `<td>${ref.values[m.name] == null ? '' : esc(fmtNumber(ref.values[m.name]))}</td>`).join('')}</tr>`,
   );
   const n = t.rows[0]?.cells[t.metrics[0]?.name]?.n ?? 0;
+  const comps = t.rows.flatMap((r) => t.metrics.map((m) => ({ method: r.method, metric: m.name, c: r.cells[m.name]?.comparison ?? null })).filter((x) => x.c !== null && Number.isFinite(x.c.se)));
+  const compTable = comps.length === 0 ? '' : `<table class="reclab-table reclab-comparisons"><thead><tr><th>vs ${esc(t.base)}</th><th>metric</th><th>difference</th><th>95% CI</th><th>p</th><th>MDE</th></tr></thead><tbody>
+${comps.map(({ method, metric, c }) => `<tr><th scope="row">${esc(method)}</th><td>${esc(metric)}</td><td>${esc(signed(c!.diff))}</td><td>[${esc(fmtNumber(c!.ci[0]))}, ${esc(fmtNumber(c!.ci[1]))}]</td><td>${c!.p === null ? '—' : c!.p < 1e-4 ? '&lt;1e-4' : esc(c!.p.toFixed(4))}</td><td>${esc(fmtNumber(c!.mde))}</td></tr>`).join('\n')}
+</tbody></table>
+`;
+  const testSe = comps.some(({ c }) => Number.isFinite(c!.testVariance));
+  const still = t.rows.filter((r) => r.stillImproving?.length);
   const notes = [
-    `mean ± sample std over ${n} seeds; relative improvement and two-sided paired t-test against ${esc(t.base)}.`,
+    n < 2
+      ? `1 seed: no std and no test. Base: ${esc(t.base)}.`
+      : `mean ± sample std over ${n} seeds; relative improvement and the paired difference against ${esc(t.base)} (the base declared by the pipeline); the 95% interval and p combine seed variance${comps.length === 0 ? '' : testSe ? ' with test-set sampling' : ' only (no test-set SE recorded)'}; MDE = minimum detectable effect at 80% power.`,
+    ...(still.length ? [`† still improving: the best validation epoch was the last one allowed (${esc(still.map((r) => `${r.method}: seeds ${r.stillImproving.join(', ')}`).join('; '))}).`] : []),
     ...t.references.map((ref) => `<em>${esc(ref.label)}</em>: ${esc(ref.note)}`),
     ...t.notes.map(esc),
   ];
-  return `<h4>${esc(t.title)}</h4>
-<table class="reclab-table"><thead><tr><th>method</th>${head}</tr></thead><tbody>
+  const badge = options.smokeTest ? smokeTag() : '';
+  return `<h4>${esc(t.title)}${badge}</h4>
+<table class="reclab-table reclab-result-table"${options.smokeTest ? ' data-smoke-test="true"' : ''}><thead><tr><th>method</th>${head}</tr></thead><tbody>
 ${[...rows, ...refs].join('\n')}
 </tbody></table>
-${notes.map((x) => `<p class="table-note">${x}</p>`).join('\n')}
+${compTable}${notes.map((x) => `<p class="table-note">${x}</p>`).join('\n')}
 `;
 }
 
@@ -143,13 +165,13 @@ ${notes.map((x) => `<p class="table-note">${x}</p>`).join('\n')}
  * @example
  * comparisonHtml(compareWithPaper(table, paperNumbers('chorus-cvr'))[0], paperInfo, new SourceNotes());
  */
-export function comparisonHtml(c: Comparison, paper: PaperInfo | undefined, notes: SourceNotes): string {
+export function comparisonHtml(c: Comparison, paper: PaperInfo | undefined, notes: SourceNotes, options: { smokeTest?: boolean } = {}): string {
   const tableTitle = paper?.tables.find((t) => t.id === c.paperTable)?.title ?? c.paperTable;
   const ds = c.dataset ? `, ${esc(c.dataset)}` : '';
   const cells = c.rows.flatMap((r) => (r.paper ? [r.paper] : []));
   if (cells.every((n) => n.value === null)) {
     const ours = c.rows.filter((r) => r.paper && r.ours).map((r) => esc(r.method));
-    return `<p class="table-note">${esc(c.metric)}, ${esc(tableTitle)}${ds}: the paper's number for ${ours.join(', ')} is not available${sharedSourceHtml(cells, notes) || cells.map((n) => `<sup>[${notes.ref(n.source)}]</sup>`).join('')}; ours is in the table above.</p>\n`;
+    return `<p class="table-note">${esc(c.metric)}, ${esc(tableTitle)}${ds}${options.smokeTest ? smokeTag() : ''}: the paper's number for ${ours.join(', ')} is not available${sharedSourceHtml(cells, notes) || cells.map((n) => `<sup>[${notes.ref(n.source)}]</sup>`).join('')}; ours is in the table above.</p>\n`;
   }
   const head = sharedSourceHtml(cells, notes);
   const unit = shared(cells, (n) => n.unit);
@@ -159,7 +181,7 @@ export function comparisonHtml(c: Comparison, paper: PaperInfo | undefined, note
     return `<tr${mark}><th scope="row">${esc(r.method)}${r.paper?.sourceMethod ? ` <span class="note">(source: ${esc(r.paper.sourceMethod)})</span>` : ''}</th><td>${paperCell}</td><td>${r.ours ? `${esc(fmtNumber(r.ours.mean))} ± ${esc(fmtNumber(r.ours.std))}` : ''}</td></tr>`;
   });
   return `<div class="reclab-compare">
-<h5>${esc(c.metric)} — ours (${esc(c.ourMetric)}) vs ${esc(tableTitle)}${ds}</h5>
+<h5>${esc(c.metric)} — ours (${esc(c.ourMetric)}) vs ${esc(tableTitle)}${ds}${options.smokeTest ? smokeTag() : ''}</h5>
 <table class="reclab-table"><thead><tr><th>method</th><th>paper's number${unit ? ` (${esc(unit)})` : ''}${head}</th><th>ours (mean ± std)</th></tr></thead><tbody>
 ${rows.join('\n')}
 </tbody></table>
@@ -243,7 +265,7 @@ function liftsSvg(tests: readonly AbTest[]): string {
  * @example
  * abTestsHtml([{ metric: 'CVR', control: 0.1, treatment: 0.102, liftPct: 2, ciLow: 0.5, ciHigh: 3.5 }], [], new SourceNotes());
  */
-export function abTestsHtml(tests: readonly AbTest[], paperOnline: readonly PaperNumber[], notes: SourceNotes): string {
+export function abTestsHtml(tests: readonly AbTest[], paperOnline: readonly PaperNumber[], notes: SourceNotes, options: { smokeTest?: boolean } = {}): string {
   if (tests.length === 0) return '';
   const rows = tests.map((t) => `<tr><th scope="row">${esc(t.metric)}</th><td>${esc(t.experiment ?? '')}</td><td>${esc(fmtNumber(t.control))}</td><td>${esc(fmtNumber(t.treatment))}</td>` +
     `<td>${t.liftPct >= 0 ? '+' : ''}${esc(t.liftPct.toFixed(2))}%</td><td>[${esc(t.ciLow.toFixed(2))}%, ${esc(t.ciHigh.toFixed(2))}%] at ${esc(String(Math.round((t.level ?? 0.95) * 100)))}%</td>` +
@@ -251,11 +273,12 @@ export function abTestsHtml(tests: readonly AbTest[], paperOnline: readonly Pape
   const paper = paperOnline.length === 0 ? '' : `<p class="table-note">The paper's online A/B numbers, as quoted (not comparable to a simulation): ${paperOnline
     .map((n) => `${esc(n.metric)} ${n.value === null ? '' : n.value >= 0 ? '+' : ''}${paperCellHtml(n, notes)}`)
     .join('; ')}.</p>`;
-  return `<h4>Simulated online A/B</h4>
+  const smoke = options.smokeTest ? smokeTag() : '';
+  return `<h4>Simulated online A/B${smoke}</h4>
 <table class="reclab-table"><thead><tr><th>metric</th><th>experiment</th><th>control</th><th>treatment</th><th>lift</th><th>confidence interval</th><th>requests</th></tr></thead><tbody>
 ${rows.join('\n')}
 </tbody></table>
-<figure class="reclab-figure">${liftsSvg(tests)}<figcaption>Relative lift with its confidence interval</figcaption></figure>
+<figure class="reclab-figure">${liftsSvg(tests)}<figcaption>Relative lift with its confidence interval${smoke}</figcaption></figure>
 ${paper}
 `;
 }

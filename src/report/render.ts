@@ -9,8 +9,10 @@ import { escapeHtml as esc } from '../plots/export.ts';
 import { compareWithPaper } from './compare.ts';
 import { findPaper, type PaperRegistry } from './paper-numbers.ts';
 import { SourceNotes, abTestsHtml, comparisonHtml, paperTablesHtml, resultTableHtml } from './render-tables.ts';
+import { VERDICT_CSS, smokeBadge, summaryHtml, verdictSummary, verdictsHtml } from './verdicts.ts';
+import { SMOKE_TEST_LABEL } from '../evidence/rules.ts';
 import type { Report } from './report.ts';
-import type { ReportRun, RunFigure } from './runs.ts';
+import type { ReportRun, RunFigure, RunInfo } from './runs.ts';
 
 /** The section stylesheet (scoped to .reclab-section; repeated in each section so a section stands alone). */
 const SECTION_CSS = `.reclab-section { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; color: #222; line-height: 1.4; max-width: 1000px; margin: 0 0 2.5em; }
@@ -35,7 +37,9 @@ const SECTION_CSS = `.reclab-section { font-family: system-ui, -apple-system, 'S
 .reclab-section figcaption { font-size: 12px; color: #555; }
 .reclab-section details.reclab-provenance table { font-size: 12px; }
 .reclab-section ol.reclab-sources { font-size: 12px; }
-.reclab-section .reclab-compare { break-inside: avoid; }`;
+.reclab-section .reclab-compare { break-inside: avoid; }
+.reclab-section .reclab-choice { font-size: 13px; margin: 0.2em 0; }
+${VERDICT_CSS}`;
 
 /** A name safe for files and element ids: letters, digits, '.', '_' and '-' (others become '-'). */
 function safeName(s: string): string {
@@ -80,8 +84,8 @@ export function sanitizeSvg(text: string, prefix: string): string | null {
   return s;
 }
 
-function figureHtml(fig: RunFigure, prefix: string): string {
-  const caption = `<figcaption>${esc(fig.name)}</figcaption>`;
+function figureHtml(fig: RunFigure, prefix: string, smokeTest: boolean): string {
+  const caption = `<figcaption>${esc(fig.name)}${smokeTest ? ` ${smokeBadge()}` : ''}</figcaption>`;
   if (!fig.svg) return `<figure class="reclab-figure missing" data-figure="${esc(fig.name)}"><p class="warning">No SVG was exported for this figure${fig.png ? ' (PNG only; see the figures folder)' : ''}.</p>${caption}</figure>`;
   let svg: string | null = null;
   try {
@@ -106,7 +110,8 @@ function runMetaHtml(run: ReportRun): string {
   const stages = timings.filter(([k]) => k !== 'total').map(([k, v]) => `${esc(k)} ${esc(v.toFixed(1))} s`).join(' · ');
   const rows = [
     row('run folder', `<code>${esc(run.dir)}</code>`),
-    row('run', `${esc(run.runId)} (${esc(m.mode ?? 'unknown mode')}), ${esc(run.started ?? '?')} → ${esc(run.ended ?? '?')}`),
+    row('run', `${esc(run.runId)}, ${esc(run.started ?? '?')} → ${esc(run.ended ?? '?')}`),
+    row('mode', `${esc(run.mode)}${run.smokeTest ? ` (${esc(SMOKE_TEST_LABEL)})` : ''}`),
     row('commit', p ? `<code>${esc(p.commit)}</code>` : 'not recorded'),
     row('working tree', p ? (p.dirty ? 'dirty (uncommitted changes)' : 'clean') : 'not recorded'),
     row('backend', p ? esc(`${p.backend.name}${p.backend.package ? ` (${p.backend.package} ${p.backend.version ?? ''}${p.backend.reason ? `; ${p.backend.reason}` : ''})` : ''}`) : 'not recorded'),
@@ -122,10 +127,37 @@ ${rows.join('\n')}
 `;
 }
 
+function when(r: RunInfo): string {
+  return r.started ? `, started ${esc(r.started)}` : '';
+}
+
+/** How the run was chosen, and the newer runs of a lower mode that were passed over. */
+function choiceHtml(run: ReportRun): string {
+  const parts = [`<p class="reclab-choice">Run <code>${esc(run.runId)}</code>, <strong>${esc(run.mode)}</strong> mode${when(run)}${run.choice ? `: ${esc(run.choice.rule)}` : ''}.</p>`];
+  const lower = run.choice?.newerLowerMode ?? [];
+  if (lower.length) {
+    parts.push(`<p class="reclab-choice warning">Newer runs of a lower mode exist and are not shown: ${lower.map((r) => `<code>${esc(r.runId)}</code> (${esc(r.mode ?? 'unknown')} mode${when(r)})`).join('; ')}.</p>`);
+  }
+  return parts.join('\n');
+}
+
+/** The visible skip message of a skipped run, saying whether an older finished run of its pipeline is shown. */
+function skipHtml(run: ReportRun, shown: readonly ReportRun[]): string {
+  const older = shown.find((r) => r.pipeline === run.pipeline && r.state === 'finished');
+  const claims = run.verdicts?.length ?? 0;
+  const after = older
+    ? `The older finished run <code>${esc(older.runId)}</code> (${esc(older.mode)} mode) of this pipeline is shown instead.`
+    : `No finished run of this pipeline exists${claims ? `; its ${claims} claim${claims === 1 ? ' is' : 's are'} not measured` : ''}.`;
+  return `<p class="reclab-skip"><strong>Skipped</strong> (run <code>${esc(run.runId)}</code>, ${esc(run.mode)} mode${when(run)}): ${esc(run.reason ?? 'no reason recorded')}. ${after}</p>`;
+}
+
 /**
- * One paper's section: the paper header (from the registry when the paper is registered), then per run its tables,
- * ours-vs-paper comparisons with the ordering sentence, simulated A/B lifts, inline figures, warnings and metadata;
- * then the paper's registered tables and the numbered sources. `idPrefix` keeps element ids unique on the page.
+ * One paper's section: the paper header (from the registry when the paper is registered; the smoke-test badge when
+ * its runs are quick runs), then per run: its mode and how it was chosen (or its skip message), its claims and
+ * verdicts, its tables (computed from its records), ours-vs-paper comparisons with the ordering sentence, simulated
+ * A/B lifts, inline figures, warnings and metadata; then the paper's registered tables and the numbered sources.
+ * Every table, figure and verdict of a quick run carries the "smoke test — not evidence" badge. `runs` holds the
+ * finished runs and the skipped runs of the paper. `idPrefix` keeps element ids unique on the page.
  * @example
  * renderSection('baselines', runs, loadPaperNumbers(), 's1');
  */
@@ -133,49 +165,93 @@ export function renderSection(paper: string, runs: readonly ReportRun[], registr
   const info = findPaper(paper, registry);
   const numbers = info ? registry.numbers.filter((n) => n.paper === info.id) : [];
   const notes = new SourceNotes();
+  const smokeRuns = runs.filter((r) => r.smokeTest);
+  const allSmoke = runs.length > 0 && smokeRuns.length === runs.length;
+  const smokeNote = allSmoke
+    ? `<p class="reclab-smoke-note">${smokeBadge()} Every run in this section is a quick run: ${esc(SMOKE_TEST_LABEL)}.</p>`
+    : smokeRuns.length
+      ? `<p class="reclab-smoke-note">${smokeBadge()} ${smokeRuns.map((r) => `<code>${esc(r.pipeline)}</code>`).join(', ')}: quick run${smokeRuns.length === 1 ? '' : 's'}, ${esc(SMOKE_TEST_LABEL)}.</p>`
+      : '';
+  const badge = allSmoke ? ` ${smokeBadge()}` : '';
   const head = info
-    ? `<h2>${esc(info.title)}</h2>
+    ? `<h2>${esc(info.title)}${badge}</h2>
 <p class="note">paper <code>${esc(paper)}</code>${info.url ? ` · <a href="${esc(info.url)}">${esc(info.url)}</a>` : ''} · spec ${esc(info.spec)}</p>
 ${info.note ? `<p class="note">${esc(info.note)}</p>` : ''}`
-    : `<h2>${esc(paper)}</h2>
+    : `<h2>${esc(paper)}${badge}</h2>
 <p class="note">No paper numbers are registered for <code>${esc(paper)}</code>; the tables below are ours only.</p>`;
   const body = runs.map((run, r) => {
-    const parts: string[] = [`<h3>${esc(run.meta.title)} <code>${esc(run.pipeline)}</code></h3>`];
+    const smoke = run.smokeTest;
+    const badges = `<span class="reclab-badge mode">${esc(run.mode)} mode</span>${smoke ? smokeBadge() : ''}${run.state === 'skipped' ? '<span class="reclab-badge skipped">skipped</span>' : ''}`;
+    const parts: string[] = [`<h3>${esc(run.meta.title)} <code>${esc(run.pipeline)}</code> ${badges}</h3>`];
+    if (run.state === 'skipped') parts.push(skipHtml(run, runs));
+    else parts.push(choiceHtml(run), verdictsHtml(run.verdicts, { smokeTest: smoke }));
     for (const t of run.tables) {
-      parts.push(resultTableHtml(t));
+      parts.push(resultTableHtml(t, { smokeTest: smoke }));
       // comparisons with numbers on both sides first; 'not available' ones after, as one line each
       const comps = compareWithPaper(t, numbers).sort((a, b) => Number(b.rows.some((x) => x.paper?.value != null)) - Number(a.rows.some((x) => x.paper?.value != null)));
-      for (const c of comps) parts.push(comparisonHtml(c, info, notes));
+      for (const c of comps) parts.push(comparisonHtml(c, info, notes, { smokeTest: smoke }));
     }
-    parts.push(abTestsHtml(run.abTests, numbers.filter((n) => n.table.startsWith('online')), notes));
-    run.figures.forEach((f, i) => parts.push(figureHtml(f, `${idPrefix}-r${r + 1}-f${i + 1}-`)));
+    parts.push(abTestsHtml(run.abTests, numbers.filter((n) => n.table.startsWith('online')), notes, { smokeTest: smoke }));
+    run.figures.forEach((f, i) => parts.push(figureHtml(f, `${idPrefix}-r${r + 1}-f${i + 1}-`, smoke)));
     for (const w of run.warnings) parts.push(`<p class="warning">warning: ${esc(w)}</p>`);
     parts.push(runMetaHtml(run));
-    return `<article class="reclab-run" data-pipeline="${esc(run.pipeline)}">\n${parts.filter(Boolean).join('\n')}</article>`;
+    return `<article class="reclab-run" data-pipeline="${esc(run.pipeline)}" data-run="${esc(run.runId)}" data-state="${esc(run.state)}" data-mode="${esc(run.mode)}"${smoke ? ' data-smoke-test="true"' : ''}>\n${parts.filter(Boolean).join('\n')}</article>`;
   });
   const paperTables = info && numbers.length > 0 ? `<h3>The paper's numbers (registry)</h3>\n${paperTablesHtml(info, numbers, notes)}` : '';
-  return `<section class="reclab-section" id="${esc(idPrefix)}-${esc(safeName(paper))}" data-paper="${esc(paper)}">
+  return `<section class="reclab-section" id="${esc(idPrefix)}-${esc(safeName(paper))}" data-paper="${esc(paper)}"${allSmoke ? ' data-smoke-test="true"' : ''}>
 <style>${SECTION_CSS}</style>
 ${head}
+${smokeNote}
 ${body.join('\n')}
 ${paperTables}
 ${notes.html()}</section>
 `;
 }
 
-/**
- * The report page: header (id, creation time, contents), the runs that did not finish, the sections, and a footer
- * naming the files in the report folder. No scripts: figures are inline SVG.
- * @example
- * writeFileSync('index.html', renderPage(report, sections));
- */
-export function renderPage(report: Report, sections: readonly string[]): string {
-  const toc = report.papers.map((p, i) => `<li><a href="#s${i + 1}-${esc(safeName(p))}">${esc(findPaper(p)?.title ?? p)}</a></li>`).join('\n');
-  const incomplete = report.incomplete.length === 0 ? '' : `<div class="incomplete"><h2>Runs that did not finish (not reported)</h2>
-<table class="reclab-table"><thead><tr><th>pipeline</th><th>run</th><th>status</th><th>started</th><th>why</th></tr></thead><tbody>
-${report.incomplete.map((r) => `<tr><td>${esc(r.pipeline)}</td><td><code>${esc(r.runId)}</code></td><td>${esc(r.state)}</td><td>${esc(r.started ?? '')}</td><td>${esc(r.reason ?? '')}</td></tr>`).join('\n')}
+/** The element id of a paper's section on the page (its position in `papers` and its label). */
+export function sectionAnchor(papers: readonly string[], paper: string): string | undefined {
+  const i = papers.indexOf(paper);
+  return i < 0 ? undefined : `s${i + 1}-${safeName(paper)}`;
+}
+
+function incompleteHtml(runs: readonly RunInfo[]): string {
+  if (runs.length === 0) return '';
+  const state = (r: RunInfo) => (r.state === 'running'
+    ? `running — not finished${r.heartbeat ? ` (last heartbeat ${r.heartbeat})` : ''}; if no process is working on it, it died without marking its folder`
+    : r.state);
+  return `<div class="incomplete"><h2>Runs that did not finish (not reported)</h2>
+<table class="reclab-table"><thead><tr><th>pipeline</th><th>run</th><th>mode</th><th>status</th><th>started</th><th>why</th></tr></thead><tbody>
+${runs.map((r) => `<tr data-state="${esc(r.state)}"><td>${esc(r.pipeline)}</td><td><code>${esc(r.runId)}</code></td><td>${esc(r.mode ?? '')}</td><td>${esc(state(r))}</td><td>${esc(r.started ?? '')}</td><td>${esc(r.reason ?? '')}</td></tr>`).join('\n')}
 </tbody></table></div>`;
+}
+
+function skippedHtml(skipped: readonly ReportRun[], reported: readonly ReportRun[]): string {
+  if (skipped.length === 0) return '';
+  const shown = (s: ReportRun) => reported.find((r) => r.pipeline === s.pipeline);
+  return `<div class="skipped"><h2>Skipped runs</h2>
+<table class="reclab-table"><thead><tr><th>pipeline</th><th>run</th><th>mode</th><th>why skipped</th><th>shown instead</th></tr></thead><tbody>
+${skipped.map((s) => `<tr><td>${esc(s.pipeline)}</td><td><code>${esc(s.runId)}</code></td><td>${esc(s.mode)}</td><td>${esc(s.reason ?? '')}</td><td>${shown(s) ? `older finished run <code>${esc(shown(s)!.runId)}</code> (${esc(shown(s)!.mode)} mode)` : 'nothing: no finished run'}</td></tr>`).join('\n')}
+</tbody></table></div>`;
+}
+
+/**
+ * The report page: header (id, creation time, contents), the verdict summary across papers (evidence apart from smoke
+ * tests), the skipped runs with their reasons, the runs that did not finish, the sections, and a footer naming the
+ * files in the report folder — index.pdf only when `pdf` is true (it is written). No scripts: figures are inline SVG.
+ * @example
+ * writeFileSync('index.html', renderPage(report, sections, { pdf: false }));
+ */
+export function renderPage(report: Report, sections: readonly string[], options: { pdf?: boolean } = {}): string {
+  const papers = report.papers;
+  const smokeOnly = (p: string) => {
+    const rs = [...report.runs, ...report.skipped].filter((r) => r.meta.paper === p);
+    return rs.length > 0 && rs.every((r) => r.smokeTest);
+  };
+  const toc = papers.map((p, i) => `<li><a href="#s${i + 1}-${esc(safeName(p))}">${esc(findPaper(p)?.title ?? p)}</a>${smokeOnly(p) ? ` ${smokeBadge()}` : ''}</li>`).join('\n');
+  const summary = summaryHtml(verdictSummary(report.runs, report.skipped), (p) => findPaper(p)?.title ?? p, (p) => sectionAnchor(papers, p));
   const figs = report.runs.flatMap((r) => r.figures.map((f) => `${figureFileStem(r, f, report.runs)}.{${[f.png ? 'png' : '', f.svg ? 'svg' : ''].filter(Boolean).join(',')}}`));
+  const files = ['index.html', ...(options.pdf ? ['index.pdf'] : []), 'report.json'];
+  const smokeCount = report.runs.filter((r) => r.smokeTest).length;
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -186,25 +262,33 @@ ${report.incomplete.map((r) => `<tr><td>${esc(r.pipeline)}</td><td><code>${esc(r
 body.reclab-report { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; color: #222; margin: 24px auto; max-width: 1000px; padding: 0 16px; }
 body.reclab-report > header h1 { margin-bottom: 0.1em; }
 body.reclab-report .note { color: #555; font-size: 0.9em; }
-body.reclab-report table.reclab-table { border-collapse: collapse; font-size: 13px; }
-body.reclab-report table.reclab-table th, body.reclab-report table.reclab-table td { border: 1px solid #ccc; padding: 3px 8px; text-align: left; }
+body.reclab-report table.reclab-table { border-collapse: collapse; font-size: 13px; margin: 0.5em 0; }
+body.reclab-report table.reclab-table th, body.reclab-report table.reclab-table td { border: 1px solid #ccc; padding: 3px 8px; text-align: left; vertical-align: top; }
+body.reclab-report table.reclab-table thead th { background: #f0f4f8; }
+body.reclab-report tr.total th, body.reclab-report tr.total td { font-weight: 600; background: #fafafa; }
 body.reclab-report .incomplete { border-left: 4px solid #c00; padding-left: 12px; margin: 1em 0 2em; }
+body.reclab-report .skipped { border-left: 4px solid #90a4ae; padding-left: 12px; margin: 1em 0 2em; }
+body.reclab-report .reclab-summary { margin: 1em 0 2em; }
 body.reclab-report footer { border-top: 1px solid #ccc; margin-top: 3em; font-size: 12px; color: #555; }
+${VERDICT_CSS}
 @media print { body.reclab-report { margin: 0; max-width: none; } .reclab-section h2 { break-before: page; } .reclab-section:first-of-type h2 { break-before: auto; } }
 </style>
 </head>
 <body class="reclab-report">
 <header>
 <h1>reclab report</h1>
-<p class="note">report ${esc(report.id)} · created ${esc(report.created)} · ${report.runs.length} run${report.runs.length === 1 ? '' : 's'} reported, ${report.incomplete.length} incomplete</p>
+<p class="note">report ${esc(report.id)} · created ${esc(report.created)} · ${report.runs.length} run${report.runs.length === 1 ? '' : 's'} reported${smokeCount ? ` (${smokeCount} smoke test${smokeCount === 1 ? '' : 's'})` : ''}, ${report.skipped.length} skipped, ${report.incomplete.length} incomplete</p>
 <nav><ol>
 ${toc}
 </ol></nav>
-${incomplete}
+${summary}
+${skippedHtml(report.skipped, report.runs)}
+${incompleteHtml(report.incomplete)}
 </header>
 ${sections.join('\n')}
 <footer>
-<p>Files in this folder: index.html, index.pdf, report.json${figs.length ? `, figures/ (${figs.map(esc).join(', ')})` : ''}.</p>
+<p>Files in this folder: ${files.join(', ')}${figs.length ? `, figures/ (${figs.map(esc).join(', ')})` : ''}.</p>
+<p>Unless runs were named, each pipeline's run is its newest finished run of the highest mode present (paper &gt; evidence &gt; quick); quick runs are smoke tests — not evidence. Tables and verdicts are computed from each run's records (results.csv).</p>
 <p>Numbers with a coloured source label are not the paper's own: third-party summaries and community re-implementations are quoted as found, unverified. Ours are mean ± sample std over the run's seeds.</p>
 </footer>
 </body>

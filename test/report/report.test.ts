@@ -1,10 +1,15 @@
 /**
  * Tests of src/report: Kendall tau-b golden values (hand-computed, ties included; SciPy agrees), the paper-number
  * registry's schema and sources, ours-vs-paper comparison, run collection (newest finished run per pipeline, runs that
- * did not finish listed as incomplete), and one report end to end from a REAL tiny baselines/ctr run plus fake run
- * folders (the files a run writes): HTML escaping of every data string, report.section() equal to the section in
- * index.html, headless Chromium opening index.html (every figure drawn, no page error, a screenshot), and index.pdf's
- * page 1 turned into a PNG by pdftoppm and checked not blank. Three Chromium launches: figure export, PDF, page check.
+ * did not finish listed as incomplete), the evidence views from synthetic run folders written as the runner writes them
+ * (results.csv by recordsToCsv, verdicts.json by judgeClaims): tables and verdicts recomputed from the records, the
+ * "Claims and verdicts" section and the cross-paper summary (evidence apart from smoke tests), the mode-priority choice
+ * of runs, a skipped run that does not hide an older finished one, the smoke-test badge on every table, figure, verdict
+ * and section of a quick run, the footer without index.pdf when none was written; and one report end to end from a
+ * REAL tiny baselines/ctr run plus fake run folders: HTML escaping of every data string, report.section() equal to the
+ * section in index.html, headless Chromium opening index.html (every figure drawn, no page error, a screenshot), and
+ * index.pdf's page 1 turned into a PNG by pdftoppm and checked not blank. Three Chromium launches: figure export, PDF,
+ * page check.
  * Set RECLAB_KEEP_REPORT_TEST=1 to keep the temporary folder (its path is printed as a diagnostic).
  */
 import { after, test } from 'node:test';
@@ -18,9 +23,12 @@ import { inflateSync } from 'node:zlib';
 import { kendallTauB, compareWithPaper, orderingSentence } from '../../src/report/compare.ts';
 import { loadPaperNumbers, paperNumbers, parsePaperRegistry, findPaper } from '../../src/report/paper-numbers.ts';
 import { parseAbTests } from '../../src/report/ab-tests.ts';
-import { buildReport, collectRuns, writeReport, type WrittenReport, type Report } from '../../src/report/report.ts';
+import { buildReport, collectRuns, readRun, isReportRun, writeReport, type WrittenReport, type Report, type ReportRun } from '../../src/report/report.ts';
 import { sanitizeSvg } from '../../src/report/render.ts';
-import { buildResultTable, type MethodResult } from '../../src/pipelines/result-table.ts';
+import { buildResultTable, tableFromRecords, type MethodResult, type MetricColumn } from '../../src/pipelines/result-table.ts';
+import { recordsToCsv, type ResultRecord } from '../../src/evidence/records.ts';
+import { judgeClaims, type Claim } from '../../src/evidence/claims.ts';
+import { SMOKE_TEST_LABEL } from '../../src/evidence/rules.ts';
 import { runPipeline } from '../../src/pipelines/runner.ts';
 import '../../src/pipelines/registry.ts';
 import { withBrowser } from '../../src/plots/export.ts';
@@ -185,6 +193,271 @@ test('collectRuns: the newest finished run per pipeline; a later interrupted or 
 });
 
 // ---------------------------------------------------------------------------------------------------------------
+// synthetic evidence runs: the files the runner writes since the evidence layer (results.csv, verdicts.json, mode)
+
+const SEEDS5 = [1, 2, 3, 4, 5];
+const AUC: MetricColumn[] = [{ name: 'auc', higherIsBetter: true }];
+
+/**
+ * Records of table 'main': per method 0.70 + effect + a small seed-dependent wobble (sd ~0.001), test SE 0.002 and 500
+ * positives per value. B +0.02 agrees, C -0.02 disagrees, D +0 cannot tell with claims CLAIMS below.
+ */
+function syntheticRecords(effects: Record<string, number>, seedList = SEEDS5, extra: Partial<ResultRecord> = {}): ResultRecord[] {
+  return Object.entries(effects).flatMap(([method, effect], m) => seedList.map((seed) => ({
+    pipeline: '', run: '', table: 'main', method, variant: '', knob: '', metric: 'auc', split: 'test', seed,
+    value: 0.7 + effect + 0.001 * Math.sin(seed * 7 + m * 3), rows: 20000, positives: 500, se: 0.002, stillImproving: false, ...extra,
+  })));
+}
+const claim = (id: string, method: string): Claim => ({ id, text: `${method} beats A on test AUC`, source: `Synthetic paper, Table ${id.length}`, table: 'main', metric: 'auc', method, base: 'A', direction: 'higher' });
+const CLAIMS: Claim[] = [claim('b', 'B'), claim('c', 'C'), claim('d', 'D'), claim('e', 'E')];
+const EFFECTS = { A: 0, B: 0.02, C: -0.02, D: 0 };
+
+interface EvidenceRun {
+  pipeline: string;
+  runId: string;
+  started: string;
+  mode: 'quick' | 'evidence' | 'paper' | 'full';
+  state?: 'finished' | 'skipped' | 'running' | 'failed';
+  paper?: string;
+  title?: string;
+  records?: ResultRecord[];
+  claims?: Claim[];
+  /** Run made before the evidence layer: results.json with full tables, no results.csv, no verdicts.json. */
+  legacy?: boolean;
+  reason?: string;
+  svgs?: Record<string, string>;
+  /** Overwrites verdicts.json's verdicts (to check the report judges again from the records). */
+  storedVerdicts?: unknown[];
+}
+
+/** Writes a run folder as src/pipelines/runner.ts does (status, meta with mode and smokeTest, results.csv, verdicts.json, results.json). */
+function writeEvidenceRun(root: string, r: EvidenceRun): string {
+  const dir = join(root, r.pipeline.replace(/\//g, '-'), r.runId);
+  mkdirSync(join(dir, 'figures'), { recursive: true });
+  const state = r.state ?? 'finished';
+  const ended = state === 'running' ? undefined : r.started.replace(/:00\./, ':30.');
+  const status = { state, started: r.started, ended, ...(state === 'skipped' ? { reason: r.reason ?? 'data absent' } : {}), ...(state === 'failed' ? { error: 'Error: boom\n    at x' } : {}), ...(state === 'running' ? { pid: 999999, heartbeat: r.started } : {}) };
+  writeFileSync(join(dir, 'status.json'), JSON.stringify(status));
+  if (state === 'running' || state === 'failed') return dir;
+  const records = (r.records ?? (state === 'skipped' ? [] : syntheticRecords(EFFECTS))).map((x) => ({ ...x, pipeline: r.pipeline, run: r.runId }));
+  const tables = records.length ? [tableFromRecords(records, { id: 'main', title: `Synthetic main table (${r.mode})`, base: 'A', metrics: AUC })] : [];
+  const smokeTest = r.mode === 'quick';
+  const provenance = { commit: 'abc123', dirty: false, backend: { name: 'tensorflow' } };
+  writeFileSync(join(dir, 'meta.json'), JSON.stringify({ pipeline: r.pipeline, paper: r.paper ?? 'synthetic', title: r.title ?? `Synthetic ${r.pipeline}`, mode: r.mode, ...(r.legacy ? {} : { smokeTest }), seeds: SEEDS5, config: {}, provenance, timings: { total: 1 }, warnings: [] }));
+  writeFileSync(join(dir, 'results.json'), JSON.stringify({ pipeline: r.pipeline, mode: r.mode, tables: r.legacy ? tables : tables.map(({ records: _records, ...t }) => t), results: {} }));
+  if (!r.legacy) {
+    writeFileSync(join(dir, 'results.csv'), recordsToCsv(records));
+    writeFileSync(join(dir, 'verdicts.json'), JSON.stringify({ mode: r.mode, smokeTest, verdicts: r.storedVerdicts ?? judgeClaims(r.claims ?? CLAIMS, records) }));
+  }
+  for (const [name, svg] of Object.entries(r.svgs ?? {})) writeFileSync(join(dir, 'figures', `${name}.svg`), svg);
+  if (state === 'finished') writeFileSync(join(dir, 'FINISHED'), `${ended}\n`);
+  return dir;
+}
+
+test('readRun: tables and verdicts computed from results.csv; a wrong stored verdict or table is overruled by the records; an old run is readable without verdicts', () => {
+  const root = join(tmp, 'read');
+  const dir = writeEvidenceRun(root, { pipeline: 'syn/a', runId: '20260301-100000-evidence', started: '2026-03-01T10:00:00.000Z', mode: 'evidence' });
+  const run = readRun(dir);
+  assert.ok(isReportRun(run) && run.state === 'finished', JSON.stringify(run));
+  assert.equal(run.mode, 'evidence');
+  assert.equal(run.smokeTest, false);
+  assert.equal(run.records!.length, 20);
+  assert.deepEqual(run.verdicts!.map((v) => `${v.claim.id}:${v.verdict}`), ['b:agrees', 'c:disagrees', 'd:cannot tell', 'e:not measured']);
+  assert.deepEqual(run.warnings, []);
+  // the table's cells come from the records (results.json holds no records) and carry the comparison with the base
+  const t = run.tables[0];
+  assert.equal(t.records.length, 20);
+  const b = t.rows.find((r) => r.method === 'B')!.cells.auc;
+  const meanB = syntheticRecords(EFFECTS).filter((r) => r.method === 'B').reduce((a, r) => a + r.value, 0) / 5;
+  assert.ok(Math.abs(b.mean - meanB) < 1e-12 && b.comparison !== null && b.comparison.p! < 1e-3, JSON.stringify(b));
+
+  // verdicts.json says 'agrees' for C: the records say 'disagrees', and the report shows the records' verdict with a warning
+  const stored = JSON.parse(readFileSync(join(dir, 'verdicts.json'), 'utf8')) as { verdicts: Array<{ verdict: string }> };
+  stored.verdicts[1].verdict = 'agrees';
+  const dir2 = writeEvidenceRun(root, { pipeline: 'syn/a', runId: '20260301-110000-evidence', started: '2026-03-01T11:00:00.000Z', mode: 'evidence', storedVerdicts: stored.verdicts });
+  const run2 = readRun(dir2) as ReportRun;
+  assert.equal(run2.verdicts![1].verdict, 'disagrees');
+  assert.match(run2.warnings.join('\n'), /claim 'c': judged on results\.csv 'disagrees', but verdicts\.json says 'agrees'/);
+  // results.json's numbers disagree with results.csv: the stored table is shown, with a warning
+  const res = JSON.parse(readFileSync(join(dir2, 'results.json'), 'utf8')) as { tables: Array<{ rows: Array<{ cells: { auc: { mean: number } } }> }> };
+  res.tables[0].rows[1].cells.auc.mean = 0.5;
+  writeFileSync(join(dir2, 'results.json'), JSON.stringify(res));
+  const run3 = readRun(dir2) as ReportRun;
+  assert.equal(run3.tables[0].rows[1].cells.auc.mean, 0.5);
+  assert.match(run3.warnings.join('\n'), /table 'Synthetic main table \(evidence\)' is shown as stored in results\.json/);
+  // a malformed results.csv makes the run unreadable, naming file and line
+  writeFileSync(join(dir2, 'results.csv'), `${readFileSync(join(dir, 'results.csv'), 'utf8')}x,y\n`);
+  const bad = readRun(dir2);
+  assert.ok(!isReportRun(bad) && bad.state === 'unreadable' && /results\.csv:22: 2 fields, expected 14/.test(bad.reason ?? ''), JSON.stringify(bad));
+
+  // a run made before the evidence layer: no results.csv, no verdicts.json, mode 'full'
+  const old = readRun(writeEvidenceRun(root, { pipeline: 'syn/old', runId: '20250101-100000-full', started: '2025-01-01T10:00:00.000Z', mode: 'full', legacy: true }));
+  assert.ok(isReportRun(old));
+  assert.deepEqual([old.records, old.verdicts, old.mode, old.smokeTest, old.tables.length], [null, null, 'full', false, 1]);
+  assert.match(buildReport({ runs: [old], skipped: [], incomplete: [] }, { id: 'old' }).section('synthetic'), /No verdicts: this run was made before claims were judged/);
+});
+
+test('choosing runs: the newest finished run of the highest mode; newer lower-mode runs named; running runs incomplete; --mode picks a mode', () => {
+  const root = join(tmp, 'choose');
+  const run = (runId: string, mode: EvidenceRun['mode'], state: EvidenceRun['state'] = 'finished') =>
+    writeEvidenceRun(root, { pipeline: 'syn/a', runId, started: `2026-03-0${runId[7]}T10:00:00.000Z`, mode, state, ...(mode === 'quick' ? { records: syntheticRecords(EFFECTS, [1]) } : {}) });
+  run('20260301-100000-evidence', 'evidence');
+  run('20260302-100000-evidence', 'evidence');
+  run('20260303-100000-quick', 'quick'); // a 1-seed smoke test, newer than both evidence runs
+  run('20260304-100000-evidence', 'evidence', 'running');
+  let got = collectRuns(root);
+  assert.deepEqual(got.runs.map((r) => `${r.runId} ${r.mode}`), ['20260302-100000-evidence evidence']);
+  assert.deepEqual(got.runs[0].choice!.newerLowerMode.map((r) => `${r.runId} ${r.mode}`), ['20260303-100000-quick quick']);
+  assert.deepEqual(got.incomplete.map((r) => `${r.runId} ${r.state}`), ['20260304-100000-evidence running']);
+  const report = buildReport(got, { id: 'choose' });
+  const sec = report.section('synthetic');
+  assert.match(sec, /Run <code>20260302-100000-evidence<\/code>, <strong>evidence<\/strong> mode, started 2026-03-02T10:00:00\.000Z: the newest finished run of the highest mode present \(paper &gt; evidence &gt; quick\)\./);
+  assert.match(sec, /Newer runs of a lower mode exist and are not shown: <code>20260303-100000-quick<\/code> \(quick mode/);
+  assert.ok(!sec.includes(SMOKE_TEST_LABEL), 'the evidence run is shown, not the smoke test');
+  const page = report.html();
+  assert.match(page, /<tr data-state="running"><td>syn-a<\/td><td><code>20260304-100000-evidence<\/code><\/td><td>evidence<\/td><td>running — not finished/);
+  // a paper-scale run outranks the newer evidence runs
+  run('20260300-100000-paper', 'paper');
+  got = collectRuns(root);
+  assert.deepEqual(got.runs.map((r) => r.runId), ['20260300-100000-paper']);
+  assert.deepEqual(got.runs[0].choice!.newerLowerMode.map((r) => r.runId), ['20260303-100000-quick', '20260302-100000-evidence', '20260301-100000-evidence']);
+  // asked for smoke tests: the newest quick run
+  got = collectRuns(root, { mode: 'quick' });
+  assert.deepEqual(got.runs.map((r) => `${r.runId} ${r.smokeTest}`), ['20260303-100000-quick true']);
+  assert.match(got.runs[0].choice!.rule, /mode 'quick' \(asked for\)/);
+  // only quick runs present: the quick run is reported (as a smoke test)
+  const root2 = join(tmp, 'choose-quick');
+  writeEvidenceRun(root2, { pipeline: 'syn/q', runId: '20260301-100000-quick', started: '2026-03-01T10:00:00.000Z', mode: 'quick' });
+  assert.deepEqual(collectRuns(root2).runs.map((r) => r.mode), ['quick']);
+});
+
+test('a skipped run is listed with its reason and never hides an older finished run; a pipeline only ever skipped has a section saying so', () => {
+  const root = join(tmp, 'skipped');
+  writeEvidenceRun(root, { pipeline: 'syn/a', runId: '20260301-100000-evidence', started: '2026-03-01T10:00:00.000Z', mode: 'evidence' });
+  writeEvidenceRun(root, { pipeline: 'syn/a', runId: '20260302-100000-evidence', started: '2026-03-02T10:00:00.000Z', mode: 'evidence', state: 'skipped', reason: 'KuaiRand not found at data/kuairand (download it first)' });
+  writeEvidenceRun(root, { pipeline: 'syn/k', runId: '20260302-100000-evidence', started: '2026-03-02T10:00:00.000Z', mode: 'evidence', state: 'skipped', reason: 'Ali-CCP absent', paper: 'other', title: 'Needs Ali-CCP' });
+  const got = collectRuns(root);
+  assert.deepEqual(got.runs.map((r) => `${r.pipeline} ${r.runId}`), ['syn/a 20260301-100000-evidence']);
+  assert.deepEqual(got.skipped.map((r) => `${r.pipeline} ${r.runId} ${r.state} ${r.reason}`), ['syn/a 20260302-100000-evidence skipped KuaiRand not found at data/kuairand (download it first)', 'syn/k 20260302-100000-evidence skipped Ali-CCP absent']);
+  assert.deepEqual(got.incomplete, []);
+  const report = buildReport(got, { id: 'skipped' });
+  assert.deepEqual(report.papers, ['other', 'synthetic']);
+  const sec = report.section('synthetic');
+  // the finished run with its verdicts, then the skip message of the newer run
+  assert.ok(sec.indexOf('data-run="20260301-100000-evidence"') < sec.indexOf('data-run="20260302-100000-evidence"'));
+  assert.match(sec, /data-verdict="agrees"/);
+  assert.match(sec, /<p class="reclab-skip"><strong>Skipped<\/strong> \(run <code>20260302-100000-evidence<\/code>, evidence mode, started [^)]*\): KuaiRand not found at data\/kuairand \(download it first\)\. The older finished run <code>20260301-100000-evidence<\/code> \(evidence mode\) of this pipeline is shown instead\.<\/p>/);
+  const other = report.section('other');
+  assert.match(other, /<strong>Skipped<\/strong>.*Ali-CCP absent\. No finished run of this pipeline exists; its 4 claims are not measured\./);
+  assert.ok(!other.includes('data-verdict='), 'a skipped run shows no verdict rows');
+  const page = report.html();
+  assert.match(page, /<h2>Skipped runs<\/h2>/);
+  assert.match(page, /<td>syn\/a<\/td><td><code>20260302-100000-evidence<\/code><\/td><td>evidence<\/td><td>KuaiRand not found[^<]*<\/td><td>older finished run <code>20260301-100000-evidence<\/code>/);
+  assert.match(page, /<td>Ali-CCP absent<\/td><td>nothing: no finished run<\/td>/);
+  // summary: the skipped-only pipeline's claims are not measured; the skipped run of syn/a does not count
+  assert.deepEqual(report.summary.map((r) => [r.paper, r.counts]), [
+    ['other', { agrees: 0, disagrees: 0, 'cannot tell': 0, 'not measured': 4 }],
+    ['synthetic', { agrees: 1, disagrees: 1, 'cannot tell': 1, 'not measured': 1 }],
+  ]);
+});
+
+test('verdict sections and the cross-paper summary: coloured verdicts with difference, CI, p, MDE, seeds, source; smoke-test verdicts apart from evidence', () => {
+  const root = join(tmp, 'summary');
+  writeEvidenceRun(root, { pipeline: 'alpha/main', runId: '20260301-100000-evidence', started: '2026-03-01T10:00:00.000Z', mode: 'evidence', paper: 'alpha', title: 'Alpha main' });
+  writeEvidenceRun(root, { pipeline: 'alpha/ablation', runId: '20260301-100000-evidence', started: '2026-03-01T10:00:00.000Z', mode: 'evidence', paper: 'alpha', title: 'Alpha ablation', claims: [CLAIMS[0]] });
+  // a quick run of the same paper: its verdicts go to the smoke-test rows, never into alpha's evidence counts
+  writeEvidenceRun(root, { pipeline: 'alpha/extra', runId: '20260302-100000-quick', started: '2026-03-02T10:00:00.000Z', mode: 'quick', paper: 'alpha', title: 'Alpha extra', records: syntheticRecords(EFFECTS, [1, 2, 3]), claims: [CLAIMS[0]] });
+  writeEvidenceRun(root, { pipeline: 'beta/main', runId: '20260301-100000-quick', started: '2026-03-01T10:00:00.000Z', mode: 'quick', paper: 'beta', title: 'Beta main', records: syntheticRecords({ A: 0, B: 0.02, C: -0.02 }, [1, 2, 3]), claims: CLAIMS.slice(0, 2) });
+  writeEvidenceRun(root, { pipeline: 'gamma/main', runId: '20250101-100000-full', started: '2025-01-01T10:00:00.000Z', mode: 'full', paper: 'gamma', legacy: true });
+  const report = buildReport(collectRuns(root), { id: 'summary' });
+  assert.deepEqual(report.summary.map((r) => ({ paper: r.paper, smoke: r.smokeTest, counts: Object.values(r.counts), runs: r.runs.map((x) => `${x.pipeline}:${x.mode}`), notes: r.notes })), [
+    { paper: 'alpha', smoke: false, counts: [2, 1, 1, 1], runs: ['alpha/ablation:evidence', 'alpha/main:evidence'], notes: [] },
+    { paper: 'gamma', smoke: false, counts: [0, 0, 0, 0], runs: ['gamma/main:full'], notes: ['gamma/main: no verdicts (run made before claims were judged)'] },
+    { paper: 'alpha', smoke: true, counts: [1, 0, 0, 0], runs: ['alpha/extra:quick'], notes: [] },
+    { paper: 'beta', smoke: true, counts: [1, 1, 0, 0], runs: ['beta/main:quick'], notes: [] },
+  ]);
+  const alpha = report.section('alpha');
+  assert.match(alpha, /<code>alpha\/extra<\/code>: quick run, smoke test — not evidence\./);
+  const sec = alpha.slice(alpha.indexOf('data-pipeline="alpha/ablation"'), alpha.indexOf('data-pipeline="alpha/extra"')) + alpha.slice(alpha.indexOf('data-pipeline="alpha/main"'));
+  // one verdict row per claim, coloured by class, with the numbers of the comparison
+  const rows = [...sec.matchAll(/<tr class="verdict-row" data-claim="([a-z])" data-verdict="([a-z ]+)">(.*?)<\/tr>/g)];
+  assert.deepEqual(rows.map((m) => `${m[1]}:${m[2]}`), ['b:agrees', 'b:agrees', 'c:disagrees', 'd:cannot tell', 'e:not measured']);
+  const verdicts = (readRun(join(root, 'alpha-main', '20260301-100000-evidence')) as ReportRun).verdicts!;
+  const cB = verdicts[0].comparison!;
+  const rowB = rows[1][3];
+  assert.ok(rowB.includes('<span class="reclab-verdict v-agrees">agrees</span>'), rowB);
+  for (const s of [`+${cB.diff.toFixed(4)}`, `[${cB.ci[0].toFixed(4)}, ${cB.ci[1].toFixed(4)}]`, cB.mde.toFixed(4), '<td class="num">5</td>', 'Synthetic paper, Table 1', 'B vs A · auc (test) · table main · expected higher']) assert.ok(rowB.includes(s), `${s} in ${rowB}`);
+  assert.ok(cB.p! < 1e-4 && rowB.includes('&lt;1e-4'), rowB);
+  assert.ok(rows[2][3].includes('v-disagrees') && rows[3][3].includes('v-cannot-tell') && rows[4][3].includes('v-not-measured'));
+  assert.match(rows[3][3], /not significant at 0\.05/);
+  assert.match(rows[4][3], /no records for E in table &#39;main&#39;/);
+  // the page: the summary first, evidence rows before the smoke-test heading, beta only after it
+  const page = report.html();
+  const at = (s: string) => page.indexOf(s);
+  assert.ok(at('<h2>Verdicts across papers</h2>') > 0 && at('<h2>Verdicts across papers</h2>') < at('<section class="reclab-section"'));
+  const evidencePart = page.slice(at('<h3>Evidence verdicts</h3>'), at('<h3>Smoke-test verdicts'));
+  const smokePart = page.slice(at('<h3>Smoke-test verdicts'), at('</section>'));
+  assert.match(evidencePart, /<tr data-paper="alpha"><th scope="row"><a href="#s1-alpha">alpha<\/a><\/th><td><code>alpha\/ablation<\/code> evidence<br><code>alpha\/main<\/code> evidence<\/td><td class="num"><span class="reclab-verdict v-agrees">2<\/span><\/td><td class="num"><span class="reclab-verdict v-disagrees">1<\/span><\/td><td class="num"><span class="reclab-verdict v-cannot-tell">1<\/span><\/td><td class="num"><span class="reclab-verdict v-not-measured">1<\/span><\/td>/);
+  assert.match(evidencePart, /data-paper="gamma"/);
+  assert.ok(!evidencePart.includes('data-paper="beta"'));
+  assert.match(smokePart, new RegExp(`${SMOKE_TEST_LABEL}[\\s\\S]*<tr data-paper="alpha">.*?<code>alpha/extra</code> quick</td><td class="num"><span class="reclab-verdict v-agrees">1</span></td><td class="num">0</td>[\\s\\S]*<tr data-paper="beta">`));
+  assert.ok(!evidencePart.includes('alpha/extra'));
+  assert.match(evidencePart, /<tr class="total"><th scope="row">all<\/th><td><\/td><td class="num">2<\/td><td class="num">1<\/td><td class="num">1<\/td><td class="num">1<\/td>/);
+  // no evidence at all: said plainly
+  const onlySmoke = buildReport({ runs: report.runs.filter((r) => r.smokeTest), skipped: [], incomplete: [] }, { id: 'x' }).html();
+  assert.match(onlySmoke, /No evidence-mode run is reported: no verdict below is evidence\./);
+});
+
+test('smoke test: every table, figure, verdict and section of a quick run carries the badge; an evidence run none', () => {
+  const root = join(tmp, 'smoke');
+  writeEvidenceRun(root, { pipeline: 'q/main', runId: '20260301-100000-quick', started: '2026-03-01T10:00:00.000Z', mode: 'quick', paper: 'quicky', records: syntheticRecords(EFFECTS, [1, 2]), svgs: { auc: SVG('AUC'), curve: SVG('curve') } });
+  writeEvidenceRun(root, { pipeline: 'e/main', runId: '20260301-100000-evidence', started: '2026-03-01T10:00:00.000Z', mode: 'evidence', paper: 'evi', svgs: { auc: SVG('AUC') } });
+  const report = buildReport(collectRuns(root), { id: 'smoke' });
+  const q = report.section('quicky');
+  const badge = `<span class="reclab-badge smoke">${SMOKE_TEST_LABEL}</span>`;
+  assert.match(q, new RegExp(`<h2>quicky ${badge}</h2>`));
+  const headings = [...q.matchAll(/<h4>(.*?)<\/h4>/g)].map((m) => m[1]);
+  assert.ok(headings.length >= 2, headings.join(' | ')); // the verdicts and the table
+  for (const h of headings) assert.ok(h.includes(badge), `table heading without the badge: ${h}`);
+  const captions = [...q.matchAll(/<figcaption>(.*?)<\/figcaption>/g)].map((m) => m[1]);
+  assert.equal(captions.length, 2);
+  for (const c of captions) assert.ok(c.includes(badge), `figure without the badge: ${c}`);
+  const verdictRows = [...q.matchAll(/<tr class="verdict-row"[^>]*>(.*?)<\/tr>/g)].map((m) => m[1]);
+  assert.equal(verdictRows.length, 4);
+  for (const v of verdictRows) assert.ok(v.includes('<span class="reclab-badge smoke">smoke test</span>'), v);
+  assert.match(q, /These verdicts come from a quick run: smoke test — not evidence\./);
+  assert.match(q, /data-smoke-test="true"/);
+  // the evidence run's section says nothing of the kind
+  const e = report.section('evi');
+  assert.ok(!e.includes('smoke test') && !e.includes('data-smoke-test'), 'no smoke-test label on an evidence run');
+  // the contents mark the smoke-test paper
+  assert.match(report.html(), new RegExp(`<li><a href="#s2-quicky">quicky</a> ${badge}</li>`));
+});
+
+test('footer and report.json list index.pdf only when it was written (--no-pdf, no Chromium)', async () => {
+  const root = join(tmp, 'nopdf');
+  writeEvidenceRun(root, { pipeline: 'syn/a', runId: '20260301-100000-evidence', started: '2026-03-01T10:00:00.000Z', mode: 'evidence' });
+  const report = buildReport(collectRuns(root), { id: 'nopdf' });
+  const footer = (html: string) => /<footer>([\s\S]*)<\/footer>/.exec(html)![1];
+  const check = async (options: { pdf?: boolean; executablePath?: string }, warning: RegExp | null) => {
+    const w = await writeReport(report, join(tmp, 'nopdf-reports'), options);
+    assert.equal(w.pdf, undefined);
+    assert.ok(!existsSync(join(w.dir, 'index.pdf')));
+    const f = footer(readFileSync(w.html, 'utf8'));
+    assert.match(f, /Files in this folder: index\.html, report\.json\./);
+    assert.ok(!f.includes('index.pdf'), f);
+    assert.deepEqual((JSON.parse(readFileSync(join(w.dir, 'report.json'), 'utf8')) as { files: string[] }).files, ['index.html', 'report.json']);
+    if (warning) assert.match(w.warnings.join('\n'), warning);
+    else assert.deepEqual(w.warnings, []);
+  };
+  await check({ pdf: false }, null);
+  await check({ executablePath: join(tmp, 'no-such-chromium') }, /no index\.pdf: Chromium was not found/);
+  // the page as a notebook sees it lists no PDF either; the writer lists it when it writes one
+  assert.ok(!footer(report.html()).includes('index.pdf'));
+  assert.match(footer(report.html({ pdf: true })), /index\.html, index\.pdf, report\.json/);
+});
+
+// ---------------------------------------------------------------------------------------------------------------
 // one report, end to end
 
 const results = join(tmp, 'results');
@@ -236,6 +509,16 @@ test('report end to end: a real baselines/ctr run, a ChorusCVR-like fake with A/
   const base = report.section('baselines');
   for (const s of ['CTR baselines on the default world', 'DIN', 'ground-truth ceiling', 'Run metadata', 'tensorflow', '1, 2', 'total']) assert.ok(base.includes(s), s);
   assert.match(base, /\b(dirty|clean)\b/, 'the working-tree state of the run is shown (it depends on where the test runs)');
+  // the real run read back: its table recomputed from results.csv without a warning, its two claims judged, a smoke test
+  const realRun = collected.runs.find((r) => r.pipeline === 'baselines/ctr')!;
+  assert.ok(realRun.records!.length > 0 && realRun.tables[0].records.length > 0);
+  assert.deepEqual(realRun.warnings.filter((w) => /shown as stored|verdicts/.test(w)), []);
+  assert.deepEqual(realRun.verdicts!.map((v) => v.claim.id), real.verdicts.map((v) => v.claim.id));
+  assert.deepEqual(realRun.verdicts!.map((v) => v.verdict), real.verdicts.map((v) => v.verdict));
+  assert.equal(realRun.smokeTest, true);
+  assert.equal((base.match(/<tr class="verdict-row"/g) ?? []).length, 2);
+  assert.match(base, new RegExp(`<h2>baselines <span class="reclab-badge smoke">${SMOKE_TEST_LABEL}</span></h2>`));
+  assert.match(/<footer>[\s\S]*<\/footer>/.exec(html)![0], /Files in this folder: index\.html, index\.pdf, report\.json/);
   for (const f of ['baselines-ctr--test-auc.png', 'baselines-ctr--test-auc.svg', 'baselines-ctr--valid-auc-by-epoch.png', 'baselines-ctr--valid-auc-by-epoch.svg', 'chorus-cvr-main--cvr-auc.svg']) {
     assert.ok(existsSync(join(written.dir, 'figures', f)), f);
   }
