@@ -1,15 +1,20 @@
 /**
  * The mrff/* and fedpa/* pipelines end to end at a tiny size through `runPipeline` (wiring smoke tests; the numbers
  * at this size are noise): every method, the ceiling, the communication column, ARI columns, the KuaiSAR-R table
- * skipped with a message when the folder is absent and built from the fixture when present, strict configs.
+ * skipped with a message when the folder is absent and built from the fixture when present, strict configs; the
+ * records (AUC with its DeLong SE, rows and positives, still-improving flags, stable table ids, no per-seed keys in
+ * `results`); every declared claim measured by a quick run with the default methods; evidence defaults with at least
+ * five distinct seeds that pass the schema and hold out enough test rows.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runPipeline, type RunOptions } from '../../src/pipelines/runner.ts';
+import { runPipeline, type RunOptions, type RunRecord } from '../../src/pipelines/runner.ts';
 import '../../src/pipelines/registry.ts';
+import { getPipeline } from '../../src/pipelines/pipeline.ts';
+import { checkSeeds } from '../../src/evidence/rules.ts';
 import type { ResultTable } from '../../src/pipelines/result-table.ts';
 
 process.env.RECLAB_PROGRESS = '0';
@@ -19,47 +24,89 @@ const RUN: Partial<RunOptions> = { quick: true, out, figureFormats: [], verbose:
 const WORLD = { users: 60, items: 80, minLen: 5, maxLen: 9 };
 const TRAIN = { fed: { rounds: 2, evalEvery: 1, learningRate: 0.05 }, central: { epochs: 1 }, maxLen: 8 };
 const FIXTURE = join(import.meta.dirname, '../fixtures/kuaisar/ok');
+const PIPELINES = ['mrff/main', 'mrff/groups', 'fedpa/main', 'fedpa/ablation'];
 
 function rowsOk(t: ResultTable, methods: string[], metrics: string[]): void {
   assert.deepEqual(t.rows.map((r) => r.method), methods, `${t.title}: methods`);
   for (const r of t.rows) for (const m of metrics) assert.ok(Number.isFinite(r.cells[m].mean), `${t.title}: ${r.method} ${m} is ${r.cells[m].mean}`);
 }
 
-test('mrff/main: every method with AUC, logloss and comm per round; KuaiSAR-R skipped when absent, run when present', async () => {
+function resultsOf(run: RunRecord): Record<string, unknown> {
+  return (JSON.parse(readFileSync(join(run.dir, 'results.json'), 'utf8')) as { results: Record<string, unknown> }).results;
+}
+
+/** AUC records carry a finite SE, rows and positives and a still-improving flag; no per-seed keys in results. */
+function evidenceOk(run: RunRecord, table: string): void {
+  const aucs = run.records.filter((r) => r.table === table && r.metric === 'auc');
+  assert.ok(aucs.length > 0, `${run.pipeline}: no AUC records in table '${table}'`);
+  for (const r of aucs) {
+    assert.ok(r.se !== null && Number.isFinite(r.se) && r.se > 0, `${r.method} seed ${r.seed}: SE ${r.se}`);
+    assert.ok((r.rows ?? 0) > 0 && (r.positives ?? 0) > 0 && (r.positives ?? 0) < (r.rows ?? 0), `${r.method}: rows ${r.rows}, positives ${r.positives}`);
+    assert.equal(typeof r.stillImproving, 'boolean', `${r.method}: stillImproving`);
+  }
+  const comm = run.records.filter((r) => r.table === table && r.metric === 'comm_MB_per_round');
+  for (const r of comm) assert.equal(r.se, null, 'communication is counted, not sampled: no SE');
+  const results = resultsOf(run);
+  for (const k of ['perSeed', 'methods', 'variants', 'perRun']) assert.ok(!(k in results), `${run.pipeline}: results still has the per-seed key '${k}'`);
+}
+
+test('mrff/main: every method with AUC (DeLong SE), logloss and comm per round; KuaiSAR-R skipped when absent, run when present', async () => {
   const methods = [
     { label: 'SASRec (centralised)', kind: 'central' },
     { label: 'FedAvg-SASRec', kind: 'federated' },
     { label: 'MRFF', kind: 'federated', model: { groups: 2, userFfn: true, sharedFfn: false, partition: 'mrff' } },
   ];
   const run = await runPipeline('mrff/main', { ...RUN, config: { world: WORLD, methods, training: TRAIN, seeds: [1], kuaisarDir: join(out, 'none') } });
+  assert.equal(run.tables[0].id, 'main');
   rowsOk(run.tables[0], methods.map((m) => m.label), ['auc', 'logloss', 'comm_MB_per_round']);
   assert.equal(run.tables[0].rows[0].cells.comm_MB_per_round.mean, 0, 'centralised training communicates nothing');
   assert.ok(run.tables[0].rows[2].cells.comm_MB_per_round.mean > run.tables[0].rows[1].cells.comm_MB_per_round.mean * 0.1);
   assert.ok(run.tables[0].references.some((r) => r.label === 'ground-truth ceiling'));
-  const res = JSON.parse(readFileSync(join(run.dir, 'results.json'), 'utf8')) as { results: { kuaisar: unknown } };
-  assert.match(String(res.results.kuaisar), /skipped: no data/);
+  evidenceOk(run, 'main');
+  const aucRec = run.records.find((r) => r.table === 'main' && r.metric === 'auc' && r.method === 'MRFF');
+  assert.equal(aucRec?.rows, 60, 'leave-one-out by default: one test row per user');
+  assert.ok(run.records.some((r) => r.table === 'selection' && r.metric === 'best_round' && r.method === 'MRFF'));
+  assert.match(String(resultsOf(run).kuaisar), /skipped: no data/);
   const withKs = await runPipeline('mrff/main', { ...RUN, config: { world: WORLD, methods: methods.slice(1), base: 'FedAvg-SASRec', training: TRAIN, seeds: [1], kuaisarDir: FIXTURE } });
   assert.equal(withKs.tables.length, 2);
+  assert.equal(withKs.tables[1].id, 'kuaisar');
   assert.match(withKs.tables[1].title, /KuaiSAR-R \(6 users/);
   rowsOk(withKs.tables[1], ['FedAvg-SASRec', 'MRFF'], ['auc', 'logloss']);
   await assert.rejects(runPipeline('mrff/main', { ...RUN, config: { seed: [1] } }), /seed/);
 });
 
+test('mrff/main: a holdout of several interactions per user multiplies the test rows', async () => {
+  const run = await runPipeline('mrff/main', { ...RUN, config: { world: WORLD, holdout: { unit: 'count', valid: 2, test: 2 }, methods: [{ label: 'FedAvg-SASRec', kind: 'federated' }], training: TRAIN, seeds: [1], kuaisarDir: null } });
+  const r = run.records.find((x) => x.table === 'main' && x.metric === 'auc');
+  assert.equal(r?.rows, 120, 'two test rows for each of 60 users');
+  assert.match(run.markdown, /the last 2 interactions of each user are the test/);
+});
+
 test('mrff/groups: ARI of the routing vs the true groups per layer, with and without balance', async () => {
-  const run = await runPipeline('mrff/groups', { ...RUN, config: { world: WORLD, groups: [1, 3], training: TRAIN, seeds: [1] } });
+  const run = await runPipeline('mrff/groups', { ...RUN, config: { world: WORLD, groups: [1, 3], base: 'K=3, balance', training: TRAIN, seeds: [1] } });
   const t = run.tables[0];
+  assert.equal(t.id, 'groups');
+  assert.equal(t.base, 'K=3, balance');
   rowsOk(t, ['K=1, balance', 'K=1, no balance', 'K=3, balance', 'K=3, no balance'], ['auc', 'ari_layer0', 'ari_layer1']);
   assert.equal(t.rows[0].cells.ari_layer0.mean, 0, 'one group: ARI 0 by construction');
   for (const r of t.rows) assert.ok(r.cells.ari_layer0.mean >= -1 && r.cells.ari_layer0.mean <= 1);
+  evidenceOk(run, 'groups');
+  await assert.rejects(runPipeline('mrff/groups', { ...RUN, config: { world: WORLD, groups: [1, 3], training: TRAIN, seeds: [1] } }), /base 'K=4, balance' is not among the variants/);
 });
 
-test('fedpa/main and fedpa/ablation: foundation, fine-tuning baselines, FedPA, DP with epsilon', async () => {
+test('fedpa/main and fedpa/ablation: foundation, fine-tuning baselines, FedPA, DP with epsilon; the released 60/20/20 split', async () => {
   const fedpaTrain = { fed: { rounds: 2, evalEvery: 1 }, central: { epochs: 1 } };
   const run = await runPipeline('fedpa/main', { ...RUN, config: { world: WORLD, training: fedpaTrain, seeds: [1] } });
+  assert.equal(run.tables[0].id, 'main');
   rowsOk(run.tables[0], ['Foundation (no adaptation)', 'Local fine-tuning', 'FedAvg full fine-tuning', 'FedProx full fine-tuning', 'FedPA'], ['auc', 'logloss', 'comm_MB_per_round']);
   const comm = Object.fromEntries(run.tables[0].rows.map((r) => [r.method, r.cells.comm_MB_per_round.mean]));
   assert.equal(comm['Local fine-tuning'], 0);
   assert.ok(comm.FedPA < comm['FedAvg full fine-tuning'], 'FedPA exchanges less than full fine-tuning');
+  evidenceOk(run, 'main');
+  assert.match(run.markdown, /the last 20% of interactions are the test/);
+  const found = run.records.filter((r) => r.table === 'foundation');
+  assert.deepEqual(found.map((r) => `${r.metric}/${r.split}`).sort(), ['auc/test-open', 'auc/valid-open', 'best_epoch/valid-open']);
+  assert.equal(found[0].stillImproving, true, 'one foundation epoch allowed and taken: still improving');
   const abl = await runPipeline('fedpa/ablation', {
     ...RUN,
     config: {
@@ -67,6 +114,45 @@ test('fedpa/main and fedpa/ablation: foundation, fine-tuning baselines, FedPA, D
       methods: [{ label: 'both', model: { mode: 'fedpa' } }, { label: 'dp', model: { mode: 'fedpa' }, fed: { clientFraction: 0.5, dp: { clip: 1, noiseMultiplier: 1, delta: 1e-5 } } }],
     },
   });
+  assert.equal(abl.tables[0].id, 'ablation');
   rowsOk(abl.tables[0], ['both', 'dp'], ['auc', 'logloss']);
   assert.ok(abl.tables[0].notes.some((n) => /epsilon \d/.test(n)), 'the DP note with epsilon is missing');
+});
+
+test('every claim of the federated pipelines is measured by a quick run with the default methods', async () => {
+  const small: Record<string, Record<string, unknown>> = {
+    'mrff/main': { world: WORLD, training: TRAIN, seeds: [1], kuaisarDir: null },
+    'mrff/groups': { world: WORLD, training: TRAIN, seeds: [1] },
+    'fedpa/main': { world: WORLD, training: { fed: { rounds: 2, evalEvery: 1 }, central: { epochs: 1 } }, seeds: [1] },
+    'fedpa/ablation': { world: WORLD, training: { fed: { rounds: 1, evalEvery: 1 }, central: { epochs: 1 } }, seeds: [1] },
+  };
+  for (const name of PIPELINES) {
+    const claims = getPipeline(name).claims ?? [];
+    assert.ok(claims.length >= 2, `${name}: declares its paper's claims`);
+    const run = await runPipeline(name, { ...RUN, config: small[name] });
+    assert.equal(run.verdicts.length, claims.length);
+    for (const v of run.verdicts) {
+      assert.notEqual(v.verdict, 'not measured', `${name}: claim '${v.claim.id}' is not measured (${v.reason})`);
+      assert.ok(run.tables.some((t) => t.id === v.claim.table && t.metrics.some((m) => m.name === v.claim.metric) && t.rows.some((r) => r.method === v.claim.method) && t.rows.some((r) => r.method === v.claim.base)), `${name}: claim '${v.claim.id}' refers to a table, metric or method the run does not have`);
+    }
+  }
+});
+
+test('evidence and paper defaults: at least five distinct seeds, valid configs, early stopping and enough held-out test rows', () => {
+  for (const name of PIPELINES) {
+    const spec = getPipeline(name);
+    for (const mode of ['evidence', 'paper'] as const) {
+      const d = spec.schema.parse(spec.defaults(mode)) as { seeds: number[]; world: { users: number }; holdout: { unit: string; test: number }; training: { fed: { patience?: number | null }; central: { patience?: number | null } } };
+      assert.doesNotThrow(() => checkSeeds(d.seeds, mode), `${name} ${mode}: seeds ${d.seeds}`);
+      // Test rows: users (private users are about half in FedPA) x held-out test interactions (a 20% share of about 26).
+      const perUser = d.holdout.unit === 'count' ? d.holdout.test : d.holdout.test * 26;
+      const users = name.startsWith('fedpa') ? d.world.users / 2 : d.world.users;
+      assert.ok(users * perUser >= 12_000, `${name} ${mode}: about ${users * perUser} test rows; an AUC SE of 0.005 needs about 12 000`);
+      if (mode === 'evidence') assert.ok((d.training.fed.patience ?? 0) >= 2, `${name}: early stopping with patience >= 2`);
+    }
+    const quick = spec.schema.parse(spec.defaults('quick')) as { world: { users: number } };
+    assert.ok(quick.world.users <= 800, `${name}: quick mode stays small`);
+  }
+  const fedpa = getPipeline('fedpa/main').schema.parse(getPipeline('fedpa/main').defaults('evidence')) as { training: { central: { patience: number; epochs: number } } };
+  assert.ok(fedpa.training.central.patience >= 2 && fedpa.training.central.epochs >= 50, 'the foundation trains to convergence');
 });

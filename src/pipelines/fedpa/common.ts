@@ -52,18 +52,21 @@ export function openPrivateSplit(data: FederatedData, s: z.infer<typeof OpenSpli
 }
 
 /**
- * Pre-trains the foundation model on the open users (pointwise, centralised) and returns its weights.
+ * Pre-trains the foundation model on the open users (pointwise, centralised; checkpoint chosen on the open users'
+ * validation AUC, with early stopping when `central.patience` is set) and returns its weights and the fit (open-user
+ * test metrics, best epoch, whether it was still improving at its last allowed epoch, the validation curve).
  * @example
- * const f = await pretrainFoundation(data, open, { epochs: 5 }, 1, ctx);
+ * const f = await pretrainFoundation(data, open, { epochs: 5 }, {}, 1, ctx);
+ * f.fit.stillImproving;
  */
-export async function pretrainFoundation(data: FederatedData, open: Int32Array, central: Record<string, unknown>, model: Record<string, unknown>, seed: number, ctx: PipelineContext) {
+export async function pretrainFoundation(data: FederatedData, open: Int32Array, central: Record<string, unknown>, model: Record<string, unknown>, seed: number, ctx: PipelineContext): Promise<{ state: ReturnType<FedPA['stateDict']>; fit: FitResult }> {
   const openData = subsetUsers(data, open);
   const f = new FedPA(new Rng(seed), data.itemFields, data.userFields, { ...(model as Partial<FedPAConfig>), mode: 'foundation' });
-  const r = await fitModel(f, openData, { central: { batchKind: 'pointwise', maxLen: 64, seed, label: 'foundation pre-training', ...central } }, ctx);
+  const fit = await fitModel(f, openData, { central: { batchKind: 'pointwise', maxLen: 64, seed, label: 'foundation pre-training', ...central } }, ctx);
   const state = f.stateDict();
   f.dispose();
-  ctx.log(`foundation: open-user test AUC ${r.auc.toFixed(4)} (${open.length} open users)`);
-  return state;
+  ctx.log(`foundation: open-user test AUC ${fit.auc.toFixed(4)} (SE ${fit.evidence.auc.se.toFixed(4)}, ${open.length} open users), best epoch ${fit.best} of ${fit.curve.length}${fit.stillImproving ? ' (still improving at the last allowed epoch)' : ''}`);
+  return { state, fit };
 }
 
 /**

@@ -1,18 +1,74 @@
 /**
- * Shared parts of the federated pipelines (mrff/*, fedpa/*): method specs, one fit of a method on federated data
- * (centralised or through the federated engine) returning held-out metrics, communication and the training curve,
- * the world's ceiling row, curve figures and the ordering note.
+ * Shared parts of the federated pipelines (mrff/*, fedpa/*): method specs, the held-out split, one fit of a method on
+ * federated data (centralised or through the federated engine) returning held-out metrics with their test-sampling
+ * evidence (DeLong SE, rows, positives), communication, convergence and the training curve, per-seed results in the
+ * evidence shape, the world's ceiling row, curve figures and the ordering note.
  */
 import { z } from 'zod';
 import { Rng } from '../../random.ts';
-import { runFederated, type FedConfig, type FedResult } from '../../federated/engine.ts';
+import { runFederated, type FedConfig, type FedResult, type HeldOutScores } from '../../federated/engine.ts';
 import { trainCentral, type CentralConfig } from '../../federated/central.ts';
-import type { FedModel, FederatedData } from '../../federated/types.ts';
+import type { FedModel, FederatedData, Holdout } from '../../federated/types.ts';
 import { federatedCeiling } from '../../worlds/federated-world.ts';
 import { SASRec, type SASRecConfig } from '../../models/sasrec.ts';
+import { auc as aucOf, logloss as loglossOf } from '../../metrics/index.ts';
+import { deLongAuc } from '../../evidence/stats.ts';
+import type { ResultRecord } from '../../evidence/records.ts';
+import type { MetricEvidence } from '../../train/evaluate.ts';
 import { lineChart, type Figure } from '../../plots/index.ts';
-import type { MetricColumn, ReferenceRow, ResultTable } from '../result-table.ts';
+import type { MethodResult, MetricColumn, ReferenceRow, ResultTable } from '../result-table.ts';
 import type { PipelineContext } from '../pipeline.ts';
+
+/**
+ * The held-out interactions per user (see `Holdout` in src/federated/types.ts): leave-one-out is
+ * `{ unit: 'count', valid: 1, test: 1 }`; FedPA's released split is `{ unit: 'share', valid: 0.2, test: 0.2 }`.
+ * @example
+ * HoldoutSpec.parse({ unit: 'count', valid: 5, test: 5 });
+ */
+export const HoldoutSpec = z.strictObject({ unit: z.enum(['count', 'share']), valid: z.number().positive(), test: z.number().positive() });
+
+/** Leave-one-out (the MRFF code's split). */
+export const LOO: Holdout = { unit: 'count', valid: 1, test: 1 };
+
+/**
+ * Data with a holdout applied (a shallow copy; sequences are shared).
+ * @example
+ * const data = withHoldout(world, { unit: 'count', valid: 5, test: 5 });
+ */
+export function withHoldout<D extends FederatedData>(data: D, holdout: Holdout): D {
+  return { ...data, holdout };
+}
+
+/**
+ * AUC (DeLong SE) and logloss (per-row SE) of scored held-out rows, with rows and positives. The SEs treat rows as
+ * independent; with several held-out rows per user they are somewhat optimistic (rows of one user are correlated).
+ * NaN SE when a class has fewer than 2 rows.
+ * @example
+ * scoreEvidence(fit.scores).auc.se;
+ */
+export function scoreEvidence(s: HeldOutScores): Record<'auc' | 'logloss', MetricEvidence> {
+  const y = s.labels;
+  const p = s.probs;
+  const rows = y.length;
+  let positives = 0;
+  for (const v of y) positives += v > 0.5 ? 1 : 0;
+  const a = positives >= 2 && rows - positives >= 2 ? deLongAuc(y, p) : { value: aucOf(y, p), se: Number.NaN };
+  const eps = 1e-7;
+  let m = 0;
+  const losses = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    const q = Math.min(1 - eps, Math.max(eps, p[i]));
+    losses[i] = -(y[i] > 0.5 ? Math.log(q) : Math.log(1 - q));
+    m += losses[i];
+  }
+  m /= Math.max(rows, 1);
+  let ss = 0;
+  for (const l of losses) ss += (l - m) ** 2;
+  return {
+    auc: { value: a.value, se: a.se, rows, positives },
+    logloss: { value: loglossOf(y, p), se: rows > 1 ? Math.sqrt(ss / (rows - 1) / rows) : Number.NaN, rows, positives },
+  };
+}
 
 /**
  * A sequence method: centralised SASRec or a federated run of a SASRec/MRFF config with engine overrides.
@@ -48,29 +104,95 @@ export const FED_COLUMNS: MetricColumn[] = [
 export interface FitResult {
   auc: number;
   logloss: number;
+  /** Test AUC and logloss with their test-sampling SE, rows and positives (held-out rows of every usable user). */
+  evidence: Record<'auc' | 'logloss', MetricEvidence>;
   commMBPerRound: number;
   secondsPerRound: number;
   /** Validation AUC by round (federated) or epoch (central). */
   curve: Array<{ x: number; auc: number }>;
   assignments: Record<string, number[]>;
   fed: FedResult | null;
+  /** Round (federated) or epoch (central) with the best validation AUC; 0 = the initial state (no training). */
+  best: number;
+  /**
+   * True when the best validation AUC came at the last evaluation allowed (more rounds / epochs might still help);
+   * null when the fit trained nothing (epochs 0).
+   */
+  stillImproving: boolean | null;
 }
 
 /**
- * Fits a model: centralised (`central` config) or federated (`fed` config); test metrics at the best validation round.
+ * Fits a model: centralised (`central` config) or federated (`fed` config); test metrics at the best validation round
+ * (or epoch), with DeLong SEs from the scored test rows.
  * @example
  * const r = await fitModel(model, data, { fed: { rounds: 10 } }, ctx);
  */
 export async function fitModel(model: FedModel, data: FederatedData, how: { central?: Partial<CentralConfig>; fed?: Partial<FedConfig> }, ctx: PipelineContext): Promise<FitResult> {
   if (how.central) {
     const r = await trainCentral(model, data, how.central);
-    return { auc: r.test.auc, logloss: r.test.logloss, commMBPerRound: 0, secondsPerRound: 0, curve: r.history.map((h) => ({ x: h.epoch, auc: h.valid.auc })), assignments: {}, fed: null };
+    const epochs = r.history.length;
+    return {
+      auc: r.test.auc, logloss: r.test.logloss, evidence: scoreEvidence(r.testScores), commMBPerRound: 0, secondsPerRound: 0,
+      curve: r.history.map((h) => ({ x: h.epoch, auc: h.valid.auc })), assignments: {}, fed: null, best: r.bestEpoch,
+      stillImproving: epochs === 0 ? null : !r.earlyStopped && r.bestEpoch === epochs,
+    };
   }
   const r = await runFederated(model, data, how.fed ?? {}, { log: (l) => ctx.log(l) });
+  if (!r.bestTestScores) throw new Error(`${how.fed?.label ?? 'federated run'}: no scored test rows at the best round (a resumed run whose best round came before the resume)`);
+  const evals = r.history.filter((h) => h.valid);
   return {
-    auc: r.best.test.auc, logloss: r.best.test.logloss, commMBPerRound: (r.bytesUpPerRound + r.bytesDownPerRound) / 1e6, secondsPerRound: r.secondsPerRound,
-    curve: r.history.filter((h) => h.valid).map((h) => ({ x: h.round, auc: (h.valid as { auc: number }).auc })), assignments: r.best.assignments, fed: r,
+    auc: r.best.test.auc, logloss: r.best.test.logloss, evidence: scoreEvidence(r.bestTestScores), commMBPerRound: (r.bytesUpPerRound + r.bytesDownPerRound) / 1e6, secondsPerRound: r.secondsPerRound,
+    curve: evals.map((h) => ({ x: h.round, auc: (h.valid as { auc: number }).auc })), assignments: r.best.assignments, fed: r, best: r.best.round,
+    stillImproving: !r.earlyStopped && r.best.round === evals.at(-1)?.round,
   };
+}
+
+/**
+ * An empty per-seed result of a method in the evidence shape, filled by {@link pushFit}: AUC and logloss with se, rows
+ * and positives; `plain` metrics (counted or derived, e.g. communication, ARI) with values only (their records carry
+ * no SE); still-improving per seed.
+ * @example
+ * const r = emptyResult('MRFF', [1, 2], ['comm_MB_per_round']);
+ */
+export function emptyResult(method: string, seeds: number[], plain: string[] = []): Required<MethodResult> {
+  const sampled = () => ({ auc: [] as number[], logloss: [] as number[] });
+  return { method, seeds: [...seeds], values: { ...sampled(), ...Object.fromEntries(plain.map((k) => [k, [] as number[]])) }, se: sampled(), rows: sampled(), positives: sampled(), stillImproving: [] };
+}
+
+/**
+ * Appends one fit to a result from {@link emptyResult}: AUC and logloss with their evidence, the plain metrics from
+ * `comm_MB_per_round` (the fit's communication per round) and `extra`, and the still-improving flag (false when the
+ * fit trained nothing).
+ * @example
+ * pushFit(results[i], fit, { ari_layer0: 0.4 });
+ */
+export function pushFit(r: Required<MethodResult>, fit: FitResult, extra: Record<string, number> = {}): void {
+  for (const k of ['auc', 'logloss'] as const) {
+    const e = fit.evidence[k];
+    r.values[k].push(e.value);
+    r.se[k].push(e.se);
+    r.rows[k].push(e.rows);
+    r.positives[k].push(e.positives);
+  }
+  const plain: Record<string, number> = { comm_MB_per_round: fit.commMBPerRound, ...extra };
+  for (const k of Object.keys(r.values)) if (k !== 'auc' && k !== 'logloss') {
+    if (!(k in plain)) throw new Error(`pushFit: no value for metric '${k}' of ${r.method}`);
+    r.values[k].push(plain[k]);
+  }
+  r.stillImproving.push(fit.stillImproving ?? false);
+}
+
+/**
+ * What validation chose for one fit (table 'selection', split 'valid'): the best round / epoch and the seconds per
+ * round (federated fits) — records not shown in a table.
+ * @example
+ * selectionRecords('MRFF', 1, fit);
+ */
+export function selectionRecords(method: string, seed: number, fit: FitResult, variant = ''): ResultRecord[] {
+  const base = { pipeline: '', run: '', table: 'selection', method, variant, knob: '', split: 'valid', seed, rows: null, positives: null, se: null, stillImproving: fit.stillImproving };
+  const out: ResultRecord[] = [{ ...base, metric: fit.fed ? 'best_round' : 'best_epoch', value: fit.best }];
+  if (fit.fed) out.push({ ...base, split: 'train', metric: 'seconds_per_round', value: fit.secondsPerRound });
+  return out;
 }
 
 /**
@@ -89,7 +211,7 @@ export async function fitSeqMethod(m: SeqMethod, data: FederatedData, training: 
 }
 
 /**
- * The ground-truth ceiling row on the held-out test interactions (synthetic data only).
+ * The ground-truth ceiling row on the held-out test interactions under the data's holdout (synthetic data only).
  * @example
  * ceilingReference(data); // { label: 'ground-truth ceiling', values: { auc: 0.85, ... } }
  */
@@ -114,19 +236,26 @@ export function curveFigure(curves: Record<string, Array<Array<{ x: number; auc:
 }
 
 /**
- * Ordering note: methods by mean AUC, and whether `method` beats `other` by more than the seed std.
+ * Ordering note: methods by mean test AUC (whether an ordering is significant is the claims' verdicts' job).
  * @example
- * orderNote(table, 'MRFF', 'FedAvg-SASRec');
+ * orderNote(table);
  */
-export function orderNote(t: ResultTable, method: string, other: string): string {
+export function orderNote(t: ResultTable): string {
   const rows = [...t.rows].sort((a, b) => b.cells.auc.mean - a.cells.auc.mean);
-  const a = t.rows.find((r) => r.method === method)?.cells.auc;
-  const b = t.rows.find((r) => r.method === other)?.cells.auc;
-  let verdict = '';
-  if (a && b) {
-    const gap = a.mean - b.mean;
-    const noise = Math.max(a.std, b.std);
-    verdict = gap > noise ? `${method} beats ${other} by ${gap.toFixed(4)} AUC (more than the seed std).` : gap < -noise ? `${method} is WORSE than ${other} by ${(-gap).toFixed(4)} AUC: the paper's claimed ordering does not appear here.` : `${method} and ${other} are within the seed std (${gap.toFixed(4)}): no ordering shown.`;
-  }
-  return `Ordering by AUC: ${rows.map((r) => r.method).join(' > ')}. ${verdict}`;
+  return `Ordering by mean test AUC: ${rows.map((r) => r.method).join(' > ')}.`;
+}
+
+/**
+ * A note on the test rows behind the table: how many held-out rows (and users) each AUC rests on and the largest
+ * DeLong SE over seeds and methods, against the evidence target of 0.005.
+ * @example
+ * testRowsNote(table, LOO);
+ */
+export function testRowsNote(t: ResultTable, holdout: Holdout): string {
+  const aucs = t.records.filter((r) => r.metric === 'auc');
+  const rows = Math.min(...aucs.map((r) => r.rows ?? Infinity));
+  const ses = aucs.map((r) => r.se ?? Number.NaN).filter(Number.isFinite);
+  const maxSe = ses.length ? Math.max(...ses) : Number.NaN;
+  const how = holdout.unit === 'count' ? (holdout.test === 1 && holdout.valid === 1 ? 'leave-one-out (the last interaction of each user is the test, the second-last the validation)' : `the last ${holdout.test} interactions of each user are the test, the ${holdout.valid} before them the validation`) : `per user in time order, the last ${Math.round(holdout.test * 100)}% of interactions are the test and the ${Math.round(holdout.valid * 100)}% before them the validation`;
+  return `Held-out split: ${how}; each AUC rests on ${Number.isFinite(rows) ? rows : '?'} test rows. Largest test-sampling SE of an AUC (DeLong, rows treated as independent, so somewhat optimistic when a user has several test rows): ${Number.isFinite(maxSe) ? maxSe.toFixed(4) : 'n/a'}${Number.isFinite(maxSe) ? (maxSe <= 0.005 ? ' (≤ 0.005, the evidence target)' : ' (above the evidence target 0.005)') : ''}.`;
 }
