@@ -10,7 +10,9 @@
  *   reclab doctor                                 backend, Python env, torch, kernel, chromium, with fix hints
  */
 import { parseArgs } from 'node:util';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { runJobs, type JobOutcome } from './pipelines/jobs.ts';
 import { exportRun, type ExportFormat } from './pipelines/export.ts';
 import { formatAge, listRuns } from './pipelines/run-status.ts';
 import { listPipelines } from './pipelines/registry.ts';
@@ -19,17 +21,10 @@ import { listModels } from './models/registry.ts';
 import { doctor } from './doctor.ts';
 import { buildReport, collectRuns, writeReport } from './report/report.ts';
 import type { Verdict } from './evidence/claims.ts';
-import type { RunMode } from './evidence/rules.ts';
+import { RUN_MODES, type RunMode } from './evidence/rules.ts';
 
 /** How one pipeline of a `reproduce` call ended. */
-interface Outcome {
-  name: string;
-  state: 'finished' | 'failed' | 'skipped';
-  dir: string;
-  seconds: number;
-  /** Verdict counts, the skip reason or the error's first line. */
-  detail: string;
-}
+type Outcome = JobOutcome;
 
 /** An error with its message, stack and causes (a Python traceback arrives as a cause's message). */
 function fullError(e: unknown): string {
@@ -67,26 +62,28 @@ const HELP: Record<string, string> = {
                        parses, else as a string); repeatable; validated by the pipeline's strict schema
   --config FILE.json   config overrides from a JSON file (applied before --set)
   --out DIR            results root (default results)
-  --no-images          HTML figures only (no PNG/SVG)`,
+  --no-images          HTML figures only (no PNG/SVG)
+  --workers N          run several pipelines in N worker processes (default: the number of cores; 1 = one process)`,
   runs: `reclab runs [--results DIR]
   Lists every run folder, newest first: state (running, finished, failed, interrupted, skipped, or dead when a run's
   process is gone), mode, seeds, age, folder.`,
   export: `reclab export <RUN_DIR> [--format csv|md|latex]
   Prints a run's tidy records (csv, the default) or its tables recomputed from them (md, latex with booktabs).`,
-  report: `reclab report [RUN_DIR...] [--runs DIR]... [--results DIR] [--out DIR] [--no-pdf]
-  Turns the newest finished run of every pipeline under --results (default results) into results/report/<id>/.`,
+  report: `reclab report [RUN_DIR...] [--runs DIR]... [--results DIR] [--mode quick|evidence|paper] [--out DIR] [--no-pdf]
+  Turns, per pipeline under --results (default results), the newest finished run of the highest mode present
+  (paper > evidence > quick; --mode picks one) into results/report/<id>/ with the claims' verdicts.`,
   doctor: `reclab doctor
   Checks the backend, the Python environment, torch, the tslab kernel and Chromium, with a fix for what is missing.`,
 };
 
 const USAGE = `usage:
   reclab list
-  reclab reproduce <pipeline|--all> [--quick | --scale paper] [--seeds N] [--set key=value]... [--config FILE.json] [--out DIR] [--no-images]
+  reclab reproduce <pipeline|--all> [--quick | --scale paper] [--seeds N] [--set key=value]... [--config FILE.json] [--workers N] [--out DIR] [--no-images]
       default: evidence mode (>= 5 seeds, converged fits, verdicts); --quick: a smoke test, not evidence;
       --scale paper: the paper's sizes where known (for bigger machines)
   reclab runs [--results DIR]
   reclab export <RUN_DIR> [--format csv|md|latex]
-  reclab report [RUN_DIR...] [--runs DIR]... [--results DIR] [--out DIR] [--no-pdf]
+  reclab report [RUN_DIR...] [--runs DIR]... [--results DIR] [--mode MODE] [--out DIR] [--no-pdf]
   reclab doctor
 'reclab <command> --help' explains a command.`;
 
@@ -176,7 +173,7 @@ async function main(argv: string[]): Promise<number> {
       args: rest,
       allowPositionals: true,
       strict: true,
-      options: { all: { type: 'boolean' }, quick: { type: 'boolean' }, scale: { type: 'string' }, seeds: { type: 'string' }, set: { type: 'string', multiple: true }, config: { type: 'string' }, out: { type: 'string' }, 'no-images': { type: 'boolean' } },
+      options: { all: { type: 'boolean' }, quick: { type: 'boolean' }, scale: { type: 'string' }, seeds: { type: 'string' }, set: { type: 'string', multiple: true }, config: { type: 'string' }, workers: { type: 'string' }, outcome: { type: 'string' }, out: { type: 'string' }, 'no-images': { type: 'boolean' } },
     });
     const names = values.all ? listPipelines().map((p) => p.name) : positionals;
     if (!names.length) throw new Error(`reproduce: name a pipeline or pass --all\n${USAGE}`);
@@ -186,21 +183,42 @@ async function main(argv: string[]): Promise<number> {
     const seeds = values.seeds === undefined ? 0 : Number(values.seeds);
     if (values.seeds !== undefined && !(/^\d+$/.test(values.seeds) && seeds >= 1)) throw new Error(`reproduce: --seeds must be a positive integer, got '${values.seeds}'`);
     const config = configOverrides(values.config, values.set ?? []);
-    const outcomes: Outcome[] = [];
-    for (const name of names) {
-      const t0 = Date.now();
+    const workers = values.workers === undefined ? availableParallelism() : Number(values.workers);
+    if (!(Number.isInteger(workers) && workers >= 1)) throw new Error(`reproduce: --workers must be a positive integer, got '${values.workers}'`);
+    let outcomes: Outcome[] = [];
+    if (workers > 1 && names.length > 1) {
+      // Independent pipelines in worker processes; each worker is this command for one pipeline.
+      const passThrough = [...(values.seeds ? ['--seeds', values.seeds] : []), ...(values.set ?? []).flatMap((x) => ['--set', x]), ...(values.config ? ['--config', values.config] : []), '--out', values.out ?? 'results', ...(values['no-images'] ? ['--no-images'] : [])];
+      console.log(`reproduce: ${names.length} pipelines on ${workers} workers (${mode}${mode === 'quick' ? ': smoke test — not evidence' : ''}); each worker's output goes to ${values.out ?? 'results'}/.jobs/`);
       try {
-        const run = await runPipeline(name, { mode, seeds, config, out: values.out ?? 'results', figureFormats: values['no-images'] ? [] : ['png', 'svg'] });
-        console.log(`\n${run.markdown}`);
-        for (const w of run.warnings) console.log(`warning: ${w}`);
-        console.log(`results: ${run.dir}`);
-        outcomes.push({ name, state: run.skipped ? 'skipped' : 'finished', dir: run.dir, seconds: (Date.now() - t0) / 1000, detail: run.skipped ?? verdictCounts(run.verdicts) });
+        outcomes = await runJobs(names, { mode, workers, passThrough, out: values.out ?? 'results', onProgress: (l) => console.log(l) });
       } catch (e) {
-        // One failed pipeline never stops the others: print its error in full and go on.
-        console.error(`\nreclab: ${name} FAILED:\n${fullError(e)}`);
-        outcomes.push({ name, state: 'failed', dir: '', seconds: (Date.now() - t0) / 1000, detail: (e as Error).message.split('\n')[0] || String(e) });
+        const partial = (e as { outcomes?: Outcome[] }).outcomes;
+        if (!partial) throw e;
+        console.error(`\nreclab: ${(e as Error).message}\n${summarise(partial, mode)}`);
+        return 130;
+      }
+      for (const o of outcomes) {
+        if (o.state === 'finished' && existsSync(`${o.dir}/table.md`)) console.log(`\n${readFileSync(`${o.dir}/table.md`, 'utf8')}\nresults: ${o.dir}`);
+        if (o.state === 'failed' && o.log && existsSync(o.log)) console.error(`\n${readFileSync(o.log, 'utf8').split('\n').slice(-60).join('\n')}`);
+      }
+    } else {
+      for (const name of names) {
+        const t0 = Date.now();
+        try {
+          const run = await runPipeline(name, { mode, seeds, config, out: values.out ?? 'results', figureFormats: values['no-images'] ? [] : ['png', 'svg'] });
+          console.log(`\n${run.markdown}`);
+          for (const w of run.warnings) console.log(`warning: ${w}`);
+          console.log(`results: ${run.dir}`);
+          outcomes.push({ name, state: run.skipped ? 'skipped' : 'finished', dir: run.dir, seconds: (Date.now() - t0) / 1000, detail: run.skipped ?? verdictCounts(run.verdicts) });
+        } catch (e) {
+          // One failed pipeline never stops the others: print its error in full and go on.
+          console.error(`\nreclab: ${name} FAILED:\n${fullError(e)}`);
+          outcomes.push({ name, state: 'failed', dir: '', seconds: (Date.now() - t0) / 1000, detail: (e as Error).message.split('\n')[0] || String(e) });
+        }
       }
     }
+    if (values.outcome) writeFileSync(values.outcome, `${JSON.stringify(outcomes, null, 2)}\n`);
     if (outcomes.length > 1) console.log(`\n${summarise(outcomes, mode)}`);
     if (values.out && values.out !== 'results') console.log(`report these runs with: reclab report --results ${values.out}`);
     return outcomes.some((o) => o.state === 'failed') ? 1 : 0;
@@ -210,14 +228,19 @@ async function main(argv: string[]): Promise<number> {
       args: rest,
       allowPositionals: true,
       strict: true,
-      options: { runs: { type: 'string', multiple: true }, results: { type: 'string' }, out: { type: 'string' }, 'no-pdf': { type: 'boolean' } },
+      options: { runs: { type: 'string', multiple: true }, results: { type: 'string' }, out: { type: 'string' }, mode: { type: 'string' }, 'no-pdf': { type: 'boolean' } },
     });
     const results = values.results ?? 'results';
-    const collected = collectRuns(results, { runs: [...(values.runs ?? []), ...positionals] });
-    if (collected.runs.length === 0) throw new Error(`report: no finished run under ${results}${collected.incomplete.length ? ` (${collected.incomplete.length} incomplete)` : ''}; run \`reclab reproduce\` first`);
+    if (values.mode !== undefined && !(RUN_MODES as readonly string[]).includes(values.mode)) throw new Error(`report: --mode must be one of ${RUN_MODES.join(', ')}, got '${values.mode}'`);
+    const collected = collectRuns(results, { runs: [...(values.runs ?? []), ...positionals], ...(values.mode ? { mode: values.mode } : {}) });
+    if (collected.runs.length === 0) {
+      const why = collected.skipped.length ? `only skipped runs (${collected.skipped.map((r) => `${r.pipeline}: ${r.reason ?? ''}`).join('; ')})` : 'no finished run';
+      throw new Error(`report: ${why} under ${results}${values.mode ? ` in mode ${values.mode}` : ''}${collected.incomplete.length ? ` (${collected.incomplete.length} incomplete)` : ''}; run \`reclab reproduce\` first`);
+    }
     const report = buildReport(collected);
     const written = await writeReport(report, values.out ?? `${results}/report`, { pdf: !values['no-pdf'] });
     for (const r of report.runs) console.log(`reported: ${r.pipeline} ${r.dir}`);
+    for (const r of collected.skipped) console.log(`skipped: ${r.pipeline} ${r.dir} [${(r.reason ?? '').split('\n')[0]}]`);
     for (const r of report.incomplete) console.log(`incomplete (not reported): ${r.pipeline} ${r.dir} [${r.state}${r.reason ? `: ${r.reason}` : ''}]`);
     for (const w of written.warnings) console.log(`warning: ${w}`);
     if (written.pdf) console.log(`pdf: ${written.pdf}`);

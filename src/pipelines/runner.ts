@@ -149,6 +149,9 @@ export async function runPipeline(name: string, options: Partial<RunOptions> = {
   process.once('SIGTERM', onSignal);
   process.once('SIGHUP', onSignal); // a closed terminal
   const provenance = collectProvenance();
+  const writeMeta = (extra: Record<string, unknown>) =>
+    writeFileSync(join(dir, 'meta.json'), `${JSON.stringify({ pipeline: name, paper: spec.paper, title: spec.title, mode, smokeTest: mode === 'quick', seeds: (config as { seeds?: number[] }).seeds ?? null, config, provenance, ...extra }, null, 2)}\n`);
+  writeMeta({ timings, warnings }); // written again at the end with the timings; lets `reclab runs` show a running run's mode and seeds
   log(`reclab: ${name} (${mode}${mode === 'quick' ? `: ${SMOKE_TEST_LABEL}` : ''}) -> ${dir}`);
   log(`backend: ${provenance.backend.name} (${provenance.backend.package} ${provenance.backend.version}; ${provenance.backend.reason})`);
   const t0 = Date.now();
@@ -188,10 +191,7 @@ export async function runPipeline(name: string, options: Partial<RunOptions> = {
       warnings.push(`figures written as HTML only: ${e.message}`);
       log(`warning: ${e.message}`);
     }
-    writeFileSync(
-      join(dir, 'meta.json'),
-      `${JSON.stringify({ pipeline: name, paper: spec.paper, title: spec.title, mode, smokeTest: mode === 'quick', seeds: (config as { seeds?: number[] }).seeds ?? null, config, provenance, timings, warnings }, null, 2)}\n`,
-    );
+    writeMeta({ timings, warnings });
     status.ended = new Date().toISOString();
     if (output.skipped) {
       status.state = 'skipped';

@@ -16,13 +16,14 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { liveness, type RunStatus } from '../pipelines/run-status.ts';
 import { tableFromRecords, type ResultTable } from '../pipelines/result-table.ts';
 import { parseRecordsCsv, type ResultRecord } from '../evidence/records.ts';
 import { judgeClaims, type Claim, type Verdict } from '../evidence/claims.ts';
 import { parseAbTests, type AbTest } from './ab-tests.ts';
 
 /** A run folder's state: the runner's status, or 'unreadable' when its files cannot be read. */
-export type RunState = 'finished' | 'running' | 'failed' | 'interrupted' | 'skipped' | 'unreadable';
+export type RunState = 'finished' | 'running' | 'failed' | 'interrupted' | 'skipped' | 'dead' | 'unreadable';
 
 /** A run folder as found: where, which pipeline, its state and mode. */
 export interface RunInfo {
@@ -234,6 +235,9 @@ export function readRun(dir: string): ReportRun | RunInfo {
   const state = status.state;
   if (state !== 'finished' && state !== 'running' && state !== 'failed' && state !== 'interrupted' && state !== 'skipped') return { ...info, reason: `status.json: unknown state ${JSON.stringify(state)}` };
   info.state = state;
+  if (state === 'running' && liveness(status as unknown as RunStatus) === 'dead') {
+    return { ...info, state: 'dead', reason: `its process is gone (pid ${String((status as { pid?: unknown }).pid ?? '?')} on ${String((status as { host?: unknown }).host ?? '?')}, last heartbeat ${info.heartbeat ?? info.started ?? '?'})` };
+  }
   const firstLine = (x: unknown) => (typeof x === 'string' ? x.split('\n')[0] : undefined);
   const statusReason = firstLine(status.error) ?? firstLine(status.reason);
   if (statusReason !== undefined) info.reason = statusReason;

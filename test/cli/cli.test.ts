@@ -66,8 +66,11 @@ test('reproduce goes on after a failed pipeline, prints the summary (finished, f
 async function startReproduction(out: string) {
   const child = spawn(process.execPath, [...CLI, 'reproduce', 'baselines/ctr', '--quick', '--no-images', '--out', out], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no training output in 120 s: ${stdout}`)), 120_000);
+    const timer = setTimeout(() => reject(new Error(`no training output in 120 s: ${stdout}\n${stderr}`)), 120_000);
+    child.on('exit', (code) => reject(new Error(`reproduce exited (${code}) before training: ${stdout}\n${stderr}`)));
     child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();
       if (/world: \d+ train/.test(stdout)) {
@@ -109,7 +112,7 @@ test('a run killed with -9 shows as dead in `reclab runs`, never as running', as
   assert.equal(JSON.parse(readFileSync(join(onlyRun(out), 'status.json'), 'utf8')).state, 'running', 'nothing could update the status');
   const r = reclab('runs', '--results', out);
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /^dead +quick +3 seeds .* baselines\/ctr/m);
+  assert.match(r.stdout, /^dead +quick +3 seeds .* baselines\/ctr /m);
   assert.match(r.stdout, /process \d+ on .* is gone/);
   assert.doesNotMatch(r.stdout, /^running/m);
 });

@@ -1,0 +1,126 @@
+/**
+ * Pipelines as jobs: `reclab reproduce --all --workers N` runs independent pipelines in N child processes (execa), each
+ * a plain `reclab reproduce <pipeline>` with TensorFlow's 1-thread pools and, for the bridge pipelines, its own Python
+ * process. A worker that crashes (killed by a signal, or an exit status other than 0/1) is retried once, then marked
+ * failed; the other jobs go on. Ctrl-C stops every worker (each marks its run folder interrupted). Progress: jobs done /
+ * total with an ETA from the mean job time so far. Each job's output goes to <out>/.jobs/<run-stamp>/<pipeline>.log.
+ *
+ * Scope: the unit of work is a pipeline, not yet a single fit (method x seed x variant); see the closing note of the
+ * jobs issue.
+ */
+import { mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { execa } from 'execa';
+import type { RunMode } from '../evidence/rules.ts';
+
+/** How one job ended, as its worker reports it (the worker writes this JSON to its outcome file). */
+export interface JobOutcome {
+  name: string;
+  state: 'finished' | 'failed' | 'skipped';
+  dir: string;
+  seconds: number;
+  /** Verdict counts, the skip reason or the error's first line. */
+  detail: string;
+  /** Attempts used (2 when a crash was retried). */
+  attempts?: number;
+  /** Where the worker's output went. */
+  log?: string;
+}
+
+/** Options of {@link runJobs}. */
+export interface JobOptions {
+  mode: RunMode;
+  workers: number;
+  /** Arguments passed through to each worker's `reproduce` (seeds, --set, --config, --out, --no-images). */
+  passThrough: string[];
+  out: string;
+  /** Called with one progress line per finished job. */
+  onProgress?: (line: string) => void;
+}
+
+const CLI = resolve(import.meta.dirname, '..', 'cli.ts');
+
+function formatMinutes(seconds: number): string {
+  return seconds < 90 ? `${Math.round(seconds)} s` : `${(seconds / 60).toFixed(1)} min`;
+}
+
+/**
+ * Runs pipelines in worker processes, at most `workers` at a time, in the given order; resolves with one outcome per
+ * pipeline (in order) once all ended. Never rejects for a pipeline's failure.
+ * @example
+ * const outcomes = await runJobs(['baselines/ctr', 'minet/main'], { mode: 'quick', workers: 2, passThrough: [], out: 'results' });
+ */
+export async function runJobs(names: string[], options: JobOptions): Promise<JobOutcome[]> {
+  if (!(Number.isInteger(options.workers) && options.workers >= 1)) throw new Error(`jobs: workers must be a positive integer, got ${options.workers}`);
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  const jobDir = join(options.out, '.jobs', stamp);
+  mkdirSync(jobDir, { recursive: true });
+  const outcomes: JobOutcome[] = new Array(names.length);
+  const children = new Set<ReturnType<typeof execa>>();
+  let stopping = false;
+  const onSignal = () => {
+    stopping = true;
+    for (const c of children) c.kill('SIGINT');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGHUP', onSignal);
+  process.on('SIGTERM', onSignal);
+  const t0 = Date.now();
+  let done = 0;
+  let next = 0;
+  const modeArgs = options.mode === 'quick' ? ['--quick'] : options.mode === 'paper' ? ['--scale', 'paper'] : [];
+
+  async function attempt(name: string, i: number, tries: number): Promise<JobOutcome> {
+    const safe = name.replace(/\//g, '-');
+    const outcomeFile = join(jobDir, `${safe}.outcome.json`);
+    const log = join(jobDir, `${safe}.log`);
+    const started = Date.now();
+    const child = execa(process.execPath, ['--import', 'tsx', CLI, 'reproduce', name, ...modeArgs, ...options.passThrough, '--outcome', outcomeFile], {
+      reject: false,
+      all: true,
+      stdout: { file: log },
+      stderr: { file: log },
+      env: { RECLAB_PROGRESS: '0' },
+    });
+    children.add(child);
+    const r = await child;
+    children.delete(child);
+    const seconds = (Date.now() - started) / 1000;
+    if (existsSync(outcomeFile)) {
+      const o = JSON.parse(readFileSync(outcomeFile, 'utf8')) as JobOutcome[];
+      if (o[0]) return { ...o[0], attempts: tries, log };
+    }
+    const crashed = r.signal !== undefined || (r.exitCode !== 0 && r.exitCode !== 1);
+    if (crashed && tries < 2 && !stopping) {
+      options.onProgress?.(`${name}: worker crashed (${r.signal ?? `exit ${r.exitCode}`}); retrying once`);
+      return attempt(name, i, tries + 1);
+    }
+    const why = stopping ? 'interrupted' : crashed ? `worker crashed (${r.signal ?? `exit ${r.exitCode}`}) ${tries === 2 ? 'twice' : ''}` : `worker exited ${r.exitCode} without an outcome`;
+    return { name, state: 'failed', dir: '', seconds, detail: `${why}; see ${log}`, attempts: tries, log };
+  }
+
+  async function worker(): Promise<void> {
+    while (!stopping) {
+      const i = next++;
+      if (i >= names.length) return;
+      outcomes[i] = await attempt(names[i], i, 1);
+      done++;
+      const elapsed = (Date.now() - t0) / 1000;
+      const remaining = names.length - done;
+      // Jobs finish about `workers` at a time, so the time per finished job is elapsed / done.
+      const eta = remaining > 0 ? ` — about ${formatMinutes((elapsed / done) * remaining)} left` : '';
+      options.onProgress?.(`[${done}/${names.length}] ${names[i]} ${outcomes[i].state} in ${formatMinutes(outcomes[i].seconds)}${outcomes[i].state === 'finished' ? '' : `: ${outcomes[i].detail}`}${eta}`);
+    }
+  }
+
+  try {
+    await Promise.all(Array.from({ length: Math.min(options.workers, names.length) }, () => worker()));
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGHUP', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+  for (let i = 0; i < names.length; i++) outcomes[i] ??= { name: names[i], state: 'failed', dir: '', seconds: 0, detail: 'not started: interrupted' };
+  if (stopping) throw Object.assign(new Error('interrupted: every worker was stopped; their run folders are marked interrupted'), { outcomes });
+  return outcomes;
+}
