@@ -12,7 +12,7 @@
  * counted), or with the `vocabularies` of an earlier read (the training file's) so that valid / test files share ids.
  * See vocabulary.ts for the id layout; `readCsvDataset` returns the vocabularies and counts, `loadCsv` the Dataset.
  */
-import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { basename, dirname, resolve } from 'node:path';
 import { type Column, Dataset } from './dataset.ts';
@@ -350,7 +350,51 @@ export function fileProblem(path: string): string | null {
     const near = closestName(basename(path), names);
     where += near === undefined ? `; ${dir} holds ${names.length} entr${names.length === 1 ? 'y' : 'ies'}${names.length ? ` (${names.slice(0, 8).join(', ')}${names.length > 8 ? ', ...' : ''})` : ''}` : `; did you mean ${near}?`;
   }
-  return `file not found: ${path} (${where})`;
+  return `file not found (${where})`;
+}
+
+/**
+ * The header line of a CSV file split into trimmed names (a BOM removed), read synchronously without the rest of the
+ * file (at most 1 MiB); null when the file cannot be read or is empty.
+ * @example
+ * csvHeader('df.csv'); // ['user_id', 'video_id', 'timestamp', 'is_click']
+ */
+export function csvHeader(path: string, delimiter = ','): string[] | null {
+  if (fileProblem(path) !== null) return null;
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(1 << 20);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    if (n === 0) return null;
+    const text = buf.toString('utf8', 0, n).replace(/^\uFEFF/, '');
+    const end = text.search(/\r?\n/);
+    const line = end < 0 ? text : text.slice(0, end);
+    const cells = splitCsvLine(line, delimiter);
+    return typeof cells === 'string' ? [line] : cells.map((c) => c.trim());
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * What is wrong with a CSV file before reading it: missing, empty, or a header without the `required` columns (with
+ * the header found, and the delimiter it seems to use), worded as a CsvError message (`file:line: column 'x': ...`);
+ * null when fine. Header names are renamed by `aliases` first.
+ * @example
+ * checkCsvHeader('data/KuaiSAR-R/df.csv', ['user_id', 'video_id', 'timestamp', 'is_click']); // null when fine
+ */
+export function checkCsvHeader(path: string, required: readonly string[], aliases: Record<string, string> = {}): string | null {
+  const missingFile = fileProblem(path);
+  if (missingFile) return new CsvError(path, 0, undefined, missingFile).message;
+  const header = csvHeader(path);
+  if (!header) return new CsvError(path, 1, undefined, `empty file (expected a header with ${required.join(', ')})`).message;
+  const names = header.map((h) => aliases[h] ?? h);
+  const missing = required.filter((r) => !names.includes(r));
+  if (!missing.length) return null;
+  const raw = header.join(',');
+  const near = missing.map((m) => closestName(m, names)).filter((x) => x !== undefined);
+  const detail = `header lacks column(s) ${missing.join(', ')} (found: ${shortLine(raw)})${near.length ? `; did you mean ${near.join(', ')}?` : ''}.${delimiterHint(raw, ',', missing[0])}`;
+  return new CsvError(path, 1, missing[0], detail).message;
 }
 
 /** Resolves which field of each line feeds each schema column, from the header (or schema order without one). */

@@ -18,7 +18,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { CsvError, streamCsvColumns } from './csv.ts';
+import { CsvError, checkCsvHeader, streamCsvColumns } from './csv.ts';
 import { Dataset } from './dataset.ts';
 import type { Schema } from './schema.ts';
 
@@ -42,18 +42,27 @@ export function kuairandFiles(dir: string, variant: KuaiRandVariant): { logs: { 
   };
 }
 
+/** Columns the loader reads from each kind of file. */
+const LOG_COLUMNS = ['user_id', 'video_id', 'time_ms', 'is_click', 'long_view', 'is_like', 'is_comment', 'is_forward', 'is_follow'];
+const VIDEO_COLUMNS = ['video_id', 'author_id', 'upload_type'];
+
 /**
- * Whether a variant's files are present; the message names the missing files and how to get them.
+ * Whether a variant's files are present with the headers the loader reads (only header lines are read); the message
+ * names every problem and how to get the data. `problems` lists them (empty when ok).
  * @example
  * const a = kuairandAvailability('data/KuaiRand-Pure/data', 'pure'); if (!a.ok) console.log(a.message);
  */
-export function kuairandAvailability(dir: string, variant: KuaiRandVariant): { ok: boolean; message: string } {
+export function kuairandAvailability(dir: string, variant: KuaiRandVariant): { ok: boolean; message: string; problems: string[] } {
   const f = kuairandFiles(dir, variant);
   const missing = [...f.logs.standard, ...f.logs.random, f.users, f.videos].filter((p) => !existsSync(p));
-  if (!missing.length) return { ok: true, message: `KuaiRand-${variant} found in ${dir}` };
+  const problems = missing.length
+    ? [`missing: ${missing.join(', ')}`]
+    : [...[...f.logs.standard, ...f.logs.random].map((p) => checkCsvHeader(p, LOG_COLUMNS)), checkCsvHeader(f.users, ['user_id', ...KUAIRAND_USER_FIELDS]), checkCsvHeader(f.videos, VIDEO_COLUMNS)].filter((p): p is string => p !== null);
+  if (!problems.length) return { ok: true, message: `KuaiRand-${variant} found in ${dir}`, problems };
   return {
     ok: false,
-    message: `KuaiRand-${variant} is not in ${dir} (missing: ${missing.join(', ')}). Download KuaiRand-${variant === 'pure' ? 'Pure' : '1K'} from https://zenodo.org/records/10439422 (licence CC BY-SA 4.0; see github.com/chongminggao/KuaiRand), unpack it and point the pipeline's kuairand.dir at the folder holding the csv files.`,
+    problems,
+    message: `KuaiRand-${variant} is not usable in ${dir} (${problems.join('; ')}). Download KuaiRand-${variant === 'pure' ? 'Pure' : '1K'} from https://zenodo.org/records/10439422 (licence CC BY-SA 4.0; see github.com/chongminggao/KuaiRand), unpack it, and point reclab at the folder holding the csv files (KuaiRand-${variant === 'pure' ? 'Pure' : '1K'}/data): \`reclab data check kuairand <dir>\` checks it and \`reclab reproduce <pipeline> --data <dir>\` uses it.`,
   };
 }
 

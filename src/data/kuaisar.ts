@@ -5,16 +5,43 @@
  * `video_features.csv` (video_id, item_type, upload_type, first..fourth_level_category_name). Licence CC BY-NC-SA 4.0:
  * never commit the data. Ids are re-indexed densely; every feature value (numeric code or name) becomes a category
  * id (0 = empty cell); each user's interactions are sorted by timestamp (stable) for leave-one-out splitting.
- * A bad row is an error naming file, line and column (CsvError); nothing is dropped.
+ * A bad row is an error naming file, line and column (CsvError); nothing is dropped. `kuaisarAvailability` checks
+ * every file and header first (call it before computing anything else: a wrong folder then fails in milliseconds).
  */
 import { join } from 'node:path';
-import { CsvError, streamCsvColumns } from './csv.ts';
+import { CsvError, checkCsvHeader, streamCsvColumns } from './csv.ts';
 import type { FederatedData, Field, UserSequence } from '../federated/types.ts';
 
 /** Feature columns read from user_features.csv (in this order). */
 export const KUAISAR_USER_FIELDS = ['onehot_feat1', 'onehot_feat2', 'search_active_level', 'reco_active_level'] as const;
 /** Feature columns read from video_features.csv (in this order). */
 export const KUAISAR_ITEM_FIELDS = ['item_type', 'upload_type', 'first_level_category_name', 'second_level_category_name', 'third_level_category_name', 'fourth_level_category_name'] as const;
+
+/** The three files of a KuaiSAR-R folder and the columns each must have (`rec_active_level` is accepted for `reco_active_level`). */
+export const KUAISAR_FILES = {
+  interactions: { file: 'df.csv', columns: ['user_id', 'video_id', 'timestamp', 'is_click'] },
+  users: { file: 'user_features.csv', columns: ['user_id', ...KUAISAR_USER_FIELDS] },
+  videos: { file: 'video_features.csv', columns: ['video_id', ...KUAISAR_ITEM_FIELDS] },
+} as const;
+const USER_ALIASES = { rec_active_level: 'reco_active_level' };
+
+/**
+ * Checks a KuaiSAR-R folder before anything is computed: each file is there and its header has the columns the loader
+ * reads (only the header lines are read). `problems` lists every problem found; `message` says how to fix them.
+ * @example
+ * const a = kuaisarAvailability('data/KuaiSAR-R'); if (!a.ok) throw new Error(a.message);
+ */
+export function kuaisarAvailability(dir: string): { ok: boolean; message: string; problems: string[] } {
+  const problems = Object.values(KUAISAR_FILES)
+    .map((f) => checkCsvHeader(join(dir, f.file), f.columns, f.file === 'user_features.csv' ? USER_ALIASES : {}))
+    .filter((p): p is string => p !== null);
+  if (!problems.length) return { ok: true, message: `KuaiSAR-R found in ${dir}`, problems };
+  return {
+    ok: false,
+    problems,
+    message: `KuaiSAR-R is not usable in ${dir}:\n  ${problems.join('\n  ')}\nKuaiSAR-R ships with MRFF's code (github.com/Zhangcx19/AAAI-25-MRFF, folder dataset/KuaiSAR-R/: df.csv, user_features.csv, video_features.csv); KuaiSAR itself is at https://kuaisar.github.io (Zenodo record 8181109). Put the three files in one folder and point reclab at it. Licence CC BY-NC-SA 4.0 (non-commercial): do not commit them.`,
+  };
+}
 
 function readRows(file: string, required: readonly string[], aliases: Record<string, string>, onRow: (cells: Record<string, string>, line: number) => void): Promise<void> {
   return streamCsvColumns(file, required, { aliases, fields: 'at-least' }, (cells, line) => onRow(Object.fromEntries(required.map((r, i) => [r, cells[i]])), line));
@@ -31,13 +58,15 @@ function coder(): { code: (v: string) => number; size: () => number } {
  * const data = await loadKuaiSAR('data/KuaiSAR-R'); // data.users === 1791 on the released files
  */
 export async function loadKuaiSAR(dir: string): Promise<FederatedData> {
+  const a = kuaisarAvailability(dir);
+  if (!a.ok) throw new Error(a.message);
   const userFile = join(dir, 'user_features.csv');
   const videoFile = join(dir, 'video_features.csv');
   const dfFile = join(dir, 'df.csv');
   const userIndex = new Map<string, number>();
   const userCoders = KUAISAR_USER_FIELDS.map(() => coder());
   const userRows: number[][] = [];
-  await readRows(userFile, ['user_id', ...KUAISAR_USER_FIELDS], { rec_active_level: 'reco_active_level' }, (c, line) => {
+  await readRows(userFile, ['user_id', ...KUAISAR_USER_FIELDS], USER_ALIASES, (c, line) => {
     if (c.user_id === '') throw new CsvError(userFile, line, 'user_id', 'empty id');
     if (userIndex.has(c.user_id)) throw new CsvError(userFile, line, 'user_id', `duplicate user ${c.user_id}`);
     userIndex.set(c.user_id, userRows.length);

@@ -1,0 +1,34 @@
+/**
+ * Pipelines as jobs: the same pipeline run in a worker process (runJobs) and in this process (runPipeline) gives
+ * bit-identical records, and a progress line per finished job.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import '../../src/pipelines/registry.ts';
+import { runPipeline } from '../../src/pipelines/runner.ts';
+import { runJobs } from '../../src/pipelines/jobs.ts';
+import { readRunRecords } from '../../src/pipelines/export.ts';
+
+const TINY = { world: { users: 300, items: 150, categories: 10, impressionsPerUser: 12 }, trainer: { epochs: 2, progressLabel: '' } };
+
+test('jobs: a worker process gives records bit-identical to an in-process run', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'reclab-jobs-'));
+  const local = await runPipeline('baselines/ctr', { quick: true, seeds: 2, out, verbose: false, figureFormats: [], config: TINY });
+  const lines: string[] = [];
+  const outcomes = await runJobs(['baselines/ctr'], {
+    mode: 'quick',
+    workers: 2,
+    passThrough: ['--seeds', '2', '--set', `world=${JSON.stringify(TINY.world)}`, '--set', 'trainer.epochs=2', '--set', "trainer.progressLabel=''", '--no-images', '--out', out],
+    out,
+    onProgress: (l) => lines.push(l),
+  });
+  assert.deepEqual(outcomes.map((o) => o.name), ['baselines/ctr']);
+  assert.equal(outcomes[0].state, 'finished', outcomes[0].detail);
+  assert.notEqual(outcomes[0].dir, local.dir);
+  const strip = (rs: ReturnType<typeof readRunRecords>) => rs.map(({ run: _run, ...r }) => r);
+  assert.deepEqual(strip(readRunRecords(outcomes[0].dir)), strip(local.records.map((r) => ({ ...r }))), 'same seeds, same records, bit for bit');
+  assert.match(lines.join('\n'), /^\[1\/1\] baselines\/ctr finished in /m);
+});
