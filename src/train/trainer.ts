@@ -133,6 +133,36 @@ export function resolveTrainerConfig(partial: Partial<TrainerConfig> = {}): Trai
   return c;
 }
 
+/**
+ * Checks, before any training, that the built-in monitor can be computed: the validation split has the label it reads
+ * (`config.label`, 'click' by default whatever the loss trains on), the loss agrees when it declares its label (a
+ * `label` property on the loss function), and for AUC / GAUC the label has both classes. Returns the problem, or null.
+ * Custom `validate` functions and monitor 'none' are not checked.
+ * @example
+ * monitorProblem(resolveTrainerConfig({ label: 'purchase' }), ctrLoss('purchase'), valid); // null when fine
+ */
+export function monitorProblem(c: TrainerConfig, loss: LossFn, valid: Dataset | undefined): string | null {
+  if (c.monitor === 'none' || !valid) return null;
+  const labels = valid.schema.labels;
+  const declared = (loss as LossFn & { label?: unknown }).label;
+  if (typeof declared === 'string' && declared !== c.label) {
+    return `train: the loss trains on label '${declared}' but the monitor '${c.monitor}' reads label '${c.label}'${c.label === TRAINER_DEFAULTS.label ? ' (the default)' : ''}; set config.label: '${declared}'`;
+  }
+  if (!labels.includes(c.label)) {
+    const hint = labels.length === 1 ? `; set config.label: '${labels[0]}'` : '; set config.label to the label the loss trains on';
+    return `train: monitor '${c.monitor}' reads label '${c.label}'${c.label === TRAINER_DEFAULTS.label ? ' (the default)' : ''}, which the validation split does not have (its labels: ${labels.join(', ')})${hint}`;
+  }
+  if (c.monitor === 'auc' || c.monitor === 'gauc') {
+    const y = valid.label(c.label);
+    let pos = 0;
+    for (let i = 0; i < y.length; i++) pos += y[i];
+    if (pos === 0 || pos === y.length) {
+      return `train: validation label '${c.label}' is ${pos ? 1 : 0} on all ${y.length} rows, so validation ${c.monitor.toUpperCase()} is undefined; use a validation split with both classes or monitor 'logloss'`;
+    }
+  }
+  return null;
+}
+
 function better(monitor: TrainerConfig['monitor'], a: number, b: number): boolean {
   return monitor === 'logloss' ? a < b : a > b;
 }
@@ -160,6 +190,9 @@ export async function train(args: {
   const { model, loss } = args;
   if (args.train.size === 0) throw new Error('train: the training split is empty');
   if (c.monitor !== 'none' && !args.validate && (!args.valid || args.valid.size === 0)) throw new Error(`train: monitor '${c.monitor}' needs a non-empty validation split`);
+  // Before the first epoch: a monitor that cannot be computed fails now, not after an epoch of training.
+  const problem = args.validate ? null : monitorProblem(c, loss, args.valid);
+  if (problem) throw new Error(problem);
   const stepper = new Stepper(model, loss, c.optimizer, c.clipNorm);
   const opt = stepper.optimizer;
   const started = Date.now();
