@@ -365,6 +365,26 @@ const csv: DatasetEntry = {
 };
 
 /**
+ * Positives and negatives of a 0/1 label, optionally only where `mask` is 1 (e.g. CVR on clicked rows), and whether
+ * both classes occur — AUC is undefined otherwise: check before computing it and leave the metric empty with a
+ * message instead of failing the run.
+ * @example
+ * const c = classCounts(test.label('conversion'), test.label('click'));
+ * if (!c.bothClasses) log(`CVR AUC left empty: ${c.positives} positives of ${c.rows} clicked rows`);
+ */
+export function classCounts(y: ArrayLike<number>, mask?: ArrayLike<number>): { rows: number; positives: number; negatives: number; bothClasses: boolean } {
+  if (mask && mask.length !== y.length) throw new Error(`classCounts: mask has ${mask.length} values, the label ${y.length}`);
+  let rows = 0;
+  let positives = 0;
+  for (let i = 0; i < y.length; i++) {
+    if (mask && mask[i] !== 1) continue;
+    rows++;
+    positives += y[i] === 1 ? 1 : 0;
+  }
+  return { rows, positives, negatives: rows - positives, bothClasses: positives > 0 && positives < rows };
+}
+
+/**
  * The supported datasets, in the order `reclab data check` lists them.
  * @example
  * DATASETS.map((d) => d.name); // ['kuaisar-r', 'kuairand', 'ali-ccp', 'amazon-2014', 'minet', 'cdrib', 'movielens-1m', 'csv']

@@ -207,3 +207,11 @@ test('header checks before any work: a wrong KuaiSAR / KuaiRand folder fails fro
   assert.equal(checkCsvHeader(path.join(F, 'kuaisar/ok/df.csv'), ['user_id', 'is_click']), null);
   assert.match(checkCsvHeader(path.join(F, 'kuaisar/ok/df.csv'), ['user_ids', 'is_click']) as string, /df\.csv:1: column 'user_ids': header lacks column\(s\) user_ids \(found: user_id,video_id,timestamp,is_click\); did you mean user_id\?/);
 });
+
+test('classCounts: positives and negatives, under a mask (clicked rows), and whether AUC is defined', async () => {
+  const { classCounts } = await import('../../src/data/check.ts');
+  assert.deepEqual(classCounts([0, 1, 1, 0]), { rows: 4, positives: 2, negatives: 2, bothClasses: true });
+  assert.deepEqual(classCounts([0, 1, 0, 0], [1, 0, 1, 1]), { rows: 3, positives: 0, negatives: 3, bothClasses: false });
+  assert.deepEqual(classCounts([], []), { rows: 0, positives: 0, negatives: 0, bothClasses: false });
+  assert.throws(() => classCounts([0, 1], [1]), /mask has 1 values, the label 2/);
+});

@@ -159,3 +159,21 @@ test('errors name file, line and column: wrong field count (swapped files hinted
   assert.ok(s.stats.fieldCollisions > 10, `collisions ${s.stats.fieldCollisions}`);
   await assert.rejects(loadMinetRelease({ dir: path.join(tmp, 'none') }), /MiNet's released Amazon split is not in/);
 });
+
+test('the MiNet-family models (MiNet, CoNet, cross-domain DNN) read the loaded release: logit and srcLogit per row', async () => {
+  const { getModelSpec } = await import('../../src/models/registry.ts');
+  const { Rng } = await import('../../src/random.ts');
+  const { batchOf, toTensors } = await import('../../src/data/batching.ts');
+  const { tf } = await import('../../src/tf.ts');
+  const { data } = await loadMinetRelease({ dir: FIX });
+  for (const name of ['minet', 'conet', 'cross-domain-dnn']) {
+    const spec = getModelSpec(name);
+    const model = spec.create(new Rng(1), data.train.schema, {});
+    tf.tidy(() => {
+      const out = model.apply(toTensors(data.train, batchOf(data.train, [0, 1, 2, 3, 4])), { training: false });
+      assert.deepEqual(out.logit.shape, [5], name);
+      assert.deepEqual(out.srcLogit.shape, [5], name);
+      assert.ok([...out.logit.dataSync()].every(Number.isFinite));
+    });
+  }
+});
