@@ -403,7 +403,8 @@ export function findDataset(name: string): DatasetEntry | undefined {
 
 /**
  * Where a dataset is: `data` (from `--data DIR`) when it holds the dataset itself, else the first of its `subdirs`
- * under `data` that does; without `data`, the env variable `RECLAB_<NAME>_DIR` (e.g. RECLAB_KUAISAR_R_DIR), then
+ * under `data` that does; without `data`, the env variable `RECLAB_<NAME>_DIR` of its name or an alias (e.g.
+ * RECLAB_KUAISAR_R_DIR or RECLAB_KUAISAR_DIR, the one mrff/main reads today), then
  * `RECLAB_DATA_DIR` as a root, then the loader's default folder. `found` says whether the files are there; `tried`
  * lists the folders looked at, for the message.
  * @example
@@ -413,7 +414,7 @@ export function resolveDatasetDir(name: string, o: { data?: string; env?: Record
   const entry = findDataset(name);
   if (!entry) throw new Error(`unknown dataset '${name}' (known: ${DATASETS.map((d) => d.name).join(', ')})`);
   const env = o.env ?? process.env;
-  const own = env[`RECLAB_${entry.name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_DIR`];
+  const own = [entry.name, ...entry.aliases].map((n) => env[`RECLAB_${n.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_DIR`]).find((v) => v !== undefined);
   const root = o.data ?? (own ? undefined : env.RECLAB_DATA_DIR);
   const candidates = root !== undefined ? [root, ...entry.subdirs.map((s) => join(root, s))] : [own ?? entry.defaultDir];
   const tried: string[] = [];

@@ -124,8 +124,8 @@ export interface MinetReleaseStats {
   unusedSourceRows: number;
   /** Title / category tokens read (not used as columns). */
   tokens: number;
-  /** Global indices seen in more than one kind of field (user, item id, main_cat, brand, title, categories): a
-   * shifted column shows up here; 0 on a well-formed release. */
+  /** Global indices seen in more than one kind of field (user, item id, main_cat, brand, title, categories) over the
+   * first `COLLISION_CHECK_LINES` lines of each file: a shifted column shows up here; 0 on a well-formed release. */
   fieldCollisions: number;
 }
 
@@ -177,6 +177,8 @@ function columnName(j: number, target: boolean): string {
 /** Field kind of an item column offset k (0..22) for the collision count: 2 id, 3 main_cat, 4 brand, 5 title, 6 categories (1 = user). */
 const kindOf = (k: number): number => (k < 3 ? 2 + k : k < 13 ? 5 : 6);
 const USER_KIND = 1;
+/** Lines of each file whose indices feed the field-collision check (enough to see a shifted column, and cheap). */
+export const COLLISION_CHECK_LINES = 10_000;
 
 /** Parses a cell as a non-negative integer (also '12.0'), or -1. */
 function idOf(v: string): number {
@@ -318,8 +320,10 @@ export async function loadMinetRelease(options: Partial<MinetReleaseOptions> = {
       if (line.trim() === '') continue;
       const r = parseRow(file, ln, line, false);
       if (keep && !keep.has(r[1])) continue;
-      note(r[1], USER_KIND);
-      for (let k = 0; k < ITEM_COLS; k++) note(r[2 + k], kindOf(k));
+      if (ln <= COLLISION_CHECK_LINES) {
+        note(r[1], USER_KIND);
+        for (let k = 0; k < ITEM_COLS; k++) note(r[2 + k], kindOf(k));
+      }
       for (let k = 3; k < ITEM_COLS; k++) if (r[2 + k]) stats.tokens++;
       const u = users.id(r[1]);
       const row = [R.s[0].id(r[2]), R.s[1].id(r[3]), R.s[2].id(r[4]), r[0]];
@@ -352,10 +356,11 @@ export async function loadMinetRelease(options: Partial<MinetReleaseOptions> = {
       if (line.trim() === '') continue;
       const r = parseRow(file, ln, line, true);
       if (keep && !keep.has(r[1])) continue;
-      note(r[1], USER_KIND);
+      const check = ln <= COLLISION_CHECK_LINES;
+      if (check) note(r[1], USER_KIND);
       for (let j = 2; j < MINET_RELEASE_LAYOUT.targetColumns; j++) {
         const k = (j - 2) % ITEM_COLS;
-        note(r[j], kindOf(k));
+        if (check) note(r[j], kindOf(k));
         if (k >= 3 && r[j]) stats.tokens++;
       }
       const u = users.id(r[1]);

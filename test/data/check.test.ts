@@ -173,6 +173,7 @@ test('resolveDatasetDir: --data as the folder itself or a root with conventional
   assert.equal(missing.dir, root);
   assert.deepEqual(missing.tried, [root, ...['minet', 'MiNet', 'minet-release'].map((s) => path.join(root, s))]);
   assert.equal(resolveDatasetDir('kuaisar-r', { env: { RECLAB_KUAISAR_R_DIR: path.join(F, 'kuaisar/ok') } }).found, true);
+  assert.equal(resolveDatasetDir('kuaisar-r', { env: { RECLAB_KUAISAR_DIR: path.join(F, 'kuaisar/ok') } }).dir, path.join(F, 'kuaisar/ok'));
   assert.equal(resolveDatasetDir('cdrib', { env: { RECLAB_DATA_DIR: root } }).dir, path.join(root, 'cdr'));
   assert.deepEqual(resolveDatasetDir('movielens-1m', { env: {} }), { dir: '.reclab/data/ml-1m', found: false, tried: ['.reclab/data/ml-1m'] });
   assert.throws(() => resolveDatasetDir('nope'), /unknown dataset 'nope'/);
