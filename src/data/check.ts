@@ -130,7 +130,7 @@ const kuaisar: DatasetEntry = {
       }
     }
     for (const k of ['train', 'valid', 'test'] as const) r.parts.push({ split: k, rows: acc[k][0], users: d.users, items: items[k].size, positives: { is_click: acc[k][1] } });
-    r.notes.push(`${d.users} users, ${d.items} videos in video_features.csv; split leave-one-out per user (last = test, second-last = validation), as the federated engine does.`);
+    r.notes.push(`${d.users} users, ${d.items} videos in video_features.csv; split leave-one-out per user (last = test, second-last = validation), the federated engine's default holdout.`);
     if (short) r.problems.push(`${short} user(s) have fewer than 3 interactions: leave-one-out needs at least 3 (the engine excludes them).`);
   },
 };
