@@ -11,6 +11,7 @@ import type { LossFn, RecModel } from '../models/model.ts';
 import type { StateDict } from '../layers/module.ts';
 import { Optimizer, clipByGlobalNorm, type OptimizerConfig } from './optimizers.ts';
 import { evaluateCtr, predict } from './evaluate.ts';
+import { logloss } from '../metrics/logloss.ts';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import { Progress } from './progress.ts';
 
@@ -245,7 +246,9 @@ export async function train(args: {
       const trainSecs = (Date.now() - t0) / 1000;
       let validValue = Number.NaN;
       if (c.monitor !== 'none' && (args.valid || args.validate)) {
-        const v = args.validate ? args.validate(model) : evaluateCtr(args.valid as Dataset, c.label, predict(model, args.valid as Dataset))[c.monitor];
+        const valid = args.valid as Dataset;
+        // logloss alone for a logloss monitor: evaluateCtr's AUC would throw on a one-class validation label.
+        const v = args.validate ? args.validate(model) : c.monitor === 'logloss' ? logloss(valid.label(c.label), predict(model, valid)) : evaluateCtr(valid, c.label, predict(model, valid))[c.monitor];
         if (v === undefined) throw new Error(`train: monitor '${c.monitor}' needs a userId column in the schema`);
         if (!Number.isFinite(v)) throw new Error(`train: validation ${c.monitor} is ${v} after epoch ${epoch + 1} of model '${model.name}'`);
         validValue = v;

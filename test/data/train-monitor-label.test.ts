@@ -65,4 +65,7 @@ test('an all-one-class validation label fails early for AUC / GAUC, not for logl
   const model = spec.create(new Rng(1), world.train.schema);
   const r = await train({ model, loss, train: world.train, valid: va, config: { ...quiet, label: 'nope' }, validate: () => 0.5 });
   assert.equal(r.history.length, 1, 'a custom validate function is the caller\'s business');
+  // monitor 'logloss' (the message's advice) really trains on a one-class validation split.
+  const l = await train({ model: spec.create(new Rng(2), world.train.schema), loss, train: world.train, valid: va, config: { ...quiet, monitor: 'logloss' } });
+  assert.ok(Number.isFinite(l.history[0].valid) && l.history[0].valid > 0);
 });
