@@ -1,8 +1,11 @@
 /**
- * The qarm pipelines end to end at a tiny size through `runPipeline` (tiny multimodal world, one seed, three variants,
- * one epoch): the main, cold-start and code-statistics tables with the ceiling, the alignment and k-means records;
- * qarm/ab in the same process reusing stages A/B, with `abTests` for new and old items readable by the report; strict
- * configs. Smoke tests of the wiring, not reproductions: the numbers at this size are noise.
+ * The qarm pipelines end to end at a tiny size through `runPipeline` (tiny multimodal world, one seed, the quick
+ * variants, one epoch): the main, cold-start and code-statistics tables with the ceiling and stable ids, records with
+ * DeLong SEs, rows, positives and still-improving flags, the encoder's convergence records, the alignment and k-means
+ * notes; every claim measured (except '+ all', which quick mode leaves out); qarm/ab in the same process reusing
+ * stages A/B, with `abTests` for new and old items readable by the report and the A/B lift tables the claims use;
+ * evidence defaults (5 seeds, converged encoder, early stopping); strict configs. Smoke tests of the wiring, not
+ * reproductions: the numbers at this size are noise.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +16,8 @@ import { runPipeline, type RunOptions } from '../../src/pipelines/runner.ts';
 import '../../src/pipelines/registry.ts';
 import { parseAbTests } from '../../src/report/ab-tests.ts';
 import { QARM_VARIANTS } from '../../src/pipelines/qarm/common.ts';
+import { getPipeline } from '../../src/pipelines/pipeline.ts';
+import { checkSeeds } from '../../src/evidence/rules.ts';
 
 process.env.RECLAB_PROGRESS = '0';
 const out = mkdtempSync(join(tmpdir(), 'reclab-qarm-'));
@@ -23,16 +28,34 @@ const SHARED = {
   prepare: { rqK: 8, vqPool: 200, encoder: { pretrainEpochs: 1, alignEpochs: 3 } },
   trainer: { epochs: 1, batchSize: 1024 },
 };
-const VARIANTS = [QARM_VARIANTS[0], QARM_VARIANTS[2], QARM_VARIANTS[5]];
+/** The quick-mode variants (every one but '+ all'). */
+const VARIANTS = QARM_VARIANTS.slice(0, 6);
 
 function resultsOf(dir: string): Record<string, unknown> {
   return (JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as { results: Record<string, unknown> }).results;
 }
 
-test('qarm/main: main, cold-start and code tables with the ceiling; alignment and k-means recorded', async () => {
+test('qarm/main: main, cold-start and code tables with the ceiling; evidence records; claims measured; alignment and k-means recorded', async () => {
   const run = await runPipeline('qarm/main', { ...RUN, config: { ...SHARED, seeds: [1], variants: VARIANTS } });
   const [main, cold, stats] = run.tables;
   assert.equal(run.tables.length, 3);
+  assert.deepEqual(run.tables.map((t) => t.id), ['main', 'cold-start', 'code-stats']);
+  for (const r of run.records.filter((x) => x.table === 'main' || x.table === 'cold-start')) {
+    assert.ok((r.rows ?? 0) > 0 && r.positives !== null && typeof r.stillImproving === 'boolean', `${r.table} ${r.method} ${r.metric}: rows ${r.rows}, positives ${r.positives}`);
+    if (r.metric === 'auc' || r.metric === 'auc_new' || r.metric === 'auc_old') assert.ok(r.se !== null && r.se > 0 && r.se < 0.2, `${r.method} ${r.metric}: DeLong SE ${r.se}`);
+  }
+  const aucNew = run.records.find((r) => r.table === 'cold-start' && r.metric === 'auc_new');
+  const aucAll = run.records.find((r) => r.table === 'main' && r.metric === 'auc');
+  assert.ok(aucNew && aucAll && (aucNew.rows ?? 0) < (aucAll.rows ?? 0), 'new items are a part of the test rows');
+  const enc = Object.fromEntries(run.records.filter((r) => r.table === 'encoder').map((r) => [r.metric, r.value]));
+  assert.ok(Math.abs(enc.pretrain_loss_chance - Math.log(128)) < 1e-9, 'chance of in-batch InfoNCE over 128 items');
+  assert.ok(Number.isFinite(enc.pretrain_loss_final) && Number.isFinite(enc.pair_auc_aligned));
+  assert.match(run.markdown, /Content encoder pre-training \(1 epochs[^)]*\): loss [\d.]+ -> [\d.]+ against 4\.852 at chance/);
+  const byClaim = Object.fromEntries(run.verdicts.map((v) => [v.claim.id, v.verdict]));
+  assert.equal(byClaim['all-best'], 'not measured', "quick mode leaves '+ all' out on purpose");
+  for (const v of run.verdicts) if (v.claim.id !== 'all-best') assert.notEqual(v.verdict, 'not measured', `claim '${v.claim.id}': ${v.reason}`);
+  const results = resultsOf(run.dir);
+  assert.ok(!('perSeed' in results), 'per-seed numbers live in the records, not in results');
   assert.deepEqual(main.rows.map((r) => r.method), VARIANTS.map((v) => v.label));
   assert.deepEqual(main.metrics.map((m) => m.name), ['auc', 'gauc']);
   assert.deepEqual(cold.metrics.map((m) => m.name), ['auc_new', 'gauc_new', 'auc_old']);
@@ -63,11 +86,35 @@ test('qarm/ab: reuses stages A/B, treatment chosen on validation, abTests for ne
     assert.match(a.experiment ?? '', new RegExp(`^${String(results.treatment).replace(/[+()]/g, '\\$&')} vs Base \\(ID only\\) — (new|old) items$`));
     assert.ok(a.ciLow <= a.liftPct && a.liftPct <= a.ciHigh && a.control > 0);
   }
+  assert.deepEqual(run.tables.map((t) => t.id), ['arms', 'ab-new', 'ab-old']);
   assert.deepEqual(run.tables[0].rows.map((r) => r.method), ['Base (ID only)', '+ frozen MM (aligned)', '+ VQ + RQ codes']);
+  const lifts = run.records.filter((r) => r.metric === 'lift_pct');
+  assert.equal(lifts.length, 4, 'two pools x (treatment, control) x one seed');
+  const newLift = lifts.find((r) => r.table === 'ab-new' && r.method === 'QARM treatment');
+  assert.ok(newLift && Math.abs(newLift.value - ab[0].liftPct) < 1e-9 && (newLift.se ?? 0) > 0);
+  for (const v of run.verdicts) assert.notEqual(v.verdict, 'not measured', `claim '${v.claim.id}': ${v.reason}`);
+});
+
+test('qarm evidence and paper defaults: 5 distinct seeds, the encoder trained to convergence, early stopping; quick stays small', () => {
+  for (const name of ['qarm/main', 'qarm/ab']) {
+    const spec = getPipeline(name);
+    for (const mode of ['evidence', 'paper'] as const) {
+      const d = spec.schema.parse(spec.defaults(mode)) as { seeds: number[]; world: { preset: string }; prepare: { rqK: number; encoder: { pretrainEpochs: number } }; trainer: { epochs: number; patience: number } };
+      assert.doesNotThrow(() => checkSeeds(d.seeds, mode), `${name} ${mode}`);
+      assert.equal(d.world.preset, 'full', 'about 38 700 test rows: AUC SE about 0.003');
+      assert.ok(d.prepare.encoder.pretrainEpochs >= 20, `${name}: pre-training to convergence, not ${d.prepare.encoder.pretrainEpochs} epochs`);
+      assert.ok(d.trainer.patience >= 2 && d.trainer.epochs >= 10, `${name}: early stopping with room`);
+      assert.equal(d.prepare.rqK, 256);
+    }
+    const q = spec.schema.parse(spec.defaults('quick')) as { world: { preset: string }; prepare: { encoder: { pretrainEpochs: number } } };
+    assert.equal(q.world.preset, 'quick');
+    assert.equal(q.prepare.encoder.pretrainEpochs, 4, 'quick mode is not made slower');
+  }
 });
 
 test('qarm configs are strict: misspelt keys are rejected', async () => {
   await assert.rejects(runPipeline('qarm/main', { ...RUN, config: { ...SHARED, seed: [1] } }), /seed/);
+  await assert.rejects(runPipeline('qarm/ab', { ...RUN, config: { ...SHARED, seed: 1 } }), /seed/);
   await assert.rejects(runPipeline('qarm/main', { ...RUN, config: { ...SHARED, prepare: { rqLevel: 3 } } }), /rqLevel/);
   await assert.rejects(runPipeline('qarm/ab', { ...RUN, config: { ...SHARED, candidates: ['+ XQ codes'] } }), /'\+ XQ codes' is not a QARM variant/);
 });

@@ -1,18 +1,23 @@
 /**
  * What the qarm pipelines (main, ab) share: the world and ranker config pieces, the compared variants, the U2I
- * stand-in (a base ranker whose item-id table scores trigger candidates), training one variant and scoring it on all
- * test rows, on cold-start (new) items and on the other (old) items.
+ * stand-in (a base ranker whose item-id table scores trigger candidates), training one variant (early stopping on
+ * validation AUC) and scoring it on all test rows, on cold-start (new) items and on the other (old) items, each metric
+ * with its test-sampling evidence (DeLong SE for AUC, users-as-clusters SE for GAUC, rows, positives).
  */
 import { z } from 'zod';
 import { tf } from '../../tf.ts';
 import { generateMultimodalWorld, MULTIMODAL_PRESETS, type MultimodalWorld, type MultimodalWorldConfig } from '../../worlds/multimodal-world.ts';
 import { QarmRanker, type QarmRankerConfig } from '../../models/qarm-ranker.ts';
 import { ctrLoss } from '../../models/model.ts';
-import { train, type TrainerConfig } from '../../train/trainer.ts';
-import { evaluateCtr, predict } from '../../train/evaluate.ts';
-import { auc } from '../../metrics/index.ts';
+import { train, TRAINER_DEFAULTS, type TrainerConfig } from '../../train/trainer.ts';
+import { evaluateCtrEvidence, predict, type MetricEvidence } from '../../train/evaluate.ts';
+import { stillImproving } from '../../evidence/rules.ts';
 import { Rng } from '../../random.ts';
-import { prepareQarm, type QarmPrepareOptions, type QarmPrepared } from '../../qarm/prepare.ts';
+import { prepareQarm, QARM_PREPARE_DEFAULTS, type QarmPrepareOptions, type QarmPrepared } from '../../qarm/prepare.ts';
+import type { RunMode } from '../../evidence/rules.ts';
+import type { ResultRecord } from '../../evidence/records.ts';
+import type { Dataset } from '../../data/dataset.ts';
+import type { MethodResult } from '../result-table.ts';
 import type { PipelineContext } from '../pipeline.ts';
 
 const num = z.number();
@@ -84,6 +89,74 @@ export const QUICK_RANKER = { embeddingDim: 8, codeDim: 8, mmDim: 16, hidden: [6
 /** See QUICK_RANKER. */
 export const QUICK_TRAINER = { epochs: 3, batchSize: 2048, optimizer: { learningRate: 8e-3 }, patience: 1 };
 
+/**
+ * Evidence-mode sizes shared by qarm/main and qarm/ab: the 'full' world (8 000 users, 4 000 items, about 38 700 test
+ * impressions: AUC SE about 0.003; new items about 5 400 rows, SE about 0.008), RQ-Kmeans 6 x 256 (the spec's proposal
+ * for public catalogues), the content encoder pre-trained for QARM_EVIDENCE_PRETRAIN_EPOCHS epochs (its loss curve
+ * flattens there; the final loss, chance and the flatness are recorded) and aligned for 10, the spec's ranker (D 16,
+ * tower [256, 128, 64]) trained with Adam 2e-3, batch 1024, up to 20 epochs with early stopping on validation AUC
+ * (patience 2).
+ */
+export const QARM_EVIDENCE_PRETRAIN_EPOCHS = 30;
+
+/**
+ * World, offline stages, ranker and trainer of a run mode. Quick: the 'quick' world, RQ 6 x 32, the quick ranker and
+ * trainer (a smoke test). Evidence: see QARM_EVIDENCE_PRETRAIN_EPOCHS. Paper: the evidence sizes — the paper's data
+ * are industrial and its sizes are not published (spec §4), and the spec's encoder and ranker proposals are already the
+ * evidence ones.
+ * @example
+ * qarmModeDefaults('evidence').prepare.rqK; // 256
+ */
+export function qarmModeDefaults(mode: RunMode): { world: QarmWorld; prepare: QarmPrepareOptions; ranker: Partial<QarmRankerConfig>; trainer: Record<string, unknown> } {
+  if (mode === 'quick') return { world: { preset: 'quick', overrides: {} }, prepare: structuredClone(QARM_PREPARE_DEFAULTS), ranker: structuredClone(QUICK_RANKER), trainer: structuredClone(QUICK_TRAINER) };
+  return {
+    world: { preset: 'full', overrides: {} },
+    prepare: { ...structuredClone(QARM_PREPARE_DEFAULTS), rqK: 256, encoder: { ...QARM_PREPARE_DEFAULTS.encoder, pretrainEpochs: QARM_EVIDENCE_PRETRAIN_EPOCHS, alignEpochs: 10 } },
+    ranker: {},
+    trainer: { epochs: 20, batchSize: 1024, optimizer: { learningRate: 2e-3 }, patience: 2 },
+  };
+}
+
+/** Batch of the content pre-training (src/bridge/python/encoders.py `pretrain_batch`): its InfoNCE at chance is ln(128). */
+export const PRETRAIN_BATCH = 128;
+
+/**
+ * Stage A's convergence as records (table 'encoder', seed = the prepare seed): the content pre-training loss (first and
+ * final epoch, and chance = ln(batch) for in-batch InfoNCE), the alignment loss, and the held-out pair AUC before and
+ * after alignment; a note and a summary for the results. The pre-training counts as still improving when its loss fell
+ * by more than 2% over its last three epochs.
+ * @example
+ * const { records, note } = stageARecords(prep, config.prepare, ctx);
+ */
+export function stageARecords(prep: QarmPrepared, prepare: QarmPrepareOptions, ctx: Pick<PipelineContext, 'log'>): { records: ResultRecord[]; note: string; summary: Record<string, unknown> } {
+  const pre = prep.alignment.pretrainLoss;
+  const ali = prep.alignment.alignLoss;
+  const chance = Math.log(Math.min(PRETRAIN_BATCH, prep.unaligned.length / prep.dim));
+  const final = pre.at(-1) ?? Number.NaN;
+  const back = pre.length >= 4 ? pre[pre.length - 4] : pre[0];
+  const drop = pre.length >= 2 ? (back - final) / Math.abs(back) : Number.NaN;
+  const still = pre.length === 0 ? null : !(drop <= 0.02);
+  const base = { pipeline: '', run: '', table: 'encoder', method: 'content encoder (stage A)', variant: '', knob: '', seed: prepare.seed, rows: null, positives: null, se: null };
+  const records: ResultRecord[] = [];
+  if (pre.length) {
+    records.push(
+      { ...base, metric: 'pretrain_loss_first', split: 'train', value: pre[0], stillImproving: still },
+      { ...base, metric: 'pretrain_loss_final', split: 'train', value: final, stillImproving: still },
+      { ...base, metric: 'pretrain_loss_chance', split: 'train', value: chance, stillImproving: null },
+    );
+  }
+  if (ali.length) records.push({ ...base, metric: 'align_loss_final', split: 'train', value: ali.at(-1) as number, stillImproving: null });
+  records.push(
+    { ...base, metric: 'pair_auc_unaligned', split: 'valid', value: prep.alignment.pairAucUnaligned, rows: prep.pairs.heldOut, stillImproving: null },
+    { ...base, metric: 'pair_auc_aligned', split: 'valid', value: prep.alignment.pairAucAligned, rows: prep.pairs.heldOut, stillImproving: null },
+  );
+  const note = pre.length
+    ? `Content encoder pre-training (${pre.length} epochs, text<->image InfoNCE, batch ${PRETRAIN_BATCH}): loss ${pre[0].toFixed(3)} -> ${final.toFixed(3)} against ${chance.toFixed(3)} at chance; ${still ? `STILL DECREASING (${(100 * drop).toFixed(1)}% over the last three epochs): more epochs would change the embeddings` : `flat (${(100 * drop).toFixed(1)}% over the last three epochs)`}. Alignment loss after ${ali.length} epochs: ${ali.length ? (ali.at(-1) as number).toFixed(3) : 'n/a'}.`
+    : `Content encoder: pre-trained weights loaded from '${prepare.encoder.weights}' (no pre-training in this run).`;
+  ctx.log(note);
+  return { records, note, summary: { pretrainLoss: pre, alignLoss: ali, chance, pretrainStillDecreasing: still } };
+}
+
 /** The ranker config of a variant (the tables come from `prepareQarm`). */
 export function variantConfig(v: Variant, prep: QarmPrepared | null, hyper: Partial<QarmRankerConfig>): Partial<QarmRankerConfig> {
   if ((v.vq || v.rq || v.mm !== 'none') && !prep) throw new Error(`variant '${v.label}' needs QARM's codes / vectors`);
@@ -96,58 +169,120 @@ export function variantConfig(v: Variant, prep: QarmPrepared | null, hyper: Part
   };
 }
 
-/** Test metrics of one trained variant: all rows, rows of new (cold-start) items, rows of old items. */
-export interface SplitMetrics {
-  auc: number;
-  gauc: number;
-  auc_new: number;
-  gauc_new: number;
-  auc_old: number;
-}
+/** The test metrics of one trained variant: all rows, rows of new (cold-start) items, rows of old items. */
+export const SPLIT_METRICS = ['auc', 'gauc', 'auc_new', 'gauc_new', 'auc_old'] as const;
+/** One of {@link SPLIT_METRICS}. */
+export type SplitMetric = (typeof SPLIT_METRICS)[number];
+/** Values of {@link SPLIT_METRICS}. */
+export type SplitMetrics = Record<SplitMetric, number>;
+
+const NO_EVIDENCE = (rows: number, positives: number): MetricEvidence => ({ value: Number.NaN, se: Number.NaN, rows, positives });
 
 /**
- * AUC / GAUC of probabilities on the test part, overall and split by new vs old items.
+ * AUC / GAUC of probabilities on a test split, overall and split by new vs old items, each with its test-sampling SE,
+ * rows and positives (GAUC: NaN when no user has both classes among the rows).
+ * @param ds - the test split (pass it through `ctx.holdout`); rows align with `probs`.
  * @example
- * splitMetrics(world, probs).auc_new;
+ * splitEvidence(world, ctx.holdout(world.test), probs).auc_new.se;
  */
-export function splitMetrics(world: MultimodalWorld, probs: Float32Array): SplitMetrics {
-  const ds = world.test;
+export function splitEvidence(world: MultimodalWorld, ds: Dataset, probs: Float32Array): Record<SplitMetric, MetricEvidence> {
   const ids = ds.column('item_id');
-  const all = evaluateCtr(ds, 'click', probs);
   const rowsNew: number[] = [];
   const rowsOld: number[] = [];
   for (let r = 0; r < ds.size; r++) (world.isNew[ids[r] - 1] ? rowsNew : rowsOld).push(r);
-  const part = (rows: number[]) => evaluateCtr(ds.take(rows), 'click', Float32Array.from(rows, (r) => probs[r]));
-  const y = ds.label('click');
-  const sub = (rows: number[]) => auc(Float32Array.from(rows, (r) => y[r]), Float32Array.from(rows, (r) => probs[r]));
-  return { auc: all.auc, gauc: all.gauc ?? NaN, auc_new: sub(rowsNew), gauc_new: part(rowsNew).gauc ?? NaN, auc_old: sub(rowsOld) };
-}
-
-/** The ceiling: the truth scored with `splitMetrics`. */
-export function ceilingMetrics(world: MultimodalWorld): SplitMetrics {
-  return splitMetrics(world, world.truth.test.click);
+  const all = evaluateCtrEvidence(ds, 'click', probs);
+  const part = (rows: number[]) => evaluateCtrEvidence(ds.take(rows), 'click', Float32Array.from(rows, (r) => probs[r]));
+  const pNew = part(rowsNew);
+  const pOld = part(rowsOld);
+  return { auc: all.auc, gauc: all.gauc ?? NO_EVIDENCE(all.auc.rows, all.auc.positives), auc_new: pNew.auc, gauc_new: pNew.gauc ?? NO_EVIDENCE(pNew.auc.rows, pNew.auc.positives), auc_old: pOld.auc };
 }
 
 /**
- * Trains one variant (early stopping on validation AUC) and scores the test part; the model is disposed unless
- * `keep` (then returned). `index` varies the initialisation between variants of one seed.
+ * Values of {@link splitEvidence}.
+ * @example
+ * splitMetrics(world, world.test, probs).auc_new;
+ */
+export function splitMetrics(world: MultimodalWorld, ds: Dataset, probs: Float32Array): SplitMetrics {
+  const e = splitEvidence(world, ds, probs);
+  return Object.fromEntries(SPLIT_METRICS.map((k) => [k, e[k].value])) as SplitMetrics;
+}
+
+/** The ceiling: the truth scored with `splitMetrics` on the test split. */
+export function ceilingMetrics(world: MultimodalWorld): SplitMetrics {
+  return splitMetrics(world, world.test, world.truth.test.click);
+}
+
+/**
+ * An empty per-seed result of a variant in the evidence shape (values, se, rows, positives per metric;
+ * still-improving per seed), filled by {@link pushEvidence}.
+ * @example
+ * const r = evidenceResult('+ RQ codes', [1, 2], ['auc', 'gauc']);
+ */
+export function evidenceResult(method: string, seeds: number[], metrics: readonly string[]): Required<MethodResult> {
+  const empty = () => Object.fromEntries(metrics.map((k) => [k, [] as number[]]));
+  return { method, seeds: [...seeds], values: empty(), se: empty(), rows: empty(), positives: empty(), stillImproving: [] };
+}
+
+/**
+ * Appends one seed's evidence of the result's metrics.
+ * @example
+ * pushEvidence(results[i], fit.evidence);
+ */
+export function pushEvidence(r: Required<MethodResult>, ev: Partial<Record<string, MetricEvidence>>): void {
+  for (const k of Object.keys(r.values)) {
+    const e = ev[k];
+    if (!e) throw new Error(`pushEvidence: no '${k}' for ${r.method}`);
+    r.values[k].push(e.value);
+    r.se[k].push(e.se);
+    r.rows[k].push(e.rows);
+    r.positives[k].push(e.positives);
+  }
+}
+
+/** What {@link fitVariant} returns. */
+export interface VariantFit {
+  /** Test metrics (all rows, new items, old items) with their evidence. */
+  evidence: Record<SplitMetric, MetricEvidence>;
+  metrics: SplitMetrics;
+  /** Validation AUC of the kept (best) epoch, with its DeLong SE. */
+  valid: MetricEvidence;
+  validAuc: number;
+  probs: Float32Array;
+  model: QarmRanker | null;
+  seconds: number;
+  /** 0-based best epoch, the epoch budget, and whether the best epoch was the last one allowed. */
+  bestEpoch: number;
+  epochs: number;
+  stillImproving: boolean;
+}
+
+/**
+ * Trains one variant (early stopping on validation AUC) and scores the test part (`test`, default `world.test`; pass
+ * `ctx.holdout(world.test)`); the model is disposed unless `keep` (then returned). `index` varies the initialisation
+ * between variants of one seed.
  * @example
  * const r = await fitVariant({ world, prep, variant: QARM_VARIANTS[4], hyper: QUICK_RANKER, trainer: QUICK_TRAINER, seed: 1, index: 4, ctx });
  */
 export async function fitVariant(args: {
   world: MultimodalWorld; prep: QarmPrepared | null; variant: Variant; hyper: Partial<QarmRankerConfig>; trainer: Record<string, unknown>;
-  seed: number; index: number; ctx: PipelineContext; keep?: boolean;
-}): Promise<{ metrics: SplitMetrics; validAuc: number; probs: Float32Array; model: QarmRanker | null; seconds: number; bestEpoch: number }> {
+  seed: number; index: number; ctx: PipelineContext; keep?: boolean; test?: Dataset;
+}): Promise<VariantFit> {
   const { world, variant, seed } = args;
+  const test = args.test ?? world.test;
   const model = new QarmRanker(new Rng(seed * 7919 + args.index), world.train.schema, variantConfig(variant, args.prep, args.hyper));
   try {
     const r = await args.ctx.stage(`train ${variant.label} seed ${seed}`, () => train({
       model, loss: ctrLoss('click'), train: world.train, valid: world.valid,
       config: { ...(args.trainer as Partial<TrainerConfig>), seed, monitor: 'auc', label: 'click', progressLabel: `${variant.label} seed ${seed}` },
     }));
-    const probs = predict(model, world.test);
-    const validAuc = evaluateCtr(world.valid, 'click', predict(model, world.valid)).auc;
-    return { metrics: splitMetrics(world, probs), validAuc, probs, model: args.keep ? model : null, seconds: r.seconds, bestEpoch: r.bestEpoch };
+    const probs = predict(model, test);
+    const valid = evaluateCtrEvidence(world.valid, 'click', predict(model, world.valid)).auc;
+    const evidence = splitEvidence(world, test, probs);
+    const epochs = typeof args.trainer.epochs === 'number' ? args.trainer.epochs : TRAINER_DEFAULTS.epochs;
+    return {
+      evidence, metrics: Object.fromEntries(SPLIT_METRICS.map((k) => [k, evidence[k].value])) as SplitMetrics, valid, validAuc: valid.value, probs,
+      model: args.keep ? model : null, seconds: r.seconds, bestEpoch: r.bestEpoch, epochs, stillImproving: stillImproving(r.bestEpoch, epochs),
+    };
   } finally {
     if (!args.keep) model.dispose();
   }

@@ -11,12 +11,14 @@
  * fine-tunes the projection heads (the spec's "last-block" option). PyTorch runs in the session bridge (src/bridge/).
  */
 import { z } from 'zod';
-import { QarmPrepareSpec, QARM_PREPARE_DEFAULTS, type QarmPrepared } from '../../qarm/prepare.ts';
+import { QarmPrepareSpec, type QarmPrepared } from '../../qarm/prepare.ts';
+import type { RunMode } from '../../evidence/rules.ts';
+import type { Claim } from '../../evidence/claims.ts';
+import type { ResultRecord } from '../../evidence/records.ts';
 import { barChart } from '../../plots/index.ts';
 import { buildResultTable, type MethodResult, type ResultTable } from '../result-table.ts';
 import type { PipelineSpec } from '../pipeline.ts';
-import { beatsNote, orderingNote } from '../chorus-cvr/common.ts';
-import { QARM_VARIANTS, QUICK_RANKER, QUICK_TRAINER, QarmWorld, RankerHyper, Variant, ceilingMetrics, fitVariant, preparedFor, type SplitMetrics } from './common.ts';
+import { QARM_VARIANTS, QarmWorld, RankerHyper, Variant, ceilingMetrics, evidenceResult, fitVariant, preparedFor, pushEvidence, qarmModeDefaults, stageARecords, type SplitMetrics } from './common.ts';
 
 /**
  * Strict config of `qarm/main` (unknown keys, also nested, are errors).
@@ -37,23 +39,35 @@ export const QarmMainConfig = z.strictObject({
 export type QarmMainConfig = z.infer<typeof QarmMainConfig>;
 
 /**
- * Quick: the 'quick' world (1 500 users, 1 200 items), RQ 6 x 32, small ranker, the six variants the issue lists
- * (without '+ all'), 3 seeds. Full: the 'full' world, RQ 6 x 256, the spec's ranker (D 16, tower [256, 128, 64]),
- * all seven variants, up to 6 epochs.
+ * Quick (smoke test): the 'quick' world (1 500 users, 1 200 items), RQ 6 x 32, small ranker, the six variants the
+ * issue lists (without '+ all'), 3 seeds. Evidence and paper: see `qarmModeDefaults` (the 'full' world, RQ 6 x 256,
+ * the encoder pre-trained to convergence, the spec's ranker with early stopping), all seven variants, 5 seeds.
  * @example
- * qarmMainDefaults(true).seeds; // [1, 2, 3]
+ * qarmMainDefaults('quick').seeds; // [1, 2, 3]
  */
-export function qarmMainDefaults(quick: boolean): QarmMainConfig {
+export function qarmMainDefaults(mode: RunMode): QarmMainConfig {
+  const quick = mode === 'quick';
   return {
-    world: { preset: quick ? 'quick' : 'full', overrides: {} },
-    prepare: quick ? structuredClone(QARM_PREPARE_DEFAULTS) : { ...structuredClone(QARM_PREPARE_DEFAULTS), rqK: 256, encoder: { ...QARM_PREPARE_DEFAULTS.encoder, pretrainEpochs: 10, alignEpochs: 10 } },
-    ranker: quick ? structuredClone(QUICK_RANKER) : {},
-    trainer: quick ? structuredClone(QUICK_TRAINER) : { epochs: 6, batchSize: 1024, optimizer: { learningRate: 2e-3 }, patience: 1 },
+    ...qarmModeDefaults(mode),
     variants: structuredClone(quick ? QARM_VARIANTS.slice(0, 6) : QARM_VARIANTS),
     base: 'Base (ID only)',
-    seeds: [1, 2, 3],
+    seeds: quick ? [1, 2, 3] : [1, 2, 3, 4, 5],
   };
 }
+
+/**
+ * The claims of `qarm/main` (spec §4: QARM-V2 speaker notes, slides 9-10, third-party and unverified; spec §2: the
+ * abstract's representation unmatching and unlearning). Quick mode leaves '+ all' out, so 'all-best' is not measured
+ * there.
+ */
+export const QARM_MAIN_CLAIMS: Claim[] = [
+  { id: 'codes-beat-base', text: 'Trainable quantitative codes (VQ + RQ) beat the base ranker on test AUC', source: 'spec §4 (QARM-V2 speaker notes, slides 9-10: codes +0.18 AUC; third-party, unverified); abstract', table: 'main', metric: 'auc', method: '+ VQ + RQ codes', base: 'Base (ID only)', direction: 'higher' },
+  { id: 'frozen-mm-beats-base', text: 'A frozen multimodal vector as an extra input beats the base ranker on test AUC', source: 'spec §4 (speaker notes: frozen MM vector +0.02 AUC; third-party, unverified)', table: 'main', metric: 'auc', method: '+ frozen MM (unaligned)', base: 'Base (ID only)', direction: 'higher' },
+  { id: 'alignment-helps', text: 'Aligning the multimodal vector with behaviour (frozen aligned vs frozen unaligned) raises test AUC', source: 'abstract and spec §2 (representation unmatching; alignment on behaviour pairs)', table: 'main', metric: 'auc', method: '+ frozen MM (aligned)', base: '+ frozen MM (unaligned)', direction: 'higher' },
+  { id: 'codes-beat-frozen-vector', text: 'Trainable codes beat the frozen aligned vector on test AUC', source: 'abstract and spec §2 (representation unlearning: cached vectors get no gradient); spec §4 (+0.18 vs +0.02)', table: 'main', metric: 'auc', method: '+ VQ + RQ codes', base: '+ frozen MM (aligned)', direction: 'higher' },
+  { id: 'all-best', text: 'Codes and the aligned vector together beat the codes alone on test AUC', source: 'spec §4 (speaker notes: "both together best"; third-party, unverified)', table: 'main', metric: 'auc', method: '+ all (codes + aligned MM)', base: '+ VQ + RQ codes', direction: 'higher' },
+  { id: 'codes-help-new-items', text: 'Trainable codes beat the base ranker on the AUC of new (cold-start) items', source: 'spec §4 online A/B (new ads gain most, almost +10% revenue; third-party, unverified), as an offline analogue', table: 'cold-start', metric: 'auc_new', method: '+ VQ + RQ codes', base: 'Base (ID only)', direction: 'higher' },
+];
 
 const MAIN_COLUMNS = [{ name: 'auc', higherIsBetter: true }, { name: 'gauc', higherIsBetter: true }];
 const COLD_COLUMNS = [{ name: 'auc_new', higherIsBetter: true }, { name: 'gauc_new', higherIsBetter: true }, { name: 'auc_old', higherIsBetter: true }];
@@ -73,33 +87,44 @@ export const qarmMainPipeline: PipelineSpec<QarmMainConfig> = {
   title: 'QARM: aligned multimodal embeddings and quantitative codes in a ranker (multimodal world)',
   description: 'Base ranker vs + frozen MM (unaligned / aligned), + VQ / RQ codes; cold-start split; code statistics',
   schema: QarmMainConfig,
-  defaults: (mode) => qarmMainDefaults(mode === 'quick'),
+  defaults: qarmMainDefaults,
+  claims: QARM_MAIN_CLAIMS,
   async run(config, ctx) {
     if (!config.variants.some((v) => v.label === config.base)) throw new Error(`qarm/main config: base '${config.base}' is not among the variants`);
     const { world, prep } = await preparedFor(config, ctx);
     const ceiling = ceilingMetrics(world);
+    const test = ctx.holdout(world.test);
     ctx.log(`multimodal world: ${world.train.size} train / ${world.test.size} test impressions, ${world.isNew.reduce((a, b) => a + b, 0)} new items, mismatch ${String(world.config.mismatch)}; ceiling AUC ${ceiling.auc.toFixed(4)} (new items ${ceiling.auc_new.toFixed(4)})`);
-    const results: MethodResult[] = config.variants.map((v) => ({ method: v.label, seeds: [...config.seeds], values: { auc: [], gauc: [], auc_new: [], gauc_new: [], auc_old: [] } }));
+    const stageA = stageARecords(prep, config.prepare, ctx);
+    const metrics = [...MAIN_COLUMNS, ...COLD_COLUMNS].map((c) => c.name);
+    const results = config.variants.map((v) => evidenceResult(v.label, config.seeds, metrics));
+    const records: ResultRecord[] = [...stageA.records];
     for (const seed of config.seeds) {
       for (const [i, variant] of config.variants.entries()) {
-        const r = await fitVariant({ world, prep, variant, hyper: config.ranker, trainer: config.trainer, seed, index: i, ctx });
-        for (const k of Object.keys(r.metrics) as Array<keyof SplitMetrics>) results[i].values[k].push(r.metrics[k]);
-        ctx.log(`${variant.label} seed ${seed}: AUC ${r.metrics.auc.toFixed(4)}, GAUC ${r.metrics.gauc.toFixed(4)}, new-item AUC ${r.metrics.auc_new.toFixed(4)} (best epoch ${r.bestEpoch + 1}, ${r.seconds.toFixed(1)} s)`);
+        const r = await fitVariant({ world, prep, variant, hyper: config.ranker, trainer: config.trainer, seed, index: i, ctx, test });
+        pushEvidence(results[i], r.evidence);
+        results[i].stillImproving.push(r.stillImproving);
+        const sel = { pipeline: '', run: '', table: 'selection', method: variant.label, variant: '', knob: '', split: 'valid', seed, stillImproving: r.stillImproving };
+        records.push({ ...sel, metric: 'best_epoch', value: r.bestEpoch + 1, rows: null, positives: null, se: null }, { ...sel, metric: 'auc', value: r.valid.value, rows: r.valid.rows, positives: r.valid.positives, se: r.valid.se });
+        ctx.log(`${variant.label} seed ${seed}: AUC ${r.metrics.auc.toFixed(4)} (SE ${r.evidence.auc.se.toFixed(4)}), GAUC ${r.metrics.gauc.toFixed(4)}, new-item AUC ${r.metrics.auc_new.toFixed(4)} (SE ${r.evidence.auc_new.se.toFixed(4)}) (best epoch ${r.bestEpoch + 1} of ${r.epochs}${r.stillImproving ? ', still improving' : ''}, ${r.seconds.toFixed(1)} s)`);
       }
     }
     const ceilingRow = (cols: Array<{ name: string }>) => ({ label: 'ground-truth ceiling', values: Object.fromEntries(cols.map((c) => [c.name, ceiling[c.name as keyof SplitMetrics]])), note: "the world's true click probabilities on the same test rows" });
     const n = config.seeds.length;
-    const main = buildResultTable({ title: `QARM ranking on the multimodal world (${n} seed${n > 1 ? 's' : ''}, test split)`, base: config.base, metrics: MAIN_COLUMNS, results, references: [ceilingRow(MAIN_COLUMNS)] });
-    const has = (l: string) => config.variants.some((v) => v.label === l);
-    const pairs: Array<[string, string]> = [['+ frozen MM (unaligned)', config.base], ['+ frozen MM (aligned)', '+ frozen MM (unaligned)'], ['+ VQ + RQ codes', '+ frozen MM (aligned)'], ['+ all (codes + aligned MM)', '+ VQ + RQ codes']];
+    const pick = (cols: Array<{ name: string }>): MethodResult[] => results.map((r) => {
+      const keep = <T>(o: Record<string, T>) => Object.fromEntries(cols.map((c) => [c.name, o[c.name]]));
+      return { method: r.method, seeds: r.seeds, values: keep(r.values), se: keep(r.se), rows: keep(r.rows), positives: keep(r.positives), stillImproving: r.stillImproving };
+    });
+    const main = buildResultTable({ id: 'main', title: `QARM ranking on the multimodal world (${n} seed${n > 1 ? 's' : ''}, test split)`, base: config.base, metrics: MAIN_COLUMNS, results: pick(MAIN_COLUMNS), references: [ceilingRow(MAIN_COLUMNS)] });
+    const order = [...main.rows].sort((a, b) => b.cells.auc.mean - a.cells.auc.mean).map((r) => r.method);
     main.notes.push(
-      orderingNote(main, 'auc'),
-      ...pairs.filter(([a, b]) => has(a) && has(b)).map(([a, b]) => beatsNote(main, 'auc', a, b)),
+      `Ordering by mean test AUC: ${order.join(' > ')}.`,
+      stageA.note,
       `Paper (third-party speaker notes, unverified, spec §4): a frozen MM vector gives +0.02 AUC, trainable codes +0.18 AUC (unit probably percentage points), both together best. Our deltas are in AUC units on a synthetic world with mismatch ${String(world.config.mismatch)}; compare orderings, not sizes.`,
       `Alignment (held-out behaviour pairs, AUC of cos(a, b) vs a random item): ${prep.alignment.pairAucUnaligned.toFixed(4)} unaligned -> ${prep.alignment.pairAucAligned.toFixed(4)} aligned; pairs: ${prep.pairs.i2i} Swing + ${prep.pairs.u2i} U2I trigger, ${prep.pairs.used} used. Top-10 content neighbours: Swing recall ${prep.alignment.swingRecallUnaligned.toFixed(3)} -> ${prep.alignment.swingRecallAligned.toFixed(3)}, same true category ${prep.alignment.sameCategoryUnaligned.toFixed(3)} -> ${prep.alignment.sameCategoryAligned.toFixed(3)} (truth, diagnostics only).`,
     );
-    const cold = buildResultTable({ title: `QARM cold-start: test rows of new items vs old items (${n} seed${n > 1 ? 's' : ''})`, base: config.base, metrics: COLD_COLUMNS, results, references: [ceilingRow(COLD_COLUMNS)] });
-    cold.notes.push(orderingNote(cold, 'auc_new'), 'New items are shown only in the test period and never appear in behaviour sequences, so their id embeddings never train; only content, vectors and codes can rank them. gauc_new averages over users with both classes among their new-item rows.');
+    const cold = buildResultTable({ id: 'cold-start', title: `QARM cold-start: test rows of new items vs old items (${n} seed${n > 1 ? 's' : ''})`, base: config.base, metrics: COLD_COLUMNS, results: pick(COLD_COLUMNS), references: [ceilingRow(COLD_COLUMNS)] });
+    cold.notes.push(`Ordering by mean new-item AUC: ${[...cold.rows].sort((a, b) => b.cells.auc_new.mean - a.cells.auc_new.mean).map((r) => r.method).join(' > ')}.`, 'New items are shown only in the test period and never appear in behaviour sequences, so their id embeddings never train; only content, vectors and codes can rank them. gauc_new averages over users with both classes among their new-item rows.');
     const stats = statsTable(prep, config.prepare.rqK, config.prepare.rqLevels);
     const t = prep.timings;
     const faster = t.kmeansTs !== null && t.kmeansTorch !== null ? (t.kmeansTs < t.kmeansTorch ? 'TypeScript' : 'PyTorch') : null;
@@ -109,18 +134,20 @@ export const qarmMainPipeline: PipelineSpec<QarmMainConfig> = {
     stats.notes.push(kmeansNote);
     const lvl1 = new Map<number, number>();
     for (let i = 0; i < world.content.items; i++) lvl1.set(prep.rq.codes[i * prep.rq.levels], (lvl1.get(prep.rq.codes[i * prep.rq.levels]) ?? 0) + 1);
+    const std = (x: number) => (Number.isFinite(x) ? x : undefined);
     const figures = [
-      { name: 'auc', fig: barChart(main.rows.map((r) => ({ label: r.method, mean: r.cells.auc.mean, std: r.cells.auc.std })), { title: 'Test AUC per variant (mean ± std)', yTitle: 'AUC', refLines: [{ y: ceiling.auc, label: 'ground-truth ceiling' }] }) },
-      { name: 'cold-start-auc', fig: barChart(cold.rows.map((r) => ({ label: r.method, mean: r.cells.auc_new.mean, std: r.cells.auc_new.std })), { title: 'AUC on new (cold-start) items (mean ± std)', yTitle: 'AUC (new items)', refLines: [{ y: ceiling.auc_new, label: 'ground-truth ceiling' }] }) },
+      { name: 'auc', fig: barChart(main.rows.map((r) => ({ label: r.method, mean: r.cells.auc.mean, std: std(r.cells.auc.std) })), { title: 'Test AUC per variant (mean ± std)', yTitle: 'AUC', refLines: [{ y: ceiling.auc, label: 'ground-truth ceiling' }] }) },
+      { name: 'cold-start-auc', fig: barChart(cold.rows.map((r) => ({ label: r.method, mean: r.cells.auc_new.mean, std: std(r.cells.auc_new.std) })), { title: 'AUC on new (cold-start) items (mean ± std)', yTitle: 'AUC (new items)', refLines: [{ y: ceiling.auc_new, label: 'ground-truth ceiling' }] }) },
       { name: 'rq-level1-codes', fig: barChart([...lvl1].sort((a, b) => b[1] - a[1]).map(([code, count]) => ({ label: `c${code}`, mean: count })), { title: 'Items per first-level RQ code (sorted)', yTitle: 'items', errorBars: false, yRange: 'zero' }) },
     ];
     return {
       tables: [main, cold, stats],
       figures,
       results: {
-        perSeed: results, ceiling, world: world.config, pairs: prep.pairs, alignment: prep.alignment, codeStats: prep.stats,
+        ceiling, world: world.config, pairs: prep.pairs, alignment: prep.alignment, encoder: stageA.summary, codeStats: prep.stats,
         rqResidualNorm: prep.rq.residualNorm, timings: prep.timings, kmeansNote,
       },
+      records,
     };
   },
 };
@@ -133,6 +160,7 @@ function statsTable(prep: QarmPrepared, K: number, L: number): ResultTable {
   });
   const base = 'RQ prefix, first 1 level';
   const t = buildResultTable({
+    id: 'code-stats',
     title: 'QARM code statistics (aligned embeddings)',
     base,
     metrics: STAT_COLUMNS,
