@@ -1,12 +1,14 @@
 /**
  * EM3: the CIC loss against a closed form, duplicate-id masking, the PyTorch tower's LoRA placement (history path:
  * only LoRA and nothing else gets gradients; target path: everything but LoRA), and em3/main end to end at a tiny
- * size through `runPipeline` (every row, finite metrics, the ceiling, no tensor leak, a misspelt config key rejected).
- * The tiny run is a wiring test, not a reproduction: its numbers are noise.
+ * size through `runPipeline` (every row, finite metrics with DeLong SEs, rows, positives and still-improving flags,
+ * the pre-training loss against chance, every claim measured, the ceiling, no tensor leak, a misspelt config key
+ * rejected); early stopping; evidence defaults of both EM3 pipelines (5 seeds, pre-training and early stopping, enough
+ * test rows). The tiny run is a wiring test, not a reproduction: its numbers are noise.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tf } from '../../src/tf.ts';
@@ -15,7 +17,9 @@ import { runPipeline } from '../../src/pipelines/runner.ts';
 import '../../src/pipelines/registry.ts';
 import { getPipeline } from '../../src/pipelines/pipeline.ts';
 import { EM3_MAIN_VARIANTS } from '../../src/pipelines/em3/main.ts';
-import { MULTIMODAL_PRESETS } from '../../src/worlds/multimodal-world.ts';
+import { lossStillFalling } from '../../src/pipelines/em3/common.ts';
+import { checkSeeds } from '../../src/evidence/rules.ts';
+import { MULTIMODAL_PRESETS, generateMultimodalWorld } from '../../src/worlds/multimodal-world.ts';
 import { pythonSession } from '../../src/bridge/session.ts';
 import { TorchTrainable } from '../../src/bridge/trainable.ts';
 import { hostTensor } from '../../src/bridge/tensors.ts';
@@ -68,8 +72,8 @@ test('EM3 tower: the history path trains only LoRA, the target path everything b
   await tower.dispose();
 });
 
-test('em3/main at a tiny size: every variant, finite AUC / GAUC, the ceiling; a misspelt key is rejected', async () => {
-  const config = { world: { ...MULTIMODAL_PRESETS.tiny, users: 150, items: 120 }, seeds: [1], epochs: 1, pretrainEpochs: 1, batchSize: 1024 };
+test('em3/main at a tiny size: every variant, finite AUC / GAUC with their evidence, the ceiling, claims measured; a misspelt key is rejected', async () => {
+  const config = { world: { ...MULTIMODAL_PRESETS.tiny, users: 150, items: 120 }, seeds: [1], epochs: 2, patience: 1, pretrainEpochs: 2, batchSize: 1024 };
   const tensorsBefore = tf.memory().numTensors;
   const run = await runPipeline('em3/main', { quick: true, out, figureFormats: [], verbose: false, config });
   assert.equal(tf.memory().numTensors, tensorsBefore, 'no tensor leaks across the four variants');
@@ -77,5 +81,43 @@ test('em3/main at a tiny size: every variant, finite AUC / GAUC, the ceiling; a 
   assert.deepEqual(t.rows.map((r) => r.method), EM3_MAIN_VARIANTS.map((v) => v.label));
   for (const r of t.rows) for (const m of ['auc', 'gauc']) assert.ok(r.cells[m].mean > 0.3 && r.cells[m].mean < 1, `${r.method} ${m} ${r.cells[m].mean}`);
   assert.equal(t.references[0].label, 'ground-truth ceiling');
+  assert.equal(t.id, 'main');
+  for (const r of run.records.filter((x) => x.table === 'main')) {
+    assert.ok((r.rows ?? 0) > 0 && r.positives !== null && typeof r.stillImproving === 'boolean', `${r.method} ${r.metric}`);
+    if (r.metric === 'auc') assert.ok(r.se !== null && r.se > 0 && r.se < 0.2, `${r.method}: DeLong SE ${r.se}`);
+  }
+  const pre = Object.fromEntries(run.records.filter((r) => r.table === 'pretrain').map((r) => [r.metric, r.value]));
+  assert.ok(Math.abs(pre.loss_chance - Math.log(120)) < 1e-9 && Number.isFinite(pre.loss_final), 'pre-training loss and chance recorded (120 items < batch 128)');
+  assert.match(run.markdown, /Content pre-training \(2 epochs/);
+  for (const v of run.verdicts) assert.notEqual(v.verdict, 'not measured', `claim '${v.claim.id}': ${v.reason}`);
+  const results = (JSON.parse(readFileSync(join(run.dir, 'results.json'), 'utf8')) as { results: Record<string, unknown> }).results;
+  assert.ok(!('perSeed' in results) && !('perRun' in results), 'per-seed numbers live in the records');
   assert.throws(() => getPipeline('em3/main').schema.parse({ ...getPipeline('em3/main').defaults('quick') as object, epoch: 1 }), /epoch/);
+});
+
+test('EM3 pre-training convergence check: a loss that still falls by more than 2% over three epochs', () => {
+  assert.equal(lossStillFalling([4.8, 3.0, 2.0, 1.5, 1.4]), true);
+  assert.equal(lossStillFalling([4.8, 1.2, 1.19, 1.19, 1.185]), false);
+  assert.equal(lossStillFalling([4.8]), null);
+});
+
+test('EM3 evidence and paper defaults: 5 distinct seeds, pre-training and early stopping, enough test rows; quick unchanged', () => {
+  for (const name of ['em3/main', 'em3/ablation']) {
+    const spec = getPipeline(name);
+    for (const mode of ['evidence', 'paper'] as const) {
+      const d = spec.schema.parse(spec.defaults(mode)) as { seeds: number[]; pretrainEpochs: number; epochs: number; patience: number | null; world: Record<string, number>; base: string; variants: Array<{ label: string }> };
+      assert.doesNotThrow(() => checkSeeds(d.seeds, mode), `${name} ${mode}`);
+      assert.ok(d.pretrainEpochs >= 40, `${name}: content pre-training to convergence, not ${d.pretrainEpochs} epochs`);
+      assert.ok((d.patience ?? 0) >= 2 && d.epochs >= 3 * (d.patience ?? 0), `${name}: early stopping with room`);
+      assert.ok(d.variants.some((v) => v.label === d.base), `${name}: the base is a variant`);
+    }
+    const q = spec.schema.parse(spec.defaults('quick')) as { pretrainEpochs: number; patience: number | null };
+    assert.equal(q.pretrainEpochs, 3, 'quick mode is not made slower');
+    assert.equal(q.patience, null);
+  }
+  const w = generateMultimodalWorld((getPipeline('em3/main').defaults('evidence') as { world: object }).world);
+  let pos = 0;
+  for (const y of w.test.label('click')) pos += y;
+  const se = Math.sqrt((1 / pos + 1 / (w.test.size - pos)) / 12);
+  assert.ok(se <= 0.005, `evidence test split: ${w.test.size} rows, ${pos} clicks: AUC SE at most ${se.toFixed(4)} (at AUC 0.5)`);
 });

@@ -1,8 +1,9 @@
 /**
  * Shared pieces of the EM3 pipelines (spec ../shared/papers/em3.md): the strict config, the per-seed content
- * pre-training, and fitting one variant of the ranker — ID-only, + frozen content embeddings, + end-to-end content
- * (the PyTorch tower trained through the bridge's cross-framework step), + Content-ID contrastive — on 7b's
- * multimodal world, scored by AUC, GAUC (by user) and AUC on the cold-start (new) items of the test split.
+ * pre-training (with its loss curve), and fitting one variant of the ranker — ID-only, + frozen content embeddings,
+ * + end-to-end content (the PyTorch tower trained through the bridge's cross-framework step), + Content-ID contrastive —
+ * on 7b's multimodal world with early stopping on validation AUC, scored by AUC, GAUC (by user) and AUC on the
+ * cold-start (new) items of the test split, each with its test-sampling SE, rows and positives.
  */
 import { z } from 'zod';
 import { tf } from '../../tf.ts';
@@ -13,7 +14,10 @@ import type { Dataset } from '../../data/dataset.ts';
 import { EM3Ranker, type BatchContent } from '../../models/em3.ts';
 import { Optimizer } from '../../train/optimizers.ts';
 import { Progress } from '../../train/progress.ts';
-import { auc, gauc } from '../../metrics/index.ts';
+import { auc } from '../../metrics/index.ts';
+import { deLongAuc } from '../../evidence/stats.ts';
+import { stillImproving } from '../../evidence/rules.ts';
+import { evaluateCtrEvidence, type MetricEvidence } from '../../train/evaluate.ts';
 import { Rng } from '../../random.ts';
 import { crossStep } from '../../bridge/cross-step.ts';
 import { TorchTrainable } from '../../bridge/trainable.ts';
@@ -43,6 +47,8 @@ export const EM3Config = z.strictObject({
   base: z.string(),
   seeds: z.array(z.number().int()).min(1),
   epochs: pos,
+  /** Early stopping: stop after this many epochs without a better validation AUC; null = run every epoch. */
+  patience: pos.nullable().default(null),
   batchSize: pos,
   learningRate: z.number().positive(),
   torchLearningRate: z.number().positive(),
@@ -66,11 +72,18 @@ export function em3World(config: EM3Config): MultimodalWorld {
   return generateMultimodalWorld(config.world as Partial<MultimodalWorldConfig>);
 }
 
-/** Per seed: the pre-trained encoder's weights file and its frozen item embeddings (N + 1, C), row 0 = padding. */
+/**
+ * Per seed: the pre-trained encoder's weights file, its frozen item embeddings (N + 1, C), row 0 = padding, and the
+ * pre-training loss per epoch (empty when nothing was pre-trained).
+ */
 export interface Pretrained {
   weights: string;
   frozen: Float32Array;
+  losses: number[];
 }
+
+/** Batch of the content pre-training (src/bridge/python/encoders.py): its in-batch InfoNCE at chance is ln(128). */
+export const EM3_PRETRAIN_BATCH = 128;
 
 /** The world's raw content as HostTensors for Python. */
 function contentTensors(world: MultimodalWorld): Record<string, HostTensor> {
@@ -104,7 +117,21 @@ export async function pretrainContent(py: PythonSession, world: MultimodalWorld,
   const f = r.tensors.frozen.data as Float32Array; // (N, C)
   const frozen = new Float32Array(f.length + config.tower.dim); // row 0 = padding
   frozen.set(f, config.tower.dim);
-  return { weights: weightsPath, frozen };
+  const losses = ((r.value as { losses?: number[] } | null)?.losses ?? []).map(Number);
+  return { weights: weightsPath, frozen, losses };
+}
+
+/**
+ * Whether a pre-training loss curve is still falling: more than 2% over its last three epochs.
+ * @example
+ * lossStillFalling([4.8, 3.0, 2.0, 1.5, 1.4]); // true (3.0 -> 1.4 over the last three epochs)
+ * lossStillFalling([4.8, 1.2, 1.19, 1.19, 1.18]); // false
+ */
+export function lossStillFalling(losses: number[]): boolean | null {
+  if (losses.length < 2) return null;
+  const back = losses[Math.max(0, losses.length - 4)];
+  const last = losses[losses.length - 1];
+  return (back - last) / Math.abs(back) > 0.02;
 }
 
 /** Unique item ids (> 0) of a batch, and each position's row in [0; rows of those ids] (0 = padding). */
@@ -142,22 +169,32 @@ function predict(ranker: EM3Ranker, ds: Dataset, tables: { target: Tensor; histo
   return out;
 }
 
-/** Metrics of one variant and seed. */
+/** Metrics of one variant and seed, with their evidence, the best (0-based) epoch and convergence. */
 export interface EM3Fit {
   auc: number;
   gauc: number;
   auc_new_items: number;
+  /** Test AUC, GAUC and new-item AUC with their test-sampling SE, rows and positives. */
+  evidence: Record<'auc' | 'gauc' | 'auc_new_items', MetricEvidence>;
+  /** Validation AUC of the kept epoch. */
+  validAuc: number;
   bestEpoch: number;
+  /** Epochs run (fewer than allowed when early stopping fired). */
+  epochsRun: number;
+  /** True when the best epoch was the last one allowed. */
+  stillImproving: boolean;
   seconds: number;
 }
 
 /**
- * Trains one variant for one seed (best epoch by validation AUC) and scores the test split.
+ * Trains one variant for one seed (best epoch by validation AUC, early stopping with `config.patience`) and scores the
+ * test split (`test`, default `world.test`; pass `ctx.holdout(world.test)`).
  * @example
  * const r = await fitVariant({ py, world, config, variant, seed: 1, pretrained, ctx });
  */
-export async function fitVariant(args: { py: PythonSession; world: MultimodalWorld; config: EM3Config; variant: EM3Variant; seed: number; pretrained: Pretrained; ctx: PipelineContext }): Promise<EM3Fit> {
+export async function fitVariant(args: { py: PythonSession; world: MultimodalWorld; config: EM3Config; variant: EM3Variant; seed: number; pretrained: Pretrained; ctx: PipelineContext; test?: Dataset }): Promise<EM3Fit> {
   const { py, world, config, variant: v, seed, pretrained } = args;
+  const test = args.test ?? world.test;
   const t0 = Date.now();
   const C = config.tower.dim;
   const N = world.content.items;
@@ -182,9 +219,11 @@ export async function fitVariant(args: { py: PythonSession; world: MultimodalWor
     if (t && t.target !== frozen) tf.dispose([t.target, t.history]);
   };
   let best = { valid: -Infinity, test: new Float32Array(0), epoch: 0 };
+  let epochsRun = 0;
   const nBatches = Math.ceil(world.train.size / config.batchSize);
   try {
     for (let epoch = 0; epoch < config.epochs; epoch++) {
+      epochsRun = epoch + 1;
       const progress = new Progress({ total: nBatches, label: `${v.label} seed ${seed} epoch ${epoch + 1}/${config.epochs}` });
       let k = 0;
       let lossSum = 0;
@@ -216,8 +255,9 @@ export async function fitVariant(args: { py: PythonSession; world: MultimodalWor
       const tables = await evalTables();
       const pv = predict(ranker, world.valid, tables, T);
       const validAuc = auc(world.valid.label('click'), pv);
-      if (validAuc > best.valid) best = { valid: validAuc, test: predict(ranker, world.test, tables, T), epoch };
+      if (validAuc > best.valid) best = { valid: validAuc, test: predict(ranker, test, tables, T), epoch };
       disposeTables(tables);
+      if (config.patience !== null && epoch - best.epoch >= config.patience) break;
     }
   } finally {
     await tower?.dispose();
@@ -225,14 +265,22 @@ export async function fitVariant(args: { py: PythonSession; world: MultimodalWor
     ranker.dispose();
     opt.dispose?.();
   }
-  const y = world.test.label('click');
-  const items = world.test.column('item_id') as Int32Array;
+  const y = test.label('click');
+  const items = test.column('item_id') as Int32Array;
   const newRows = Int32Array.from(items.keys()).filter((i) => world.isNew[items[i] - 1] === 1);
   const yNew = Float32Array.from(newRows, (i) => y[i]);
   const pNew = Float32Array.from(newRows, (i) => best.test[i]);
-  const hasBoth = yNew.some((x) => x === 1) && yNew.some((x) => x === 0);
+  let posNew = 0;
+  for (const x of yNew) posNew += x > 0.5 ? 1 : 0;
+  const dNew = posNew >= 2 && yNew.length - posNew >= 2 ? deLongAuc(yNew, pNew) : { value: posNew > 0 && posNew < yNew.length ? auc(yNew, pNew) : Number.NaN, se: Number.NaN };
+  const ev = evaluateCtrEvidence(test, 'click', best.test);
+  const evidence = {
+    auc: ev.auc,
+    gauc: ev.gauc ?? { value: Number.NaN, se: Number.NaN, rows: ev.auc.rows, positives: ev.auc.positives },
+    auc_new_items: { value: dNew.value, se: dNew.se, rows: yNew.length, positives: posNew },
+  };
   return {
-    auc: auc(y, best.test), gauc: gauc(y, best.test, world.test.column('user_id')).value,
-    auc_new_items: hasBoth ? auc(yNew, pNew) : NaN, bestEpoch: best.epoch, seconds: (Date.now() - t0) / 1000,
+    auc: evidence.auc.value, gauc: evidence.gauc.value, auc_new_items: evidence.auc_new_items.value, evidence, validAuc: best.valid,
+    bestEpoch: best.epoch, epochsRun, stillImproving: stillImproving(best.epoch, config.epochs), seconds: (Date.now() - t0) / 1000,
   };
 }
