@@ -6,8 +6,8 @@
  * (abstract: user-level and user-group-level adapters): removing the group adapters lowers AUC; removing the user
  * adapter lowers AUC. Rank, a single group feature, the init and DP have no claimed direction here.
  * Modes: quick (smoke test: fedpa/main quick with 2 seeds); evidence and paper: the fedpa/main sizes, 5 seeds.
- * Estimated evidence-mode wall time: 9 variants x 5 seeds FedPA fits + 5 foundations, timed as in fedpa/main (see
- * FEDPA_EVIDENCE_TIME there).
+ * Estimated evidence-mode wall time: 9 variants x 5 seeds FedPA fits (one took 28 s at 5 000 users, see fedpa/main)
+ * + 5 foundations (about 2 minutes each) -> about 45-60 minutes at load about 8.
  */
 import { generateFederatedWorld } from '../../worlds/federated-world.ts';
 import type { RunMode } from '../../evidence/rules.ts';

@@ -7,8 +7,8 @@
  * §4 ablation): removing the group structure (K = 1) lowers AUC; removing the balance loss lowers AUC.
  * Modes: quick (smoke test: 400 users, leave-one-out, 20 rounds, 1 seed); evidence and paper: the sizes, holdout and
  * early stopping of mrff/main (see MRFF_EVIDENCE there), 5 seeds.
- * Estimated evidence-mode wall time: 8 variants x 5 seeds = 40 MRFF fits of about 5 minutes each (the mrff/main
- * timing) -> about 3.3 hours.
+ * Estimated evidence-mode wall time: 8 variants x 5 seeds = 40 MRFF fits; the one timed MRFF fit (mrff/main's doc
+ * comment) took 202 s with its best round at 5 -> about 2.2 hours at load about 7, more where a variant peaks later.
  */
 import { z } from 'zod';
 import { FEDERATED_WORLD_SIZES, FederatedWorldConfigSpec, generateFederatedWorld } from '../../worlds/federated-world.ts';

@@ -9,13 +9,17 @@
  * personal models miss what similar users share).
  * Modes: quick (smoke test: 400 users, leave-one-out, 20 rounds, 3 seeds); evidence (3 000 users, the last 5
  * interactions of each user held out as test and the 5 before as validation, 15 000 test rows, AUC SE ≈ 0.005; up to
- * 150 rounds with early stopping, patience 4 evaluations of 5 rounds; centralised SASRec up to 60 epochs, patience 3;
+ * 150 rounds with early stopping, patience 6 evaluations of 2 rounds; centralised SASRec up to 60 epochs, patience 3;
  * 5 seeds); paper = evidence except 500 rounds (train.sh) with the same early stopping.
  * Paper deviation (evidence, paper): the released code holds out one interaction per user (leave-one-out); one test row
  * per user gives an AUC SE of about 0.012 at 2 000 users, as large as the effects, so evidence mode holds out five.
- * Estimated evidence-mode wall time: one MRFF fit (3 000 users, seed 1) timed at about 4.4 s per round on this 2-core
- * machine under load (7 other processes); about 70 rounds before early stopping -> about 5 minutes per fit; 4 federated
- * methods x 5 seeds + 5 centralised fits -> about 2 hours (KuaiSAR-R, when present, adds its own).
+ * Estimated evidence-mode wall time: one evidence-size MRFF fit (3 000 users, 5 + 5 held out, seed 1) took 202 s on
+ * this 2-core machine at load about 7 (other engineers' jobs): 7.5 s per round, best validation AUC at round 5 (AUC
+ * 0.598, DeLong SE 0.0046 on 15 000 test rows), stopped by patience at round 25 (then evaluated every 5 rounds; now
+ * every 2 with patience 6, so about 12 rounds after its best). Methods that peak later cost more: FedAvg-SASRec peaked
+ * near round 45 in the quick world (about 60 rounds: 7-8 minutes) and FedProx runs 3 local steps per round. 4 federated
+ * methods x 5 seeds at 3-8 minutes plus 5 centralised fits -> roughly 1.5 to 2.5 hours (KuaiSAR-R, when present, adds
+ * its own).
  */
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
@@ -69,7 +73,7 @@ export const MRFF_METHODS: SeqMethod[] = [
 export const MRFF_EVIDENCE = {
   world: { ...FEDERATED_WORLD_SIZES.quick, users: 3000 },
   holdout: { unit: 'count' as const, valid: 5, test: 5 },
-  fed: { rounds: 150, learningRate: 0.05, evalEvery: 5, patience: 4, chunkSize: 1024 },
+  fed: { rounds: 150, learningRate: 0.05, evalEvery: 2, patience: 6, chunkSize: 1024 },
   central: { epochs: 60, batchUsers: 32, patience: 3 },
   seeds: [1, 2, 3, 4, 5],
 };
