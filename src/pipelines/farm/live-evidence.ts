@@ -1,0 +1,268 @@
+/**
+ * Evidence of the live-world pipelines (farm/* and moment-cross/*): per-task AUC / UAUC / GAUC with their test-sampling
+ * SEs (DeLong for AUC, users as clusters for UAUC / GAUC), the reliable-task rule (src/evidence/rules.ts) for the
+ * headline summary and for the early-stopping monitor, and one comparison table assembled from per-seed fits.
+ *
+ * The headline metric is `mean_auc_reliable`: the mean test AUC over the tasks with at least `minPositives` (default 100)
+ * test positives, with se = √(Σ_k se_k²) / K over those K tasks (the tasks' DeLong SEs; their covariance is ignored).
+ * Tasks below the threshold (on the live world: gift, often comment and follow) stay visible per task in the table and
+ * the records, with the reason, but never enter the summary, the monitor or a verdict. When no task reaches the
+ * threshold (tiny smoke-test worlds) the summary falls back to the task with the most positives and its records carry
+ * that count, so every verdict on it says "unreliable".
+ */
+import type { Dataset } from '../../data/dataset.ts';
+import { auc } from '../../metrics/index.ts';
+import { evaluateCtrEvidence, type MetricEvidence } from '../../train/evaluate.ts';
+import { EVIDENCE_DEFAULTS, reliableTasks, stillImproving } from '../../evidence/rules.ts';
+import type { ResultRecord } from '../../evidence/records.ts';
+import { buildResultTable, type MethodResult, type MetricColumn, type ReferenceRow, type ResultTable } from '../result-table.ts';
+
+/** The per-task metric kinds, in column order. */
+export const LIVE_KINDS = ['auc', 'uauc', 'gauc'] as const;
+/** One of `LIVE_KINDS`. */
+export type LiveKind = (typeof LIVE_KINDS)[number];
+/** Name of the headline summary metric (mean test AUC over the reliable tasks). */
+export const SUMMARY_METRIC = 'mean_auc_reliable';
+
+/** A task's metrics on one split; null where undefined (one class only, or no user with both classes). */
+export type TaskEvidence = Record<LiveKind, MetricEvidence | null>;
+
+/** The record metric name of a task metric: `auc_click`, `gauc_like`, ... */
+export function taskMetric(kind: LiveKind, task: string): string {
+  return `${kind}_${task}`;
+}
+
+/**
+ * AUC, UAUC and GAUC of each task's probabilities on a dataset, each with its SE, rows and positives.
+ * @param probs - (N) probabilities per task, rows in the dataset's order.
+ * @example
+ * taskEvidence(test, { click: pClick }).click.auc?.se; // DeLong SE of the click AUC
+ */
+export function taskEvidence(ds: Dataset, probs: Record<string, Float32Array>): Record<string, TaskEvidence> {
+  const out: Record<string, TaskEvidence> = {};
+  for (const [t, p] of Object.entries(probs)) {
+    const y = ds.label(t);
+    let pos = 0;
+    for (let i = 0; i < y.length; i++) pos += y[i] > 0.5 ? 1 : 0;
+    if (pos === 0 || pos === y.length) {
+      out[t] = { auc: null, uauc: null, gauc: null };
+      continue;
+    }
+    const ev = evaluateCtrEvidence(ds, t, p);
+    out[t] = { auc: ev.auc, uauc: ev.uauc ?? null, gauc: ev.gauc ?? null };
+  }
+  return out;
+}
+
+/**
+ * Positives per task on a dataset.
+ * @example
+ * positivesOf(world.test, ['click', 'gift']); // { click: 1131, gift: 14 }
+ */
+export function positivesOf(ds: Dataset, tasks: readonly string[]): Record<string, number> {
+  return Object.fromEntries(tasks.map((t) => [t, ds.label(t).reduce((a, b) => a + (b > 0.5 ? 1 : 0), 0)]));
+}
+
+/** Which tasks a summary (or a monitor) averages over, and which it leaves out with the reason. */
+export interface SummaryTasks {
+  /** Tasks averaged (the reliable ones; the single fallback task when none is reliable). */
+  tasks: string[];
+  positives: Record<string, number>;
+  excluded: Array<{ task: string; positives: number; reason: string }>;
+  /** True when no task reached `minPositives` and `tasks` is the one with the most positives. */
+  fallback: boolean;
+  minPositives: number;
+  /** The split the positives were counted on ('test' or 'valid'). */
+  split: string;
+}
+
+/**
+ * The reliable-task rule on one split: tasks with at least `minPositives` positives; when none has that many, the task
+ * with the most positives alone (`fallback`), so a smoke test still has a summary that every verdict calls unreliable.
+ * @example
+ * summaryTasks(world.test, LIVE_TASKS); // { tasks: ['click', 'effective_view', 'like'], excluded: [{ task: 'gift', ... }], ... }
+ */
+export function summaryTasks(ds: Dataset, tasks: readonly string[], minPositives = EVIDENCE_DEFAULTS.minPositives, split = 'test'): SummaryTasks {
+  const positives = positivesOf(ds, tasks);
+  const r = reliableTasks(positives, minPositives);
+  const excluded = r.excluded.map((e) => ({ ...e, reason: `${e.positives} ${split} positives < ${minPositives}` }));
+  if (r.reliable.length) return { tasks: r.reliable, positives, excluded, fallback: false, minPositives, split };
+  const best = [...tasks].sort((a, b) => positives[b] - positives[a])[0];
+  if (best === undefined || positives[best] === 0) throw new Error(`live evidence: no task has a positive in the ${split} split (tasks: ${tasks.join(', ')})`);
+  return { tasks: [best], positives, excluded: excluded.filter((e) => e.task !== best), fallback: true, minPositives, split };
+}
+
+/**
+ * One sentence on what a summary (or monitor) averages over and what it leaves out, with each left-out task's reason.
+ * @example
+ * summaryNote(summaryTasks(world.test, tasks), 'The headline mean_auc_reliable');
+ */
+export function summaryNote(s: SummaryTasks, what: string): string {
+  const used = s.tasks.map((t) => `${t} (${s.positives[t]})`).join(', ');
+  const out = s.excluded.map((e) => `${e.task} (${e.reason})`).join(', ') || 'none';
+  const where = s.split === 'test' ? 'Unreliable, so shown per task but left out of the summary and the verdicts' : 'Left out of the monitor';
+  if (s.fallback) return `${what}: no task has ${s.minPositives} ${s.split} positives, so it uses ${used}, the task with the most; every verdict on it says "unreliable". ${where}: ${out}.`;
+  return `${what} averages the tasks with at least ${s.minPositives} ${s.split} positives: ${used}. ${where}: ${out}.`;
+}
+
+/**
+ * The early-stopping monitor: mean validation AUC over the given tasks (the reliable ones, `summaryTasks(valid, ...)`).
+ * @param predict - the model's probabilities per task on a dataset.
+ * @example
+ * train({ ..., validate: meanAucValidator(world.valid, monitor.tasks, (ds) => predictOutputs(model, ds, monitor.tasks)) });
+ */
+export function meanAucValidator(ds: Dataset, tasks: readonly string[], predict: (ds: Dataset) => Record<string, Float32Array>): () => number {
+  if (!tasks.length) throw new Error('live evidence: the monitor needs at least one task');
+  return () => {
+    const p = predict(ds);
+    return tasks.reduce((s, t) => s + auc(ds.label(t), p[t]), 0) / tasks.length;
+  };
+}
+
+/**
+ * The mean AUC over `tasks` as one metric: value the mean, se = √(Σ se_k²)/K, rows the split's rows, positives the
+ * fewest among the tasks.
+ * @example
+ * meanAucEvidence(ev, ['click', 'like']); // { value: 0.66, se: 0.006, rows: 11225, positives: 226 }
+ */
+export function meanAucEvidence(ev: Record<string, TaskEvidence>, tasks: readonly string[]): MetricEvidence {
+  const parts = tasks.map((t) => {
+    const a = ev[t]?.auc;
+    if (!a) throw new Error(`live evidence: task '${t}' has no AUC (one class only), so it cannot enter the summary`);
+    return a;
+  });
+  const K = parts.length;
+  return {
+    value: parts.reduce((s, a) => s + a.value, 0) / K,
+    se: Math.sqrt(parts.reduce((s, a) => s + a.se ** 2, 0)) / K,
+    rows: parts[0].rows,
+    positives: Math.min(...parts.map((a) => a.positives)),
+  };
+}
+
+/** One trained method on one seed: its test evidence per task and what early stopping chose. */
+export interface LiveFit {
+  evidence: Record<string, TaskEvidence>;
+  /** 0-based best validation epoch and the configured epoch cap. */
+  bestEpoch: number;
+  epochsAllowed: number;
+  /** Validation monitor value at the best epoch. */
+  validBest: number;
+  seconds: number;
+}
+
+const finite = (x: number | null | undefined): x is number => x !== null && x !== undefined && Number.isFinite(x);
+
+/**
+ * One comparison table from per-seed fits: columns `mean_auc_reliable`, `auc_<task>` of every task, and `uauc_<task>`,
+ * `gauc_<task>` of the reliable tasks; per-seed se, rows, positives and the still-improving flag. Metrics that are
+ * defined for every method and seed but not shown (UAUC / GAUC of unreliable tasks) come back as extra records of the
+ * same table id; metrics undefined for some fit are named in a note. Also returns the 'selection' records (best epoch
+ * and validation monitor per fit, split 'valid').
+ * @param fits - fits[m][s]: method m (in `methods` order) on seed `seeds[s]`.
+ * @example
+ * const { table, records } = liveComparisonTable({ id: 'main', title, base: 'PLE', methods, seeds, fits, summary, ceiling });
+ */
+export function liveComparisonTable(args: {
+  id: string;
+  title: string;
+  base: string;
+  methods: string[];
+  seeds: number[];
+  fits: LiveFit[][];
+  tasks: readonly string[];
+  summary: SummaryTasks;
+  /** Ground-truth evidence on the same test rows (a reference row), when the data has a truth. */
+  ceiling?: Record<string, TaskEvidence>;
+  notes?: string[];
+}): { table: ResultTable; records: ResultRecord[] } {
+  const { methods, seeds, fits, summary } = args;
+  if (fits.length !== methods.length || fits.some((f) => f.length !== seeds.length)) throw new Error(`live evidence: table '${args.id}' needs one fit per method and seed`);
+  const reliable = new Set(summary.tasks);
+  const shown = [SUMMARY_METRIC, ...args.tasks.map((t) => taskMetric('auc', t)), ...args.tasks.filter((t) => reliable.has(t)).flatMap((t) => [taskMetric('uauc', t), taskMetric('gauc', t)])];
+  const hidden = args.tasks.filter((t) => !reliable.has(t)).flatMap((t) => [taskMetric('uauc', t), taskMetric('gauc', t)]);
+  const metricOf = (f: LiveFit, name: string): MetricEvidence | null => {
+    if (name === SUMMARY_METRIC) return meanAucEvidence(f.evidence, summary.tasks);
+    const at = name.indexOf('_');
+    return f.evidence[name.slice(at + 1)]?.[name.slice(0, at) as LiveKind] ?? null;
+  };
+  const definedEverywhere = (name: string) => fits.every((row) => row.every((f) => finite(metricOf(f, name)?.value)));
+  const columns = shown.filter(definedEverywhere);
+  const extra = hidden.filter(definedEverywhere);
+  const undefinedNames = [...shown, ...hidden].filter((n) => !definedEverywhere(n));
+  const result = (names: string[]): MethodResult[] =>
+    methods.map((method, m) => {
+      const r: Required<MethodResult> = { method, seeds: [...seeds], values: {}, se: {}, rows: {}, positives: {}, stillImproving: fits[m].map((f) => stillImproving(f.bestEpoch, f.epochsAllowed)) };
+      for (const name of names) {
+        const ev = fits[m].map((f) => metricOf(f, name) as MetricEvidence);
+        r.values[name] = ev.map((e) => e.value);
+        r.se[name] = ev.map((e) => (finite(e.se) ? e.se : Number.NaN));
+        r.rows[name] = ev.map((e) => e.rows);
+        r.positives[name] = ev.map((e) => e.positives);
+      }
+      return r;
+    });
+  const references: ReferenceRow[] = [];
+  if (args.ceiling) {
+    const c = args.ceiling;
+    const values: Record<string, number | null> = {};
+    for (const name of columns) {
+      if (name === SUMMARY_METRIC) values[name] = summary.tasks.every((t) => c[t]?.auc) ? meanAucEvidence(c, summary.tasks).value : null;
+      else {
+        const at = name.indexOf('_');
+        const v = c[name.slice(at + 1)]?.[name.slice(0, at) as LiveKind]?.value;
+        values[name] = finite(v) ? v : null;
+      }
+    }
+    references.push({ label: 'ground-truth ceiling', values, note: "the world's true probabilities scored on the same test rows (no model beats it in expectation)" });
+  }
+  const notes = [summaryNote(summary, `The headline ${SUMMARY_METRIC} (se = √(Σ se_k²)/K from each task's DeLong SE)`), ...(args.notes ?? [])];
+  if (extra.length) notes.push(`UAUC / GAUC of the unreliable tasks are in the records (results.csv), not in this table: ${extra.join(', ')}.`);
+  if (undefinedNames.length) notes.push(`Undefined for some method and seed (one class only, or no test user with both classes), so left out: ${undefinedNames.join(', ')}.`);
+  // The unreliable tasks are named once, with their positives, by the summary note above; the table's own flag would
+  // repeat every one of them for every method (minPositives 0 turns that repetition off; the records keep positives,
+  // so verdicts still apply the rule).
+  const table = buildResultTable({
+    id: args.id, title: args.title, base: args.base, metrics: columns.map((name): MetricColumn => ({ name, higherIsBetter: true })), results: result(columns), references, notes, minPositives: 0,
+  });
+  // Se NaN (a metric with one positive, a single user with both classes) is recorded as unknown, not as a number.
+  const clean = (r: ResultRecord): ResultRecord => (r.se !== null && !Number.isFinite(r.se) ? { ...r, se: null } : r);
+  table.records = table.records.map(clean);
+  const records: ResultRecord[] = [];
+  for (const r of result(extra)) {
+    r.seeds.forEach((seed, s) => {
+      for (const name of extra) {
+        records.push(clean({
+          pipeline: '', run: '', table: args.id, method: r.method, variant: '', knob: '', metric: name, split: 'test', seed, value: r.values[name][s],
+          rows: r.rows?.[name][s] ?? null, positives: r.positives?.[name][s] ?? null, se: r.se?.[name][s] ?? null, stillImproving: r.stillImproving?.[s] ?? null,
+        }));
+      }
+    });
+  }
+  methods.forEach((method, m) => {
+    fits[m].forEach((f, s) => {
+      const base = { pipeline: '', run: '', table: 'selection', method, variant: '', knob: '', split: 'valid', seed: seeds[s], rows: null, positives: null, se: null, stillImproving: stillImproving(f.bestEpoch, f.epochsAllowed) };
+      records.push({ ...base, metric: 'best_epoch', value: f.bestEpoch + 1 }, { ...base, metric: 'monitor_auc', value: f.validBest });
+    });
+  });
+  return { table, records };
+}
+
+/**
+ * Sets the knob (and optionally the variant) of records, e.g. `live_share=0.05` for one point of a sweep.
+ * @example
+ * withKnob(table.records, 'live_share=0.05');
+ */
+export function withKnob(records: ResultRecord[], knob: string): ResultRecord[] {
+  return records.map((r) => ({ ...r, knob }));
+}
+
+/**
+ * Bars of a table's `mean_auc_reliable` column (mean ± std over seeds per method), for the figures.
+ * @example
+ * barChart(summaryBars(run.tables[0]), { title: 'Mean reliable-task AUC', yTitle: 'mean AUC' });
+ */
+export function summaryBars(table: ResultTable): Array<{ label: string; mean: number; std: number }> {
+  if (!table.metrics.some((m) => m.name === SUMMARY_METRIC)) throw new Error(`summaryBars: table '${table.title}' has no '${SUMMARY_METRIC}' column`);
+  return table.rows.map((r) => ({ label: r.method, mean: r.cells[SUMMARY_METRIC].mean, std: Number.isFinite(r.cells[SUMMARY_METRIC].std) ? r.cells[SUMMARY_METRIC].std : 0 }));
+}
