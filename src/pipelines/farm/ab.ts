@@ -1,22 +1,33 @@
 /**
- * Pipeline `farm/ab`: the simulated online A/B test of FARM against PLE (its production base) with the shared
+ * Pipeline `farm/ab`: the simulated online A/B test of FARM against PLE (its production base, declared) with the shared
  * simulator (`simulateAB`, src/worlds/ab-simulator.ts), plus an A/A run (PLE vs PLE on two random user halves) whose
- * lift interval must contain 0. Both models are trained on the live world as in farm/main (first seed); the pool is
- * the test split's live impressions. Each request shows the top `slots` of `candidates` impressions of the user by
- * the policy score, and the world samples the outcomes from its truth: click ~ P(click), then effective view, gift
+ * lift interval must contain 0. Per seed, both models are trained on the live world as in farm/main (early stopping on
+ * the reliable validation tasks) and the A/B and A/A are simulated (simulator seed `ab.seed + seed`); the pool is the
+ * test split's live impressions. Each request shows the top `slots` of `candidates` impressions of the user by the
+ * policy score, and the world samples the outcomes from its truth: click ~ P(click), then effective view, gift
  * ~ P(task | click), and a click adds the expected watch seconds given the click (`world.watch.test.givenClick`).
- * Metrics (lift % with a 95% bootstrap interval): watch seconds per user, effective-view rate per impression, gifts
- * per user. Policy score = the sum of the model's predicted task probabilities (expected engaging actions per
- * impression; one score for every arm, so the comparison is of models, not of score formulas).
+ * Metrics (lift % with a 95% interval): watch seconds per user, effective-view rate per impression, gifts per user.
+ * Policy score = the sum of the model's predicted task probabilities (one score for every arm, so the comparison is of
+ * models, not of score formulas). Records (table 'ab', one per seed): `lift_pct_<metric>` of 'FARM vs PLE' and of the
+ * A/A, with the simulator's bootstrap SE. `results.abTests` (what the report reads): per experiment and metric the mean
+ * lift over seeds with an interval that combines seed variance and the simulator's sampling (`combineSeedsAndTest`).
+ * No claim is judged: the spec calls the paper's online test not reproducible (industrial; farm.md §4).
+ * Modes: quick (smoke test) = farm/main's quick world and sizes, 1 seed, 400 bootstrap resamples; evidence = farm/main's
+ * evidence world, sizes and trainer, 5 seeds, 2000 resamples (estimated wall time: 10 fits x 7 min, the measured
+ * evidence-size FARM fit of farm/main (PLE is faster), plus the simulations: about 1.2 h on this loaded machine); paper = the spec's model sizes and trainer on the evidence world.
  * Paper deviations: the paper's online test is industrial (gifts, likes, follows by user activity); not reproducible.
  */
 import { z } from 'zod';
 import { generateLiveWorld, LiveWorldConfigSpec, type LiveWorldConfig, type LiveWorldData } from '../../worlds/live-world.ts';
 import { simulateAB, type AbResult } from '../../worlds/ab-simulator.ts';
 import { barChart } from '../../plots/index.ts';
+import { EVIDENCE_DEFAULTS, type RunMode } from '../../evidence/rules.ts';
+import { combineSeedsAndTest, tQuantile } from '../../evidence/stats.ts';
+import type { ResultRecord } from '../../evidence/records.ts';
 import type { PipelineContext, PipelineSpec } from '../pipeline.ts';
-import { LiveMethod, QUICK_MODEL_SIZES, QUICK_SIZES, QUICK_TRAINER, fitLive } from './common.ts';
-import { FARM_QUICK_WORLD } from './main.ts';
+import { FARM_BASE, LiveMethod, fitLive } from './common.ts';
+import { FARM_EVIDENCE_WORLD, FARM_QUICK_WORLD, EVIDENCE_SEEDS, farmMainDefaults } from './main.ts';
+import { summaryTasks } from './live-evidence.ts';
 
 const pos = z.number().int().positive();
 /**
@@ -27,30 +38,36 @@ const pos = z.number().int().positive();
 export const FarmAbConfig = z.strictObject({
   world: LiveWorldConfigSpec,
   treatment: LiveMethod,
+  /** The declared base (PLE). */
   control: LiveMethod,
+  /** Validation positives a task needs to enter the early-stopping monitor. */
+  minPositives: z.number().int().min(1),
   sizes: z.record(z.string(), z.unknown()),
   modelSizes: z.record(z.string(), z.record(z.string(), z.unknown())),
   trainer: z.record(z.string(), z.unknown()),
-  seed: z.number().int(),
+  seeds: z.array(z.number().int()).min(1),
   ab: z.strictObject({ requests: pos, candidates: pos, slots: pos, bootstrap: pos, level: z.number().gt(0).lt(1), seed: z.number().int() }),
 });
 /** Config of `farm/ab`. */
 export type FarmAbConfig = z.infer<typeof FarmAbConfig>;
 
 /**
- * Quick: farm/main's quick world and sizes, one seed, 20 requests per user; full: the full world and spec sizes.
+ * Defaults per mode: farm/main's world, sizes and trainer; quick 1 seed and 400 resamples, else 5 seeds and 2000.
  * @example
- * farmAbDefaults(true).ab.level; // 0.95
+ * farmAbDefaults('quick').ab.level; // 0.95
  */
-export function farmAbDefaults(quick: boolean): FarmAbConfig {
+export function farmAbDefaults(mode: RunMode): FarmAbConfig {
+  const quick = mode === 'quick';
+  const main = farmMainDefaults(mode);
   return {
-    world: quick ? { ...FARM_QUICK_WORLD } : { users: 200000, authors: 12000, days: 7, shortVideoRowShare: 0.03 },
+    world: quick ? { ...FARM_QUICK_WORLD } : { ...FARM_EVIDENCE_WORLD },
     treatment: { label: 'FARM', model: 'farm', config: {} },
-    control: { label: 'PLE', model: 'live-ple', config: {} },
-    sizes: quick ? structuredClone(QUICK_SIZES) : {},
-    modelSizes: quick ? structuredClone(QUICK_MODEL_SIZES) : {},
-    trainer: quick ? structuredClone(QUICK_TRAINER) : { epochs: 8, batchSize: 1024, optimizer: { learningRate: 1e-3 }, patience: 2 },
-    seed: 1,
+    control: { label: FARM_BASE, model: 'live-ple', config: {} },
+    minPositives: EVIDENCE_DEFAULTS.minPositives,
+    sizes: main.sizes,
+    modelSizes: main.modelSizes,
+    trainer: main.trainer,
+    seeds: quick ? [1] : [...EVIDENCE_SEEDS],
     ab: { requests: 20, candidates: 10, slots: 3, bootstrap: quick ? 400 : 2000, level: 0.95, seed: 7 },
   };
 }
@@ -97,20 +114,46 @@ export function policyScore(probs: Record<string, Float32Array>): Float32Array {
 }
 
 /**
- * Runs the A/B and A/A tests of two trained methods' test probabilities on a world; abTests entries with notes.
+ * Runs the A/B and A/A tests of two trained methods' test probabilities on a world (one seed); entries with notes.
  * @example
  * const tests = await liveAbTests(world, { FARM: pFarm, PLE: pPle }, 'FARM', 'PLE', config.ab, ctx);
  */
-export async function liveAbTests(world: LiveWorldData, probs: Record<string, Record<string, Float32Array>>, treatment: string, control: string, ab: FarmAbConfig['ab'], ctx: PipelineContext): Promise<Array<AbResult & { note: string }>> {
+export async function liveAbTests(world: LiveWorldData, probs: Record<string, Record<string, Float32Array>>, treatment: string, control: string, ab: FarmAbConfig['ab'], ctx: PipelineContext, stage = ''): Promise<AbResult[]> {
   const pool = liveAbPool(world);
   const [t, c] = [policyScore(probs[treatment]), policyScore(probs[control])];
-  const abRes = await ctx.stage('simulated A/B', () => simulateAB(pool, { name: `${treatment} vs ${control}`, control: c, treatment: t }, LIVE_AB_METRICS, ab));
-  const aaRes = await ctx.stage('simulated A/A', () => simulateAB(pool, { name: `A/A (${control} vs ${control})`, control: c, treatment: c }, LIVE_AB_METRICS, { ...ab, seed: ab.seed + 1000 }));
-  const note = 'simulated on the live world (test impressions); policy score = sum of predicted task probabilities';
-  return [
-    ...abRes.map((r) => ({ ...r, note })),
-    ...aaRes.map((r) => ({ ...r, note: `${note}; A/A: the interval ${r.ciLow <= 0 && r.ciHigh >= 0 ? 'contains 0 as it must' : 'does NOT contain 0 (a false positive at this level, or a simulator problem)'}` })),
-  ];
+  const abRes = await ctx.stage(`simulated A/B${stage}`, () => simulateAB(pool, { name: `${treatment} vs ${control}`, control: c, treatment: t }, LIVE_AB_METRICS, ab));
+  const aaRes = await ctx.stage(`simulated A/A${stage}`, () => simulateAB(pool, { name: `A/A (${control} vs ${control})`, control: c, treatment: c }, LIVE_AB_METRICS, { ...ab, seed: ab.seed + 1000 }));
+  return [...abRes, ...aaRes];
+}
+
+/** The record metric of an A/B metric's lift: 'lift_pct_watch_seconds_per_user'. */
+export function liftMetric(metric: string): string {
+  return `lift_pct_${metric.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '')}`;
+}
+
+/**
+ * Per experiment and metric, the lifts of every seed combined: mean lift, an interval at `level` that combines the seed
+ * variance with each seed's simulator SE (half-width / z), the arms' means; the A/A entries say whether it contains 0.
+ * @example
+ * combineAbSeeds([seed1Results, seed2Results], 0.95);
+ */
+export function combineAbSeeds(perSeed: AbResult[][], level: number): Array<AbResult & { note: string }> {
+  const z = tQuantile(1 - (1 - level) / 2, Infinity);
+  const keys = perSeed[0].map((r) => [r.experiment, r.metric] as const);
+  const note = `simulated on the live world (test impressions); policy score = sum of predicted task probabilities; ${perSeed.length} seed${perSeed.length === 1 ? '' : 's'} (model training and simulation), the interval combines seed variance and simulator sampling`;
+  return keys.map(([experiment, metric]) => {
+    const rs = perSeed.map((seedResults) => {
+      const r = seedResults.find((x) => x.experiment === experiment && x.metric === metric);
+      if (!r) throw new Error(`farm/ab: a seed lacks '${experiment}: ${metric}'`);
+      return r;
+    });
+    const c = combineSeedsAndTest(rs.map((r) => r.liftPct), rs.map((r) => ((r.ciHigh - r.ciLow) / (2 * z)) ** 2));
+    const q = tQuantile(1 - (1 - level) / 2, c.df);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const [ciLow, ciHigh] = Number.isFinite(c.se) ? [c.diff - q * c.se, c.diff + q * c.se] : [c.diff, c.diff];
+    const aa = experiment.startsWith('A/A') ? `; A/A: the interval ${ciLow <= 0 && ciHigh >= 0 ? 'contains 0 as it must' : 'does NOT contain 0 (a false positive at this level, or a simulator problem)'}` : '';
+    return { metric, experiment, control: mean(rs.map((r) => r.control)), treatment: mean(rs.map((r) => r.treatment)), liftPct: c.diff, ciLow, ciHigh, level, requests: Math.min(...rs.map((r) => r.requests)), note: note + aa };
+  });
 }
 
 /**
@@ -136,18 +179,34 @@ export const farmAbPipeline: PipelineSpec<FarmAbConfig> = {
   title: 'FARM vs PLE: simulated online A/B (watch time, effective-view rate, gifts per user) and an A/A check',
   description: 'Simulated A/B of FARM vs PLE on the live world with 95% intervals, plus an A/A run',
   schema: FarmAbConfig,
-  defaults: (mode) => farmAbDefaults(mode === 'quick'),
+  defaults: farmAbDefaults,
   async run(config, ctx) {
+    const [treatment, control] = [config.treatment.label, config.control.label];
+    if (treatment === control) throw new Error(`farm/ab config: treatment and control are both labelled '${treatment}'`);
     const world = await ctx.stage('world', () => generateLiveWorld(config.world as Partial<LiveWorldConfig>));
-    const probs: Record<string, Record<string, Float32Array>> = {};
-    for (const [i, m] of [config.control, config.treatment].entries()) {
-      const r = await fitLive({ world, method: m, sizes: config.sizes, modelSizes: config.modelSizes, trainer: config.trainer, seed: config.seed, index: i, ctx });
-      probs[m.label] = r.probs;
+    const data = { train: world.train, valid: world.valid, test: ctx.holdout(world.test) };
+    const monitor = summaryTasks(world.valid, world.train.schema.labels, config.minPositives, 'valid');
+    const perSeed: AbResult[][] = [];
+    const records: ResultRecord[] = [];
+    for (const seed of config.seeds) {
+      const probs: Record<string, Record<string, Float32Array>> = {};
+      for (const [i, m] of [config.control, config.treatment].entries()) {
+        const r = await fitLive({ world: data, method: m, sizes: config.sizes, modelSizes: config.modelSizes, trainer: config.trainer, monitor: monitor.tasks, seed, index: i, ctx });
+        probs[m.label] = r.probs;
+        ctx.log(`${m.label} seed ${seed}: best epoch ${r.bestEpoch + 1} of ${r.epochsAllowed} (${r.seconds.toFixed(1)} s)`);
+      }
+      const results = await liveAbTests(world, probs, treatment, control, { ...config.ab, seed: config.ab.seed + seed }, ctx, ` seed ${seed}`);
+      perSeed.push(results);
+      const z = tQuantile(1 - (1 - config.ab.level) / 2, Infinity);
+      for (const r of results) {
+        records.push({ pipeline: '', run: '', table: 'ab', method: r.experiment, variant: '', knob: '', metric: liftMetric(r.metric), split: 'test', seed, value: r.liftPct, rows: r.requests, positives: null, se: (r.ciHigh - r.ciLow) / (2 * z), stillImproving: null });
+        ctx.log(`seed ${seed}, ${r.experiment}, ${r.metric}: ${r.control.toFixed(4)} -> ${r.treatment.toFixed(4)}, lift ${r.liftPct.toFixed(2)}% [${r.ciLow.toFixed(2)}, ${r.ciHigh.toFixed(2)}]`);
+      }
     }
-    const abTests = await liveAbTests(world, probs, config.treatment.label, config.control.label, config.ab, ctx);
-    for (const r of abTests) ctx.log(`${r.experiment}, ${r.metric}: ${r.control.toFixed(4)} -> ${r.treatment.toFixed(4)}, lift ${r.liftPct.toFixed(2)}% [${r.ciLow.toFixed(2)}, ${r.ciHigh.toFixed(2)}]`);
+    const abTests = combineAbSeeds(perSeed, config.ab.level);
+    for (const r of abTests) ctx.log(`${r.experiment}, ${r.metric} (${config.seeds.length} seeds): ${r.control.toFixed(4)} -> ${r.treatment.toFixed(4)}, lift ${r.liftPct.toFixed(2)}% [${r.ciLow.toFixed(2)}, ${r.ciHigh.toFixed(2)}]`);
     const fig = abLiftFigure(abTests);
     const aaOk = abTests.filter((r) => r.experiment.startsWith('A/A')).every((r) => r.ciLow <= 0 && r.ciHigh >= 0);
-    return { tables: [], figures: [{ name: 'ab-lift', fig }], results: { abTests, aaContainsZero: aaOk, world: world.config } };
+    return { tables: [], figures: [{ name: 'ab-lift', fig }], records, results: { abTests, aaContainsZero: aaOk, monitorTasks: monitor.tasks, world: world.config } };
   },
 };

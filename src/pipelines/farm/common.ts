@@ -1,20 +1,19 @@
 /**
- * What the farm pipelines (main, ablation, sparsity, ab) share: the compared methods as strict config pieces, the
- * quick-mode sizes, the per-task table columns (AUC, UAUC, GAUC of each task), training and scoring one method on a
- * live world (early stopping on the mean validation AUC over the tasks), the ground-truth ceiling row, and the
- * sentences the tables state. Pure helpers; the pipelines own their configs and runs.
+ * What the farm pipelines (main, ablation, sparsity, ab, kuairand) share: the compared methods as strict config pieces,
+ * the paper's fixed base (PLE), the quick- and evidence-mode sizes, and training and scoring one method on a live world
+ * (early stopping on the mean validation AUC over the tasks with enough validation positives; per-task test evidence
+ * through ./live-evidence.ts). Pure helpers; the pipelines own their configs and runs.
  */
 import { z } from 'zod';
 import type { Dataset } from '../../data/dataset.ts';
 import { getModelSpec, listModels } from '../../models/registry.ts';
 import type { RecModel } from '../../models/model.ts';
-import { train, type TrainerConfig } from '../../train/trainer.ts';
+import { resolveTrainerConfig, train, type TrainerConfig } from '../../train/trainer.ts';
 import { predictOutputs } from '../../train/evaluate-cvr.ts';
-import { auc, gauc, uauc } from '../../metrics/index.ts';
 import { Rng } from '../../random.ts';
 import type { LiveWorldData } from '../../worlds/live-world.ts';
-import type { MethodResult, MetricColumn, ResultTable } from '../result-table.ts';
 import type { PipelineContext } from '../pipeline.ts';
+import { SUMMARY_METRIC, meanAucEvidence, meanAucValidator, taskEvidence, type LiveFit, type TaskEvidence } from './live-evidence.ts';
 
 /**
  * One compared method (strict): a display label, a registered 'live' model and its config (merged over `sizes`).
@@ -25,7 +24,7 @@ export const LiveMethod = z.strictObject({ label: z.string().min(1), model: z.st
 /** A compared method (see the schema `LiveMethod`). */
 export type LiveMethod = z.infer<typeof LiveMethod>;
 
-/** The main table's methods: the multi-task baselines, naive cross-domain and FARM; PLE is FARM's base. */
+/** The main table's methods: the multi-task baselines, naive cross-domain and FARM; PLE is FARM's base (`FARM_BASE`). */
 export const FARM_METHODS: LiveMethod[] = [
   { label: 'DNN', model: 'live-dnn', config: {} },
   { label: 'DIN', model: 'live-din', config: {} },
@@ -34,12 +33,15 @@ export const FARM_METHODS: LiveMethod[] = [
   { label: 'Naive cross-domain', model: 'live-naive-cd', config: {} },
   { label: 'FARM', model: 'farm', config: {} },
 ];
-/** Labels of the baselines among `FARM_METHODS` (the strongest of them is the table's base). */
-export const FARM_BASELINES = ['DNN', 'DIN', 'MMoE', 'PLE', 'Naive cross-domain'];
+/**
+ * FARM's base, fixed in advance and never chosen from results: PLE, the production base the paper builds on and its
+ * multi-task predictor (farm.md §3.5 and §5, "Confirmed: PLE (production base)").
+ */
+export const FARM_BASE = 'PLE';
 
 /**
- * Model sizes of quick mode, merged under every method's config (keys a model lacks are skipped): D 8, a one-level
- * PLE / MMoE with experts [32], towers [16], shared-bottom [64, 32]. Full mode uses the models' defaults (spec sizes).
+ * Model sizes of quick and evidence mode, merged under every method's config (keys a model lacks are skipped): D 8, a
+ * one-level PLE / MMoE with experts [32], towers [16], shared-bottom [64, 32]. Paper mode uses `PAPER_SIZES`.
  * @example
  * getModelSpec('farm').create(rng, schema, { ...QUICK_SIZES });
  */
@@ -52,64 +54,28 @@ export const QUICK_MODEL_SIZES: Record<string, Record<string, unknown>> = {
 };
 /** Trainer settings of quick mode: at most 3 epochs of Adam 1e-2, batch 512, patience 1. */
 export const QUICK_TRAINER = { epochs: 3, batchSize: 512, optimizer: { learningRate: 1e-2 }, patience: 1 };
-
-/** Per-task metric names in table order: `<task>_auc`, `<task>_uauc`, `<task>_gauc`. */
-export function liveColumns(tasks: readonly string[]): MetricColumn[] {
-  return tasks.flatMap((t) => ['auc', 'uauc', 'gauc'].map((m) => ({ name: `${t}_${m}`, higherIsBetter: true })));
-}
-
-/** A grouped AUC, or NaN when no user has both classes (rare tasks on small test sets). */
-function safe(fn: () => number): number {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof Error && /no group has both classes|both classes/.test(e.message)) return Number.NaN;
-    throw e;
-  }
-}
-
 /**
- * AUC, UAUC and GAUC of each task's probabilities on a dataset (NaN where a metric is undefined: one class only).
- * @example
- * liveMetrics(world.test, { click: pClick }); // { click_auc: 0.71, click_uauc: 0.62, click_gauc: 0.63 }
+ * Paper-mode sizes: the spec's Proposals (farm.md §3.1 and §3.5: d = 64; PLE 2 levels, 2 shared + 1 task expert,
+ * experts [256, 128], towers [64] — the PLE defaults), merged under every method's config.
  */
-export function liveMetrics(ds: Dataset, probs: Record<string, Float32Array>): Record<string, number> {
-  const users = ds.column(ds.schema.userId ?? 'user_id');
-  const out: Record<string, number> = {};
-  for (const [t, p] of Object.entries(probs)) {
-    const y = ds.label(t);
-    const pos = y.reduce((s, v) => s + v, 0);
-    out[`${t}_auc`] = pos > 0 && pos < y.length ? auc(y, p) : Number.NaN;
-    out[`${t}_uauc`] = safe(() => uauc(y, p, users).value);
-    out[`${t}_gauc`] = safe(() => gauc(y, p, users).value);
-  }
-  return out;
-}
-
-/** Mean validation AUC over the tasks that have both classes (early-stopping monitor of the live models). */
-export function meanTaskAucValidator(ds: Dataset, tasks: readonly string[]): (model: RecModel) => number {
-  const usable = tasks.filter((t) => {
-    const s = ds.label(t).reduce((a, v) => a + v, 0);
-    return s > 0 && s < ds.size;
-  });
-  if (!usable.length) throw new Error('farm: no task has both classes in the validation split');
-  return (model) => {
-    const p = predictOutputs(model, ds, usable);
-    return usable.reduce((s, t) => s + auc(ds.label(t), p[t]), 0) / usable.length;
-  };
-}
+export const PAPER_SIZES = { embeddingDim: 64 };
+/** Paper-mode trainer (farm.md §3.5 Proposal): Adam 1e-3, batch 1024, early stopping with patience 2, at most 20 epochs. */
+export const PAPER_TRAINER = { epochs: 20, batchSize: 1024, optimizer: { learningRate: 1e-3 }, patience: 2 };
 
 /**
- * Trains one method on a live world (early stopping on mean validation AUC over the tasks) and returns its test
- * probabilities per task and their metrics; the model is disposed unless `keep` is set (then the caller disposes it).
- * `index` varies the initialisation between methods of one seed.
+ * Trains one method on a live world (early stopping on the mean validation AUC over `monitor`, the tasks with enough
+ * validation positives) and returns its test evidence per task, its probabilities and what early stopping chose; the
+ * model is disposed. `index` varies the initialisation between methods of one seed. `data.test` is the scored split
+ * (pass it through `ctx.holdout`).
  * @example
- * const r = await fitLive({ world, method: FARM_METHODS[5], sizes: QUICK_SIZES, modelSizes: QUICK_MODEL_SIZES, trainer: QUICK_TRAINER, seed: 1, index: 5, ctx });
+ * const r = await fitLive({ world: { train, valid, test: ctx.holdout(world.test) }, method: FARM_METHODS[5], sizes: QUICK_SIZES, modelSizes: QUICK_MODEL_SIZES, trainer: QUICK_TRAINER, monitor: ['click'], seed: 1, index: 5, ctx });
  */
 export async function fitLive(args: {
   world: Pick<LiveWorldData, 'train' | 'valid' | 'test'>; method: LiveMethod; sizes: Record<string, unknown>; modelSizes?: Record<string, Record<string, unknown>>; trainer: Record<string, unknown>;
-  seed: number; index: number; ctx: PipelineContext; stage?: string; part?: 'test' | 'valid';
-}): Promise<{ metrics: Record<string, number>; probs: Record<string, Float32Array>; bestEpoch: number; seconds: number }> {
+  /** Tasks of the early-stopping monitor (the reliable ones on validation, `summaryTasks(valid, ...)`). */
+  monitor: readonly string[];
+  seed: number; index: number; ctx: PipelineContext; stage?: string;
+}): Promise<LiveFit & { probs: Record<string, Float32Array> }> {
   const { world, method, seed } = args;
   const spec = getModelSpec(method.model);
   if (spec.task !== 'live') throw new Error(`model '${method.model}' is a '${spec.task}' model, not a live-streaming multi-task model`);
@@ -123,99 +89,36 @@ export async function fitLive(args: {
   const model = spec.create(new Rng(seed * 7919 + args.index), world.train.schema, cfg) as RecModel & { tasks: string[] };
   try {
     const tasks = model.tasks;
+    const monitor = args.monitor.filter((t) => tasks.includes(t));
+    if (!monitor.length) throw new Error(`farm: none of the monitor tasks (${args.monitor.join(', ')}) is a task of '${method.label}' (${tasks.join(', ')})`);
+    const trainer: Partial<TrainerConfig> = { monitor: 'auc', ...(args.trainer as Partial<TrainerConfig>), seed, label: tasks[0], progressLabel: `${method.label} seed ${seed}` };
     const r = await args.ctx.stage(`train ${method.label} seed ${seed}${args.stage ?? ''}`, () =>
-      train({
-        model, loss: spec.loss(tasks[0]), train: world.train, validate: meanTaskAucValidator(world.valid, tasks),
-        config: { monitor: 'auc', ...(args.trainer as Partial<TrainerConfig>), seed, label: tasks[0], progressLabel: `${method.label} seed ${seed}` },
-      }),
+      train({ model, loss: spec.loss(tasks[0]), train: world.train, validate: meanAucValidator(world.valid, monitor, (ds) => predictOutputs(model, ds, monitor)), config: trainer }),
     );
-    const part = args.part ?? 'test';
-    const probs = predictOutputs(model, world[part], tasks);
-    return { metrics: liveMetrics(world[part], probs), probs, bestEpoch: r.bestEpoch, seconds: r.seconds };
+    const probs = predictOutputs(model, world.test, tasks);
+    const epochsAllowed = resolveTrainerConfig(trainer).epochs;
+    return { evidence: taskEvidence(world.test, probs), probs, bestEpoch: r.bestEpoch, epochsAllowed, validBest: r.history[r.bestEpoch]?.valid ?? Number.NaN, seconds: r.seconds };
   } finally {
     model.dispose();
   }
 }
 
 /**
- * The ground-truth ceiling as a reference row: the world's true probabilities scored with the same metrics.
+ * The ground-truth evidence: the world's true probabilities scored like a model on the test rows (a reference row).
  * @example
- * buildResultTable({ ..., references: [liveCeilingRow(world, tasks)] });
+ * liveComparisonTable({ ..., ceiling: liveCeiling(world, test, tasks) });
  */
-export function liveCeilingRow(world: LiveWorldData, tasks: readonly string[]): ResultTable['references'][number] {
-  const truth = Object.fromEntries(tasks.map((t) => [t, world.truth.test[t]]));
-  const values = liveMetrics(world.test, truth);
-  return { label: 'ground-truth ceiling', values: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Number.isFinite(v) ? v : null])), note: "the world's true probabilities scored on the same test rows (no model beats it in expectation)" };
-}
-
-/** Mean over the tasks (all, or `only`) of one metric kind ('auc' | 'uauc' | 'gauc') for one method's row, skipping NaN cells. */
-export function meanOverTasks(t: ResultTable, method: string, kind: 'auc' | 'uauc' | 'gauc', only?: readonly string[]): number {
-  const row = t.rows.find((r) => r.method === method);
-  if (!row) throw new Error(`farm: no row '${method}' in table '${t.title}'`);
-  const vals = Object.entries(row.cells)
-    .filter(([k, c]) => k.endsWith(`_${kind}`) && Number.isFinite(c.mean) && (!only || only.includes(k.slice(0, -kind.length - 1))))
-    .map(([, c]) => c.mean);
-  return vals.length ? vals.reduce((a, b) => a + b, 0) / vals.length : Number.NaN;
+export function liveCeiling(world: LiveWorldData, test: Dataset, tasks: readonly string[]): Record<string, TaskEvidence> {
+  return taskEvidence(test, Object.fromEntries(tasks.map((t) => [t, world.truth.test[t]])));
 }
 
 /**
- * The metric columns every method has a finite value for in every seed (rare tasks on small test sets can lack both
- * classes for every user: their UAUC/GAUC are undefined and the column is dropped, with a note).
+ * Log line of one fit: test AUC per task, the headline summary and the best epoch.
  * @example
- * const { kept, dropped } = finiteColumns(liveColumns(tasks), results);
+ * ctx.log(fitLine('FARM', 1, fit, summary.tasks));
  */
-export function finiteColumns(columns: MetricColumn[], results: MethodResult[]): { kept: MetricColumn[]; dropped: string[] } {
-  const ok = (c: MetricColumn) => results.every((r) => (r.values[c.name] ?? []).every(Number.isFinite));
-  return { kept: columns.filter(ok), dropped: columns.filter((c) => !ok(c)).map((c) => c.name) };
-}
-
-/**
- * The strongest baseline: the one with the highest mean (over seeds and tasks) test AUC.
- * @example
- * strongestBaseline(results, FARM_BASELINES, tasks); // e.g. 'PLE'
- */
-export function strongestBaseline(results: MethodResult[], baselines: readonly string[], tasks: readonly string[]): string {
-  let best = '';
-  let bestValue = -Infinity;
-  for (const r of results.filter((x) => baselines.includes(x.method))) {
-    const vals = tasks.flatMap((t) => r.values[`${t}_auc`] ?? []).filter(Number.isFinite);
-    const v = vals.reduce((a, b) => a + b, 0) / Math.max(vals.length, 1);
-    if (v > bestValue) {
-      best = r.method;
-      bestValue = v;
-    }
-  }
-  if (!best) throw new Error(`farm: none of the baselines ${baselines.join(', ')} has results`);
-  return best;
-}
-
-/** Minimum test positives for a task to enter mean-AUC summaries (orderings, the base, gains). */
-export const MIN_TEST_POSITIVES = 30;
-
-/**
- * The tasks with at least `min` positives (and negatives) in a split: rare tasks on a small test split (e.g. 1 gift)
- * give AUCs that are noise, so summaries over tasks use these only; the table still shows every task.
- * @example
- * reliableTasks(world.test, tasks); // e.g. ['click', 'effective_view', 'like']
- */
-export function reliableTasks(ds: Dataset, tasks: readonly string[], min = MIN_TEST_POSITIVES): string[] {
-  return tasks.filter((t) => {
-    const pos = ds.label(t).reduce((a, b) => a + b, 0);
-    return pos >= min && ds.size - pos >= min;
-  });
-}
-
-/** Test positives per task, as a sentence for the tables' notes. */
-export function positivesNote(ds: Dataset, tasks: readonly string[], used: readonly string[]): string {
-  const counts = tasks.map((t) => `${t} ${ds.label(t).reduce((a, b) => a + b, 0)}`).join(', ');
-  return `Test positives per task: ${counts} (of ${ds.size} rows). Mean-AUC summaries use the tasks with at least ${MIN_TEST_POSITIVES} positives: ${used.join(', ') || 'none'}; the others' AUCs are shown but are mostly noise at this size.`;
-}
-
-/** Per-seed rows of one method, as MethodResult; `push` adds a seed's metrics. */
-export function emptyResult(method: string, seeds: number[]): MethodResult {
-  return { method, seeds: [...seeds], values: {} };
-}
-/** Appends one seed's metrics to a MethodResult. */
-export function pushMetrics(r: MethodResult, metrics: Record<string, number>): void {
-  for (const [k, v] of Object.entries(metrics)) (r.values[k] ??= []).push(v);
+export function fitLine(label: string, seed: number, f: LiveFit, summaryTasks: readonly string[]): string {
+  const aucs = Object.entries(f.evidence).map(([t, e]) => `${t} ${e.auc ? e.auc.value.toFixed(4) : 'n/a'}`).join(', ');
+  const m = meanAucEvidence(f.evidence, summaryTasks);
+  return `${label} seed ${seed}: ${SUMMARY_METRIC} ${m.value.toFixed(4)} (SE ${m.se.toFixed(4)}); AUC ${aucs} (best epoch ${f.bestEpoch + 1} of ${f.epochsAllowed}, ${f.seconds.toFixed(1)} s)`;
 }
