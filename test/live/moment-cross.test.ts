@@ -1,12 +1,13 @@
 /**
  * Moment&Cross: gradient check of every variant (every trainable variable gets a finite, non-zero gradient), GSU
  * selection, the sample stream's first-only label mask (each impression-task pair counted once with its final
- * label), the ranking score, and both pipelines end to end at a tiny size through `runPipeline` (wiring only: the
- * numbers at this size are noise).
+ * label), the ranking score, both pipelines end to end at a tiny size through `runPipeline` (one table each with its
+ * declared base, per-task records with SE and positives, the reliable-task summary, every claim resolving to records),
+ * and the evidence / paper defaults (wiring only: the numbers at this size are noise).
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tf } from '../../src/tf.ts';
@@ -14,8 +15,13 @@ import { batchOf, toTensors } from '../../src/data/batching.ts';
 import { MomentCross, momentCrossLoss, rankingScore, type MomentCrossConfig } from '../../src/models/moment-cross.ts';
 import { generateLiveWorld, LIVE_TASKS, LIVE_WORLD_SIZES } from '../../src/worlds/live-world.ts';
 import { buildSampleStream, FAST_SECONDS } from '../../src/pipelines/moment-cross/sample-stream.ts';
-import { runPipeline } from '../../src/pipelines/runner.ts';
+import { runPipeline, type RunRecord } from '../../src/pipelines/runner.ts';
+import { getPipeline } from '../../src/pipelines/pipeline.ts';
 import '../../src/pipelines/registry.ts';
+import { checkSeeds, RUN_MODES } from '../../src/evidence/rules.ts';
+import { SUMMARY_METRIC } from '../../src/pipelines/farm/live-evidence.ts';
+import { MC_BASE, momentCrossMainDefaults } from '../../src/pipelines/moment-cross/main.ts';
+import { ablationVariants, momentCrossAblationDefaults } from '../../src/pipelines/moment-cross/ablation.ts';
 import { Rng } from '../../src/random.ts';
 
 process.env.RECLAB_PROGRESS = '0';
@@ -118,26 +124,80 @@ test('rankingScore is the weighted product of probabilities; errors name the tas
 });
 
 const TINY_PIPE = { world: { ...LIVE_WORLD_SIZES.tiny, users: 400, liveShare: 0.3, rates: RICH }, trainer: { epochs: 1, batchSize: 512 }, seeds: [1, 2] };
-test('moment-cross/main and /ablation run end to end: three tables (AUC, UAUC, GAUC), the ceiling row, strongest-baseline base', async () => {
-  const net = { embeddingDim: 8, esuHeads: 2, mmoe: { expertHidden: [16], tower: [8] } };
+const NET = { embeddingDim: 8, esuHeads: 2, mmoe: { expertHidden: [16], tower: [8] } };
+const RUN = { quick: true, out, figureFormats: [] as never[], verbose: false };
+
+/** Claims of a run that are not measured, by id (each must name a method the run deliberately left out). */
+function unmeasured(run: RunRecord): string[] {
+  const claims = getPipeline(run.pipeline).claims ?? [];
+  assert.equal(run.verdicts.length, claims.length);
+  for (const c of claims) assert.ok(c.source.includes('moment-cross.md'), `claim '${c.id}' names its source in the spec`);
+  return run.verdicts.filter((v) => v.verdict === 'not measured').map((v) => v.claim.id);
+}
+
+test('moment-cross/main: one table "main" against the declared daily-batch base, records with SE and positives, mean_auc_reliable, claims', async () => {
+  const mc = (label: string, config: Record<string, unknown>, data: string) => ({ label, model: 'moment-cross', config: { ...NET, ...config }, data });
   const methods = [
     { label: 'PLE', model: 'live-ple', config: { embeddingDim: 8, ple: { expertHidden: [16], tower: [8] } }, data: 'impressions' },
-    { label: 'Moment&Cross', model: 'moment-cross', config: net, data: 'stream' },
+    mc(MC_BASE, { realtime: false, search: 'none', alignWeight: 0 }, 'impressions'),
+    mc('+ Moment', { search: 'none', alignWeight: 0 }, 'stream'), mc('+ Cross', { realtime: false }, 'impressions'), mc('Moment&Cross', {}, 'stream'),
   ];
-  const main = await runPipeline('moment-cross/main', { quick: true, out, figureFormats: [], verbose: false, config: { ...TINY_PIPE, methods, baselines: ['PLE'] } });
-  assert.equal(main.tables.length, 3);
-  assert.deepEqual(main.tables.map((t) => t.base), ['PLE', 'PLE', 'PLE']);
-  for (const t of main.tables) {
-    assert.deepEqual(t.rows.map((r) => r.method), ['PLE', 'Moment&Cross']);
-    assert.deepEqual(t.metrics.map((m) => m.name), [...LIVE_TASKS]);
-    assert.equal(t.references[0].label, 'ground-truth ceiling');
+  const main = await runPipeline('moment-cross/main', { ...RUN, config: { ...TINY_PIPE, methods } });
+  assert.equal(main.tables.length, 1);
+  const [t] = main.tables;
+  assert.equal(t.id, 'main');
+  assert.equal(t.base, MC_BASE, 'the base is the declared daily-batch model, not the strongest baseline');
+  assert.deepEqual(t.rows.map((r) => r.method), methods.map((m) => m.label));
+  assert.equal(t.metrics[0].name, SUMMARY_METRIC);
+  for (const task of LIVE_TASKS) assert.ok(t.metrics.some((m) => m.name === `auc_${task}`));
+  assert.equal(t.references[0].label, 'ground-truth ceiling');
+  const results = JSON.parse(readFileSync(join(main.dir, 'results.json'), 'utf8')).results as Record<string, unknown>;
+  assert.equal(results.perSeed, undefined);
+  const summary = results.summaryTasks as string[];
+  for (const task of LIVE_TASKS) {
+    const r = main.records.find((x) => x.table === 'main' && x.metric === `auc_${task}` && x.method === 'Moment&Cross' && x.seed === 1);
+    assert.ok(r && r.positives !== null && r.se !== null && r.rows !== null, `auc_${task} record`);
+    assert.equal(summary.includes(task), (r.positives as number) >= 100, `${task}: in the summary iff >= 100 test positives`);
   }
-  assert.ok(Number.isFinite(main.tables[0].rows[1].cells.click.mean) && main.tables[0].rows[1].cells.click.pValue !== null);
-  const variants = ['Moment&Cross', 'w/o real-time features', 'w/o cross-domain search', 'w/o label mask'];
-  const abl = await runPipeline('moment-cross/ablation', {
-    quick: true, out, figureFormats: [], verbose: false,
-    config: { ...TINY_PIPE, seeds: [1], methods: variants.map((label, i) => ({ label, model: 'moment-cross', config: { ...net, ...[{}, { realtime: false }, { search: 'none' }, {}][i] }, data: i === 3 ? 'stream-no-mask' : 'stream' })) },
-  });
-  assert.deepEqual(abl.tables[0].rows.map((r) => r.method), variants);
-  await assert.rejects(runPipeline('moment-cross/main', { quick: true, out, figureFormats: [], verbose: false, config: { ...TINY_PIPE, tasks: ['clik'] } }), /clik/);
+  const s = main.records.find((x) => x.metric === SUMMARY_METRIC && x.method === 'Moment&Cross' && x.seed === 2);
+  const parts = summary.map((task) => main.records.find((x) => x.metric === `auc_${task}` && x.method === 'Moment&Cross' && x.seed === 2));
+  assert.ok(s && Math.abs(s.value - parts.reduce((a, r) => a + (r?.value ?? NaN), 0) / parts.length) < 1e-12);
+  assert.ok(Math.abs((s.se as number) - Math.sqrt(parts.reduce((a, r) => a + (r?.se ?? NaN) ** 2, 0)) / parts.length) < 1e-12);
+  assert.deepEqual(unmeasured(main), [], 'every main claim is measured when its methods run');
+  await assert.rejects(runPipeline('moment-cross/main', { ...RUN, config: { ...TINY_PIPE, tasks: ['clik'] } }), /clik/);
+  await assert.rejects(runPipeline('moment-cross/main', { ...RUN, config: { ...TINY_PIPE, methods, base: 'PLE+' } }), /base 'PLE\+' is not a method/);
+  await assert.rejects(runPipeline('moment-cross/main', { ...RUN, config: { ...TINY_PIPE, baselines: ['PLE'] } }), /config: .*baselines/);
+});
+
+test('moment-cross/ablation: table "ablation" against the full model; removal claims judged, the evidence-only variants deliberately absent in quick mode', async () => {
+  const quickVariants = ablationVariants(true, NET);
+  const abl = await runPipeline('moment-cross/ablation', { ...RUN, config: { ...TINY_PIPE, methods: quickVariants } });
+  assert.equal(abl.tables[0].id, 'ablation');
+  assert.equal(abl.tables[0].base, 'Moment&Cross');
+  assert.deepEqual(abl.tables[0].rows.map((r) => r.method), ['Moment&Cross', 'w/o real-time features', 'w/o cross-domain search', 'w/o label mask']);
+  assert.deepEqual(unmeasured(abl), ['l-moment-helps', 'align-helps'], 'only the claims on variants that run in evidence mode alone are unmeasured in quick mode');
+  const evidenceLabels = ablationVariants(false, NET).map((v) => v.label);
+  for (const c of getPipeline('moment-cross/ablation').claims ?? []) assert.ok(evidenceLabels.includes(c.method) && c.base === 'Moment&Cross', `claim '${c.id}' refers to an evidence-mode variant`);
+});
+
+test('moment-cross pipelines: quick defaults stay small; evidence and paper defaults have >= 5 distinct seeds, pass their schemas and stop early', () => {
+  for (const name of ['moment-cross/main', 'moment-cross/ablation']) {
+    const spec = getPipeline(name);
+    for (const mode of RUN_MODES) {
+      const d = spec.defaults(mode) as { seeds: number[]; trainer: { epochs: number; patience: number }; world: { users?: number }; methods: Array<{ label: string }> };
+      const parsed = spec.schema.safeParse(d);
+      assert.ok(parsed.success, `${name} ${mode}: ${parsed.success ? '' : JSON.stringify(parsed.error.issues[0])}`);
+      checkSeeds(d.seeds, mode);
+      if (mode === 'quick') {
+        assert.deepEqual(d.seeds, [1, 2, 3]);
+        assert.ok(d.trainer.epochs <= 2 && (d.world.users ?? Infinity) <= 6000 && d.methods.length <= 4, `${name}: quick stays small`);
+      } else {
+        assert.ok(new Set(d.seeds).size >= 5, `${name} ${mode}: ${d.seeds}`);
+        assert.ok(d.trainer.epochs >= 10 && d.trainer.patience >= 2, `${name} ${mode}: an epoch cap with early stopping`);
+        for (const c of spec.claims ?? []) assert.ok(d.methods.some((m) => m.label === c.method) && d.methods.some((m) => m.label === c.base), `${name} ${mode}: claim '${c.id}' has both its methods`);
+      }
+    }
+  }
+  assert.equal((momentCrossMainDefaults('evidence') as { base: string }).base, MC_BASE);
+  assert.equal(momentCrossAblationDefaults('quick').base, 'Moment&Cross');
 });
