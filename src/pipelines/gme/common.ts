@@ -1,15 +1,19 @@
 /**
  * Shared pieces of the gme/* pipelines (GME, Ouyang et al. SIGIR 2021, arXiv:2105.08909; spec
- * ../shared/papers/gme.md): strict config parts, running the protocol over seeds, the per-backbone tables (base
- * random init, and AUC relative to Meta-Embedding) and the AUC-vs-stage figure.
+ * ../shared/papers/gme.md): strict config parts, running the protocol over seeds with test-sampling evidence and
+ * monitored meta-training (./evidence.ts), the per-backbone tables (id 'main', base random init; id
+ * 'vs-meta-embedding', AUC relative to Meta-Embedding; the backbone as the records' variant), the claims and the
+ * AUC-vs-stage figure.
  */
 import { z } from 'zod';
 import { BACKBONE_LABELS, BACKBONES, type BackboneKind } from '../../gme/backbones.ts';
 import { GENERATORS } from '../../gme/generators.ts';
-import { runProtocol, STAGES, type ProtocolArgs, type StageMetrics } from '../../gme/protocol.ts';
+import { STAGES, type ProtocolArgs } from '../../gme/protocol.ts';
 import { lineChart, type Figure } from '../../plots/index.ts';
+import type { Claim } from '../../evidence/claims.ts';
 import { buildResultTable, type MethodResult, type MetricColumn, type ReferenceRow, type ResultTable } from '../result-table.ts';
 import type { PipelineContext } from '../pipeline.ts';
+import { runProtocolEvidence, type MetaFit, type MetaMonitor, type StageEvidence } from './evidence.ts';
 
 const pos = z.number().int().positive();
 const rate = z.number().positive();
@@ -18,8 +22,15 @@ const rate = z.number().positive();
 export const BackboneConfigSpec = z.strictObject({ embeddingDim: pos, hidden: z.array(pos), attentionDim: pos, heads: pos, attentionLayers: pos }).partial();
 /** Strict schema of pre-training. */
 export const PretrainSpec = z.strictObject({ learningRate: rate, batchSize: pos, epochs: pos });
-/** Strict schema of meta-training. */
-export const MetaSpec = z.strictObject({ batchAds: pos, learningRate: rate, innerLr: z.number().min(0), alpha: z.number().min(0).max(1), order: z.enum(['second', 'first']), epochs: pos });
+/**
+ * Strict schema of meta-training. `patience` (meta epochs without a new best validation AUC of held-out old ads; null
+ * = no early stopping, every epoch on every old ad) and `validShare` (share of old ads held out for it) default to
+ * null and 0.2.
+ */
+export const MetaSpec = z.strictObject({
+  batchAds: pos, learningRate: rate, innerLr: z.number().min(0), alpha: z.number().min(0).max(1), order: z.enum(['second', 'first']), epochs: pos,
+  patience: pos.nullable().default(null), validShare: z.number().gt(0).lt(1).default(0.2),
+});
 /** Strict schema of warm-up. */
 export const WarmSpec = z.strictObject({ learningRate: rate, batchSize: pos, epochs: pos, scope: z.enum(['new-ids', 'all-embeddings']) });
 /** Backbone kinds. */
@@ -50,66 +61,107 @@ export const STAGE_COLUMNS: MetricColumn[] = [
   ...STAGES.map((s) => ({ name: `${s}_logloss`, higherIsBetter: false })),
 ];
 
-/** Per-seed metrics of every arm: byArm[label][seedIndex]. */
-export type SeedMetrics = Record<string, StageMetrics[]>;
+/** Per-seed evidence of every arm: byArm[label][seedIndex]; meta[label][seedIndex] (null for random init). */
+export interface SeedRuns {
+  byArm: Record<string, StageEvidence[]>;
+  meta: Record<string, Array<MetaFit | null>>;
+  pretrainLoss: number[][];
+}
 
 /**
- * Runs the protocol over seeds for one backbone; logs one line per arm and seed.
+ * Runs the protocol over seeds for one backbone (with evidence and, when `monitor.patience` is set, early-stopped
+ * meta-training); logs one line per arm and seed.
  * @example
- * const r = await protocolOverSeeds(args, [1, 2, 3], ctx);
+ * const r = await protocolOverSeeds({ ...args, monitor: { patience: 3, validShare: 0.1 } }, [1, 2, 3], ctx);
  */
-export async function protocolOverSeeds(args: Omit<ProtocolArgs, 'seed'>, seeds: number[], ctx: PipelineContext): Promise<{ byArm: SeedMetrics; pretrainLoss: number[][]; metaLoss: Array<Record<string, number[]>> }> {
-  const byArm: SeedMetrics = Object.fromEntries(args.arms.map((a) => [a.label, [] as StageMetrics[]]));
+export async function protocolOverSeeds(args: Omit<ProtocolArgs, 'seed'> & { monitor: MetaMonitor }, seeds: number[], ctx: PipelineContext): Promise<SeedRuns> {
+  const byArm: SeedRuns['byArm'] = Object.fromEntries(args.arms.map((a) => [a.label, [] as StageEvidence[]]));
+  const meta: SeedRuns['meta'] = Object.fromEntries(args.arms.map((a) => [a.label, [] as Array<MetaFit | null>]));
   const pretrainLoss: number[][] = [];
-  const metaLoss: Array<Record<string, number[]>> = [];
   for (const seed of seeds) {
-    const r = await ctx.stage(`${args.backbone} seed ${seed}`, () => runProtocol({ ...args, seed }));
+    const r = await ctx.stage(`${args.backbone} seed ${seed}`, () => runProtocolEvidence({ ...args, seed, holdout: (ds) => ctx.holdout(ds) }));
     pretrainLoss.push(r.pretrainLoss);
-    metaLoss.push(r.metaLoss);
     for (const arm of args.arms) {
       const m = r.metrics[arm.label];
+      const f = r.meta[arm.label];
       byArm[arm.label].push(m);
-      ctx.log(`${BACKBONE_LABELS[args.backbone]} / ${arm.label} seed ${seed}: AUC ${STAGES.map((s) => `${s} ${m[s].auc.toFixed(4)}`).join(', ')}`);
+      meta[arm.label].push(f);
+      const fit = f ? ` (meta: best epoch ${f.bestEpoch} of ${f.epochs}${f.validAuc.length ? `, ${f.validAuc.length} run, held-out old-ad AUC ${f.validAuc[f.bestEpoch - 1].toFixed(4)}` : ''}${f.stillImproving && f.validAuc.length ? ', still improving' : ''})` : '';
+      ctx.log(`${BACKBONE_LABELS[args.backbone]} / ${arm.label} seed ${seed}: AUC ${STAGES.map((s) => `${s} ${m[s].auc.value.toFixed(4)}`).join(', ')}; cold SE ${m.cold.auc.se.toFixed(4)}${fit}`);
     }
   }
-  return { byArm, pretrainLoss, metaLoss };
+  return { byArm, meta, pretrainLoss };
 }
 
 /**
- * Per-seed results in the shape buildResultTable reads.
+ * Per-seed results with evidence (SE, rows, positives per column; still improving when an arm's meta-training was best
+ * at its last allowed epoch under a monitor) in the shape buildResultTable reads.
  * @example
- * buildResultTable({ title: 't', base: 'random init', metrics: STAGE_COLUMNS, results: methodResults(byArm, [1, 2, 3]) });
+ * buildResultTable({ title: 't', base: 'random init', metrics: STAGE_COLUMNS, results: methodResults(runs, [1, 2, 3]) });
  */
-export function methodResults(byArm: SeedMetrics, seeds: number[], columns = STAGE_COLUMNS): MethodResult[] {
-  return Object.entries(byArm).map(([method, runs]) => ({
-    method,
-    seeds: [...seeds],
-    values: Object.fromEntries(columns.map((c) => {
+export function methodResults(runs: Pick<SeedRuns, 'byArm' | 'meta'>, seeds: number[], columns = STAGE_COLUMNS): MethodResult[] {
+  return Object.entries(runs.byArm).map(([method, rs]) => {
+    const pick = (f: (e: StageEvidence[(typeof STAGES)[number]]['auc']) => number) => Object.fromEntries(columns.map((c) => {
       const [stage, metric] = c.name.split('_') as [(typeof STAGES)[number], 'auc' | 'logloss'];
-      return [c.name, runs.map((r) => r[stage][metric])];
-    })),
-  }));
+      return [c.name, rs.map((r) => f(r[stage][metric]))];
+    }));
+    const fits = runs.meta[method] ?? [];
+    const monitored = fits.some((f) => f !== null && f.validAuc.length > 0);
+    return {
+      method, seeds: [...seeds], values: pick((e) => e.value), se: pick((e) => e.se), rows: pick((e) => e.rows), positives: pick((e) => e.positives),
+      ...(monitored ? { stillImproving: fits.map((f) => f?.stillImproving ?? false) } : {}),
+    };
+  });
+}
+
+/** A table whose records carry `variant` (e.g. the backbone), so several tables of one id can share results.csv. */
+export function withVariant(t: ResultTable, variant: string): ResultTable {
+  t.records = t.records.map((r) => ({ ...r, variant }));
+  return t;
 }
 
 /**
- * The two tables of one backbone: all stages with base `base` (random init), and AUC relative to `second`
- * (Meta-Embedding), when that arm ran.
+ * The two tables of one backbone: 'main' (all stages, base `base` = random init) and 'vs-meta-embedding' (AUC
+ * relative to `second`, when that arm ran); their records carry the backbone kind as `variant`.
  * @example
- * backboneTables({ backbone: 'dnn', byArm, seeds: [1, 2, 3], base: 'random init', second: 'Meta-Embedding', references: [], what: 'world' });
+ * backboneTables({ backbone: 'dnn', runs, seeds: [1, 2, 3], base: 'random init', second: 'Meta-Embedding', references: [], what: 'world' });
  */
-export function backboneTables(args: { backbone: BackboneKind; byArm: SeedMetrics; seeds: number[]; base: string; second: string | null; references: ReferenceRow[]; what: string }): ResultTable[] {
+export function backboneTables(args: { backbone: BackboneKind; runs: Pick<SeedRuns, 'byArm' | 'meta'>; seeds: number[]; base: string; second: string | null; references: ReferenceRow[]; what: string }): ResultTable[] {
   const name = BACKBONE_LABELS[args.backbone];
-  const results = methodResults(args.byArm, args.seeds);
-  const main = buildResultTable({ title: `${name}: new-ad AUC / logloss at cold start and after warm-up a, b, c (${args.what}, ${args.seeds.length} seeds)`, base: args.base, metrics: STAGE_COLUMNS, results, references: args.references });
-  if (!args.second || !args.byArm[args.second]) return [main];
+  const results = methodResults(args.runs, args.seeds);
+  const main = withVariant(buildResultTable({ id: 'main', title: `${name}: new-ad AUC / logloss at cold start and after warm-up a, b, c (${args.what}, ${args.seeds.length} seed${args.seeds.length > 1 ? 's' : ''})`, base: args.base, metrics: STAGE_COLUMNS, results, references: args.references }), args.backbone);
+  if (!args.second || !args.runs.byArm[args.second]) return [main];
   const aucCols = STAGE_COLUMNS.filter((c) => c.name.endsWith('_auc'));
-  const rel = buildResultTable({ title: `${name}: AUC relative to ${args.second} (${args.what})`, base: args.second, metrics: aucCols, results: methodResults(args.byArm, args.seeds, aucCols) });
+  const rel = withVariant(buildResultTable({ id: 'vs-meta-embedding', title: `${name}: AUC relative to ${args.second} (${args.what})`, base: args.second, metrics: aucCols, results: methodResults(args.runs, args.seeds, aucCols) }), args.backbone);
   return [main, rel];
 }
 
+const GME_SOURCE = 'GME paper (SIGIR 2021) abstract and cold-start table: GMEs improve cold-start AUC over five backbones (numbers not available, spec §4)';
+const WARM_SOURCE = 'GME paper abstract and warm-up tables: GMEs also improve the warm-up stages (numbers not available, spec §4)';
+
 /**
- * Orders a table's methods by a column and compares them with the paper's claim (GME variants above Meta-Embedding
- * above random init); states agreement or disagreement in words.
+ * The paper's claims for one backbone's 'main' table (variant = the backbone kind): every GME variant beats random
+ * init on cold-start AUC; GME-A (the paper's best variant) beats Meta-Embedding at cold start and after warm-up a.
+ * @example
+ * gmeClaims('dnn').map((c) => c.id); // ['dnn-gme-p-beats-random-cold', ...]
+ */
+export function gmeClaims(backbone: BackboneKind): Claim[] {
+  const name = BACKBONE_LABELS[backbone];
+  const c = (id: string, method: string, base: string, metric: string, source: string, what: string): Claim => ({
+    id: `${backbone}-${id}`, text: `${name}: ${method} beats ${base} on new-ad test AUC (${what})`, source, table: 'main', variant: backbone, metric, method, base, direction: 'higher',
+  });
+  return [
+    c('gme-p-beats-random-cold', 'GME-P', 'random init', 'cold_auc', GME_SOURCE, 'cold start'),
+    c('gme-g-beats-random-cold', 'GME-G', 'random init', 'cold_auc', GME_SOURCE, 'cold start'),
+    c('gme-a-beats-random-cold', 'GME-A', 'random init', 'cold_auc', GME_SOURCE, 'cold start'),
+    c('gme-a-beats-meta-embedding-cold', 'GME-A', 'Meta-Embedding', 'cold_auc', GME_SOURCE, 'cold start'),
+    c('gme-a-beats-meta-embedding-warm-a', 'GME-A', 'Meta-Embedding', 'warm-a_auc', WARM_SOURCE, 'after warm-up a'),
+  ];
+}
+
+/**
+ * Orders a table's methods by a column (means over seeds) and counts the GME variants above Meta-Embedding and random
+ * init; whether a gap exceeds the noise is left to the claims' verdicts.
  * @example
  * orderingNote(table, 'cold_auc', ['GME-P', 'GME-G', 'GME-A'], 'Meta-Embedding', 'random init');
  */
@@ -119,19 +171,19 @@ export function orderingNote(t: ResultTable, column: string, gme: string[], seco
   const present = gme.filter((g) => Number.isFinite(mean(g)));
   const beatSecond = present.filter((g) => mean(g) > mean(second));
   const beatBase = present.filter((g) => mean(g) > mean(base));
-  return `Ordering on ${column}: ${order.join(' > ')}. Paper's claim: GME beats Meta-Embedding and random init. Here ${beatSecond.length}/${present.length} GME variants beat ${second} (${beatSecond.join(', ') || 'none'}) and ${beatBase.length}/${present.length} beat ${base} — ${beatSecond.length === present.length && beatBase.length === present.length && present.length > 0 ? 'agrees' : 'DISAGREES in part or whole'} (see the p-values: most gaps are within seed noise at quick size).`;
+  return `Ordering on ${column} (means over seeds): ${order.join(' > ')}. Paper's claim: GME beats Meta-Embedding and random init. Here ${beatSecond.length}/${present.length} GME variants have a higher mean than ${second} (${beatSecond.join(', ') || 'none'}) and ${beatBase.length}/${present.length} than ${base}; the claims' verdicts say which gaps exceed the noise.`;
 }
 
 /**
- * AUC vs warm-up stage, one line per arm (mean ± std over seeds).
+ * AUC vs warm-up stage, one line per arm (mean ± std over seeds), from a backbone's 'main' table.
  * @example
- * stageFigure(byArm, 'DNN: AUC vs warm-up stage');
+ * stageFigure(run.tables[0], 'DNN: AUC vs warm-up stage');
  */
-export function stageFigure(byArm: SeedMetrics, title: string): Figure {
-  const series = Object.entries(byArm).map(([name, runs]) => {
-    const y = STAGES.map((s) => runs.reduce((acc, r) => acc + r[s].auc, 0) / runs.length);
-    const yStd = STAGES.map((s, i) => runs.length > 1 ? Math.sqrt(runs.reduce((acc, r) => acc + (r[s].auc - y[i]) ** 2, 0) / (runs.length - 1)) : 0);
-    return { name, x: [...STAGES], y, yStd };
+export function stageFigure(table: ResultTable, title: string): Figure {
+  const series = table.rows.map((r) => {
+    const y = STAGES.map((s) => r.cells[`${s}_auc`].mean);
+    const yStd = STAGES.map((s) => (Number.isFinite(r.cells[`${s}_auc`].std) ? r.cells[`${s}_auc`].std : 0));
+    return { name: r.method, x: [...STAGES], y, yStd };
   });
   return lineChart(series, { title, xTitle: 'stage', yTitle: 'test AUC (new ads)', errorStyle: 'bars' });
 }
