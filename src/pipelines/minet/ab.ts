@@ -28,7 +28,7 @@ const pos = z.number().int().positive();
 /**
  * Strict config schema of `minet/ab` (unknown keys, also nested, are errors).
  * @example
- * MinetAbConfig.parse(minetAbDefaults(true));
+ * MinetAbConfig.parse(minetAbDefaults('quick'));
  */
 export const MinetAbConfig = z.strictObject({
   world: NewsAdsWorldConfigSpec,

@@ -23,7 +23,7 @@ import { MINET_COLUMNS, MINET_EVIDENCE_SEEDS, MINET_EVIDENCE_TRAINER, MINET_EVID
 /**
  * Strict config schema of `minet/ablation` (unknown keys are errors; variant configs are checked by the model).
  * @example
- * MinetAblationConfig.parse(minetAblationDefaults(true));
+ * MinetAblationConfig.parse(minetAblationDefaults('quick'));
  */
 export const MinetAblationConfig = z.strictObject({
   world: NewsAdsWorldConfigSpec,

@@ -25,7 +25,7 @@ const pos = z.number().int().positive();
 /**
  * Strict config schema of `minet/amazon`; `data.maxLines` null = whole files.
  * @example
- * MinetAmazonConfig.parse(minetAmazonDefaults(true));
+ * MinetAmazonConfig.parse(minetAmazonDefaults('quick'));
  */
 export const MinetAmazonConfig = z.strictObject({
   data: z.strictObject({

@@ -36,7 +36,7 @@ import {
 /**
  * Strict config schema of `minet/main` (unknown keys, also nested, are errors; model configs are checked by the models).
  * @example
- * MinetMainConfig.parse(minetMainDefaults(true));
+ * MinetMainConfig.parse(minetMainDefaults('quick'));
  */
 export const MinetMainConfig = z.strictObject({
   world: NewsAdsWorldConfigSpec,
