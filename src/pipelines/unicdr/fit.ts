@@ -5,7 +5,11 @@
  * weight decay). Contexts are built per step with the model's interaction / domain masking. After each epoch the model
  * is scored on the validation pairs (sampled negatives, seeded, fixed for the run) and the best mean NDCG@10 over
  * domains is kept (spec: model selection on validation NDCG@10); after `decayAfter` epochs the learning rate is
- * multiplied by 0.98 whenever most domains did not improve (the code's conditional decay).
+ * multiplied by 0.98 whenever most domains did not improve (the code's conditional decay). With `patience` set,
+ * training stops after that many epochs without a new best (early stopping); the result says whether the best epoch
+ * was the last one allowed ("still improving").
+ * Evaluation keeps per-row values (HR@K and NDCG@K of every test pair), so a table can carry each mean's test-sampling
+ * SE (`meanSe`). Full ranking scores every row with that row's own user.
  */
 import { z } from 'zod';
 import { tf } from '../../tf.ts';
@@ -16,12 +20,14 @@ import { Progress } from '../../train/progress.ts';
 import type { StateDict } from '../../layers/module.ts';
 import { fullRanking, sampleNegatives, sampledRanking, type CandidateLists } from '../../metrics/sampled-ranking.ts';
 import type { TopKMetrics } from '../../metrics/topk.ts';
+import { meanSe, stillImproving } from '../../evidence/rules.ts';
 import { interactedSets, type CdrDomain, type Pairs } from '../../worlds/multi-domain-world.ts';
 import { hostBatch, toCdrBatch, type CdrModel, type CdrPrep } from '../../models/cdr/common.ts';
 
 /**
  * Strict training config. Defaults: 10 epochs, batch 1024 split across domains, 10 training negatives, Adam lr 1e-3,
- * weight decay 1e-5, 99 validation negatives, lr decay after epoch 10.
+ * weight decay 1e-5, 99 validation negatives, lr decay after epoch 10, no early stopping (`patience` null: every
+ * epoch runs; a number stops after that many epochs without a new best validation NDCG@10).
  * @example
  * CdrTrainConfigSpec.parse({ epochs: 3 });
  */
@@ -33,14 +39,19 @@ export const CdrTrainConfigSpec = z.strictObject({
   weightDecay: z.number().min(0).default(1e-5),
   validNegatives: z.number().int().positive().default(99),
   decayAfter: z.number().int().min(0).default(10),
+  patience: z.number().int().positive().nullable().default(null),
 });
 /** Training config (see the schema). */
 export type CdrTrainConfig = z.infer<typeof CdrTrainConfigSpec>;
 
-/** What `fitCdr` returns. */
+/** What `fitCdr` returns: the best epoch (1-based), validation NDCG@10 per epoch run, the budget and its flag. */
 export interface CdrFitResult {
   bestEpoch: number;
   validNdcg: number[];
+  /** Epochs allowed (the config's `epochs`). */
+  epochs: number;
+  /** True when the best validation epoch was the last one allowed. */
+  stillImproving: boolean;
   seconds: number;
 }
 
@@ -108,16 +119,20 @@ export async function fitCdr(model: CdrModel, prep: CdrPrep, partial: Partial<Cd
       const improved = perDomain.filter((x, d) => x > prevPerDomain[d]).length;
       if (epoch > cfg.decayAfter && improved * 2 <= D) opt.config.learningRate *= 0.98;
       prevPerDomain = perDomain;
+      if (cfg.patience !== null && epoch - bestEpoch >= cfg.patience) break;
     }
   } finally {
     progress.done();
     opt.dispose();
   }
   if (bestState) model.loadStateDict(bestState);
-  return { bestEpoch, validNdcg, seconds: (Date.now() - t0) / 1000 };
+  return { bestEpoch, validNdcg, epochs: cfg.epochs, stillImproving: stillImproving(bestEpoch - 1, cfg.epochs), seconds: (Date.now() - t0) / 1000 };
 }
 
-/** Scores candidate lists of domain d in chunks: (N·C) Float32Array. `cold` pads the own-domain context. */
+/**
+ * Scores candidate lists of domain d in chunks: (N·C) Float32Array. `users[n]` is row n's user (one per row, not one
+ * per candidate); `cold` pads the own-domain context.
+ */
 export function scoreCandidates(model: CdrModel, prep: CdrPrep, d: number, users: ArrayLike<number>, lists: CandidateLists, cold: boolean): Float32Array {
   const C = lists.nCandidates;
   const out = new Float32Array(lists.items.length);
@@ -154,11 +169,17 @@ export function evaluateLists(model: CdrModel, prep: CdrPrep, d: number, pairs: 
 
 /**
  * Full ranking of a domain's test pairs: every item except the user's training and validation items.
- * `scorer` gives (N·I) scores for all items of each row (a model or the oracle).
+ * `scorer` gives (N·I) scores for all items of each row (a model or the oracle); row n is user `pairs.users[n]`, so a
+ * model scorer passes `pairs.users` (one user per row) and a per-candidate scorer repeats it I times.
  * @example
- * evaluateFull(dom, dom.test, (users, items) => world.trueScore(0, users, items)).hr;
+ * evaluateFull(dom, dom.test, (lists) => scoreCandidates(model, prep, 0, dom.test.users, lists, false)).hr;
  */
 export function evaluateFull(dom: CdrDomain, pairs: Pairs, scorer: (lists: CandidateLists) => Float32Array, k = 10): TopKMetrics {
+  const { items, excluded } = fullRankingInputs(dom, pairs);
+  return fullRanking(scorer({ items, nCandidates: dom.nItems, rows: pairs.users.length }), pairs.items, excluded, dom.nItems, k);
+}
+
+function fullRankingInputs(dom: CdrDomain, pairs: Pairs): { items: Int32Array; excluded: Set<number>[] } {
   const I = dom.nItems;
   const N = pairs.users.length;
   const items = new Int32Array(N * I);
@@ -166,7 +187,83 @@ export function evaluateFull(dom: CdrDomain, pairs: Pairs, scorer: (lists: Candi
   const excl = new Map<number, Set<number>>();
   for (const p of [dom.train, dom.valid]) for (let n = 0; n < p.users.length; n++) { const u = p.users[n]; if (!excl.has(u)) excl.set(u, new Set()); excl.get(u)?.add(p.items[n]); }
   const excluded = Array.from(pairs.users, (u, n) => { const s = new Set(excl.get(u) ?? []); s.delete(pairs.items[n]); return s; });
-  return fullRanking(scorer({ items, nCandidates: I, rows: N }), pairs.items, excluded, I, k);
+  return { items, excluded };
+}
+
+/**
+ * Per-row HR@K and NDCG@K of candidate-list scores ((N, C), the positive in column 0), with the ranking rule of
+ * `topK` (ties count against the positive): their means are `topK`'s hr and ndcg.
+ * @example
+ * perRowRanking(new Float32Array([0.9, 0.1, 0.2, 0.5]), 2, 1); // { hr: [1, 0], ndcg: [1, 0] }
+ */
+export function perRowRanking(scores: Float32Array, nCandidates: number, k = 10): { hr: Float64Array; ndcg: Float64Array } {
+  const C = nCandidates;
+  if (scores.length % C !== 0) throw new Error(`perRowRanking: ${scores.length} scores is not a multiple of ${C} candidates`);
+  const N = scores.length / C;
+  const hr = new Float64Array(N);
+  const ndcg = new Float64Array(N);
+  for (let n = 0; n < N; n++) {
+    const pos = scores[n * C];
+    let rank = 1;
+    for (let j = 1; j < C; j++) if (scores[n * C + j] >= pos) rank++;
+    if (rank <= k) {
+      hr[n] = 1;
+      ndcg[n] = 1 / Math.log2(rank + 1);
+    }
+  }
+  return { hr, ndcg };
+}
+
+/** One ranking metric's mean over test rows with its test-sampling evidence (each row is one positive). */
+export interface RankingEvidence {
+  value: number;
+  /** SE of the mean over rows (`meanSe`; NaN with fewer than 2 rows). */
+  se: number;
+  rows: number;
+  positives: number;
+}
+
+/**
+ * Means and SEs of per-row HR / NDCG values.
+ * @example
+ * rankingEvidence(perRowRanking(scores, 1000)).hr.se;
+ */
+export function rankingEvidence(rows: { hr: Float64Array; ndcg: Float64Array }): { hr: RankingEvidence; ndcg: RankingEvidence } {
+  const one = (xs: Float64Array): RankingEvidence => ({ value: xs.reduce((s, x) => s + x, 0) / Math.max(xs.length, 1), se: meanSe(xs), rows: xs.length, positives: xs.length });
+  return { hr: one(rows.hr), ndcg: one(rows.ndcg) };
+}
+
+/**
+ * Per-row HR@K / NDCG@K of a model on candidate lists (`cold` = domain masking of the own context).
+ * @example
+ * rankingEvidence(evaluateListsRows(model, prep, 0, dom.test, lists, false)).hr.value;
+ */
+export function evaluateListsRows(model: CdrModel, prep: CdrPrep, d: number, pairs: Pairs, lists: CandidateLists, cold: boolean, k = 10): { hr: Float64Array; ndcg: Float64Array } {
+  return perRowRanking(scoreCandidates(model, prep, d, pairs.users, lists, cold), lists.nCandidates, k);
+}
+
+/**
+ * Per-row HR@K / NDCG@K of full ranking (see {@link evaluateFull}; excluded items never outrank the positive).
+ * `scorer` gets lists whose row n belongs to user `pairs.users[n]`.
+ * @example
+ * evaluateFullRows(dom, dom.test, (lists) => scoreCandidates(model, prep, 0, dom.test.users, lists, false));
+ */
+export function evaluateFullRows(dom: CdrDomain, pairs: Pairs, scorer: (lists: CandidateLists) => Float32Array, k = 10): { hr: Float64Array; ndcg: Float64Array } {
+  const I = dom.nItems;
+  const N = pairs.users.length;
+  const { items, excluded } = fullRankingInputs(dom, pairs);
+  const scores = scorer({ items, nCandidates: I, rows: N });
+  if (scores.length !== N * I) throw new Error(`evaluateFullRows: ${scores.length} scores, expected ${N} rows x ${I} items`);
+  // The layout of fullRanking: the positive first, then every other item (excluded ones at -Infinity).
+  const rows = new Float32Array(N * I);
+  for (let n = 0; n < N; n++) {
+    const pos = pairs.items[n];
+    const base = n * I;
+    rows[base] = scores[base + pos];
+    let j = 1;
+    for (let i = 0; i < I; i++) if (i !== pos) rows[base + j++] = excluded[n].has(i) ? -Infinity : scores[base + i];
+  }
+  return perRowRanking(rows, I, Math.min(k, I));
 }
 
 /**
