@@ -59,6 +59,7 @@ test('gme/main: per-backbone tables (main: base random init; vs-meta-embedding),
   assert.equal(run.tables.length, 4);
   assert.deepEqual(run.tables.map((t) => t.id), ['main', 'vs-meta-embedding', 'main', 'vs-meta-embedding']);
   assert.deepEqual([...new Set(run.records.map((r) => `${r.table}/${r.variant}`))], ['main/dnn', 'vs-meta-embedding/dnn', 'main/autoint', 'vs-meta-embedding/autoint']);
+  assert.ok(run.records.every((r) => r.split === 'test'), 'no validation records without a monitor');
   for (const r of run.records) assert.ok(r.se !== null && r.se > 0 && (r.rows ?? 0) > (r.positives ?? 0) && (r.positives ?? 0) > 0, `${r.method} ${r.metric}`);
   assertClaimsMeasured(run, getPipeline('gme/main').claims ?? []);
   const results = JSON.parse(readFileSync(join(run.dir, 'results.json'), 'utf8')) as { results: Record<string, unknown> };
@@ -89,6 +90,20 @@ test('gme/main: monitored meta-training stops early on held-out old ads and flag
   assert.ok(gme.every((r) => r.stillImproving === (fit.bestEpoch === 2)), 'still improving exactly when the best meta epoch is the cap');
   assert.ok(run.records.filter((r) => r.method === 'random init').every((r) => r.stillImproving === null), 'random init has no meta-training');
   assert.match(run.markdown, /early stopping on the cold-start AUC of 20% held-out old ads \(patience 1/);
+  const v = run.records.filter((r) => r.split === 'valid');
+  assert.deepEqual(v.map((r) => `${r.table}|${r.variant}|${r.method}|${r.metric}`), ['main|dnn|GME-A|cold_auc']);
+  assert.equal(v[0].value, fit.validAuc[fit.bestEpoch - 1]);
+});
+
+test('gme/main: permuting the test labels changes no validation choice (the meta epoch chosen on held-out old ads)', async () => {
+  const config = { ...TINY, backbones: ['dnn'], generators: ['random', 'gme-a', 'ngb'], seeds: [1], neighbours: 3, meta: { ...TINY.meta, epochs: 3, patience: 1, validShare: 0.2 } };
+  const plain = await runPipeline('gme/main', { ...RUN, config });
+  const audit = await runPipeline('gme/main', { ...RUN, config, permuteTestLabels: 6 });
+  const pick = (run: RunRecord) => run.records.filter((r) => r.split === 'valid').map((r) => `${r.method}|${r.value}|${r.stillImproving}`);
+  assert.equal(pick(plain).length, 2);
+  assert.deepEqual(pick(audit), pick(plain));
+  const aucs = (run: RunRecord) => run.records.filter((r) => r.table === 'main' && r.metric === 'cold_auc' && r.split === 'test').map((r) => r.value);
+  assert.notDeepEqual(aucs(audit), aucs(plain), 'the audit did permute the test labels');
 });
 
 test('gme/neighbours: one row per variant and N, plus random init and Meta-Embedding; the notes compare N; claims measured', async () => {

@@ -45,7 +45,7 @@ function assertClaimsMeasured(run: RunRecord, claims: Claim[]): void {
 
 /** Records of a table carry the evidence fields: a finite SE, rows, positives and the still-improving flag. */
 function assertEvidenceRecords(run: RunRecord, table: string, metrics: string[]): void {
-  const rs = run.records.filter((r) => r.table === table && metrics.includes(r.metric));
+  const rs = run.records.filter((r) => r.table === table && r.split === 'test' && metrics.includes(r.metric));
   assert.ok(rs.length > 0, `records of table '${table}'`);
   for (const r of rs) {
     assert.ok(r.se !== null && Number.isFinite(r.se) && r.se > 0, `${r.method} ${r.metric} seed ${r.seed}: se ${r.se}`);
@@ -79,7 +79,7 @@ test('minet/main: every method, base = DNN (fixed), ceiling row, evidence record
   assert.equal(t.references[0].label, 'ground-truth ceiling');
   assertEvidenceRecords(run, 'main', ['auc', 'logloss', 'auc_sparse']);
   const sparse = run.records.find((r) => r.metric === 'auc_sparse');
-  const all = run.records.find((r) => r.metric === 'auc');
+  const all = run.records.find((r) => r.metric === 'auc' && r.split === 'test');
   assert.ok(sparse && all && (sparse.rows as number) < (all.rows as number), 'auc_sparse rests on a subset of the test rows');
   assert.ok(t.rows.find((r) => r.method === 'MiNet')?.cells.auc.comparison?.mde, 'the comparison with the base has an MDE');
   for (const r of t.rows) assert.ok(r.cells.auc.mean > 0.3 && r.cells.auc.mean < (t.references[0].values.auc as number) + 0.05, `${r.method} AUC ${r.cells.auc.mean}`);
@@ -101,6 +101,17 @@ test('minet/main: every method, base = DNN (fixed), ceiling row, evidence record
   assertClaimsMeasured(run, getPipeline('minet/main').claims ?? []);
   const csv = readFileSync(join(run.dir, 'results.csv'), 'utf8');
   assert.match(csv, /^pipeline,run,table,method,variant,knob,metric,split,seed,value,rows,positives,se,still_improving\nminet\/main,/);
+});
+
+test('minet/main: permuting the test labels changes no validation choice (early stopping on validation AUC)', async () => {
+  const config = { ...TINY, trainer: { epochs: 2, batchSize: 256, patience: 1 }, methods: [{ label: 'DNN', model: 'dnn', config: { embeddingDim: 4, hidden: [16] } }, { label: 'MiNet', model: 'minet', config: { embeddingDim: 4, hidden: [16], sourceHidden: [16], attentionHidden: 8, interestHidden: 8 } }], seeds: [1] };
+  const plain = await runPipeline('minet/main', { ...RUN, config });
+  const audit = await runPipeline('minet/main', { ...RUN, config, permuteTestLabels: 4 });
+  const pick = (run: RunRecord) => run.records.filter((r) => r.split === 'valid').map((r) => `${r.method}|${r.seed}|${r.value}|${r.stillImproving}`);
+  assert.equal(pick(plain).length, 2);
+  assert.deepEqual(pick(audit), pick(plain));
+  const aucs = (run: RunRecord) => run.records.filter((r) => r.table === 'main' && r.metric === 'auc' && r.split === 'test').map((r) => r.value);
+  assert.notDeepEqual(aucs(audit), aucs(plain), 'the audit did permute the test labels');
 });
 
 test('minet/ablation: every variant, base = the full model, evidence records, claims measured (one seed: cannot tell)', async () => {

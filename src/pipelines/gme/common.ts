@@ -11,6 +11,7 @@ import { GENERATORS } from '../../gme/generators.ts';
 import { STAGES, type ProtocolArgs } from '../../gme/protocol.ts';
 import { lineChart, type Figure } from '../../plots/index.ts';
 import type { Claim } from '../../evidence/claims.ts';
+import type { ResultRecord } from '../../evidence/records.ts';
 import { buildResultTable, type MethodResult, type MetricColumn, type ReferenceRow, type ResultTable } from '../result-table.ts';
 import type { PipelineContext } from '../pipeline.ts';
 import { runProtocolEvidence, type MetaFit, type MetaMonitor, type StageEvidence } from './evidence.ts';
@@ -112,6 +113,18 @@ export function methodResults(runs: Pick<SeedRuns, 'byArm' | 'meta'>, seeds: num
       ...(monitored ? { stillImproving: fits.map((f) => f?.stillImproving ?? false) } : {}),
     };
   });
+}
+
+/**
+ * Validation records (split 'valid', metric 'cold_auc'): each monitored arm's held-out old-ad AUC at its selected meta
+ * epoch, per seed — what early stopping chose on; kept out of the tables, for audits.
+ * @example
+ * validRecords('main', 'dnn', runs, [1, 2, 3]);
+ */
+export function validRecords(table: string, variant: string, runs: Pick<SeedRuns, 'meta'>, seeds: number[]): ResultRecord[] {
+  return Object.entries(runs.meta).flatMap(([method, fits]) => fits.flatMap((f, i) => (f && f.validAuc.length ? [{
+    pipeline: '', run: '', table, method, variant, knob: '', metric: 'cold_auc', split: 'valid', seed: seeds[i], value: f.validAuc[f.bestEpoch - 1], rows: null, positives: null, se: null, stillImproving: f.stillImproving,
+  }] : [])));
 }
 
 /** A table whose records carry `variant` (e.g. the backbone), so several tables of one id can share results.csv. */

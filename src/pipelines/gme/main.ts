@@ -33,7 +33,8 @@ import { COLD_START_WORLD_SIZES, coldStartCeiling, generateColdStartWorld, type 
 import type { RunMode } from '../../evidence/rules.ts';
 import type { ReferenceRow, ResultTable } from '../result-table.ts';
 import type { PipelineSpec } from '../pipeline.ts';
-import { GME_PROTOCOL_SHAPE, STAGE_COLUMNS, backboneTables, gmeClaims, orderingNote, protocolOverSeeds, stageFigure } from './common.ts';
+import { GME_PROTOCOL_SHAPE, STAGE_COLUMNS, backboneTables, gmeClaims, orderingNote, protocolOverSeeds, stageFigure, validRecords } from './common.ts';
+import type { ResultRecord } from '../../evidence/records.ts';
 
 /**
  * Strict config of `gme/main`; `world` keys are checked by the world's own resolver (unknown keys are errors).
@@ -144,10 +145,12 @@ export const gmeMainPipeline: PipelineSpec<GmeMainConfig> = {
     const tables: ResultTable[] = [];
     const figures = [];
     const training: Record<string, { pretrainLoss: number[][]; meta: Record<string, Array<{ bestEpoch: number; validAuc: number[]; loss: number[] } | null>> }> = {};
+    const valid: ResultRecord[] = [];
     for (const backbone of config.backbones as BackboneKind[]) {
       const { patience, validShare, ...meta } = config.meta;
       const r = await protocolOverSeeds({ data: world, graph, backbone, backboneConfig: config.backbone, arms, pretrain: config.pretrain, meta, monitor: { patience, validShare }, warm: config.warm, dropRate: config.dropRate }, config.seeds, ctx);
       training[backbone] = { pretrainLoss: r.pretrainLoss, meta: r.meta };
+      valid.push(...validRecords('main', backbone, r, config.seeds));
       const ts = backboneTables({ backbone, runs: r, seeds: config.seeds, base, second, references: [ceilingReference(ceiling)], what: 'cold-start ads world' });
       const order = effectiveOrder(backbone, config.meta.order);
       ts[0].notes.push(
@@ -158,6 +161,6 @@ export const gmeMainPipeline: PipelineSpec<GmeMainConfig> = {
       tables.push(...ts);
       figures.push({ name: `auc-vs-stage-${backbone}`, fig: stageFigure(ts[0], `${BACKBONE_LABELS[backbone]}: new-ad AUC vs warm-up stage (mean ± std)`) });
     }
-    return { tables, figures, results: { training, ceiling, neighbourSignal: signal, world: world.config } };
+    return { tables, figures, results: { training, ceiling, neighbourSignal: signal, world: world.config }, records: valid };
   },
 };

@@ -21,7 +21,8 @@ import { MOVIELENS_COLD_START_DEFAULTS, MOVIELENS_DEFAULT_DIR, movieLensAvailabi
 import type { RunMode } from '../../evidence/rules.ts';
 import type { ResultTable } from '../result-table.ts';
 import type { PipelineSpec } from '../pipeline.ts';
-import { GME_PROTOCOL_SHAPE, backboneTables, orderingNote, protocolOverSeeds, stageFigure } from './common.ts';
+import { GME_PROTOCOL_SHAPE, backboneTables, orderingNote, protocolOverSeeds, stageFigure, validRecords } from './common.ts';
+import type { ResultRecord } from '../../evidence/records.ts';
 import { GME_EVIDENCE, GME_MAIN_CLAIMS, GME_QUICK, metaNote } from './main.ts';
 
 const pos = z.number().int().positive();
@@ -90,10 +91,12 @@ export const gmeMovieLensPipeline: PipelineSpec<GmeMovieLensConfig> = {
     const tables: ResultTable[] = [];
     const figures = [];
     const training: Record<string, unknown> = {};
+    const valid: ResultRecord[] = [];
     const { patience, validShare, ...meta } = config.meta;
     for (const backbone of config.backbones as BackboneKind[]) {
       const r = await protocolOverSeeds({ data, graph, backbone, backboneConfig: config.backbone, arms, pretrain: config.pretrain, meta, monitor: { patience, validShare }, warm: config.warm, dropRate: config.dropRate }, config.seeds, ctx);
       training[backbone] = { pretrainLoss: r.pretrainLoss, meta: r.meta };
+      valid.push(...validRecords('main', backbone, r, config.seeds));
       const base = GENERATOR_LABELS[config.generators.includes('random') ? 'random' : config.generators[0]];
       const ts = backboneTables({ backbone, runs: r, seeds: config.seeds, base, second, references: [], what: 'MovieLens-1M' });
       ts[0].notes.push(`Label rule: ${data.rule}. Old movies: >= ${config.data.oldThreshold} ratings; warm-up batches: each new movie's first 3 x ${config.data.shot} ratings in time order. ${metaNote(config.meta)}.`);
@@ -101,6 +104,6 @@ export const gmeMovieLensPipeline: PipelineSpec<GmeMovieLensConfig> = {
       tables.push(...ts);
       figures.push({ name: `auc-vs-stage-${backbone}`, fig: stageFigure(ts[0], `MovieLens-1M, ${BACKBONE_LABELS[backbone]}: new-movie AUC vs warm-up stage`) });
     }
-    return { tables, figures, results: { skipped: false, training, rule: data.rule, dropped: data.dropped } };
+    return { tables, figures, results: { skipped: false, training, rule: data.rule, dropped: data.dropped }, records: valid };
   },
 };

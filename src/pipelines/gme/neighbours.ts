@@ -21,7 +21,7 @@ import type { RunMode } from '../../evidence/rules.ts';
 import type { Claim } from '../../evidence/claims.ts';
 import { buildResultTable } from '../result-table.ts';
 import type { PipelineSpec } from '../pipeline.ts';
-import { BackboneConfigSpec, BackboneKindSpec, MetaSpec, PretrainSpec, STAGE_COLUMNS, WarmSpec, methodResults, protocolOverSeeds, withVariant } from './common.ts';
+import { BackboneConfigSpec, BackboneKindSpec, MetaSpec, PretrainSpec, STAGE_COLUMNS, WarmSpec, methodResults, protocolOverSeeds, validRecords, withVariant } from './common.ts';
 import { GME_EVIDENCE, GME_QUICK, ceilingReference, metaNote } from './main.ts';
 
 /**
@@ -107,6 +107,6 @@ export const gmeNeighboursPipeline: PipelineSpec<GmeNeighboursConfig> = {
     table.notes.push(`Neighbour signal (correlation of true ID effects, new ad vs neighbour mean): ${signals.map((s) => `N=${s.n}: ${Number.isFinite(s.graph) ? s.graph.toFixed(3) : 'n/a'}`).join(', ')}. The paper's ablation numbers are not available (spec §4). ${metaNote(config.meta)}.`);
     const series = config.variants.flatMap((v) => (['cold', 'warm-c'] as const).map((stage) => ({ name: `${GENERATOR_LABELS[v]} ${stage}`, x: [...config.neighbourCounts], y: config.neighbourCounts.map((n) => mean(label(v, n), `${stage}_auc`)) })));
     const fig = lineChart(series, { title: 'GME: new-ad AUC vs number of neighbours N', xTitle: 'N', yTitle: 'test AUC (new ads)' });
-    return { tables: [table], figures: [{ name: 'auc-vs-neighbours', fig }], results: { training: { pretrainLoss: r.pretrainLoss, meta: r.meta }, signals, stages: STAGES, world: world.config } };
+    return { tables: [table], figures: [{ name: 'auc-vs-neighbours', fig }], results: { training: { pretrainLoss: r.pretrainLoss, meta: r.meta }, signals, stages: STAGES, world: world.config }, records: validRecords('neighbours', config.backboneKind, r, config.seeds) };
   },
 };

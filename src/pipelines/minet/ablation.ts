@@ -15,10 +15,11 @@ import { NewsAdsWorldConfigSpec, generateNewsAdsWorld, type NewsAdsWorldConfig }
 import { groundTruthCeiling } from '../../worlds/world.ts';
 import { barChart } from '../../plots/index.ts';
 import type { RunMode } from '../../evidence/rules.ts';
+import type { ResultRecord } from '../../evidence/records.ts';
 import type { Claim } from '../../evidence/claims.ts';
 import { buildResultTable } from '../result-table.ts';
 import type { PipelineSpec } from '../pipeline.ts';
-import { MINET_COLUMNS, MINET_EVIDENCE_SEEDS, MINET_EVIDENCE_TRAINER, MINET_EVIDENCE_WORLD, MinetMethod, QUICK_SIZES, QUICK_TRAINER, barStd, ceilingRow, evidenceResult, fitMethod, orderingNote, pushFit } from './common.ts';
+import { MINET_COLUMNS, MINET_EVIDENCE_SEEDS, MINET_EVIDENCE_TRAINER, MINET_EVIDENCE_WORLD, MinetMethod, QUICK_SIZES, QUICK_TRAINER, barStd, ceilingRow, evidenceResult, fitMethod, validRecord, orderingNote, pushFit } from './common.ts';
 
 /**
  * Strict config schema of `minet/ablation` (unknown keys are errors; variant configs are checked by the model).
@@ -106,12 +107,14 @@ export const minetAblationPipeline: PipelineSpec<MinetAblationConfig> = {
     const ceiling = groundTruthCeiling(world, 'test', 'click');
     ctx.log(`news-ads world: ${world.train.size} train / ${world.test.size} test ad impressions; ceiling AUC ${ceiling.auc.toFixed(4)}`);
     const results = config.variants.map((m) => evidenceResult(m.label, config.seeds, ['auc', 'logloss']));
+    const valid: ResultRecord[] = [];
     for (const seed of config.seeds) {
       for (const [i, variant] of config.variants.entries()) {
         const method = { ...variant, config: { ...config.backbone, ...variant.config } };
         // Same index for every variant: each starts from the same seed stream (their parameter sets differ anyway).
         const r = await fitMethod({ data, method, trainer: config.trainer, seed, index: 4, ctx });
         pushFit(results[i], r);
+        valid.push(validRecord('ablation', variant.label, seed, r));
         ctx.log(`${variant.label} seed ${seed}: test AUC ${r.metrics.auc.toFixed(4)} (SE ${r.evidence.auc.se.toFixed(4)}), logloss ${r.metrics.logloss.toFixed(4)} (best epoch ${r.bestEpoch + 1} of ${r.epochs}${r.stillImproving ? ', still improving' : ''}, ${r.seconds.toFixed(1)} s)`);
       }
     }
@@ -127,6 +130,6 @@ export const minetAblationPipeline: PipelineSpec<MinetAblationConfig> = {
       'w/o item-level attention = masked mean pooling of each history; w/o interest-level attention = every interest weight 1. Removing an interest removes it from the tower input, from z and (for u) from the attention inputs.',
     );
     const fig = barChart(table.rows.map((r) => ({ label: r.method, mean: r.cells.auc.mean, std: barStd(r.cells.auc.std) })), { title: 'MiNet ablation: target-domain AUC (test, mean ± std)', yTitle: 'AUC', refLines: [{ y: ceiling.auc, label: 'ground-truth ceiling' }] });
-    return { tables: [table], figures: [{ name: 'ablation-auc', fig }], results: { ceiling, world: world.config } };
+    return { tables: [table], figures: [{ name: 'ablation-auc', fig }], results: { ceiling, world: world.config }, records: valid };
   },
 };

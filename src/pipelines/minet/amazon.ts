@@ -17,9 +17,10 @@ import { z } from 'zod';
 import { AMAZON_DEFAULTS, amazonAvailability, buildAmazonCrossDomain } from '../../data/amazon.ts';
 import { barChart } from '../../plots/index.ts';
 import type { RunMode } from '../../evidence/rules.ts';
+import type { ResultRecord } from '../../evidence/records.ts';
 import { buildResultTable } from '../result-table.ts';
 import type { PipelineSpec } from '../pipeline.ts';
-import { MINET_COLUMNS, MINET_EVIDENCE_SEEDS, MINET_EVIDENCE_TRAINER, MinetMethod, QUICK_TRAINER, barStd, evidenceResult, fitMethod, mainMethods, minetMainClaims, orderingNote, pushFit } from './common.ts';
+import { MINET_COLUMNS, MINET_EVIDENCE_SEEDS, MINET_EVIDENCE_TRAINER, MinetMethod, QUICK_TRAINER, barStd, evidenceResult, fitMethod, validRecord, mainMethods, minetMainClaims, orderingNote, pushFit } from './common.ts';
 
 const pos = z.number().int().positive();
 /**
@@ -85,10 +86,12 @@ export const minetAmazonPipeline: PipelineSpec<MinetAmazonConfig> = {
     const { data, stats } = await ctx.stage('amazon build', () => buildAmazonCrossDomain({ ...config.data, maxLines: config.data.maxLines ?? Infinity }));
     ctx.log(`Amazon ${config.data.source} -> ${config.data.target}: ${stats.sharedUsers} shared users; ${stats.rows.train} / ${stats.rows.valid} / ${stats.rows.test} rows; positive rate ${stats.positiveRate.toFixed(4)}; ${stats.badLineCount} bad lines`);
     const results = config.methods.map((m) => evidenceResult(m.label, config.seeds, ['auc', 'logloss']));
+    const valid: ResultRecord[] = [];
     for (const seed of config.seeds) {
       for (const [i, method] of config.methods.entries()) {
         const r = await fitMethod({ data: { ...data, test: ctx.holdout(data.test) }, method, trainer: config.trainer, seed, index: i, ctx, stage: ' (amazon)' });
         pushFit(results[i], r);
+        valid.push(validRecord('main', method.label, seed, r));
         ctx.log(`Amazon ${method.label} seed ${seed}: test AUC ${r.metrics.auc.toFixed(4)} (SE ${r.evidence.auc.se.toFixed(4)}), logloss ${r.metrics.logloss.toFixed(4)} (best epoch ${r.bestEpoch + 1} of ${r.epochs})`);
       }
     }
@@ -101,6 +104,6 @@ export const minetAmazonPipeline: PipelineSpec<MinetAmazonConfig> = {
       'The paper (third-party summary, unverified) reports MiNet AUC 0.7855 / logloss 0.4254 on its Amazon split, with title and category tokens we do not use.',
     );
     const fig = barChart(table.rows.map((r) => ({ label: r.method, mean: r.cells.auc.mean, std: barStd(r.cells.auc.std) })), { title: 'Target-domain AUC on Amazon Books -> Movies & TV', yTitle: 'AUC' });
-    return { tables: [table], figures: [{ name: 'amazon-auc', fig }], results: { skipped: false, stats, base } };
+    return { tables: [table], figures: [{ name: 'amazon-auc', fig }], results: { skipped: false, stats, base }, records: valid };
   },
 };

@@ -26,6 +26,7 @@ import { barChart, type Figure } from '../../plots/index.ts';
 import { buildResultTable, type MethodResult, type MetricColumn, type ResultTable } from '../result-table.ts';
 import type { PipelineContext } from '../pipeline.ts';
 import type { Claim } from '../../evidence/claims.ts';
+import type { ResultRecord } from '../../evidence/records.ts';
 
 /**
  * One compared method (strict): display label, registered model, its config. Cross-domain models ('cross-domain-ctr'
@@ -102,6 +103,8 @@ export interface FitResult {
   metrics: { auc: number; logloss: number };
   evidence: Record<'auc' | 'logloss', MetricEvidence>;
   outputs: Record<string, Float32Array>;
+  /** Validation target AUC of the best epoch (what early stopping selected on). */
+  validAuc: number;
   bestEpoch: number;
   epochs: number;
   stillImproving: boolean;
@@ -164,7 +167,7 @@ export async function fitMethod(args: {
     const epochs = typeof args.trainer.epochs === 'number' ? args.trainer.epochs : TRAINER_DEFAULTS.epochs;
     return {
       probs, metrics: { auc: ev.auc.value, logloss: ev.logloss.value }, evidence: { auc: ev.auc, logloss: ev.logloss }, outputs: collectOutputs(model, te, args.outputs ?? []),
-      bestEpoch: r.bestEpoch, epochs, stillImproving: stillImproving(r.bestEpoch, epochs), seconds: r.seconds,
+      validAuc: r.history[r.bestEpoch]?.valid ?? Number.NaN, bestEpoch: r.bestEpoch, epochs, stillImproving: stillImproving(r.bestEpoch, epochs), seconds: r.seconds,
     };
   } finally {
     model.dispose();
@@ -203,6 +206,16 @@ export function pushFit(r: Required<MethodResult>, fit: FitResult): void {
   pushEvidence(r, 'auc', fit.evidence.auc);
   pushEvidence(r, 'logloss', fit.evidence.logloss);
   r.stillImproving.push(fit.stillImproving);
+}
+
+/**
+ * The validation record of a fit (split 'valid': the best epoch's validation AUC, what early stopping selected on;
+ * kept out of the tables, for audits).
+ * @example
+ * validRecord('main', 'MiNet', 1, fit);
+ */
+export function validRecord(table: string, method: string, seed: number, fit: FitResult): ResultRecord {
+  return { pipeline: '', run: '', table, method, variant: '', knob: '', metric: 'auc', split: 'valid', seed, value: fit.validAuc, rows: null, positives: null, se: null, stillImproving: fit.stillImproving };
 }
 
 /**

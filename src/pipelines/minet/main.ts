@@ -25,12 +25,13 @@ import { groundTruthCeiling } from '../../worlds/world.ts';
 import { auc } from '../../metrics/index.ts';
 import { barChart } from '../../plots/index.ts';
 import type { RunMode } from '../../evidence/rules.ts';
+import type { ResultRecord } from '../../evidence/records.ts';
 import type { Claim } from '../../evidence/claims.ts';
 import { buildResultTable } from '../result-table.ts';
 import type { PipelineSpec } from '../pipeline.ts';
 import {
   MINET_COLUMNS, MINET_EVIDENCE_SEEDS, MINET_EVIDENCE_TRAINER, MINET_EVIDENCE_WORLD, MinetMethod, QUICK_TRAINER, SEGMENTS, WEIGHT_OUTPUTS, barStd, ceilingRow,
-  evidenceResult, fitMethod, interestWeightTable, mainMethods, minetMainClaims, orderingNote, pushEvidence, pushFit, segmentWeights, subsetAucEvidence,
+  evidenceResult, fitMethod, validRecord, interestWeightTable, mainMethods, minetMainClaims, orderingNote, pushEvidence, pushFit, segmentWeights, subsetAucEvidence,
 } from './common.ts';
 
 /**
@@ -109,10 +110,12 @@ export const minetMainPipeline: PipelineSpec<MinetMainConfig> = {
     const sparseAuc = (p: ArrayLike<number>) => auc(sparse.map((i) => y[i]), sparse.map((i) => p[i]));
     const results = config.methods.map((m) => evidenceResult(m.label, config.seeds, ['auc', 'logloss', 'auc_sparse']));
     const weights: Array<Record<string, number[]>> = [];
+    const valid: ResultRecord[] = [];
     for (const seed of config.seeds) {
       for (const [i, method] of config.methods.entries()) {
         const r = await fitMethod({ data, method, trainer: config.trainer, seed, index: i, ctx, outputs: WEIGHT_OUTPUTS.map(([o]) => o) });
         pushFit(results[i], r);
+        valid.push(validRecord('main', method.label, seed, r));
         pushEvidence(results[i], 'auc_sparse', subsetAucEvidence(y, r.probs, sparse));
         if (method.label === config.proposed && r.outputs.wLong) weights.push(segmentWeights(world.test, r.outputs));
         ctx.log(`${method.label} seed ${seed}: test AUC ${r.metrics.auc.toFixed(4)} (SE ${r.evidence.auc.se.toFixed(4)}), logloss ${r.metrics.logloss.toFixed(4)} (best epoch ${r.bestEpoch + 1} of ${r.epochs}${r.stillImproving ? ', still improving' : ''}, ${r.seconds.toFixed(1)} s)`);
@@ -138,6 +141,6 @@ export const minetMainPipeline: PipelineSpec<MinetMainConfig> = {
       { name: 'auc', fig: barChart(table.rows.map((r) => ({ label: r.method, mean: r.cells.auc.mean, std: barStd(r.cells.auc.std) })), { title: 'Target-domain AUC on news-ads-world (test, mean ± std)', yTitle: 'AUC', refLines: [{ y: ceiling.auc, label: 'ground-truth ceiling' }] }) },
       ...(iw ? [{ name: 'interest-weights', fig: iw.figure }] : []),
     ];
-    return { tables: iw ? [table, iw.table] : [table], figures, results: { base, ceiling, truthWithout: without, world: world.config } };
+    return { tables: iw ? [table, iw.table] : [table], figures, results: { base, ceiling, truthWithout: without, world: world.config }, records: valid };
   },
 };
