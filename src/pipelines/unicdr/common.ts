@@ -200,18 +200,3 @@ export function orderingNote(t: ResultTable, metric: string): string {
 export function barStd(std: number): number | undefined {
   return Number.isFinite(std) ? std : undefined;
 }
-
-/**
- * Mean over a table's columns that start with a prefix, per method (for the per-scenario chart).
- * @example
- * columnMean(table, 'hr10_d'); // Map method -> mean HR@10 over warm domains
- */
-export function columnMean(t: ResultTable, prefix: string): Map<string, { mean: number; std: number }> {
-  const cols = t.metrics.map((m) => m.name).filter((n) => n.startsWith(prefix));
-  const out = new Map<string, { mean: number; std: number }>();
-  for (const r of t.rows) {
-    if (!cols.length) continue;
-    out.set(r.method, { mean: cols.reduce((s, c) => s + r.cells[c].mean, 0) / cols.length, std: cols.reduce((s, c) => s + r.cells[c].std, 0) / cols.length });
-  }
-  return out;
-}
