@@ -16,7 +16,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { inflateSync } from 'node:zlib';
@@ -236,7 +236,7 @@ function writeEvidenceRun(root: string, r: EvidenceRun): string {
   mkdirSync(join(dir, 'figures'), { recursive: true });
   const state = r.state ?? 'finished';
   const ended = state === 'running' ? undefined : r.started.replace(/:00\./, ':30.');
-  const status = { state, started: r.started, ended, ...(state === 'skipped' ? { reason: r.reason ?? 'data absent' } : {}), ...(state === 'failed' ? { error: 'Error: boom\n    at x' } : {}), ...(state === 'running' ? { pid: 999999, heartbeat: r.started } : {}) };
+  const status = { state, started: r.started, ended, ...(state === 'skipped' ? { reason: r.reason ?? 'data absent' } : {}), ...(state === 'failed' ? { error: 'Error: boom\n    at x' } : {}), ...(state === 'running' ? { pid: process.pid, host: hostname(), heartbeat: r.started } : {}) /* this live process: liveness() says running */ };
   writeFileSync(join(dir, 'status.json'), JSON.stringify(status));
   if (state === 'running' || state === 'failed') return dir;
   const records = (r.records ?? (state === 'skipped' ? [] : syntheticRecords(EFFECTS))).map((x) => ({ ...x, pipeline: r.pipeline, run: r.runId }));
