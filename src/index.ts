@@ -44,6 +44,7 @@ export { recordsToCsv, parseRecordsCsv, select as selectRecords, RECORD_COLUMNS,
 export { judgeClaim, judgeClaims, verdictsToMarkdown, type Claim, type Verdict, type VerdictKind } from './evidence/claims.ts';
 export { checkSeeds, reliableTasks, stillImproving, meanSe, EVIDENCE_DEFAULTS, SMOKE_TEST_LABEL, RUN_MODES, type RunMode, type EvidenceRules, type ReliableTasks } from './evidence/rules.ts';
 export { deLongAuc, deLongPaired, pairedBootstrap, combineSeedsAndTest, minimumDetectableEffect, tQuantile, normalCdf, type Estimate, type BootstrapResult, type Comparison } from './evidence/stats.ts';
+export { knobLabel, checkMechanismSpec, gainRecords, mechanismClaims, mechanismSummary, mechanismFigure, type MechanismSpec, type MechanismRow } from './evidence/mechanism.ts';
 export * from './pipelines/provenance.ts';
 export { listPipelines as registeredPipelines } from './pipelines/registry.ts';
 export { doctor, type DoctorCheck } from './doctor.ts';

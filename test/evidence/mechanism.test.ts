@@ -1,0 +1,88 @@
+/**
+ * Mechanism sweeps (src/evidence/mechanism.ts) on planted records: a gain of zero at knob 0 that grows with the knob is
+ * read as "within the MDE of zero" at 0 and as significant growth; a flat gain is not; pipelines' own paired gain
+ * records win over the unpaired fallback; specs that do not start at 0 are refused.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { checkMechanismSpec, gainRecords, knobLabel, mechanismClaims, mechanismFigure, mechanismSummary, type MechanismSpec } from '../../src/evidence/mechanism.ts';
+import { judgeClaims } from '../../src/evidence/claims.ts';
+import { select, type ResultRecord } from '../../src/evidence/records.ts';
+import { Rng } from '../../src/random.ts';
+
+const SPEC: MechanismSpec = {
+  knobName: 'intentShare', values: [0, 0.1, 0.2, 0.4], defaultValue: 0.2, defaultSource: 'planted for the test',
+  method: 'M', base: 'B', metric: 'auc', direction: 'higher', claimSource: 'test',
+};
+const SEEDS = [1, 2, 3, 4, 5];
+const SE = 0.002;
+
+/** Per-knob records where M − B = slope * knob + seed noise; B's level moves with the seed. */
+function sweep(slope: number, seed = 7): ResultRecord[] {
+  const rng = new Rng(seed);
+  const out: ResultRecord[] = [];
+  const rec = (method: string, v: number, s: number, value: number): ResultRecord => ({
+    pipeline: '', run: '', table: 'by-knob', method, variant: '', knob: knobLabel('intentShare', v), metric: 'auc', split: 'test', seed: s, value, rows: 5000, positives: 1000, se: SE, stillImproving: false,
+  });
+  for (const v of SPEC.values) {
+    for (const s of SEEDS) {
+      const b = 0.7 + 0.01 * rng.normal();
+      out.push(rec('B', v, s, b), rec('M', v, s, b + slope * v + 0.001 * rng.normal()));
+    }
+  }
+  return out;
+}
+
+test('a gain nil at 0 and growing with the knob: within the MDE of zero at 0, significant at the top, both claims agree', () => {
+  const records = sweep(0.1);
+  const all = [...records, ...gainRecords(records, SPEC)];
+  const { rows, markdown } = mechanismSummary(all, SPEC);
+  assert.equal(rows.length, 4);
+  assert.ok(rows[0].withinMdeOfZero, `gain at 0 is ${rows[0].gain}, MDE ${rows[0].mde}`);
+  assert.ok(Math.abs(rows[3].gain - 0.04) < 0.003, `gain at 0.4 is ${rows[3].gain}, planted 0.04`);
+  assert.ok(rows[3].lo > 0 && rows[3].p !== null && rows[3].p < 0.05);
+  // unpaired SE: each seed's test variance is 2 SE^2, so the interval is at least ±1.96·√2·SE wide
+  assert.ok(rows[3].hi - rows[3].lo >= 2 * 1.96 * Math.SQRT2 * SE - 1e-12);
+  assert.match(markdown, /\| 0 \(mechanism absent\) \| .* within the MDE of zero \|/);
+  assert.match(markdown, /\| 0\.2 \(paper default\) \|/);
+  const growth = select(all, { table: 'gain', method: 'M', metric: 'gain_growth' });
+  assert.equal(growth.length, SEEDS.length);
+  assert.deepEqual(select(all, { table: 'gain', method: 'B', metric: 'gain_growth' }).map((r) => r.value), [0, 0, 0, 0, 0]);
+  const verdicts = judgeClaims(mechanismClaims(SPEC), all);
+  assert.deepEqual(verdicts.map((v) => v.verdict), ['agrees', 'agrees'], verdicts.map((v) => v.reason).join('\n'));
+});
+
+test('a flat gain: the growth claim cannot tell; a reversed one disagrees', () => {
+  const flat = sweep(0);
+  const v1 = judgeClaims(mechanismClaims(SPEC), [...flat, ...gainRecords(flat, SPEC)]);
+  assert.equal(v1[1].verdict, 'cannot tell', v1[1].reason);
+  const reversed = sweep(-0.1);
+  const v2 = judgeClaims(mechanismClaims(SPEC), [...reversed, ...gainRecords(reversed, SPEC)]);
+  assert.deepEqual(v2.map((v) => v.verdict), ['disagrees', 'disagrees']);
+});
+
+test("a pipeline's own paired gain records are kept and used; the unpaired fallback fills only the rest", () => {
+  const records = sweep(0.1);
+  const knob = knobLabel('intentShare', 0.4);
+  const paired: ResultRecord = { pipeline: '', run: '', table: 'gain', method: 'M', variant: '', knob, metric: 'auc_gain', split: 'test', seed: 1, value: 0.05, rows: 5000, positives: 1000, se: 0.0005, stillImproving: false };
+  const written = gainRecords([...records, paired], SPEC);
+  assert.equal(select(written, { knob, metric: 'auc_gain' }).filter((r) => r.seed === 1).length, 0, 'the paired record is not duplicated');
+  assert.equal(select(written, { knob, metric: 'auc_gain' }).length, SEEDS.length - 1);
+  const growth1 = select(written, { method: 'M', metric: 'gain_growth' }).find((r) => r.seed === 1)!;
+  const at0 = select(written, { knob: knobLabel('intentShare', 0), metric: 'auc_gain' }).find((r) => r.seed === 1)!;
+  assert.ok(Math.abs(growth1.value - (0.05 - at0.value)) < 1e-12, 'growth reads the paired gain at the top');
+});
+
+test('specs: the sweep starts at 0, ascends, names its default source; the figure draws intervals, zero line, default', () => {
+  assert.throws(() => checkMechanismSpec({ ...SPEC, values: [0.1, 0.2] }), /must start at 0/);
+  assert.throws(() => checkMechanismSpec({ ...SPEC, values: [0, 0.2, 0.1] }), /strictly ascending/);
+  assert.throws(() => checkMechanismSpec({ ...SPEC, defaultSource: ' ' }), /where the default comes from/);
+  assert.throws(() => mechanismFigure([], SPEC, 't'), /no records of M and B/);
+  const records = sweep(0.1);
+  const fig = mechanismFigure(records, SPEC, 'gain vs intent');
+  const traces = fig.data as Array<{ name?: string; x?: unknown[]; error_y?: { array?: number[] } }>;
+  assert.equal(traces[0].x?.length, 4);
+  assert.ok(traces[0].error_y?.array?.every((h) => h > 0), 'every point has an interval');
+  assert.ok(traces.some((t) => t.name?.startsWith('paper default')));
+  assert.ok(JSON.stringify(fig.layout).includes('no gain'));
+});
