@@ -123,7 +123,7 @@ export { fitCdr, evaluateLists, evaluateFull, testLists, CdrTrainConfigSpec, typ
 export { loadCdrTextPair, readCdrTextFile, cdrTextAvailability, CdrTextError } from './data/cdr-text.ts';
 
 // The Python bridge and EM3 (issue 7): managed PyTorch process, binary tensors, cross-framework gradient step; EM3 ranker and pipelines.
-export { PythonSession, pythonSession, hostTensor, checkTensor, fromTf, toTf, PythonError, BridgeTimeoutError, BridgeCrashError, TensorSpecError, TorchTrainable, crossStep, lossAndGrads, type HostTensor, type TensorSpec, type CallOptions, type CallResult, type SessionOptions, type TrainableOptions, type CrossStepOptions } from './bridge/index.ts';
+export { PythonSession, pythonSession, hostTensor, checkTensor, fromTf, toTf, PythonError, BridgeTimeoutError, BridgeCrashError, BridgeHandleLostError, TensorSpecError, TorchTrainable, crossStep, lossAndGrads, type HostTensor, type TensorSpec, type CallOptions, type CallResult, type SessionOptions, type TrainableOptions, type CrossStepOptions } from './bridge/index.ts';
 export { EM3Ranker, EM3_RANKER_DEFAULTS, cicLoss, type EM3RankerConfig, type BatchContent } from './models/em3.ts';
 
 // FARM (issue 3): DFT-as-matmul layer, MMoE / PLE heads, the frequency-aware module, the live models' input block,

@@ -61,3 +61,22 @@ export class TensorSpecError extends Error {
     this.name = 'TensorSpecError';
   }
 }
+
+/**
+ * A call on a handle (a TorchTrainable, an object in the Python store) whose Python process is gone: the process
+ * crashed, timed out, was closed or restarted, and the object died with it. Raised in TypeScript, before Python is
+ * called (a fresh process would only answer with a lookup error for an unknown handle).
+ * @example
+ * await trainable.forward({ x }); // after a crash: BridgeHandleLostError "handle 'trainable-1' ... is gone"
+ */
+export class BridgeHandleLostError extends Error {
+  /**
+   * @param call `module.fn` that needed the handle; @param handle the handle's name; @param ownerProcess the session's
+   * number of the process that created it; @param currentProcess the running process's number (undefined: none runs).
+   */
+  constructor(readonly call: string, readonly handle: string, readonly ownerProcess: number, readonly currentProcess: number | undefined) {
+    const now = currentProcess === undefined ? 'no Python process runs now' : `Python process #${currentProcess} runs now`;
+    super(`bridge handle '${handle}' (call ${call}) lived in Python process #${ownerProcess}, which is gone (crashed, timed out, closed or restarted; ${now}); its state is lost: create it again`);
+    this.name = 'BridgeHandleLostError';
+  }
+}

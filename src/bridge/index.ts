@@ -4,6 +4,6 @@
  */
 export { PythonSession, pythonSession, PYTHON_ROOT, REPO_ROOT, type CallOptions, type CallResult, type SessionOptions } from './session.ts';
 export { hostTensor, checkTensor, fromTf, toTf, type HostTensor, type TensorSpec, type BridgeDtype } from './tensors.ts';
-export { PythonError, BridgeTimeoutError, BridgeCrashError, TensorSpecError } from './errors.ts';
+export { PythonError, BridgeTimeoutError, BridgeCrashError, BridgeHandleLostError, TensorSpecError } from './errors.ts';
 export { TorchTrainable, type TrainableOptions } from './trainable.ts';
 export { crossStep, lossAndGrads, type CrossStepOptions } from './cross-step.ts';

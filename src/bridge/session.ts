@@ -23,11 +23,11 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stripVTControlCharacters } from 'node:util';
-import { BridgeCrashError, BridgeTimeoutError, PythonError } from './errors.ts';
+import { BridgeCrashError, BridgeHandleLostError, BridgeTimeoutError, PythonError } from './errors.ts';
 import { checkTensor, readTensors, removeFile, shmDir, shmPath, writeTensors, type HostTensor, type ShmLayout, type TensorSpec } from './tensors.ts';
 
 /** Repo root (two levels above src/bridge). */
@@ -53,6 +53,13 @@ export interface CallOptions {
   expect?: Record<string, TensorSpec>;
   /** Timeout of this call in ms. */
   timeoutMs?: number;
+  /**
+   * The call uses an object that lives in one Python process (a handle it created): `process` is that process's
+   * `processId` (from the creating call's `CallResult.process`), `handle` names the object for the error. When that
+   * process is gone (crashed, timed out, closed, restarted) the call fails with `BridgeHandleLostError` naming the
+   * handle, without starting Python.
+   */
+  owner?: { process: number; handle: string };
 }
 
 /** One call's result: the JSON part and the tensors Python returned. */
@@ -61,6 +68,8 @@ export interface CallResult {
   tensors: Record<string, HostTensor>;
   /** CPU seconds the Python process spent on the call (mapping, function, writing results). */
   pythonCpuS: number;
+  /** `processId` of the Python process that served the call (handles it returned live only there). */
+  process: number;
 }
 
 interface PyRuntime {
@@ -177,6 +186,22 @@ function sweepStaleFiles(): void {
   }
 }
 
+/**
+ * Whether the child `proc` still runs. Node learns of a child's death only when its event loop turns (SIGCHLD ->
+ * 'exit' event); a process that died while Node was busy is a zombie until then, and `proc.exitCode` is still null.
+ * On Linux the zombie shows in /proc/<pid>/stat (state Z or X); elsewhere only the 'exit' event counts.
+ */
+function childRunning(proc: ChildProcess): boolean {
+  if (proc.exitCode !== null || proc.signalCode !== null || proc.pid === undefined) return false;
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${proc.pid}/stat`, 'utf8');
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ENOENT' || !existsSync('/proc/self/stat'); // no procfs: trust Node
+  }
+  return !/^\d+ \(.*\) [ZX]/s.test(stat);
+}
+
 /** Runs `fn` with environment variables temporarily set. */
 function withEnv<T>(vars: Record<string, string>, fn: () => T): T {
   const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
@@ -206,6 +231,8 @@ export class PythonSession {
   private runtime: PyRuntime | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private onDeath: ((detail: string) => void) | undefined;
+  /** Counts the Python processes this session started; the running one's number is `processId`. */
+  private generation = 0;
   /** Transfer files reused across calls (see tensors.ts); removed on close and exit. */
   private inPath = shmPath('in');
   private readonly outPath = shmPath('out');
@@ -231,12 +258,25 @@ export class PythonSession {
 
   /** Pid of the running Python process, or undefined when none runs. */
   get pid(): number | undefined {
-    return this.proc?.exitCode === null && this.proc.signalCode === null ? this.proc.pid : undefined;
+    return this.proc && childRunning(this.proc) ? this.proc.pid : undefined;
   }
 
-  /** Starts Python (if not running) and returns the dispatcher proxy. */
+  /**
+   * Number of the running Python process within this session (1 for the first, +1 per restart), or undefined when
+   * none runs. Objects a process created (handles) live only as long as it does.
+   */
+  get processId(): number | undefined {
+    return this.proc && childRunning(this.proc) ? this.generation : undefined;
+  }
+
+  /**
+   * Starts Python (if not running) and returns the dispatcher proxy. A process that died while Node was idle or busy
+   * (its 'exit' event not yet handled) is detected here and replaced, so the call after such a death runs instead of
+   * failing with a BridgeCrashError.
+   */
   private async start(): Promise<PyRuntime> {
-    if (this.runtime && this.pid !== undefined) return this.runtime;
+    if (this.runtime && this.proc && childRunning(this.proc)) return this.runtime;
+    if (this.proc) this.killNow('SIGKILL'); // dead (or half-started): forget it; its late 'exit' event is ignored
     if (!existsSync(this.python)) throw new Error(`bridge: Python interpreter not found at ${this.python} (create the venv with env/ setup, or set RECLAB_PYTHON)`);
     const env = { PYTHON_BIN: this.python, PYTHONPATH: [PYTHON_ROOT, process.env.PYTHONPATH].filter(Boolean).join(':'), PYTHONUNBUFFERED: '1' };
     withEnv(env, () => {
@@ -246,6 +286,7 @@ export class PythonSession {
     const py = pythonia as Pythonia;
     const proc = py.com.proc as ChildProcess;
     this.proc = proc;
+    this.generation += 1;
     keepPythoniaTracebacks(py.com);
     proc.once('exit', (code, signal) => {
       if (this.proc !== proc) return; // already discarded (timeout kill)
@@ -318,7 +359,13 @@ export class PythonSession {
     for (const [k, t] of Object.entries(tensors)) checkTensor(k, t, options.expect?.[k]);
     for (const k of Object.keys(options.expect ?? {})) if (!(k in tensors)) throw new Error(`bridge: call ${name} expects tensor '${k}', which was not given`);
     const run = async (): Promise<CallResult> => {
+      if (options.owner) {
+        const { process: owner, handle } = options.owner;
+        const current = this.processId;
+        if (current !== owner) throw new BridgeHandleLostError(name, handle, owner, current);
+      }
       const runtime = await this.start();
+      const servedBy = this.generation;
       const hasInputs = Object.keys(tensors).length > 0;
       let reusable = false;
       try {
@@ -329,7 +376,7 @@ export class PythonSession {
         const reply = JSON.parse(raw) as Reply;
         reusable = reply.input_reusable === true;
         if (!reply.ok) throw new PythonError(name, reply.traceback ?? '(no traceback)');
-        return { value: reply.value ?? {}, tensors: reply.tensors ? readTensors(reply.tensors, true) : {}, pythonCpuS: reply.cpu_s ?? 0 };
+        return { value: reply.value ?? {}, tensors: reply.tensors ? readTensors(reply.tensors, true) : {}, pythonCpuS: reply.cpu_s ?? 0, process: servedBy };
       } finally {
         this.setRef(false);
         if (hasInputs && !reusable) {

@@ -9,6 +9,7 @@ Input tensors are views of the transfer file for the duration of the call; code 
 keeps the mapping alive, the reply says so (`input_reusable: false`) and TypeScript then never rewrites that file.
 """
 import ctypes
+import gc
 import importlib
 import json
 import mmap
@@ -96,14 +97,21 @@ def _map_inputs(spec):
 
 
 def _release(mm):
-    """Unmaps the input file; False when the called code kept a view of it (then TS must not reuse the file)."""
+    """Unmaps the input file; False when the called code kept a view of it (then TS must not reuse the file).
+
+    Views held only by garbage (a reference cycle, e.g. an exception's traceback frames that hold the input tensors)
+    are collected first, so a failed call releases its inputs as a successful one does.
+    """
     if mm is None:
         return True
-    try:
-        mm.close()
-        return True
-    except BufferError:
-        return False
+    for attempt in range(2):
+        try:
+            mm.close()
+            return True
+        except BufferError:
+            if attempt == 0:
+                gc.collect()
+    return False
 
 
 def _is_torch(value):
@@ -140,30 +148,53 @@ def _write_outputs(path, arrays):
 
 
 def invoke(request_json):
-    """Runs one bridge call; returns JSON {ok, value, tensors} or {ok: false, traceback}."""
+    """Runs one bridge call; returns JSON {ok, value, tensors} or {ok: false, traceback}.
+
+    The input mapping is released whether the function returns or raises (`input_reusable` is in both replies).
+    """
     cpu0 = time.process_time()
     try:
-        req = json.loads(request_json)
-        fn = resolve(req["module"], req["fn"])
-        kwargs = dict(req.get("args") or {})
-        tensors, mm = _map_inputs(req.get("tensors"))
-        kwargs.update(tensors)
-        result = fn(**kwargs)
-        del kwargs, tensors
-        if result is None:
-            result = {}
-        if _is_torch(result) or isinstance(result, np.ndarray):
-            result = {"out": result}
-        if not isinstance(result, dict):
-            raise TypeError(f"{req['module']}.{req['fn']} returned {type(result).__name__}; bridge functions return a dict")
-        arrays = {k: _as_array(k, v) for k, v in result.items() if _is_torch(v) or isinstance(v, np.ndarray)}
-        value = {k: v for k, v in result.items() if k not in arrays}
-        out = _write_outputs(req["out_path"], arrays) if arrays else None
-        del arrays, result
-        reusable = _release(mm)
-        return json.dumps({"ok": True, "value": value, "tensors": out, "input_reusable": reusable, "cpu_s": time.process_time() - cpu0})
+        reply = _run(json.loads(request_json), _set_mm)
     except Exception:  # noqa: BLE001 - everything goes back to TypeScript with its traceback
-        return json.dumps({"ok": False, "traceback": traceback.format_exc()})
+        reply = {"ok": False, "traceback": traceback.format_exc()}
+    # Out of the except block: the exception and its traceback (whose frames hold the input tensors) are gone.
+    mm, _pending["mm"] = _pending["mm"], None
+    reply["input_reusable"] = _release(mm)
+    del mm
+    if reply["ok"]:
+        reply["cpu_s"] = time.process_time() - cpu0
+    return json.dumps(reply)
+
+
+_pending = {"mm": None}  # the current call's input mapping (invoke releases it after the call, success or not)
+
+
+def _set_mm(mm):
+    """Remembers the current call's input mapping."""
+    _pending["mm"] = mm
+
+
+def _run(req, keep_mm):
+    """The call itself: maps the inputs (handing the mapping to `keep_mm` at once), calls, writes the outputs."""
+    fn = resolve(req["module"], req["fn"])
+    kwargs = dict(req.get("args") or {})
+    tensors, mm = _map_inputs(req.get("tensors"))
+    keep_mm(mm)
+    del mm
+    kwargs.update(tensors)
+    del tensors
+    result = fn(**kwargs)
+    del kwargs
+    if result is None:
+        result = {}
+    if _is_torch(result) or isinstance(result, np.ndarray):
+        result = {"out": result}
+    if not isinstance(result, dict):
+        raise TypeError(f"{req['module']}.{req['fn']} returned {type(result).__name__}; bridge functions return a dict")
+    arrays = {k: _as_array(k, v) for k, v in result.items() if _is_torch(v) or isinstance(v, np.ndarray)}
+    value = {k: v for k, v in result.items() if k not in arrays}
+    out = _write_outputs(req["out_path"], arrays) if arrays else None
+    return {"ok": True, "value": value, "tensors": out}
 
 
 def ping():
