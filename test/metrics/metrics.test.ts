@@ -191,7 +191,9 @@ test('gauc/uauc: doc example — groups 7 (AUC 1, 2 rows) and 8 (AUC 1/3, 4 rows
     value: 0.5,
     groupsUsed: 2,
     groupsSkipped: 1,
+    se: 0.5, // cluster SE sqrt(G/(G-1) * sum w_g^2 (auc_g - value)^2) / sum w_g = sqrt(2 * 2) / 4
   });
+  assertClose(u.se, 1 / 3, 'uauc se (AUCs 1 and 1/3, unweighted: |1 - 1/3| / 2)', { atol: 1e-12 });
 });
 
 test('gauc: one group equals plain auc', () => {
