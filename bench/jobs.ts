@@ -1,0 +1,82 @@
+/**
+ * Benchmark: wall time of a fixed set of independent pipeline runs with 1 worker process vs 2 (src/pipelines/jobs.ts),
+ * on this machine. The set is RECLAB_BENCH_JOBS (default 4) quick runs of baselines/ctr, 1 seed each, on a world of
+ * RECLAB_BENCH_USERS users (default 3000) — the same work in both arms, each run in its own worker process with
+ * TensorFlow's 1-thread pools (src/tf.ts).
+ *
+ * The arms alternate (ABBA order) RECLAB_BENCH_REPEATS times (default 3); the table shows the median wall time of each
+ * arm and the median of the per-pair speed-ups (1 worker / 2 workers). The 1-minute load average before each run is
+ * recorded; the verdict is marked UNRELIABLE when other work was running (load > 0.5 before a run), since a second
+ * worker then competes with that work rather than using an idle core. Results go to results/bench/jobs-<stamp>.json.
+ *
+ * Run: `npm run bench:jobs` (or `node --import tsx bench/jobs.ts`).
+ * Env: RECLAB_BENCH_REPEATS (3), RECLAB_BENCH_JOBS (4), RECLAB_BENCH_USERS (3000).
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runJobs } from '../src/pipelines/jobs.ts';
+
+const REPEATS = Number(process.env.RECLAB_BENCH_REPEATS ?? 3);
+const JOBS = Number(process.env.RECLAB_BENCH_JOBS ?? 4);
+const USERS = Number(process.env.RECLAB_BENCH_USERS ?? 3000);
+for (const [k, v] of Object.entries({ RECLAB_BENCH_REPEATS: REPEATS, RECLAB_BENCH_JOBS: JOBS, RECLAB_BENCH_USERS: USERS })) {
+  if (!(Number.isInteger(v) && v >= 1)) throw new Error(`bench/jobs: ${k} must be a positive integer, got '${process.env[k]}'`);
+}
+
+interface Run {
+  workers: number;
+  seconds: number;
+  load: number;
+  failed: number;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+async function once(workers: number): Promise<Run> {
+  const out = mkdtempSync(join(tmpdir(), 'reclab-bench-jobs-'));
+  const load = loadavg()[0];
+  const t0 = process.hrtime.bigint();
+  try {
+    const outcomes = await runJobs(Array.from({ length: JOBS }, () => 'baselines/ctr'), {
+      mode: 'quick',
+      workers,
+      passThrough: ['--seeds', '1', '--set', `world.users=${USERS}`, '--no-images', '--out', out],
+      out,
+    });
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    for (const o of outcomes.filter((x) => x.state !== 'finished')) console.error(`bench/jobs: ${o.name} ${o.state}: ${o.detail}`);
+    return { workers, seconds, load, failed: outcomes.filter((o) => o.state !== 'finished').length };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+const runs: Run[] = [];
+const ratios: number[] = [];
+for (let r = 0; r < REPEATS; r++) {
+  const order = r % 2 === 0 ? [1, 2] : [2, 1];
+  const pair: Record<number, Run> = {};
+  for (const w of order) {
+    const run = await once(w);
+    pair[w] = run;
+    runs.push(run);
+    console.log(`round ${r + 1}/${REPEATS}: ${w} worker${w > 1 ? 's' : ''} ${run.seconds.toFixed(1)} s (load before ${run.load.toFixed(2)}${run.failed ? `, ${run.failed} jobs FAILED` : ''})`);
+  }
+  ratios.push(pair[1].seconds / pair[2].seconds);
+}
+const one = median(runs.filter((r) => r.workers === 1).map((r) => r.seconds));
+const two = median(runs.filter((r) => r.workers === 2).map((r) => r.seconds));
+const speedup = median(ratios);
+const maxLoad = Math.max(...runs.map((r) => r.load));
+const unreliable = maxLoad > 0.5 || runs.some((r) => r.failed);
+console.log(`\n| ${JOBS} × baselines/ctr quick (1 seed, ${USERS} users) | median wall s |\n|---|---|\n| 1 worker | ${one.toFixed(1)} |\n| 2 workers | ${two.toFixed(1)} |\n| speed-up (median of ${REPEATS} pairs) | ${speedup.toFixed(2)}x |`);
+console.log(`\n${cpus().length} cores; load before runs up to ${maxLoad.toFixed(2)}${unreliable ? ' — UNRELIABLE: other work was running (or jobs failed)' : ''}. Target >= 1.7x.`);
+mkdirSync(join('results', 'bench'), { recursive: true });
+const file = join('results', 'bench', `jobs-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+writeFileSync(file, `${JSON.stringify({ jobs: JOBS, users: USERS, repeats: REPEATS, cores: cpus().length, runs, ratios, medians: { one, two, speedup }, unreliable }, null, 2)}\n`);
+console.log(`written: ${file}`);
