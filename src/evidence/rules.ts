@@ -58,17 +58,18 @@ export interface ReliableTasks {
 }
 
 /**
- * The reliable-task rule: a task with fewer than `minPositives` test positives is shown but left out of summaries,
+ * The reliable-task rule: a task with fewer than `minPositives` positives is shown but left out of summaries,
  * validation monitors and verdicts.
- * @param positives - test positives per task (the smallest over seeds when they differ).
+ * @param positives - positives per task on `split` (the smallest over seeds when they differ).
+ * @param split - the split the counts come from ('test' by default; 'valid' for a validation monitor), named in the reason.
  * @example
  * reliableTasks({ click: 5200, gift: 3 }); // { reliable: ['click'], excluded: [{ task: 'gift', positives: 3, ... }] }
  */
-export function reliableTasks(positives: Record<string, number>, minPositives = EVIDENCE_DEFAULTS.minPositives): ReliableTasks {
+export function reliableTasks(positives: Record<string, number>, minPositives = EVIDENCE_DEFAULTS.minPositives, split = 'test'): ReliableTasks {
   const out: ReliableTasks = { reliable: [], excluded: [] };
   for (const [task, n] of Object.entries(positives)) {
     if (n >= minPositives) out.reliable.push(task);
-    else out.excluded.push({ task, positives: n, reason: `${n} test positives < ${minPositives}` });
+    else out.excluded.push({ task, positives: n, reason: `${n} ${split} positives < ${minPositives}` });
   }
   return out;
 }

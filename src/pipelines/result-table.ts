@@ -156,7 +156,8 @@ export function tableFromRecords(
   const methods = args.methods ?? [...new Set(mine.map((r) => r.method))];
   const cellRecords = (method: string, metric: string) => mine.filter((r) => r.method === method && r.metric === metric).sort((a, b) => a.seed - b.seed);
   if (!methods.includes(args.base)) throw new Error(`result table '${args.title}': base method '${args.base}' has no records (methods: ${methods.join(', ')})`);
-  const unreliable = new Set<string>();
+  /** metric -> method -> its smallest test positives below the threshold (one note entry per metric). */
+  const unreliable = new Map<string, Map<string, number>>();
   const rows = methods.map((method) => {
     const cells: Record<string, Cell> = {};
     const still = new Set<number>();
@@ -182,7 +183,11 @@ export function tableFromRecords(
       }
       const pos = rs.map((r) => r.positives).filter((x): x is number => x !== null);
       const positives = pos.length ? Math.min(...pos) : null;
-      if (positives !== null && positives < minPositives) unreliable.add(`${m.name} (${method}: ${positives} test positives)`);
+      if (positives !== null && positives < minPositives) {
+        const byMethod = unreliable.get(m.name) ?? new Map<string, number>();
+        byMethod.set(method, Math.min(positives, byMethod.get(method) ?? Infinity));
+        unreliable.set(m.name, byMethod);
+      }
       cells[m.name] = {
         mean,
         std: n < 2 ? Number.NaN : std,
@@ -196,7 +201,14 @@ export function tableFromRecords(
     return { method, cells, stillImproving: [...still].sort((a, b) => a - b) };
   });
   const notes = [...(args.notes ?? [])];
-  if (unreliable.size) notes.push(`Unreliable (fewer than ${minPositives} test positives; shown, but left out of summaries and verdicts): ${[...unreliable].join('; ')}.`);
+  if (unreliable.size) {
+    const entries = [...unreliable].map(([metric, byMethod]) => {
+      const counts = [...new Set(byMethod.values())];
+      const who = byMethod.size === rows.length ? 'every method' : [...byMethod.keys()].join(', ');
+      return `${metric} (${who}: ${counts.length === 1 ? counts[0] : `${Math.min(...counts)}-${Math.max(...counts)}`} test positives)`;
+    });
+    notes.push(`Unreliable (fewer than ${minPositives} test positives; shown, but left out of summaries and verdicts): ${entries.join('; ')}.`);
+  }
   const seeds = rows[0]?.cells[args.metrics[0]?.name]?.n ?? 0;
   return { id: args.id, title: args.title, base: args.base, metrics: args.metrics, rows, references: args.references ?? [], notes, records: [...mine], seeds };
 }
