@@ -31,7 +31,6 @@ const Bl = [0.5, -0.7, 1.4, -1.0, 0.2, -2.0, 0.9, -0.3]; // cvr logits
 const C = [-0.4, 1.3, -1.1, 0.6, 1.8, -0.2, 0.1, 0.7]; // third tower (un / cvrCounterfactual / imputation)
 const n = o.length;
 const nO = o.reduce((s, v) => s + v, 0);
-const nN = n - nO;
 const sig = (x: number) => 1 / (1 + Math.exp(-x));
 const clip = (p: number) => Math.min(Math.max(p, PROPENSITY_CLIP_DEFAULT[0]), PROPENSITY_CLIP_DEFAULT[1]);
 const w = A.map((a) => 1 / clip(sig(a))); // 1 / clip(p_ctr)
@@ -148,12 +147,12 @@ const only = (term: keyof ChorusTerms, extra: ChorusCVRConfigInput = {}): Chorus
 });
 const chorus = (cfg: ChorusCVRConfigInput, wrt = ['ctr', 'cvr', 'un']) => gradsOf(chorusCvrLoss('conversion', cfg), ['ctr', 'cvr', 'un'], undefined, wrt);
 
-test('ChorusCVR L_cvr (Eq. 4) and L_un (Eq. 9): IPW on O, per-subset mean, propensity detached', () => {
+test('ChorusCVR L_cvr (Eq. 4) and L_un (Eq. 9): IPW on O normalised by |D| (the default), propensity detached', () => {
   const cvr = chorus(only('cvr'), ['ctr', 'cvr']);
-  close(cvr.cvr, Bl.map((b, i) => (o[i] * w[i] * (sig(b) - y[i])) / nO), 'L_cvr');
+  close(cvr.cvr, Bl.map((b, i) => (o[i] * w[i] * (sig(b) - y[i])) / n), 'L_cvr');
   exactZero(cvr.ctr, 'L_cvr -> ctr');
   const un = chorus(only('un'), ['ctr', 'un']);
-  close(un.un, C.map((c, i) => (o[i] * w[i] * (sig(c) - (1 - y[i]))) / nO), 'L_un');
+  close(un.un, C.map((c, i) => (o[i] * w[i] * (sig(c) - (1 - y[i]))) / n), 'L_un');
   exactZero(un.ctr, 'L_un -> ctr');
 });
 
@@ -167,7 +166,7 @@ test('ChorusCVR L_ctr, L_ctcvr (Eq. 3) and L_ctun (Eq. 7) on D: products of prob
   close(ctun.un, A.map((a, i) => productGrad(a, C[i], o[i] - y[i]).db / n), 'L_ctun un');
 });
 
-test('ChorusCVR L_sam (Eq. 10), both readings: d/db = d/dc = (w_O o/|O| + w_N (1 - o)/|N|)(p_cvr + p_un - 1)', () => {
+test('ChorusCVR L_sam (Eq. 10), both readings: d/db = d/dc = (w_O o + w_N (1 - o))(p_cvr + p_un - 1)/|D|', () => {
   const pCtr = A.map(sig);
   const readings: Array<[ChorusCVRConfigInput['samWeighting'], number[], number[]]> = [
     ['inverse', w, wBar],
@@ -176,15 +175,15 @@ test('ChorusCVR L_sam (Eq. 10), both readings: d/db = d/dc = (w_O o/|O| + w_N (1
   ];
   for (const [samWeighting, wO, wN] of readings) {
     const g = chorus(only('sam', { samWeighting, lambda: 1 }));
-    const k = A.map((_, i) => (o[i] ? wO[i] / nO : wN[i] / nN) * (sig(Bl[i]) + sig(C[i]) - 1));
+    const k = A.map((_, i) => (o[i] ? wO[i] / n : wN[i] / n) * (sig(Bl[i]) + sig(C[i]) - 1));
     close(g.cvr, k, `L_sam ${samWeighting} cvr`);
     close(g.un, k, `L_sam ${samWeighting} un`);
     exactZero(g.ctr, `L_sam ${samWeighting} -> ctr`);
   }
   const clickedOnly = chorus(only('sam', { samSpace: 'clicked' }));
-  close(clickedOnly.cvr, A.map((_, i) => (o[i] ? w[i] / nO : 0) * (sig(Bl[i]) + sig(C[i]) - 1)), 'L_sam on O only');
+  close(clickedOnly.cvr, A.map((_, i) => (o[i] ? w[i] / n : 0) * (sig(Bl[i]) + sig(C[i]) - 1)), 'L_sam on O only');
   const unclickedOnly = chorus(only('sam', { samSpace: 'unclicked' }));
-  close(unclickedOnly.un, A.map((_, i) => (o[i] ? 0 : wBar[i] / nN) * (sig(Bl[i]) + sig(C[i]) - 1)), 'L_sam on N only');
+  close(unclickedOnly.un, A.map((_, i) => (o[i] ? 0 : wBar[i] / n) * (sig(Bl[i]) + sig(C[i]) - 1)), 'L_sam on N only');
 });
 
 test('ChorusCVR total: the sum of the terms with lambda on L_sam; switched-off terms drop out', () => {

@@ -3,7 +3,8 @@
  * (Proposal)"; the paper's ablation table is not available). Variants of the full model (inverse Eq. 10 weights, every
  * term on, lambda = 1): each of L_ctr, L_ctcvr, L_cvr, L_ctun, L_un, L_sam switched off (L_sam off = lambda 0); w/o NDM
  * (L_ctun, L_un and L_sam off, leaving an IPS-weighted ESMM); SAM on O only; SAM on N only; multiplicative Eq. 10
- * weights; SAM without IPW. Same training as chorus-cvr/main (early stopping on validation CVR AUC over clicked rows);
+ * weights; SAM without IPW; the IPW sums normalised per subset (|O|, |N|) instead of over D (the spec's first
+ * Proposal, `ipwNormalisation: 'per-subset'`; no paper claim: the paper's normalisation is unknown). Same training as chorus-cvr/main (early stopping on validation CVR AUC over clicked rows);
  * every variant starts from the same initialisation per seed, so a paired difference compares losses only.
  * Table 'ablation': cvr_auc (O), ctcvr_auc (D), cvr_auc_entire (D vs counterfactual labels, the headline) with DeLong
  * SEs, rows, positives and still-improving flags; base = the full model 'ChorusCVR' (declared in the config).
@@ -16,9 +17,9 @@
  * 5 seeds. Paper = evidence (the paper's ablation sizes are not known).
  * Evidence-mode wall time (estimated from one fit, not a whole run): one evidence-size ChorusCVR fit (seed 1) took
  * 60 s (56 s training, 4 epochs, best epoch 2; 4 s scoring) with the machine's load at about 6 on its 2 cores;
- * 12 variants x 5 seeds = 60 fits, about 60 minutes.
- * Paper deviation: the model normalises the IPW terms per subset (mean over O, mean over N); the spec's revised text
- * normalises them over the exposure batch D (issue 14 changes the model).
+ * 13 variants x 5 seeds = 65 fits, about 65 minutes.
+ * Paper deviation: the IPW terms are normalised over the exposure batch D (spec §6, revised; the paper's normalisation
+ * is unknown); the per-subset means are the variant 'per-subset IPW normalisation'.
  */
 import { z } from 'zod';
 import { FunnelWorldConfigSpec, funnelCeilings, generateFunnelWorld, type FunnelWorldConfig } from '../../worlds/funnel-world.ts';
@@ -70,13 +71,14 @@ export const ABLATION_VARIANTS: CvrMethod[] = [
   chorus('SAM on N only', { samSpace: 'unclicked' }),
   chorus('multiplicative weighting', { samWeighting: 'multiplicative' }),
   chorus('SAM without IPW', { samWeighting: 'none' }),
+  chorus('per-subset IPW normalisation', { ipwNormalisation: 'per-subset' }),
 ];
 
 /**
  * Defaults per run mode (see the file header): quick = a 1 500-user world, the small backbone, 2 seeds; evidence and
  * paper = `EVIDENCE_WORLD`, the spec §3.4 backbone, `EVIDENCE_TRAINER`, 5 seeds. The base is the full model.
  * @example
- * chorusAblationDefaults('quick').variants.length; // 12
+ * chorusAblationDefaults('quick').variants.length; // 13
  */
 export function chorusAblationDefaults(mode: RunMode): ChorusAblationConfig {
   const quick = mode === 'quick';

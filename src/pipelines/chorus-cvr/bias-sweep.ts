@@ -27,8 +27,8 @@
  * Evidence-mode wall time (estimated): one ChorusCVR fit on the 6 000-user sweep world at rho = 3 (seed 1) took 33 s
  * (30 s training, best epoch 3 of 4 run; machine load about 6 on 2 cores); at 12 000 users about 65 s; 4 levels x 4
  * methods x 5 seeds = 80 fits (Naive CVR and ESMM are lighter), about 60-90 minutes, worlds included.
- * Paper deviation: the model normalises ChorusCVR's IPW terms per subset (mean over O, mean over N); the spec's revised
- * text normalises them over the exposure batch D (issue 14 changes the model and adds the intent / ambiguity knobs).
+ * Paper deviation: ChorusCVR's IPW terms are normalised over the exposure batch D (spec §6, revised; the paper's
+ * normalisation is unknown). The hidden-confounder knob (intentShare) has its own sweep, chorus-cvr/mechanism.
  */
 import { z } from 'zod';
 import { FunnelWorldConfigSpec, funnelCeilings, generateFunnelWorld, FUNNEL_TRUTH, type FunnelWorldConfig } from '../../worlds/funnel-world.ts';
