@@ -7,13 +7,16 @@
  *   rq_emb(i)   = concat_l E_rq[c_l(i)]                          (L levels, one table with per-level offsets)
  *   item_rep(i) = concat(id_emb(i), vq_emb(i), rq_emb(i), W m_i)  (m_i frozen, W trainable)
  *   user_int    = DIN-attention(query = item_rep(target), keys = item_rep(history))
- *   cross       = mean and max over the history of the shared RQ-prefix length with the target, / L
- *   logit       = MLP([user fields; item_rep(target); user_int; mean item_rep(history); cross])
+ *   cross       = (optional, off by default) mean and max over the history of the shared RQ-prefix length with
+ *                 the target, / L
+ *   logit       = MLP([user fields; item_rep(target); user_int; mean item_rep(history); cross if on])
  * The item representation is computed once per step for the whole catalogue (V rows) and gathered for targets and
  * histories, so the code tables get gradients from both. Without codes or vector the model is the base ranker
  * (id embedding only), which is how the registry builds it.
  * Paper deviations: ReLU attention MLP as in src/models/din.ts; the mean-pooled history is also fed to the tower;
- * the cross feature is the spec's proposal (the paper does not state its cross features).
+ * the cross feature is the spec's proposal (the paper does not state its cross features). It exists only for RQ codes,
+ * so it is off by default: giving it to the RQ variants alone made "codes beat the frozen vector" a confound (issue 16:
+ * without it RQ scored 0.5526 vs base 0.5601). A comparison ladder gives every content variant the same extra features.
  */
 import { tf } from '../tf.ts';
 import type { Tensor } from '@tensorflow/tfjs';
@@ -49,13 +52,16 @@ export interface QarmRankerConfig extends QarmItemSide {
   /** Target item feature and the behaviour sequence that shares its ids. */
   item: string;
   sequence: string;
-  /** Add the RQ shared-prefix cross feature (needs rq). */
+  /**
+   * Add the RQ shared-prefix cross feature (needs rq; default false). Only RQ variants can have it, so a ladder that
+   * turns it on no longer compares like with like (issue 16's confound); keep it for ablations of the cross itself.
+   */
   crossFeatures: boolean;
 }
-/** Defaults (spec §3.3): D 16 for ids and codes, W m_i of width 32, attention [36], tower [256, 128, 64], no codes. */
+/** Defaults (spec §3.3): D 16 for ids and codes, W m_i of width 32, attention [36], tower [256, 128, 64], no codes, no cross feature. */
 export const QARM_RANKER_DEFAULTS: QarmRankerConfig = {
   embeddingDim: 16, codeDim: 16, mmDim: 32, attentionHidden: [36], hidden: [256, 128, 64], dropout: 0,
-  item: 'item_id', sequence: 'hist_item_id', crossFeatures: true, vq: null, rq: null, mm: null,
+  item: 'item_id', sequence: 'hist_item_id', crossFeatures: false, vq: null, rq: null, mm: null,
 };
 
 /**

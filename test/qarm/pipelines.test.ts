@@ -64,6 +64,17 @@ test('qarm/main: main, cold-start and code tables with the ceiling; evidence rec
     for (const r of t.rows) for (const m of t.metrics) if (m.name !== 'gauc_new') assert.ok(Number.isFinite(r.cells[m.name].mean), `${t.title}: ${r.method} ${m.name}`);
   }
   assert.ok(main.references[0].values.auc! > 0.7, 'the ceiling is well above chance');
+  for (const t of [main, cold]) {
+    assert.deepEqual(t.references.map((r) => r.label).slice(1), ['max-cos content (unaligned), zero-parameter', 'max-cos content (aligned), zero-parameter']);
+    for (const r of t.references.slice(1)) for (const m of t.metrics) if (m.name !== 'gauc_new') assert.ok(Number.isFinite(r.values[m.name]), `${t.id}: ${r.label} ${m.name}`);
+  }
+  const refs = run.records.filter((r) => r.table === 'content-reference');
+  assert.equal(refs.length, 2 * 5, 'two embeddings x auc, gauc, auc_new, gauc_new, auc_old');
+  for (const r of refs.filter((x) => x.metric.startsWith('auc'))) assert.ok(r.se !== null && r.se > 0 && (r.rows ?? 0) > 0, `${r.method} ${r.metric}: SE ${r.se}`);
+  const refNew = refs.find((r) => r.metric === 'auc_new');
+  assert.equal(refNew?.rows, aucNew.rows, 'the reference scores the same new-item rows');
+  assert.match(run.markdown, /New items: \d+ of \d+ test rows \([\d.]+%\), reported separately/);
+  assert.match(run.markdown, /Extra features: none beyond each variant's item input/);
   assert.deepEqual(stats.rows.map((r) => r.method).slice(0, 3), ['VQ (bag of k = 25 of 200 pool items)', 'RQ (6 levels x 8)', 'RQ prefix, first 1 level']);
   assert.equal(stats.base, 'RQ prefix, first 1 level');
   const rqPrefix1 = stats.rows.find((r) => r.method === 'RQ prefix, first 1 level');

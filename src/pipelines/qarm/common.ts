@@ -13,6 +13,7 @@ import { train, TRAINER_DEFAULTS, type TrainerConfig } from '../../train/trainer
 import { evaluateCtrEvidence, predict, type MetricEvidence } from '../../train/evaluate.ts';
 import { stillImproving } from '../../evidence/rules.ts';
 import { Rng } from '../../random.ts';
+import { maxCosScores } from '../../qarm/content-similarity.ts';
 import { prepareQarm, QARM_PREPARE_DEFAULTS, type QarmPrepareOptions, type QarmPrepared } from '../../qarm/prepare.ts';
 import type { RunMode } from '../../evidence/rules.ts';
 import type { ResultRecord } from '../../evidence/records.ts';
@@ -239,6 +240,40 @@ export function pushEvidence(r: Required<MethodResult>, ev: Partial<Record<strin
     r.rows[k].push(e.rows);
     r.positives[k].push(e.positives);
   }
+}
+
+/** One zero-parameter reference row: label, the split metrics, a note. */
+export interface ContentReference {
+  label: string;
+  values: SplitMetrics;
+  note: string;
+}
+
+/**
+ * The zero-parameter content references of issue 16: each test row scored by max over the history of cos(content of
+ * history item, content of candidate) (src/qarm/content-similarity.ts) with the unaligned and the aligned frozen
+ * embeddings. Nothing is trained, so one value per run: records in table 'content-reference' (seed 0, DeLong SEs,
+ * rows, positives, stillImproving false), reference rows for the main and cold-start tables, and notes (the new-item
+ * share of the test rows included).
+ * @param test - the test split (pass `ctx.holdout(world.test)`).
+ * @example
+ * const refs = contentReferences(world, prep, ctx.holdout(world.test));
+ */
+export function contentReferences(world: MultimodalWorld, prep: QarmPrepared, test: Dataset): { rows: ContentReference[]; records: ResultRecord[]; note: string; newNote: string } {
+  const rows: ContentReference[] = [];
+  const records: ResultRecord[] = [];
+  for (const [which, side] of [['unaligned', prep.side.mmUnaligned], ['aligned', prep.side.mmAligned]] as const) {
+    const label = `max-cos content (${which}), zero-parameter`;
+    const ev = splitEvidence(world, test, maxCosScores(test, side.table, side.dim));
+    rows.push({ label, values: Object.fromEntries(SPLIT_METRICS.map((k) => [k, ev[k].value])) as SplitMetrics, note: `max over the history of cos(${which} content of the history item, of the candidate); nothing trained (DeLong SE of AUC ${ev.auc.se.toFixed(4)}, new items ${ev.auc_new.se.toFixed(4)})` });
+    for (const k of SPLIT_METRICS) records.push({ pipeline: '', run: '', table: 'content-reference', method: label, variant: '', knob: '', metric: k, split: 'test', seed: 0, value: ev[k].value, se: Number.isFinite(ev[k].se) ? ev[k].se : null, rows: ev[k].rows, positives: ev[k].positives, stillImproving: false });
+  }
+  const [u, a] = rows;
+  const note = `Zero-parameter content reference (issue 16): scoring each row by max over the history of cos(content of history item, content of candidate) gives AUC ${u.values.auc.toFixed(4)} with the unaligned and ${a.values.auc.toFixed(4)} with the aligned embeddings; a trained content variant below these has not used what its input carries.`;
+  const nNew = records.find((r) => r.metric === 'auc_new')?.rows ?? 0;
+  const nAll = records.find((r) => r.metric === 'auc')?.rows ?? 0;
+  const newNote = `New items: ${nNew} of ${nAll} test rows (${nAll ? ((100 * nNew) / nAll).toFixed(1) : 'n/a'}%), reported separately here; max-cos content AUC on them ${u.values.auc_new.toFixed(4)} (unaligned) / ${a.values.auc_new.toFixed(4)} (aligned).`;
+  return { rows, records, note, newNote };
 }
 
 /** What {@link fitVariant} returns. */

@@ -6,6 +6,10 @@
  * Tables (test split): main AUC / GAUC with the ground-truth ceiling; cold-start (rows of items first shown in the
  * test period) and old items; code statistics beside the QARM v1 numbers quoted by the spec (third-party, unverified).
  * Figures: AUC per variant with the ceiling; items per first-level RQ code; cold-start AUC per variant.
+ * Issue 16: no variant gets a feature the others lack (the RQ-prefix cross feature, which only RQ codes can have, is
+ * off); both tables carry zero-parameter reference rows, max over the history of cos(content of history item, content of
+ * candidate) with the unaligned and the aligned embeddings (records in table 'content-reference'), and the cold-start
+ * table reports the new items' rows (their share of the test rows is in its notes).
  * Paper deviations: the MLLM is a small encoder trained from scratch (src/bridge/python/encoders.py); RQ codebook
  * 32 per level in quick mode (spec proposal 256 for public catalogues: the quick world has 1 200 items); alignment
  * fine-tunes the projection heads (the spec's "last-block" option). PyTorch runs in the session bridge (src/bridge/).
@@ -25,7 +29,7 @@ import type { ResultRecord } from '../../evidence/records.ts';
 import { barChart } from '../../plots/index.ts';
 import { buildResultTable, type MethodResult, type ResultTable } from '../result-table.ts';
 import type { PipelineSpec } from '../pipeline.ts';
-import { QARM_VARIANTS, QarmWorld, RankerHyper, Variant, ceilingMetrics, evidenceResult, fitVariant, preparedFor, pushEvidence, qarmModeDefaults, stageARecords, type SplitMetrics } from './common.ts';
+import { QARM_VARIANTS, QarmWorld, RankerHyper, Variant, ceilingMetrics, contentReferences, evidenceResult, fitVariant, preparedFor, pushEvidence, qarmModeDefaults, stageARecords, type SplitMetrics } from './common.ts';
 
 /**
  * Strict config of `qarm/main` (unknown keys, also nested, are errors).
@@ -103,9 +107,11 @@ export const qarmMainPipeline: PipelineSpec<QarmMainConfig> = {
     const test = ctx.holdout(world.test);
     ctx.log(`multimodal world: ${world.train.size} train / ${world.test.size} test impressions, ${world.isNew.reduce((a, b) => a + b, 0)} new items, mismatch ${String(world.config.mismatch)}; ceiling AUC ${ceiling.auc.toFixed(4)} (new items ${ceiling.auc_new.toFixed(4)})`);
     const stageA = stageARecords(prep, config.prepare, ctx);
+    const refs = contentReferences(world, prep, test);
+    for (const r of refs.rows) ctx.log(`${r.label}: AUC ${r.values.auc.toFixed(4)}, new-item AUC ${r.values.auc_new.toFixed(4)} (nothing trained)`);
     const metrics = [...MAIN_COLUMNS, ...COLD_COLUMNS].map((c) => c.name);
     const results = config.variants.map((v) => evidenceResult(v.label, config.seeds, metrics));
-    const records: ResultRecord[] = [...stageA.records];
+    const records: ResultRecord[] = [...stageA.records, ...refs.records];
     for (const seed of config.seeds) {
       for (const [i, variant] of config.variants.entries()) {
         const r = await fitVariant({ world, prep, variant, hyper: config.ranker, trainer: config.trainer, seed, index: i, ctx, test });
@@ -117,21 +123,24 @@ export const qarmMainPipeline: PipelineSpec<QarmMainConfig> = {
       }
     }
     const ceilingRow = (cols: Array<{ name: string }>) => ({ label: 'ground-truth ceiling', values: Object.fromEntries(cols.map((c) => [c.name, ceiling[c.name as keyof SplitMetrics]])), note: "the world's true click probabilities on the same test rows" });
+    const refRows = (cols: Array<{ name: string }>) => refs.rows.map((r) => ({ label: r.label, values: Object.fromEntries(cols.map((c) => [c.name, r.values[c.name as keyof SplitMetrics]])), note: r.note }));
     const n = config.seeds.length;
     const pick = (cols: Array<{ name: string }>): MethodResult[] => results.map((r) => {
       const keep = <T>(o: Record<string, T>) => Object.fromEntries(cols.map((c) => [c.name, o[c.name]]));
       return { method: r.method, seeds: r.seeds, values: keep(r.values), se: keep(r.se), rows: keep(r.rows), positives: keep(r.positives), stillImproving: r.stillImproving };
     });
-    const main = buildResultTable({ id: 'main', title: `QARM ranking on the multimodal world (${n} seed${n > 1 ? 's' : ''}, test split)`, base: config.base, metrics: MAIN_COLUMNS, results: pick(MAIN_COLUMNS), references: [ceilingRow(MAIN_COLUMNS)] });
+    const main = buildResultTable({ id: 'main', title: `QARM ranking on the multimodal world (${n} seed${n > 1 ? 's' : ''}, test split)`, base: config.base, metrics: MAIN_COLUMNS, results: pick(MAIN_COLUMNS), references: [ceilingRow(MAIN_COLUMNS), ...refRows(MAIN_COLUMNS)] });
     const order = [...main.rows].sort((a, b) => b.cells.auc.mean - a.cells.auc.mean).map((r) => r.method);
     main.notes.push(
       `Ordering by mean test AUC: ${order.join(' > ')}.`,
       stageA.note,
+      `Extra features: none beyond each variant's item input (${config.ranker.crossFeatures ? 'WARNING: ranker.crossFeatures is on, so the RQ variants alone get the RQ-prefix cross feature and the ladder is confounded' : "the RQ-prefix cross feature exists only for RQ codes and is off, so every variant differs from the base only by its item input (issue 16: giving it to RQ alone was a confound)"}).`,
+      refs.note,
       `Paper (third-party speaker notes, unverified, spec §4): a frozen MM vector gives +0.02 AUC, trainable codes +0.18 AUC (unit probably percentage points), both together best. Our deltas are in AUC units on a synthetic world with mismatch ${String(world.config.mismatch)}; compare orderings, not sizes.`,
       `Alignment (held-out behaviour pairs, AUC of cos(a, b) vs a random item): ${prep.alignment.pairAucUnaligned.toFixed(4)} unaligned -> ${prep.alignment.pairAucAligned.toFixed(4)} aligned; pairs: ${prep.pairs.i2i} Swing + ${prep.pairs.u2i} U2I trigger, ${prep.pairs.used} used. Top-10 content neighbours: Swing recall ${prep.alignment.swingRecallUnaligned.toFixed(3)} -> ${prep.alignment.swingRecallAligned.toFixed(3)}, same true category ${prep.alignment.sameCategoryUnaligned.toFixed(3)} -> ${prep.alignment.sameCategoryAligned.toFixed(3)} (truth, diagnostics only).`,
     );
-    const cold = buildResultTable({ id: 'cold-start', title: `QARM cold-start: test rows of new items vs old items (${n} seed${n > 1 ? 's' : ''})`, base: config.base, metrics: COLD_COLUMNS, results: pick(COLD_COLUMNS), references: [ceilingRow(COLD_COLUMNS)] });
-    cold.notes.push(`Ordering by mean new-item AUC: ${[...cold.rows].sort((a, b) => b.cells.auc_new.mean - a.cells.auc_new.mean).map((r) => r.method).join(' > ')}.`, 'New items are shown only in the test period and never appear in behaviour sequences, so their id embeddings never train; only content, vectors and codes can rank them. gauc_new averages over users with both classes among their new-item rows.');
+    const cold = buildResultTable({ id: 'cold-start', title: `QARM cold-start: test rows of new items vs old items (${n} seed${n > 1 ? 's' : ''})`, base: config.base, metrics: COLD_COLUMNS, results: pick(COLD_COLUMNS), references: [ceilingRow(COLD_COLUMNS), ...refRows(COLD_COLUMNS)] });
+    cold.notes.push(`Ordering by mean new-item AUC: ${[...cold.rows].sort((a, b) => b.cells.auc_new.mean - a.cells.auc_new.mean).map((r) => r.method).join(' > ')}.`, 'New items are shown only in the test period and never appear in behaviour sequences, so their id embeddings never train; only content, vectors and codes can rank them. gauc_new averages over users with both classes among their new-item rows.', refs.newNote);
     const stats = statsTable(prep, config.prepare.rqK, config.prepare.rqLevels);
     const t = prep.timings;
     const faster = t.kmeansTs !== null && t.kmeansTorch !== null ? (t.kmeansTs < t.kmeansTorch ? 'TypeScript' : 'PyTorch') : null;
