@@ -71,10 +71,11 @@ export class EM3Ranker extends Module {
     }
     this.emb = this.module('emb', new FeatureEmbedding(this.rng, schema, D));
     this.adapter = C > 0 ? this.module('adapter', new Dense(this.rng, C, D)) : null;
-    this.cic = C > 0 && this.config.cicWeight > 0 ? this.module('cic', new MLP(this.rng, C, { hidden: [D], outDim: D })) : null;
     const item = C > 0 ? 2 * D : D;
     this.attention = this.module('attention', new TargetAttention(this.rng, item, this.config.attentionHidden, 'relu'));
     this.tower = this.module('tower', new MLP(this.rng, 3 * D + 2 * item, { hidden: this.config.hidden, outDim: 1 }));
+    // Built last: the scoring path's initialisation is the same with and without CIC (same seed -> same start).
+    this.cic = C > 0 && this.config.cicWeight > 0 ? this.module('cic', new MLP(this.rng, C, { hidden: [D], outDim: D })) : null;
   }
 
   /** Logits (B) and, when content is given and CIC is on, the CIC loss. */

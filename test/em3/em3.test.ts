@@ -4,7 +4,8 @@
  * size through `runPipeline` (every row, finite metrics with DeLong SEs, rows, positives and still-improving flags,
  * the pre-training loss against chance, every claim measured, the ceiling, no tensor leak, a misspelt config key
  * rejected); early stopping; evidence defaults of both EM3 pipelines (5 seeds, pre-training and early stopping, enough
- * test rows). The tiny run is a wiring test, not a reproduction: its numbers are noise.
+ * test rows). The end-to-end variants start as the frozen-content solution (step-0 scores equal, issue 16) and the
+ * warm-up freezes only the encoder. The tiny run is a wiring test, not a reproduction: its numbers are noise.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,7 +18,8 @@ import { runPipeline } from '../../src/pipelines/runner.ts';
 import '../../src/pipelines/registry.ts';
 import { getPipeline } from '../../src/pipelines/pipeline.ts';
 import { EM3_MAIN_VARIANTS } from '../../src/pipelines/em3/main.ts';
-import { lossStillFalling } from '../../src/pipelines/em3/common.ts';
+import { EM3Config, em3World, lossStillFalling, pretrainContent, scoresAtStart, type EM3Variant } from '../../src/pipelines/em3/common.ts';
+import { em3Defaults } from '../../src/pipelines/em3/main.ts';
 import { checkSeeds } from '../../src/evidence/rules.ts';
 import { MULTIMODAL_PRESETS, generateMultimodalWorld } from '../../src/worlds/multimodal-world.ts';
 import { pythonSession } from '../../src/bridge/session.ts';
@@ -56,6 +58,10 @@ test('EM3 tower: the history path trains only LoRA, the target path everything b
   await py.call('em3', 'set_content', { args: { handle: tower.handle }, tensors: { title: hostTensor(ints(n * 4), [n, 4]), asr: hostTensor(ints(n * 6), [n, 6]), image: hostTensor(Float32Array.from({ length: n * 3072 }, (_, i) => Math.sin(i)), [n, 3, 32, 32]) } });
   const ids = hostTensor(Int32Array.from([1, 3, 5]), [3]);
   const ones = hostTensor(new Float32Array(3 * 16).fill(1), [3, 16]);
+  // The residual Q-Former's output layer starts at zero (the tower starts as the encoder's embedding): one training
+  // step moves it, after which gradients reach the Q-Former's inside and LoRA.
+  await tower.forward({ ids });
+  await tower.backward({ target: ones });
   const withGrad = async (name: 'target' | 'history'): Promise<string[]> => {
     await tower.forward({ ids });
     await tower.backward({ [name]: ones }, { step: false });
@@ -69,7 +75,34 @@ test('EM3 tower: the history path trains only LoRA, the target path everything b
   const targ = await withGrad('target');
   assert.ok(targ.some((k) => k.startsWith('encoder.text')) && targ.some((k) => k.startsWith('encoder.image')) && targ.includes('qformer.queries'), `target grads: ${targ.join(', ')}`);
   assert.ok(!targ.some((k) => k.includes('lora')), 'no LoRA gradient from the target path');
+  await py.call('em3', 'set_encoder_frozen', { args: { handle: tower.handle, frozen: true } });
+  const warm = await withGrad('target');
+  assert.ok(warm.length > 0 && !warm.some((k) => k.startsWith('encoder.')) && warm.includes('qformer.queries') && warm.some((k) => k.startsWith('img_proj')), `warm-up target grads: ${warm.join(', ')}`);
+  await py.call('em3', 'set_encoder_frozen', { args: { handle: tower.handle, frozen: false } });
+  assert.ok((await withGrad('target')).some((k) => k.startsWith('encoder.')), 'the unfrozen encoder trains again');
   await tower.dispose();
+});
+
+test('at step 0 the end-to-end variants score exactly as the frozen-content model (issue 16: no restart from scratch)', async () => {
+  const py = pythonSession();
+  const config = EM3Config.parse({ ...em3Defaults('quick', EM3_MAIN_VARIANTS), world: { ...MULTIMODAL_PRESETS.tiny, users: 150, items: 120 }, pretrainEpochs: 1 });
+  const world = em3World(config);
+  const dir = mkdtempSync(join(tmpdir(), 'reclab-em3-start-'));
+  try {
+    const pretrained = await pretrainContent(py, world, config, 1, join(dir, 'encoder.pt'));
+    const at = async (label: string): Promise<Float32Array> => scoresAtStart({ py, world, config, variant: EM3_MAIN_VARIANTS.find((v) => v.label === label) as EM3Variant, seed: 1, pretrained, ds: world.valid });
+    const frozen = await at('+ frozen content');
+    const maxDiff = (a: Float32Array, b: Float32Array): number => a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
+    for (const label of ['+ end-to-end content', '+ Content-ID contrastive (EM3)']) {
+      const e2e = await at(label);
+      assert.equal(e2e.length, world.valid.size);
+      assert.ok(maxDiff(e2e, frozen) < 1e-5, `${label} at step 0 differs from '+ frozen content' by up to ${maxDiff(e2e, frozen)}`);
+    }
+    const idOnly = await at('ID-only');
+    assert.ok(maxDiff(idOnly, frozen) > 1e-3, 'the content does change the scores (the check can fail)');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('em3/main at a tiny size: every variant, finite AUC / GAUC with their evidence, the ceiling, claims measured; a misspelt key is rejected', async () => {

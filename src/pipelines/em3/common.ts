@@ -53,6 +53,11 @@ export const EM3Config = z.strictObject({
   learningRate: z.number().positive(),
   torchLearningRate: z.number().positive(),
   pretrainEpochs: z.number().int().min(0),
+  /**
+   * End-to-end variants: epochs at the start during which the encoder is frozen (no gradient; the Q-Former, image
+   * projection and ranker train), then it is unfrozen (issue 16: warm up from the frozen solution). 0 = never frozen.
+   */
+  warmupEpochs: z.number().int().min(0).default(1),
   ranker: z.strictObject({ embeddingDim: pos, hidden: z.array(pos), cicWeight: z.number().min(0), cicTau: z.number().positive() }),
   tower: z.strictObject({ dim: pos, queries: pos, heads: pos, loraRank: z.number().int().min(0), layers: pos }),
   torchThreads: pos,
@@ -96,7 +101,7 @@ function towerConfig(world: MultimodalWorld, config: EM3Config, v: EM3Variant | 
   const t = config.tower;
   return {
     vocab: c.vocab, title_len: c.titleLen, asr_len: c.asrLen, dim: t.dim, out_dim: t.dim, heads: t.heads, layers: t.layers,
-    queries: v?.queries ?? t.queries, lora_rank: v?.loraRank ?? t.loraRank, encoder_weights: weights,
+    queries: v?.queries ?? t.queries, lora_rank: v?.loraRank ?? t.loraRank, encoder_weights: weights, residual: true,
   };
 }
 
@@ -186,16 +191,28 @@ export interface EM3Fit {
   seconds: number;
 }
 
+/** A variant ready to train: the ranker, its optimizer, the content source (frozen table or PyTorch tower). */
+interface VariantState {
+  ranker: EM3Ranker;
+  vars: ReturnType<EM3Ranker['trainableVariables']>;
+  opt: Optimizer;
+  frozen: Tensor | null;
+  tower: TorchTrainable | null;
+  T: number;
+  /** Content tables (N + 1, C) of every item for scoring (the tower's current output, or the frozen table). */
+  evalTables(): Promise<{ target: Tensor; history: Tensor } | null>;
+  disposeTables(t: { target: Tensor; history: Tensor } | null): void;
+  dispose(): Promise<void>;
+}
+
 /**
- * Trains one variant for one seed (best epoch by validation AUC, early stopping with `config.patience`) and scores the
- * test split (`test`, default `world.test`; pass `ctx.holdout(world.test)`).
- * @example
- * const r = await fitVariant({ py, world, config, variant, seed: 1, pretrained, ctx });
+ * Builds a variant's starting point. Every variant of a seed starts its ranker from the same initialisation
+ * (`Rng(seed * 7919 + 17)`, CIC's head built last), and the end-to-end tower starts as the pre-trained encoder's
+ * embedding (zero-initialised residual Q-Former, src/bridge/python/em3.py), so before any step the end-to-end variants
+ * score exactly as '+ frozen content' (tested).
  */
-export async function fitVariant(args: { py: PythonSession; world: MultimodalWorld; config: EM3Config; variant: EM3Variant; seed: number; pretrained: Pretrained; ctx: PipelineContext; test?: Dataset }): Promise<EM3Fit> {
+async function startVariant(args: { py: PythonSession; world: MultimodalWorld; config: EM3Config; variant: EM3Variant; seed: number; pretrained: Pretrained }): Promise<VariantState> {
   const { py, world, config, variant: v, seed, pretrained } = args;
-  const test = args.test ?? world.test;
-  const t0 = Date.now();
   const C = config.tower.dim;
   const N = world.content.items;
   const T = (world.train.schema.features.find((f) => f.name === 'hist_item_id') as { maxLen: number }).maxLen;
@@ -206,24 +223,85 @@ export async function fitVariant(args: { py: PythonSession; world: MultimodalWor
   const vars = ranker.trainableVariables();
   const opt = new Optimizer(vars, { kind: 'adam', learningRate: config.learningRate });
   const frozen = v.content === 'frozen' ? tf.tensor2d(pretrained.frozen, [N + 1, C]) : null;
-  const tower = v.content === 'e2e' ? await newTower(py, world, config, v, seed, pretrained.weights) : null;
+  let tower: TorchTrainable | null = null;
+  try {
+    tower = v.content === 'e2e' ? await newTower(py, world, config, v, seed, pretrained.weights) : null;
+  } catch (e) {
+    ranker.dispose();
+    opt.dispose?.();
+    frozen?.dispose();
+    throw e;
+  }
   const allIds = hostTensor(Int32Array.from({ length: N }, (_, i) => i + 1), [N]);
-  const evalTables = async (): Promise<{ target: Tensor; history: Tensor } | null> => {
-    if (frozen) return { target: frozen, history: frozen };
-    if (!tower) return null;
-    const o = await tower.forward({ ids: allIds }, { train: false });
-    const pad = (h: HostTensor): Tensor => tf.tidy(() => tf.concat([tf.zeros([1, C]), tf.tensor2d(h.data as Float32Array, [N, C])], 0)); // (N+1, C)
-    return { target: pad(o.target), history: pad(o.history) };
+  return {
+    ranker, vars, opt, frozen, tower, T,
+    async evalTables() {
+      if (frozen) return { target: frozen, history: frozen };
+      if (!tower) return null;
+      const o = await tower.forward({ ids: allIds }, { train: false });
+      const pad = (h: HostTensor): Tensor => tf.tidy(() => tf.concat([tf.zeros([1, C]), tf.tensor2d(h.data as Float32Array, [N, C])], 0)); // (N+1, C)
+      return { target: pad(o.target), history: pad(o.history) };
+    },
+    disposeTables(t) {
+      if (t && t.target !== frozen) tf.dispose([t.target, t.history]);
+    },
+    async dispose() {
+      await tower?.dispose();
+      frozen?.dispose();
+      ranker.dispose();
+      opt.dispose?.();
+    },
   };
-  const disposeTables = (t: { target: Tensor; history: Tensor } | null): void => {
-    if (t && t.target !== frozen) tf.dispose([t.target, t.history]);
+}
+
+/**
+ * A variant's click probabilities on `ds` before any training step (the check of issue 16: the end-to-end variants
+ * start as the frozen-content solution, not from scratch).
+ * @example
+ * const p0 = await scoresAtStart({ py, world, config, variant, seed: 1, pretrained, ds: world.valid });
+ */
+export async function scoresAtStart(args: { py: PythonSession; world: MultimodalWorld; config: EM3Config; variant: EM3Variant; seed: number; pretrained: Pretrained; ds: Dataset }): Promise<Float32Array> {
+  const st = await startVariant(args);
+  try {
+    const tables = await st.evalTables();
+    const p = predict(st.ranker, args.ds, tables, st.T);
+    st.disposeTables(tables);
+    return p;
+  } finally {
+    await st.dispose();
+  }
+}
+
+/**
+ * Trains one variant for one seed (best epoch by validation AUC, early stopping with `config.patience`) and scores the
+ * test split (`test`, default `world.test`; pass `ctx.holdout(world.test)`). End-to-end variants start as the frozen
+ * solution and keep the encoder frozen for `config.warmupEpochs` epochs before training it.
+ * @example
+ * const r = await fitVariant({ py, world, config, variant, seed: 1, pretrained, ctx });
+ */
+export async function fitVariant(args: { py: PythonSession; world: MultimodalWorld; config: EM3Config; variant: EM3Variant; seed: number; pretrained: Pretrained; ctx: PipelineContext; test?: Dataset }): Promise<EM3Fit> {
+  const { py, world, config, variant: v, seed } = args;
+  const test = args.test ?? world.test;
+  const t0 = Date.now();
+  const C = config.tower.dim;
+  const N = world.content.items;
+  const st = await startVariant(args);
+  const { ranker, vars, opt, frozen, tower, T } = st;
+  const setEncoderFrozen = async (on: boolean): Promise<void> => {
+    if (tower) await py.call('em3', 'set_encoder_frozen', { args: { handle: tower.handle, frozen: on }, owner: { process: tower.process, handle: tower.handle } });
   };
+  const warmup = config.warmupEpochs ?? 0;
+  if (warmup > 0) await setEncoderFrozen(true);
   let best = { valid: -Infinity, test: new Float32Array(0), epoch: 0 };
   let epochsRun = 0;
   const nBatches = Math.ceil(world.train.size / config.batchSize);
   try {
     for (let epoch = 0; epoch < config.epochs; epoch++) {
       epochsRun = epoch + 1;
+      if (warmup > 0 && epoch === warmup) {
+        await setEncoderFrozen(false);
+        args.ctx.log(`${v.label} seed ${seed}: warm-up over after ${warmup} epoch${warmup > 1 ? 's' : ''}; the encoder trains from now on`);
+      }
       const progress = new Progress({ total: nBatches, label: `${v.label} seed ${seed} epoch ${epoch + 1}/${config.epochs}` });
       let k = 0;
       let lossSum = 0;
@@ -252,18 +330,15 @@ export async function fitVariant(args: { py: PythonSession; world: MultimodalWor
         progress.update(++k, { loss: (lossSum / k).toFixed(4) });
       }
       progress.done();
-      const tables = await evalTables();
+      const tables = await st.evalTables();
       const pv = predict(ranker, world.valid, tables, T);
       const validAuc = auc(world.valid.label('click'), pv);
       if (validAuc > best.valid) best = { valid: validAuc, test: predict(ranker, test, tables, T), epoch };
-      disposeTables(tables);
+      st.disposeTables(tables);
       if (config.patience !== null && epoch - best.epoch >= config.patience) break;
     }
   } finally {
-    await tower?.dispose();
-    frozen?.dispose();
-    ranker.dispose();
-    opt.dispose?.();
+    await st.dispose();
   }
   const y = test.label('click');
   const items = test.column('item_id') as Int32Array;
