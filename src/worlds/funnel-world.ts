@@ -34,7 +34,12 @@
  *
  * Truth per part (Float32 (n), aligned with the rows; names in `FUNNEL_TRUTH`): `click` = p_ctr, `conversion` =
  * p_ctcvr = p_ctr p_cvr (the probability of each label column), `p_cvr`, `conversion_if_clicked` (the counterfactual
- * label, 0/1).
+ * label, 0/1), and the two conversion rates a model that sees only the features x (user, item) can target, the intent
+ * eps integrated out (quadrature over N(0, 1)):
+ *   p_cvr_x         = E_eps[p_cvr]                          P(would convert | x): the entire-space target
+ *   p_cvr_x_clicked = E_eps[p_ctr p_cvr] / E_eps[p_ctr]     P(convert | x, clicked): what a clicked-row fit estimates
+ * With intentShare 0 both equal p_cvr (x fixes every score); with intentShare > 0 and rho, rho_v > 0 the clicked-row
+ * rate exceeds p_cvr_x (missing not at random: the hidden confounder).
  * Ground-truth ceilings at the defaults (test part, `funnelCeilings`): CTR AUC on D 0.905, CVR AUC on O 0.850,
  * CTCVR AUC on D 0.958, CVR AUC on D vs the counterfactual labels 0.878, CVR log loss on O 0.362. With selectionBias 0:
  * 0.844 / 0.810 / 0.881 / 0.779; with 3: 0.962 / 0.913 / 0.992 / 0.966. The defaults give about 84k training
@@ -110,8 +115,12 @@ export const FUNNEL_TRUTH = {
   pCtr: 'click',
   /** p_ctcvr = p_ctr p_cvr = P(conversion = 1). */
   pCtcvr: 'conversion',
-  /** p_cvr = P(would convert | clicked), for every exposure. */
+  /** p_cvr = P(would convert | clicked), for every exposure (given the exposure's intent eps too). */
   pCvr: 'p_cvr',
+  /** P(would convert | x) = E_eps[p_cvr]: the intent integrated out, the entire-space target of a features-only model. */
+  pCvrX: 'p_cvr_x',
+  /** P(convert | x, clicked) = E_eps[p_ctr p_cvr] / E_eps[p_ctr]: what a model fitted on the clicked rows estimates. */
+  pCvrXClicked: 'p_cvr_x_clicked',
   /** The sampled counterfactual conversion label (0/1) of every exposure; conversion = click x this. */
   cfConversion: 'conversion_if_clicked',
 } as const;
@@ -318,6 +327,7 @@ export function generateFunnelWorld(partial: Partial<FunnelWorldConfig> = {}): W
     const base = baseV(rhoV);
     const b = solveIntercept(base, c.conversionRate, pCtr);
     const p = base.map((x) => sigmoid(b + x));
+    intercept = b;
     let num = 0;
     let den = 0;
     for (let j = 0; j < rows; j++) {
@@ -326,6 +336,7 @@ export function generateFunnelWorld(partial: Partial<FunnelWorldConfig> = {}): W
     }
     return { p, unclicked: num / den };
   };
+  let intercept = 0;
   let rhoV = c.selectionBias;
   if (c.ambiguousShare !== null) {
     const [hiShare, loShare] = [cvrOf(-8).unclicked, cvrOf(8).unclicked];
@@ -341,7 +352,8 @@ export function generateFunnelWorld(partial: Partial<FunnelWorldConfig> = {}): W
     }
     rhoV = (lo + hi) / 2;
   }
-  const pCvr = cvrOf(rhoV).p;
+  const pCvr = cvrOf(rhoV).p; // also sets `intercept` = b_v of rho_v
+  const { pCvrX, pCvrXClicked } = featureOnlyRates(c, zc, zv, zs, bC, intercept, rhoV, pCvr);
 
   // Sampling: click and the counterfactual conversion, independently given everything the world knows.
   const cf = new Float32Array(rows);
@@ -353,7 +365,10 @@ export function generateFunnelWorld(partial: Partial<FunnelWorldConfig> = {}): W
   const all = Dataset.fromColumns(funnelWorldSchema(c), col, 'funnel-world');
   checkFunnelLabels(all, 'click', 'conversion', 'funnel-world');
   const pCtcvr = Float32Array.from(pCtr, (p, j) => p * pCvr[j]);
-  const truthColumns = { [FUNNEL_TRUTH.pCtr]: pCtr, [FUNNEL_TRUTH.pCtcvr]: pCtcvr, [FUNNEL_TRUTH.pCvr]: pCvr, [FUNNEL_TRUTH.cfConversion]: cf };
+  const truthColumns = {
+    [FUNNEL_TRUTH.pCtr]: pCtr, [FUNNEL_TRUTH.pCtcvr]: pCtcvr, [FUNNEL_TRUTH.pCvr]: pCvr, [FUNNEL_TRUTH.cfConversion]: cf,
+    [FUNNEL_TRUTH.pCvrX]: pCvrX, [FUNNEL_TRUTH.pCvrXClicked]: pCvrXClicked,
+  };
   const { train, valid, test } = splitByTime(all, col.ts, truthColumns, c);
   return {
     name: 'funnel-world',
@@ -363,6 +378,45 @@ export function generateFunnelWorld(partial: Partial<FunnelWorldConfig> = {}): W
     test: test.ds,
     truth: { train: train.truth, valid: valid.truth, test: test.truth },
   };
+}
+
+/** Nodes of the intent quadrature: eps on [-6, 6] in steps of 0.25, weights the normal density, normalised. */
+const INTENT_NODES = Array.from({ length: 49 }, (_, k) => -6 + 0.25 * k);
+const INTENT_WEIGHTS = (() => {
+  const d = INTENT_NODES.map((e) => Math.exp(-0.5 * e * e));
+  const z = d.reduce((s, x) => s + x, 0);
+  return d.map((x) => x / z);
+})();
+
+/**
+ * p_cvr_x = E_eps[p_cvr] and p_cvr_x_clicked = E_eps[p_ctr p_cvr] / E_eps[p_ctr] per exposure, integrating the intent
+ * eps ~ N(0, 1) out of S = sqrt(1 - tau) z_s + sqrt(tau) eps by quadrature; with tau = 0 both are p_cvr itself.
+ */
+function featureOnlyRates(c: FunnelWorldConfig, zc: Float64Array, zv: Float64Array, zs: Float64Array, bC: number, bV: number, rhoV: number, pCvr: Float64Array): { pCvrX: Float64Array; pCvrXClicked: Float64Array } {
+  if (c.intentShare === 0) return { pCvrX: Float64Array.from(pCvr), pCvrXClicked: Float64Array.from(pCvr) };
+  const n = zc.length;
+  const pCvrX = new Float64Array(n);
+  const pCvrXClicked = new Float64Array(n);
+  const [keep, scale] = [Math.sqrt(1 - c.intentShare), Math.sqrt(c.intentShare)];
+  for (let j = 0; j < n; j++) {
+    const sx = keep * zs[j];
+    const [lc, lv] = [bC + c.clickSignal * zc[j], bV + c.conversionSignal * zv[j]];
+    let ev = 0;
+    let ecv = 0;
+    let ec = 0;
+    for (let k = 0; k < INTENT_NODES.length; k++) {
+      const s = sx + scale * INTENT_NODES[k];
+      const pc = sigmoid(lc + c.selectionBias * s);
+      const pv = sigmoid(lv + rhoV * s);
+      const wk = INTENT_WEIGHTS[k];
+      ev += wk * pv;
+      ecv += wk * pc * pv;
+      ec += wk * pc;
+    }
+    pCvrX[j] = ev;
+    pCvrXClicked[j] = ecv / ec;
+  }
+  return { pCvrX, pCvrXClicked };
 }
 
 /** Ground-truth ceilings of the four entire-space tasks (see `funnelCeilings`). */
@@ -387,7 +441,7 @@ export interface FunnelCeilings {
  */
 export function funnelCeilings(world: WorldData, part: 'train' | 'valid' | 'test'): FunnelCeilings {
   const t = world.truth[part];
-  for (const name of Object.values(FUNNEL_TRUTH)) {
+  for (const name of [FUNNEL_TRUTH.pCtr, FUNNEL_TRUTH.pCtcvr, FUNNEL_TRUTH.pCvr, FUNNEL_TRUTH.cfConversion]) {
     if (!t[name]) throw new Error(`funnelCeilings: world '${world.name}' has no truth '${name}' (truth: ${Object.keys(t).join(', ')})`);
   }
   const ds = world[part];

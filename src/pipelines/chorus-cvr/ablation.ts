@@ -30,7 +30,7 @@ import { barChart } from '../../plots/index.ts';
 import { buildResultTable } from '../result-table.ts';
 import type { PipelineSpec } from '../pipeline.ts';
 import {
-  Backbone, CvrMethod, ENTIRE_SPACE_COLUMNS, EVIDENCE_SEEDS, EVIDENCE_TRAINER, EVIDENCE_WORLD, QUICK_BACKBONE, QUICK_TRAINER, ceilingRow, emptyResult,
+  Backbone, CHORUS_WORLD_KNOBS, CvrMethod, ENTIRE_SPACE_COLUMNS, EVIDENCE_SEEDS, EVIDENCE_TRAINER, EVIDENCE_WORLD, QUICK_BACKBONE, QUICK_TRAINER, ceilingRow, emptyResult,
   fitEntireSpace, meanBar, monitorNote, orderingNote, pushFit, selectionRecords,
 } from './common.ts';
 
@@ -83,7 +83,7 @@ export const ABLATION_VARIANTS: CvrMethod[] = [
 export function chorusAblationDefaults(mode: RunMode): ChorusAblationConfig {
   const quick = mode === 'quick';
   return {
-    world: quick ? { users: 1500 } : structuredClone(EVIDENCE_WORLD),
+    world: { ...CHORUS_WORLD_KNOBS, ...(quick ? { users: 1500 } : structuredClone(EVIDENCE_WORLD)) },
     base: 'ChorusCVR',
     variants: structuredClone(ABLATION_VARIANTS),
     backbone: quick ? structuredClone(QUICK_BACKBONE) : {},

@@ -41,7 +41,7 @@ import type { RunMode } from '../../evidence/rules.ts';
 import { buildResultTable, type ResultTable } from '../result-table.ts';
 import type { PipelineSpec } from '../pipeline.ts';
 import {
-  Backbone, CvrMethod, EVIDENCE_SEEDS, EVIDENCE_TRAINER, MAIN_METHODS, QUICK_BACKBONE, QUICK_TRAINER, emptyResult, fitEntireSpace, funnelRates,
+  Backbone, CHORUS_WORLD_KNOBS, CvrMethod, EVIDENCE_SEEDS, EVIDENCE_TRAINER, MAIN_METHODS, QUICK_BACKBONE, QUICK_TRAINER, emptyResult, fitEntireSpace, funnelRates,
   monitorNote, selectionRecords,
 } from './common.ts';
 
@@ -87,7 +87,7 @@ export const SWEEP_EVIDENCE_WORLD = { users: 12000, validShare: 0.2, testShare: 
 export function chorusBiasSweepDefaults(mode: RunMode): ChorusBiasSweepConfig {
   const quick = mode === 'quick';
   return {
-    world: quick ? { users: 1500 } : structuredClone(SWEEP_EVIDENCE_WORLD),
+    world: { ...CHORUS_WORLD_KNOBS, ...(quick ? { users: 1500 } : structuredClone(SWEEP_EVIDENCE_WORLD)) },
     levels: mode === 'paper' ? [0, 0.5, 1, 1.5, 2, 2.5, 3] : [0, 1, 2, 3],
     base: 'DCMT',
     gainMethod: 'ChorusCVR',

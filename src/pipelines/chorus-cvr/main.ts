@@ -61,7 +61,7 @@ import { barChart } from '../../plots/index.ts';
 import { buildResultTable, type ResultTable } from '../result-table.ts';
 import type { PipelineContext, PipelineSpec } from '../pipeline.ts';
 import {
-  Backbone, CvrMethod, ENTIRE_SPACE_COLUMNS, EVIDENCE_SEEDS, EVIDENCE_TRAINER, EVIDENCE_WORLD, MAIN_METHODS, QUICK_BACKBONE, QUICK_TRAINER,
+  Backbone, CHORUS_WORLD_KNOBS, CvrMethod, ENTIRE_SPACE_COLUMNS, EVIDENCE_SEEDS, EVIDENCE_TRAINER, EVIDENCE_WORLD, MAIN_METHODS, QUICK_BACKBONE, QUICK_TRAINER,
   ceilingRow, emptyResult, entireSpaceSpec, fitEntireSpace, funnelEvidence, meanBar, funnelFigure, funnelRates, monitorNote, orderingNote, pushFit,
   selectionRecords,
 } from './common.ts';
@@ -103,7 +103,7 @@ export type ChorusMainConfig = z.infer<typeof ChorusMainConfig>;
 export function chorusMainDefaults(mode: RunMode): ChorusMainConfig {
   const quick = mode === 'quick';
   return {
-    world: quick ? { users: 1500 } : structuredClone(EVIDENCE_WORLD),
+    world: { ...CHORUS_WORLD_KNOBS, ...(quick ? { users: 1500 } : structuredClone(EVIDENCE_WORLD)) },
     base: 'DCMT',
     models: structuredClone(MAIN_METHODS),
     backbone: quick ? structuredClone(QUICK_BACKBONE) : {},
