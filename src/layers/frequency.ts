@@ -6,7 +6,9 @@
  *   High  = V - Low
  *   g     = masked_mean_t(V)   (or an outside vector, e.g. the user embedding: `gateInput: 'outside'`)
  *   alpha = sigmoid(MLP_a(g)),  beta = sigmoid(MLP_b(g))   (B, 1, D), MLP D -> D/2 -> D
- *   F     = LayerNorm(V + Dropout(alpha * Low + beta * High)),  then padded steps zeroed again
+ *   F     = Dropout(alpha * Low + beta * High),  then padded steps zeroed again      (the paper's form, default)
+ * Variant `output: 'residual-layernorm'`: F = LayerNorm(V + Dropout(alpha * Low + beta * High)) — an earlier spec
+ * proposal, not the paper's; measured harmful in reclab's live world (farm.md §3.2), kept as an ablation row.
  * Padding: reclab sequences are left-aligned (padding after the most recent step) while the spec proposes left
  * padding; P is circulant (P[t, s] depends on (t - s) mod L), so it commutes with the circular shift between the two
  * layouts and Low is the same up to that shift: no deviation in effect.
@@ -34,9 +36,11 @@ export interface FrequencyConfig {
   /** Width of the outside gate input (used when gateInput is 'outside'). */
   outsideDim: number;
   dropout: number;
+  /** 'paper': F = alpha Low + beta High (FARM's form); 'residual-layernorm': F = LayerNorm(V + alpha Low + beta High). */
+  output: 'paper' | 'residual-layernorm';
 }
-/** Defaults (spec Proposal): kLow 3, both bands, learned gates on the sequence mean, dropout 0.1. */
-export const FREQUENCY_DEFAULTS: FrequencyConfig = { kLow: 3, band: 'both', gates: 'learned', gateInput: 'sequence', outsideDim: 0, dropout: 0.1 };
+/** Defaults (spec Proposal): kLow 3, both bands, learned gates on the sequence mean, dropout 0.1, the paper's output form. */
+export const FREQUENCY_DEFAULTS: FrequencyConfig = { kLow: 3, band: 'both', gates: 'learned', gateInput: 'sequence', outsideDim: 0, dropout: 0.1, output: 'paper' };
 
 /** What `FrequencyAware.apply` returns. */
 export interface FrequencyOutput {
@@ -49,7 +53,7 @@ export interface FrequencyOutput {
 
 /**
  * The frequency-aware module for sequences of length `length` and width `dim`. Parameters: `alphaMlp.*`,
- * `betaMlp.*` (learned gates only), `norm.gamma`, `norm.beta`. Owns a `RealDFT`; dispose() frees it too.
+ * `betaMlp.*` (learned gates only), `norm.gamma`, `norm.beta` (residual-layernorm output only). Owns a `RealDFT`; dispose() frees it too.
  * @example
  * const fa = new FrequencyAware(rng, 50, 16);
  * const { out, alpha } = fa.apply(v, mask, true); // v (B, 50, 16), mask (B, 50) -> out (B, 50, 16), alpha (B, 16)
@@ -59,7 +63,7 @@ export class FrequencyAware extends Module {
   private readonly dft: RealDFT;
   private readonly alphaMlp: MLP | null;
   private readonly betaMlp: MLP | null;
-  private readonly norm: LayerNorm;
+  private readonly norm: LayerNorm | null;
   private dropSeed: number;
 
   constructor(rng: Rng, readonly length: number, readonly dim: number, config: Partial<FrequencyConfig> = {}) {
@@ -68,6 +72,7 @@ export class FrequencyAware extends Module {
     for (const k of Object.keys(config)) if (!(k in FREQUENCY_DEFAULTS)) throw new Error(`frequency config: unknown key '${k}' (known: ${Object.keys(FREQUENCY_DEFAULTS).join(', ')})`);
     if (!(Number.isInteger(c.kLow) && c.kLow >= 1)) throw new Error(`frequency config: kLow must be a positive integer, got ${c.kLow}`);
     if (!['both', 'low', 'high'].includes(c.band)) throw new Error(`frequency config: band must be both, low or high, got '${c.band}'`);
+    if (!['paper', 'residual-layernorm'].includes(c.output)) throw new Error(`frequency config: output must be paper or residual-layernorm, got '${c.output}'`);
     if (c.gateInput === 'outside' && !(Number.isInteger(c.outsideDim) && c.outsideDim >= 1)) throw new Error(`frequency config: gateInput 'outside' needs outsideDim >= 1, got ${c.outsideDim}`);
     this.config = c;
     this.dft = new RealDFT(length);
@@ -77,7 +82,7 @@ export class FrequencyAware extends Module {
     const learned = c.gates === 'learned';
     this.alphaMlp = learned && c.band !== 'high' ? this.module('alphaMlp', mlp()) : null;
     this.betaMlp = learned && c.band !== 'low' ? this.module('betaMlp', mlp()) : null;
-    this.norm = this.module('norm', new LayerNorm(this.rng, dim));
+    this.norm = c.output === 'residual-layernorm' ? this.module('norm', new LayerNorm(this.rng, dim)) : null;
     this.dropSeed = this.rng.int(2 ** 30);
   }
 
@@ -111,7 +116,7 @@ export class FrequencyAware extends Module {
     const beta = gate(this.betaMlp, c.band !== 'low'); // (B, D)
     let mixed = tf.add(tf.mul(tf.expandDims(alpha, 1), low), tf.mul(tf.expandDims(beta, 1), high)); // F = alpha Low + beta High, (B, L, D)
     if (training && c.dropout > 0) mixed = tf.dropout(mixed, c.dropout, undefined, this.dropSeed++);
-    const out = tf.mul(this.norm.apply(tf.add(V, mixed)), m); // (B, L, D)
+    const out = tf.mul(this.norm ? this.norm.apply(tf.add(V, mixed)) : mixed, m); // (B, L, D)
     return { out, alpha, beta };
   }
 

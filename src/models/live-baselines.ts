@@ -11,7 +11,11 @@
  *   x = [TA(q, H); mean(H); e_cand; context];   logit_t = Head(x)_t
  * The loss of every live model is `liveMultiTaskLoss`: sum over tasks of BCE, plus the mean of an optional per-row
  * auxiliary output `aux` (FARM's align loss, Moment&Cross's extra losses), already weighted by the model.
- * Paper deviations: none for the baselines (generic models); the single-domain ones read only the live history.
+ * Inputs: a single-domain baseline (history 'live') reads no short-video column at all — the `hist_sv_*` fields are
+ * excluded, not pooled into the context (issue 14: pooled short-video fields made "single-domain" PLE cross-domain).
+ * `svContext: true` is the labelled cross-domain variant that pools them into the context. `realtime: false` drops
+ * the real-time room columns (`LIVE_REALTIME_COLUMNS`); Moment&Cross's baselines are compared without and with them.
+ * Paper deviations: none for the baselines (generic models).
  */
 import { tf } from '../tf.ts';
 import type { Scalar, Tensor } from '@tensorflow/tfjs';
@@ -46,13 +50,20 @@ export interface LiveBaselineConfig {
   attentionHidden: number[];
   dropout: number;
   columns: LiveColumns;
+  /** Pool the short-video history fields into the context (labelled cross-domain variant; false = single domain). */
+  svContext: boolean;
+  /** Read the real-time room columns rt_counts, rt_ctr, stream_age (false: they are excluded). */
+  realtime: boolean;
   /**
    * FARM's frequency-aware module on the history before pooling (off by default; the single-domain frequency
    * ablation on KuaiRand turns it on).
    */
   frequency: Partial<FrequencyConfig> & { enabled?: boolean };
 }
-/** Defaults: D = 16, target attention over the live history, PLE head with the spec's sizes, dropout 0.1. */
+/**
+ * Defaults: D = 16, target attention over the live history, PLE head with the spec's sizes, dropout 0.1, no
+ * short-video context, real-time columns read.
+ */
 export const LIVE_BASELINE_DEFAULTS: LiveBaselineConfig = {
   tasks: [],
   embeddingDim: 16,
@@ -66,8 +77,13 @@ export const LIVE_BASELINE_DEFAULTS: LiveBaselineConfig = {
   attentionHidden: [36],
   dropout: 0.1,
   columns: LIVE_COLUMNS,
+  svContext: false,
+  realtime: true,
   frequency: { enabled: false },
 };
+
+/** The live world's real-time room columns (Moment&Cross's "Moment" inputs). */
+export const LIVE_REALTIME_COLUMNS = ['rt_counts', 'rt_ctr', 'stream_age'];
 
 /**
  * Resolves the task list of a live model against the schema's labels.
@@ -123,7 +139,14 @@ export class LiveBaseline extends Module implements RecModel {
     this.config = c;
     this.tasks = resolveTasks(c.tasks, schema, name);
     const D = c.embeddingDim;
-    const columns = { ...c.columns, svHistory: c.history === 'concat' ? c.columns.svHistory : [] };
+    const concat = c.history === 'concat';
+    const present = new Set(schema.features.map((f) => f.name));
+    const exclude = [
+      ...c.columns.exclude,
+      ...(concat || c.svContext ? [] : c.columns.svHistory), // single domain: no short-video column at all
+      ...(c.realtime ? [] : LIVE_REALTIME_COLUMNS.filter((n) => present.has(n))),
+    ];
+    const columns = { ...c.columns, svHistory: concat ? c.columns.svHistory : [], exclude: [...new Set(exclude)] };
     this.inputs = this.module('inputs', new LiveInputs(this.rng, schema, D, columns, `${name} config`));
     const { enabled = false, ...fc } = c.frequency;
     const L = this.inputs.lengths.live + (c.history === 'concat' ? this.inputs.lengths.sv : 0);

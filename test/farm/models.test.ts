@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs';
 import { tf } from '../../src/tf.ts';
 import { Rng } from '../../src/random.ts';
 import { generateLiveWorld, LIVE_WORLD_SIZES } from '../../src/worlds/live-world.ts';
@@ -113,7 +113,7 @@ test('symmetricInfoNce matches a direct computation, masks same-user pairs and s
   });
 });
 
-test('FrequencyAware: Low = P V, alpha/beta in (0, 1), one band only zeroes the other gate, fixed gates give LN(2V), padding stays 0', () => {
+test('FrequencyAware: Low = P V, alpha/beta in (0, 1), one band only zeroes the other gate, fixed gates give V (paper form) and LN(2V) (residual-layernorm variant), padding stays 0', () => {
   const L = 6;
   const D = 4;
   const v = tf.randomNormal([3, L, D], 0, 1, 'float32', 9);
@@ -131,17 +131,61 @@ test('FrequencyAware: Low = P V, alpha/beta in (0, 1), one band only zeroes the 
     assert.ok(o[2].flat().every((x) => x === 0), 'an empty history gives zeros');
   });
   const low = new FrequencyAware(new Rng(2), L, D, { band: 'low', dropout: 0 });
-  const fixed = new FrequencyAware(new Rng(2), L, D, { gates: 'fixed', dropout: 0 });
+  const fixed = new FrequencyAware(new Rng(2), L, D, { gates: 'fixed', dropout: 0, output: 'residual-layernorm' });
+  const fixedPaper = new FrequencyAware(new Rng(2), L, D, { gates: 'fixed', dropout: 0 });
   tf.tidy(() => {
     assert.ok(low.apply(v, mask, false).beta.dataSync().every((x) => x === 0));
+    assertClose(fixedPaper.apply(v, tf.ones([3, L]), false).out.dataSync(), v.dataSync(), { atol: 1e-5, what: 'Low + High = V' });
     const f = fixed.apply(v, tf.ones([3, L]), false).out;
     const { mean, variance } = tf.moments(tf.mul(v, 2), -1, true);
     assertClose(f.dataSync(), tf.div(tf.sub(tf.mul(v, 2), mean), tf.sqrt(tf.add(variance, 1e-5))).dataSync(), { atol: 1e-4, what: 'LN(2V)' });
   });
   assert.throws(() => new FrequencyAware(new Rng(1), L, D, { kLow: 0 }), /frequency config: kLow must be a positive integer, got 0/);
   assert.throws(() => new FrequencyAware(new Rng(1), L, D, { klow: 3 } as never), /frequency config: unknown key 'klow'/);
-  for (const m of [fa, low, fixed]) m.dispose();
+  assert.throws(() => new FrequencyAware(new Rng(1), L, D, { output: 'ln' } as never), /frequency config: output must be paper or residual-layernorm, got 'ln'/);
+  for (const m of [fa, low, fixed, fixedPaper]) m.dispose();
   tf.dispose([v, mask]);
+});
+
+test('FrequencyAware (paper form, learned gates): the gradient of sum(W * F) by V and by a gate weight matches central finite differences', () => {
+  const L = 5;
+  const D = 3;
+  const fa = new FrequencyAware(new Rng(11), L, D, { dropout: 0 });
+  const vars = fa.namedVariables();
+  assert.ok(![...vars.keys()].some((n) => n.startsWith('norm')), 'the paper form has no LayerNorm parameters');
+  const v0 = Array.from({ length: L * D }, (_, i) => Math.sin(1.7 * i + 0.3));
+  const W = Array.from({ length: L * D }, (_, i) => Math.cos(0.9 * i));
+  const mask = tf.tensor2d([[1, 1, 1, 1, 0]]);
+  const w = tf.tensor3d(W, [1, L, D]);
+  const f = (v: Tensor) => tf.sum(tf.mul(fa.apply(v, mask, false).out, w));
+  const at = (x: number[]) => tf.tidy(() => f(tf.tensor3d(x, [1, L, D])).dataSync()[0]);
+  const grad = tf.tidy(() => Array.from(tf.grad(f)(tf.tensor3d(v0, [1, L, D])).dataSync()));
+  const eps = 1e-2;
+  for (let i = 0; i < L * D; i++) {
+    const up = [...v0];
+    const dn = [...v0];
+    up[i] += eps;
+    dn[i] -= eps;
+    const fd = (at(up) - at(dn)) / (2 * eps);
+    assert.ok(Math.abs(fd - grad[i]) < 2e-3 + 2e-2 * Math.abs(fd), `dF/dV[${i}]: autodiff ${grad[i]} vs finite difference ${fd}`);
+  }
+  for (let t = 4 * D; t < L * D; t++) assert.ok(grad[t] === 0, `a padded step gets no gradient (got ${grad[t]})`);
+  // Through a gate: the first alpha-MLP weight, perturbed in place.
+  const name = [...vars.keys()].find((n) => n.startsWith('alphaMlp')) as string;
+  const param = vars.get(name) as Variable;
+  const p0 = Array.from(param.dataSync());
+  const vt = tf.tensor3d(v0, [1, L, D]);
+  const g = tf.tidy(() => tf.variableGrads(() => f(vt) as Scalar, [param]).grads[param.name].dataSync()[0]);
+  const shifted = (d: number) => {
+    tf.tidy(() => param.assign(tf.tensor(p0.map((x, j) => (j === 0 ? x + d : x)), param.shape)));
+    return tf.tidy(() => f(vt).dataSync()[0]);
+  };
+  const fd = (shifted(eps) - shifted(-eps)) / (2 * eps);
+  tf.tidy(() => param.assign(tf.tensor(p0, param.shape)));
+  assert.ok(Math.abs(g) > 1e-4, `the gate weight gets a gradient (${g})`);
+  assert.ok(Math.abs(fd - g) < 2e-3 + 2e-2 * Math.abs(fd), `d/d ${name}[0]: autodiff ${g} vs finite difference ${fd}`);
+  fa.dispose();
+  tf.dispose([mask, w, vt]);
 });
 
 test('truncateSequences keeps the most recent items (documented rule) and the model reads the shorter history', () => {
@@ -187,4 +231,37 @@ test('a live baseline with the frequency module: every variable gets a gradient,
   });
   m.dispose();
   assert.equal(tf.memory().numTensors, before);
+});
+
+test('single-domain baselines cannot see short-video columns (hist_sv_* changes leave them unchanged); the cross-domain ones can; realtime false ignores rt_* columns', () => {
+  const rows = Int32Array.from({ length: 64 }, (_, i) => i);
+  const b0 = batchOf(ds, rows);
+  const withSv = ds.schema.features.filter((f) => f.name.startsWith('hist_sv_'));
+  assert.ok(withSv.length === 4, 'the live world has four hist_sv_* columns');
+  // Replace every short-video history by another row's (a shuffled, non-empty one): same shapes, other content.
+  const b1 = { size: b0.size, columns: { ...b0.columns } };
+  const shift = (a: Int32Array | Float32Array, w: number) => { const o = a.slice(); for (let r = 0; r < 64; r++) o.set(a.subarray(((r + 7) % 64) * w, ((r + 7) % 64 + 1) * w), r * w); return o; };
+  for (const f of withSv) b1.columns[f.name] = shift(b0.columns[f.name] as Int32Array, (f as { maxLen: number }).maxLen);
+  for (const f of withSv) assert.notDeepEqual(Array.from(b1.columns[f.name] as Int32Array), Array.from(b0.columns[f.name] as Int32Array), `${f.name} changed`);
+  const rtDims: Record<string, number> = { rt_counts: 18, rt_ctr: 3, stream_age: 1 };
+  const b2 = { size: b0.size, columns: { ...b0.columns } };
+  for (const [n, w] of Object.entries(rtDims)) b2.columns[n] = shift(b0.columns[n] as Float32Array, w);
+  const preds = (m: LiveBaseline, b: typeof b0) => tf.tidy(() => Array.from(m.apply(toTensors(ds, b), { training: false }).click.dataSync()));
+  const maxDiff = (a: number[], b: number[]) => Math.max(...a.map((x, i) => Math.abs(x - b[i])));
+  for (const name of ['live-dnn', 'live-din', 'live-mmoe', 'live-ple']) {
+    const m = new LiveBaseline(new Rng(8), ds.schema, name, { ...SMALL, encoder: name === 'live-dnn' ? 'mean' : 'attention' });
+    assert.equal(maxDiff(preds(m, b0), preds(m, b1)), 0, `${name}: short-video inputs changed its predictions`);
+    m.dispose();
+  }
+  for (const [label, cfg] of [['PLE + short-video context', { svContext: true }], ['naive cross-domain', { history: 'concat' as const }]] as const) {
+    const m = new LiveBaseline(new Rng(8), ds.schema, 'live-ple', { ...SMALL, ...cfg });
+    assert.ok(maxDiff(preds(m, b0), preds(m, b1)) > 1e-6, `${label} reads the short-video history`);
+    m.dispose();
+  }
+  const off = new LiveBaseline(new Rng(8), ds.schema, 'live-ple', { ...SMALL, realtime: false });
+  const on = new LiveBaseline(new Rng(8), ds.schema, 'live-ple', { ...SMALL });
+  assert.equal(maxDiff(preds(off, b0), preds(off, b2)), 0, 'realtime false: rt columns changed the predictions');
+  assert.ok(maxDiff(preds(on, b0), preds(on, b2)) > 1e-6, 'realtime true reads the rt columns');
+  off.dispose();
+  on.dispose();
 });

@@ -3,7 +3,8 @@
  * trained and scored as in `farm/main` (early stopping on the reliable validation tasks; per-task test evidence):
  * FARM; w/o frequency module (F = V); w/o align (lambda = 0); w/o fuse (x without the live -> short-video cross
  * attention); fuse without align first (the fuse attention in its own, unaligned space); low-frequency only;
- * high-frequency only. Table 'ablation': `mean_auc_reliable` and the per-task columns of farm/main, base = full FARM
+ * high-frequency only; the frequency module wrapped as LayerNorm(V + alpha Low + beta High) (an earlier spec proposal,
+ * not the paper's form; issue 14 measured it harmful, so FARM's default is the paper's alpha Low + beta High). Table 'ablation': `mean_auc_reliable` and the per-task columns of farm/main, base = full FARM
  * (declared), the paired difference of each variant against it with a 95% interval including test-set sampling.
  * Claim (judged on every run): removing the frequency module lowers `mean_auc_reliable` — the only ablation result the
  * paper states (farm.md §4). Figure: `mean_auc_reliable` per variant with ± std error bars over seeds.
@@ -34,6 +35,7 @@ export const FARM_ABLATIONS: LiveMethod[] = [
   { label: 'fuse without align first', model: 'farm', config: { fuse: 'unaligned' } },
   { label: 'low-frequency only', model: 'farm', config: { frequency: { band: 'low' } } },
   { label: 'high-frequency only', model: 'farm', config: { frequency: { band: 'high' } } },
+  { label: 'residual + LayerNorm (earlier spec form)', model: 'farm', config: { frequency: { output: 'residual-layernorm' } } },
 ];
 
 /**

@@ -24,13 +24,18 @@ export const LiveMethod = z.strictObject({ label: z.string().min(1), model: z.st
 /** A compared method (see the schema `LiveMethod`). */
 export type LiveMethod = z.infer<typeof LiveMethod>;
 
-/** The main table's methods: the multi-task baselines, naive cross-domain and FARM; PLE is FARM's base (`FARM_BASE`). */
+/**
+ * The main table's methods: the single-domain multi-task baselines (live columns only: no `hist_sv_*` input), two
+ * labelled cross-domain baselines (naive concatenation; PLE with the short-video history pooled into its context)
+ * and FARM; PLE is FARM's base (`FARM_BASE`).
+ */
 export const FARM_METHODS: LiveMethod[] = [
   { label: 'DNN', model: 'live-dnn', config: {} },
   { label: 'DIN', model: 'live-din', config: {} },
   { label: 'MMoE', model: 'live-mmoe', config: {} },
   { label: 'PLE', model: 'live-ple', config: {} },
   { label: 'Naive cross-domain', model: 'live-naive-cd', config: {} },
+  { label: 'PLE + short-video context (cross-domain)', model: 'live-ple', config: { svContext: true } },
   { label: 'FARM', model: 'farm', config: {} },
 ];
 /**
