@@ -40,8 +40,9 @@
  * the test set holds enough conversions; quick mode uses a smaller backbone (D 8, bottom [64], tower [32]). Ali-CCP is
  * scored on the official test file (the spec splits it 50/50 into validation and test; without early stopping no
  * validation half is needed), and rows with a conversion but no click are dropped and counted (spec §4;
- * `aliCcp.dropInconsistent: false` makes them errors). The model normalises ChorusCVR's IPW terms per subset (mean over
- * O, mean over N); the spec's revised text normalises them over the exposure batch D (issue 14 changes the model).
+ * `aliCcp.dropInconsistent: false` makes them errors). ChorusCVR's IPW terms are normalised over the exposure batch D
+ * (spec §6, revised; per-subset means are an ablation variant). The world's mechanism knobs are the declared
+ * `CHORUS_WORLD_KNOBS` (intentShare 0.5: a hidden confounder; see common.ts for where the values come from).
  */
 import { z } from 'zod';
 import { tf } from '../../tf.ts';
