@@ -8,7 +8,9 @@
  *   DNN        logit = MLP([e_1; ...; e_F])
  *   Wide&Deep  logit = MLP([e_1; ...; e_F]) + sum_i w_i                       (first-order weights of every id)
  *   DeepFM     logit = sum_i w_i + 1/2 sum_d [(sum_i e_id)^2 - sum_i e_id^2] + MLP([e_1; ...; e_F])
- * PNN and AutoInt reuse the heads of src/models/pnn.ts and src/models/autoint.ts.
+ * PNN and AutoInt reuse the heads of src/models/pnn.ts and src/models/autoint.ts. Multi-hot fields (tags) are
+ * sum-pooled over their non-padding values, as the generator's attribute slots and the released `dnn.py` (issue 15:
+ * the backbone used to mean-pool while the generator summed).
  * When `idEmb` is given, the ID's first-order weight (Wide&Deep, DeepFM) is taken as 0: the generator makes only the
  * D-dim embedding, and a new ad's first-order row starts at 0 (its table is zero-initialised).
  * Paper deviation: the released DNN has no biases (§3.1); our MLPs use the foundation's Dense layers with biases.
@@ -92,10 +94,16 @@ export class ColdStartBackbone extends Module implements RecModel {
     return out;
   }
 
-  /** Field embeddings (B, F, D), categorical fields in schema order then pooled lists; `idEmb` replaces the ID's. */
+  /**
+   * Field embeddings (B, F, D), categorical fields in schema order then sum-pooled lists (padding masked, as the
+   * generator's attribute slots and the released code's backbone: spec §3); `idEmb` replaces the ID's.
+   */
   fields(batch: TensorBatch, idEmb?: Tensor): Tensor {
     const cat = this.groups.categorical.map((n) => (n === this.idFeature && idEmb ? idEmb : this.emb.tableOf(n).lookup(batch[n]))); // each (B, D)
-    const lists = this.groups.lists.map((n) => this.emb.pooled(batch, n)); // each (B, D)
+    const lists = this.groups.lists.map((n) => {
+      const { seq, mask } = this.emb.sequence(batch, n); // (B, L, D), (B, L)
+      return tf.sum(tf.mul(seq, tf.expandDims(mask, 2)), 1); // (B, D): sum over the list's values
+    });
     return tf.stack([...cat, ...lists], 1); // (B, F, D)
   }
 

@@ -119,6 +119,19 @@ export function metaNote(m: { epochs: number; patience: number | null; validShar
 }
 
 /**
+ * The plain neighbour mean (ngb) against the GME variants on cold and warm-c AUC (issue 15: the row every attention
+ * variant has to beat for the graph attention to matter).
+ * @example
+ * ngbNote(table, ['GME-P', 'GME-A']); // 'Neighbour mean (ngb) vs GME, cold_auc: ngb 0.6280; GME-A 0.6250 (-0.0030) ...'
+ */
+export function ngbNote(t: ResultTable, gme: string[]): string {
+  const ngb = GENERATOR_LABELS.ngb;
+  const mean = (m: string, col: string) => t.rows.find((r) => r.method === m)?.cells[col]?.mean ?? Number.NaN;
+  const part = (col: string) => `${col}: ngb ${mean(ngb, col).toFixed(4)}; ${gme.map((g) => `${g} ${mean(g, col).toFixed(4)} (${(mean(g, col) - mean(ngb, col) >= 0 ? '+' : '')}${(mean(g, col) - mean(ngb, col)).toFixed(4)})`).join(', ')}`;
+  return `Neighbour mean (ngb, the released code's baseline) vs the GME variants (means over seeds) — ${part('cold_auc')}; ${part('warm-c_auc')}.`;
+}
+
+/**
  * The pipeline, registered as 'gme/main'.
  * @example
  * await runPipeline('gme/main', { quick: true });
@@ -154,7 +167,8 @@ export const gmeMainPipeline: PipelineSpec<GmeMainConfig> = {
       const ts = backboneTables({ backbone, runs: r, seeds: config.seeds, base, second, references: [ceilingReference(ceiling)], what: 'cold-start ads world' });
       const order = effectiveOrder(backbone, config.meta.order);
       ts[0].notes.push(
-        `Neighbour signal of this world: correlation r = ${signal.graph.toFixed(3)} between a new ad's true ID effect and its ${config.neighbours} graph neighbours' mean (random old ads: ${signal.random.toFixed(3)}); clusterShare rho = ${world.world.clusterShare}.`,
+        `Neighbour signal of this world: correlation r = ${signal.graph.toFixed(3)} between a new ad's true ID effect and its ${config.neighbours} graph neighbours' mean (random old ads: ${signal.random.toFixed(3)}); clusterShare rho = ${world.world.clusterShare}, irrelevantShare ${world.world.irrelevantShare} (share of old ads whose effect ignores their cluster; gme/mechanism sweeps it).`,
+        ...(config.generators.includes('ngb') ? [ngbNote(ts[0], gme)] : []),
         ...(second ? [orderingNote(ts[0], 'cold_auc', gme, second, base), orderingNote(ts[0], 'warm-c_auc', gme, second, base)] : []),
         `Meta-gradient: ${order} order${order !== config.meta.order ? ` (asked ${config.meta.order}; tfjs's softmax gradient breaks second order, see src/gme/meta.ts)` : ''} (inner step eta = ${config.meta.innerLr}, alpha = ${config.meta.alpha}); ${metaNote(config.meta)}; warm-up scope '${config.warm.scope}'. The paper's numbers for this table are not available (spec §4).`,
       );
