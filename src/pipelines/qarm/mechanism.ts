@@ -27,7 +27,7 @@ import type { ResultRecord } from '../../evidence/records.ts';
 import { deLongPaired } from '../../evidence/stats.ts';
 import { gainRecords, knobLabel, mechanismClaims, mechanismFigure, mechanismSummary, type MechanismSpec } from '../../evidence/mechanism.ts';
 import type { PipelineSpec } from '../pipeline.ts';
-import { knobTable } from '../gme/mechanism.ts';
+import { tableFromRecords, type ResultTable } from '../result-table.ts';
 import { QARM_VARIANTS, QarmWorld, RankerHyper, contentReferences, fitVariant, qarmModeDefaults, qarmWorld, u2iItemTable } from './common.ts';
 
 const ALIGNED = QARM_VARIANTS.find((v) => v.mm === 'aligned' && !v.vq && !v.rq) as (typeof QARM_VARIANTS)[number];
@@ -85,6 +85,22 @@ export function qarmMechanismDefaults(mode: RunMode): QarmMechanismConfig {
 }
 
 /**
+ * The sweep as a result table (id 'mechanism'): the method and its base as rows, one column per knob value (their
+ * by-knob metric), so each column's comparison with the base is the gain at that value.
+ * @example
+ * sweepTable(records, QARM_MECHANISM_SPEC, 'aligned vs unaligned by mismatch');
+ */
+export function sweepTable(records: ReadonlyArray<ResultRecord>, spec: MechanismSpec, title: string): ResultTable {
+  const split = spec.split ?? 'test';
+  const mine = records
+    .filter((r) => r.table === (spec.table ?? 'by-knob') && r.metric === spec.metric && r.split === split && (r.method === spec.method || r.method === spec.base))
+    .map((r) => ({ ...r, table: 'mechanism', metric: r.knob }));
+  const columns = spec.values.map((v) => knobLabel(spec.knobName, v)).filter((k) => mine.some((r) => r.metric === k));
+  if (!columns.length) throw new Error(`qarm/mechanism: no by-knob '${spec.metric}' records of ${spec.method} / ${spec.base}`);
+  return tableFromRecords(mine, { id: 'mechanism', title, base: spec.base, methods: [spec.method, spec.base], metrics: columns.map((name) => ({ name, higherIsBetter: spec.direction === 'higher' })) });
+}
+
+/**
  * The pipeline, registered as 'qarm/mechanism'.
  * @example
  * await runPipeline('qarm/mechanism', { quick: true });
@@ -134,7 +150,7 @@ export const qarmMechanismPipeline: PipelineSpec<QarmMechanismConfig> = {
     records.push(...gainRecords(records, spec));
     const summary = mechanismSummary(records, spec);
     const n = config.seeds.length;
-    const table = knobTable(records, spec, `QARM: frozen aligned vs unaligned vector, test AUC by mismatch (${n} seed${n > 1 ? 's' : ''})`);
+    const table = sweepTable(records, spec, `QARM: frozen aligned vs unaligned vector, test AUC by mismatch (${n} seed${n > 1 ? 's' : ''})`);
     table.notes.push(
       summary.markdown,
       'Gains are paired: both arms score the same test rows, so each seed\'s gain has DeLong\'s paired SE.',
