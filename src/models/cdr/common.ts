@@ -16,8 +16,13 @@ import type { CdrData } from '../../worlds/multi-domain-world.ts';
 /** Histories of every user in every domain plus EASE context scores, built once per data set. */
 export interface CdrPrep {
   data: CdrData;
-  /** Context length L per domain. */
+  /** Context length L per domain in training. */
   maxLen: number;
+  /**
+   * Context length at evaluation (the UniCDR code: 100 for multi-user-intra, 50 elsewhere; `maxLen` when not given).
+   * Scoring builds contexts of this length; a sequence encoder reads their last `maxLen` positions.
+   */
+  testMaxLen: number;
   /** hist[d].get(u) = u's training items in d, time order (0-based ids). */
   hist: Array<Map<number, Int32Array>>;
   /** EASE score of each history item (aligned with hist), or null when not computed. */
@@ -29,6 +34,8 @@ export interface HostBatch {
   domain: number;
   B: number;
   C: number;
+  /** Context length of `ctx` (prep.maxLen in training, prep.testMaxLen at evaluation). */
+  L: number;
   users: Int32Array;
   /** (B, C) candidate item ids + 1. */
   items: Int32Array;
@@ -79,7 +86,7 @@ export abstract class CdrModel extends Module {
  * @example
  * const prep = prepareCdr(world, { maxLen: 10, ease: { lambda: 50, threshold: 0.1 } });
  */
-export function prepareCdr(data: CdrData, options: { maxLen: number; ease?: { lambda: number; threshold: number } | null }): CdrPrep {
+export function prepareCdr(data: CdrData, options: { maxLen: number; testMaxLen?: number; ease?: { lambda: number; threshold: number } | null }): CdrPrep {
   const hist = data.domains.map((dom) => {
     const lists = new Map<number, number[]>();
     for (let n = 0; n < dom.train.users.length; n++) {
@@ -91,7 +98,7 @@ export function prepareCdr(data: CdrData, options: { maxLen: number; ease?: { la
     return new Map([...lists].map(([u, l]) => [u, Int32Array.from(l)]));
   });
   const ease = options.ease ? data.domains.map((dom, d) => easeContextScores(hist[d], dom.nItems, options.ease as { lambda: number; threshold: number })) : null;
-  return { data, maxLen: options.maxLen, hist, ease };
+  return { data, maxLen: options.maxLen, testMaxLen: options.testMaxLen ?? options.maxLen, hist, ease };
 }
 
 /**
@@ -147,19 +154,21 @@ function invertSpd(A: Float64Array, n: number): Float64Array {
 /**
  * Fills a host batch. `exclude[b]` (0-based) is left out of the own-domain context (the training positive);
  * `maskRate` drops context items at random (interaction masking); `domainMask[b]` pads the own-domain context
- * (domain masking: cold-start simulation in training, cold users at test time).
+ * (cold users at test time; optional random cold-start simulation in training). `maxLen` overrides the context length
+ * (default `prep.maxLen`; evaluation passes `prep.testMaxLen`). The shared branch's own-domain padding in training
+ * (the UniCDR code's domain masking) happens in the model, which sees the whole (B, D, L) context.
  * @example
  * const hb = hostBatch(prep, 0, users, items, 1000, { rng });
  */
 export function hostBatch(
   prep: CdrPrep, domain: number, users: ArrayLike<number>, items: ArrayLike<number>, C: number,
-  o: { exclude?: ArrayLike<number>; maskRate?: number; domainMask?: ArrayLike<boolean>; rand?: () => number; longView?: ArrayLike<number> } = {},
+  o: { exclude?: ArrayLike<number>; maskRate?: number; domainMask?: ArrayLike<boolean>; rand?: () => number; longView?: ArrayLike<number>; maxLen?: number } = {},
 ): HostBatch {
   const B = users.length;
   const D = prep.data.domains.length;
-  const L = prep.maxLen;
+  const L = o.maxLen ?? prep.maxLen;
   const hb: HostBatch = {
-    domain, B, C, users: Int32Array.from(users), items: Int32Array.from(items, (i) => i + 1), ctx: new Int32Array(B * D * L), gctx: new Int32Array(B * D * L),
+    domain, B, C, L, users: Int32Array.from(users), items: Int32Array.from(items, (i) => i + 1), ctx: new Int32Array(B * D * L), gctx: new Int32Array(B * D * L),
     ctxScore: new Float32Array(B * D * L), segment: Int32Array.from(users, (u) => prep.data.userSegment[u]), longView: o.longView ? Float32Array.from(o.longView) : new Float32Array(B),
   };
   const mask = o.maskRate ?? 0;
@@ -187,11 +196,12 @@ export function hostBatch(
 }
 
 /**
- * Host batch -> tensors (call inside `tf.tidy`).
+ * Host batch -> tensors (call inside `tf.tidy`). `L` defaults to the batch's own context length.
  * @example
- * const batch = toCdrBatch(hostBatch(prep, 0, [1], [3, 5], 2));
+ * const batch = toCdrBatch(hostBatch(prep, 0, [1], [3, 5], 2), 2);
  */
-export function toCdrBatch(hb: HostBatch, D: number, L: number): CdrBatch {
+export function toCdrBatch(hb: HostBatch, D: number, L: number = hb.L): CdrBatch {
+  if (L !== hb.L) throw new Error(`toCdrBatch: context length ${L} asked, but the host batch (domain ${hb.domain}) was built with ${hb.L}`);
   return {
     domain: hb.domain,
     users: tf.tensor1d(hb.users, 'int32'),

@@ -7,8 +7,13 @@
  * u_share = Agg_shared(u_glob, concat_d' E^item_d'[G_d'(u)], s); u = u_spec + u_share; score = <u, Dropout(E^item_d[i])>;
  * per domain L_d = λ·[BCE(score⁺, 1) + BCE(score⁻, 0)] + (1 − λ)·L_critic with the bilinear critic
  * D_d(x, y) = xᵀW_d y + b_d on (u_spec[b], u_share[b]) vs (u_spec[π(b)], u_share[b]), π a cyclic shift by a random
- * offset; L = Σ_d L_d. Interaction masking (`maskRate`) and domain masking (`domainMaskRate`) happen when the trainer
- * builds the contexts (common.ts `hostBatch`). Warm-up: with more than two domains u = u_spec while epoch ≤ warmupEpochs.
+ * offset; L = Σ_d L_d. Interaction masking (`maskRate`) happens when the trainer builds the contexts (common.ts
+ * `hostBatch`). Domain masking (the paper's §3, as the code's `utils/data.py` does it): in training the shared branch's
+ * global context pads the user's own domain (`sharedOwnDomain: 'pad'`), so u_share must come from the other domains
+ * alone, as for a cold-start user; at evaluation the global context holds every domain (cold-start users: the own
+ * domain padded in both branches). Dropout (rate `dropout`) on u_spec and u_share and on the item vectors, as the code.
+ * Embedding tables start N(0, `embeddingStd`²), std 1 as PyTorch's nn.Embedding in the code.
+ * Warm-up: with more than two domains u = u_spec while epoch ≤ warmupEpochs.
  * Shared user table: one table (user-overlap scenarios); per-domain "shared" user tables and one shared item table
  * (multi-item-intra).
  * UniCDR+ extensions (each a switch in `extensions`, all Proposals of spec §3.2): features (item += category emb,
@@ -21,6 +26,12 @@
  * per-domain local tables for non-overlapping users; our user ids are global, so the shared row of a single-domain user
  * simply learns from one domain). Paper deviation: weight decay is decoupled (AdamW-style, the toolkit's optimiser)
  * rather than Adam's L2 term. Paper deviation: warm-up and the lr schedule are in epochs of our (shorter) runs.
+ * Paper deviation: interaction masking drops each context item with probability `maskRate` and keeps the most recent
+ * `maxLen` (the code samples ⌊n(1 − p)⌋ items at random, unordered), since the sequence extension reads time order.
+ * Switches kept from earlier reclab versions, off by default: `domainMaskRate` (pad the own domain in both branches for
+ * a random share of training rows: a cold-start simulation the code does not do; kept for ablations of the cold-start
+ * tables) and `sharedOwnDomain: 'keep'` (the shared branch sees own-domain items in training, which lets u_share copy
+ * u_spec's evidence; kept to measure what the domain masking buys).
  */
 import { z } from 'zod';
 import { tf } from '../../tf.ts';
@@ -36,7 +47,8 @@ export const UNICDR_PLUS_EXTENSIONS = ['features', 'itemGraph', 'sequence', 'sof
 
 /**
  * Strict config (unknown keys are errors). Defaults: the UniCDR code's λa 0.5, λ 0.4, dropout 0.3, mask rate 0.1,
- * dim 128 and warm-up 10 epochs; every extension off (plain UniCDR).
+ * dim 128, N(0, 1) embeddings, own domain padded in the shared branch's training context, no random domain masking,
+ * and warm-up 10 epochs; every extension off (plain UniCDR).
  * @example
  * UniCdrConfigSpec.parse({ dim: 32, extensions: { mmoe: true } });
  */
@@ -47,7 +59,9 @@ export const UniCdrConfigSpec = z.strictObject({
   lambda: z.number().min(0).max(1).default(0.4),
   dropout: z.number().min(0).lt(1).default(0.3),
   maskRate: z.number().min(0).lt(1).default(0.1),
-  domainMaskRate: z.number().min(0).lt(1).default(0.1),
+  domainMaskRate: z.number().min(0).lt(1).default(0),
+  sharedOwnDomain: z.enum(['pad', 'keep']).default('pad'),
+  embeddingStd: z.number().positive().default(1),
   warmupEpochs: z.number().int().min(0).default(10),
   tau: z.number().positive().default(0.2),
   graphTopK: z.number().int().positive().default(20),
@@ -57,6 +71,11 @@ export const UniCdrConfigSpec = z.strictObject({
 });
 /** Config of UniCDR / UniCDR+. */
 export type UniCdrConfig = z.infer<typeof UniCdrConfigSpec>;
+
+/** (1, D·L) row of ones with zeros over domain d's block of the global context. */
+function ownDomainOff(D: number, L: number, d: number): Tensor {
+  return tf.tensor2d(Float32Array.from({ length: D * L }, (_, j) => (Math.floor(j / L) === d ? 0 : 1)), [1, D * L]);
+}
 
 /**
  * UniCDR (all extensions off) or UniCDR+ (some on).
@@ -90,15 +109,16 @@ export class UniCDR extends CdrModel {
     this.D = data.domains.length;
     this.name = Object.values(x).some(Boolean) ? 'UniCDR+' : 'UniCDR';
     const aggOpts = { lambdaA: c.lambdaA, dropout: c.dropout, maxLen: prep.maxLen };
+    const std = c.embeddingStd;
     data.domains.forEach((dom, d) => {
-      this.userSpec.push(this.module(`userSpec${d}`, new Embedding(this.rng, data.nUsers, c.dim)));
-      this.itemEmb.push(this.module(`item${d}`, new Embedding(this.rng, dom.nItems + 1, c.dim)));
+      this.userSpec.push(this.module(`userSpec${d}`, new Embedding(this.rng, data.nUsers, c.dim, std)));
+      this.itemEmb.push(this.module(`item${d}`, new Embedding(this.rng, dom.nItems + 1, c.dim, std)));
       this.aggSpec.push(this.module(`aggSpec${d}`, new Aggregator(this.rng, c.dim, c.aggregator, { ...aggOpts, sequence: x.sequence })));
       if (!x.softContrastive) this.critic.push({ W: this.param(`critic${d}.W`, [c.dim, c.dim], 'glorot'), b: this.param(`critic${d}.b`, [1], 'zeros') });
     });
     const perDomainShared = data.overlapKind === 'items';
-    for (let d = 0; d < (perDomainShared ? this.D : 1); d++) this.sharedUser.push(this.module(`sharedUser${d}`, new Embedding(this.rng, data.nUsers, c.dim)));
-    this.sharedItem = perDomainShared ? this.module('sharedItem', new Embedding(this.rng, data.nGlobalItems + 1, c.dim)) : null;
+    for (let d = 0; d < (perDomainShared ? this.D : 1); d++) this.sharedUser.push(this.module(`sharedUser${d}`, new Embedding(this.rng, data.nUsers, c.dim, std)));
+    this.sharedItem = perDomainShared ? this.module('sharedItem', new Embedding(this.rng, data.nGlobalItems + 1, c.dim, std)) : null;
     this.aggShared = this.module('aggShared', new Aggregator(this.rng, c.dim, c.aggregator, { ...aggOpts, sequence: false }));
     this.catEmb = x.features ? this.module('catEmb', new Embedding(this.rng, data.nCategories, c.dim)) : null;
     this.segEmb = x.features ? this.module('segEmb', new Embedding(this.rng, data.nSegments, c.dim)) : null;
@@ -136,17 +156,32 @@ export class UniCDR extends CdrModel {
     const ownS = tf.reshape(tf.slice(b.ctxScore, [0, d, 0], [-1, 1, -1]), [B, L]); // (B, L)
     const mask = tf.cast(tf.greater(own, 0), 'float32'); // (B, L)
     const eU = this.withSegment(this.userSpec[d].lookup(b.users), b.segment); // (B, D)
-    const uSpec = this.aggSpec[d].apply(eU, tf.gather(tables[d], own), mask, ownS, training); // (B, D)
+    const uSpec = this.drop(this.aggSpec[d].apply(eU, tf.gather(tables[d], own), mask, ownS, training), training); // (B, D)
     if (!shared) return { uSpec, uShare: null };
     const N = this.D * L;
     const ids = this.sharedItem ? tf.reshape(b.gctx, [B, N]) : null; // (B, D·L)
     const E = this.sharedItem && ids
       ? this.sharedItem.lookup(ids) // (B, D·L, D)
       : tf.concat(tables.map((t, k) => tf.gather(t, tf.reshape(tf.slice(b.ctx, [0, k, 0], [-1, 1, -1]), [B, L]))), 1); // (B, D·L, D)
-    const gMask = tf.cast(tf.greater(tf.reshape(b.ctx, [B, N]), 0), 'float32'); // (B, D·L)
+    const gMask = this.sharedContextMask(b, training); // (B, D·L); own block padded in training
     const uG = this.withSegment(this.sharedUser[this.sharedItem ? d : 0].lookup(b.users), b.segment); // (B, D)
-    const uShare = this.aggShared.apply(uG, E, gMask, tf.reshape(b.ctxScore, [B, N]), training); // (B, D)
+    const uShare = this.drop(this.aggShared.apply(uG, E, gMask, tf.reshape(b.ctxScore, [B, N]), training), training); // (B, D)
     return { uSpec, uShare };
+  }
+
+  /** Dropout on a user representation in training (the code's F.dropout on u_spec and u_share). */
+  private drop(x: Tensor, training: boolean): Tensor {
+    return training && this.config.dropout > 0 ? tf.dropout(x, this.config.dropout, undefined, this.dropSeed++) : x;
+  }
+
+  /**
+   * The shared branch's global context mask of a batch: (B, D·L), 1 where an item enters u_share. In training the own
+   * domain's block is 0 (domain masking, `sharedOwnDomain: 'pad'`); exposed for tests.
+   */
+  sharedContextMask(b: CdrBatch, training: boolean): Tensor {
+    const [B, , L] = b.ctx.shape as [number, number, number];
+    const m = tf.cast(tf.greater(tf.reshape(b.ctx, [B, this.D * L]), 0), 'float32'); // (B, D·L)
+    return training && !this.sharedItem && this.config.sharedOwnDomain === 'pad' ? tf.mul(m, ownDomainOff(this.D, L, b.domain)) : m;
   }
 
   private scores(b: CdrBatch, u: Tensor, table: Tensor, training: boolean): Tensor {
@@ -204,8 +239,10 @@ export class UniCDR extends CdrModel {
   /** Soft InfoNCE: CE(softmax(ŝ_spec ŝ_shareᵀ/τ), softmax(sg(ŝ_share ŝ_shareᵀ)/τ)). */
   private softContrast(uSpec: Tensor, uShare: Tensor): Tensor {
     const tau = this.config.tau;
-    const a = tf.div(uSpec, tf.maximum(tf.norm(uSpec, 2, 1, true), 1e-8)); // (B, D)
-    const p = tf.div(uShare, tf.maximum(tf.norm(uShare, 2, 1, true), 1e-8)); // (B, D)
+    // x / sqrt(|x|² + ε): finite gradient at x = 0 (tf.norm's is NaN there; dropout can zero a whole row at small dim).
+    const unit = (x: Tensor) => tf.mul(x, tf.rsqrt(tf.add(tf.sum(tf.square(x), 1, true), 1e-12))); // (B, D)
+    const a = unit(uSpec);
+    const p = unit(uShare);
     const target = tf.softmax(tf.div(stopGradient(tf.matMul(p, p, false, true)), tau)); // (B, B)
     const logp = tf.logSoftmax(tf.div(tf.matMul(a, p, false, true), tau)); // (B, B)
     return tf.neg(tf.mean(tf.sum(tf.mul(target, logp), 1)));

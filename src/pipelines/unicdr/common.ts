@@ -42,7 +42,10 @@ export const MAIN_CDR_METHODS: CdrMethod[] = [
 /** Settings common to a scenario run (part of each pipeline's strict config). */
 export const CdrRunSettings = z.strictObject({
   dim: z.number().int().positive(),
+  /** Context length in training and at test, for scenarios not in `contextLength`. */
   maxLen: z.number().int().positive(),
+  /** Per scenario: context length in training and at test (the UniCDR code's, see `UNICDR_CONTEXT_LENGTH`). */
+  contextLength: z.record(z.string(), z.strictObject({ train: z.number().int().positive(), test: z.number().int().positive() })).optional(),
   /** Passed to the UniCDR models only (e.g. warmupEpochs, aggregator). */
   unicdr: z.record(z.string(), z.unknown()),
   /** Passed to `fitCdr` (validated there by `CdrTrainConfigSpec`). */
@@ -53,6 +56,19 @@ export const CdrRunSettings = z.strictObject({
 });
 /** Settings of a scenario run. */
 export type CdrRunSettings = z.infer<typeof CdrRunSettings>;
+
+/**
+ * Context lengths of the UniCDR code (`utils/data.py`, `train_rec.py`): training `maxlen` 50 for multi-user-intra
+ * and 10 elsewhere; at test 100 for multi-user-intra and 50 elsewhere.
+ * @example
+ * UNICDR_CONTEXT_LENGTH['multi-user-intra'].test; // 100
+ */
+export const UNICDR_CONTEXT_LENGTH: Record<string, { train: number; test: number }> = {
+  'dual-user-intra': { train: 10, test: 50 },
+  'dual-user-inter': { train: 10, test: 50 },
+  'multi-item-intra': { train: 10, test: 50 },
+  'multi-user-intra': { train: 50, test: 100 },
+};
 
 /** The world's oracle scorer, when the data is synthetic. */
 export type OracleScore = (domain: number, users: ArrayLike<number>, items: ArrayLike<number>) => Float32Array;
@@ -89,7 +105,8 @@ export async function runScenario(a: {
 }): Promise<{ table: ResultTable; skipped: string[]; oracle: Record<string, number> }> {
   const { data, settings: s } = a;
   const needsEase = a.methods.some((m) => m.model === 'unicdr' && ((m.config.aggregator ?? s.unicdr.aggregator) === 'item_similarity'));
-  const prep: CdrPrep = await a.ctx.stage(`prepare ${data.scenario}`, () => prepareCdr(data, { maxLen: s.maxLen, ease: needsEase ? s.ease : null }));
+  const len = s.contextLength?.[data.scenario] ?? { train: s.maxLen, test: s.maxLen };
+  const prep: CdrPrep = await a.ctx.stage(`prepare ${data.scenario}`, () => prepareCdr(data, { maxLen: len.train, testMaxLen: len.test, ease: needsEase ? s.ease : null }));
   const parts: EvalPart[] = [];
   data.domains.forEach((dom: CdrDomain, d) => {
     const neg = Math.min(s.negatives, dom.nItems - 1 - maxSeen(dom));

@@ -1,7 +1,8 @@
 /**
  * Training and evaluation of the cross-domain ranking models (UniCDR spec §3.1 "Training", §4 protocol).
  * One step = one mini-batch per domain (the total batch split across domains), each positive with `negatives` items
- * sampled uniformly from the domain's catalogue (the positive excluded), summed losses, one Adam step (decoupled
+ * sampled uniformly from the domain's catalogue among the items the user has no training interaction with (the UniCDR
+ * code's sampler: `r not in positive_set[u]`; see {@link sampleTrainingNegatives}), summed losses, one Adam step (decoupled
  * weight decay). Contexts are built per step with the model's interaction / domain masking. After each epoch the model
  * is scored on the validation pairs (sampled negatives, seeded, fixed for the run) and the best mean NDCG@10 over
  * domains is kept (spec: model selection on validation NDCG@10); after `decayAfter` epochs the learning rate is
@@ -74,6 +75,7 @@ export async function fitCdr(model: CdrModel, prep: CdrPrep, partial: Partial<Cd
   const byTf = new Map([...vars].map(([k, v]) => [v.name, k]));
   const opt = new Optimizer(vars, { learningRate: cfg.learningRate, weightDecay: cfg.weightDecay });
   const validLists = doms.map((dom, d) => (dom.valid.users.length ? sampleNegatives({ users: dom.valid.users, positives: dom.valid.items }, interactedSets(dom), { nItems: dom.nItems, negatives: Math.max(1, Math.min(cfg.validNegatives, dom.nItems - 1 - maxSeen(dom))), seed: seed * 31 + d }) : null));
+  const seen = prep.hist.map((h) => new Map([...h].map(([u, items]) => [u, new Set(items)])));
   const order = doms.map((dom) => rng.shuffle(Int32Array.from({ length: dom.train.users.length }, (_, i) => i)));
   const rand = () => rng.uniform();
   let best = -Infinity;
@@ -92,10 +94,7 @@ export async function fitCdr(model: CdrModel, prep: CdrPrep, partial: Partial<Cd
           const users = idx.map((i) => dom.train.users[i]);
           const pos = idx.map((i) => dom.train.items[i]);
           const items: number[] = [];
-          for (const p of pos) {
-            items.push(p);
-            for (let k = 0; k < cfg.negatives; k++) { let n = rng.int(dom.nItems); while (n === p) n = rng.int(dom.nItems); items.push(n); }
-          }
+          pos.forEach((p, j) => { items.push(p); sampleTrainingNegatives(rng, dom.nItems, seen[d].get(users[j]) ?? new Set([p]), cfg.negatives, items); });
           return hostBatch(prep, d, users, items, 1 + cfg.negatives, {
             exclude: pos, maskRate: masking.interaction, rand, domainMask: users.map(() => rng.uniform() < masking.domain), longView: idx.map((i) => dom.longView[i] ?? 0),
           });
@@ -130,8 +129,24 @@ export async function fitCdr(model: CdrModel, prep: CdrPrep, partial: Partial<Cd
 }
 
 /**
+ * Appends `n` training negatives for one user: items drawn uniformly from [0, nItems) that are not in `positives`
+ * (the user's training items in the domain, the UniCDR code's `positive_set`); repeats are allowed, as in the code.
+ * Throws when the user has interacted with every item.
+ * @example
+ * const out: number[] = []; sampleTrainingNegatives(rng, 1000, new Set([3, 7]), 10, out); // 10 ids, none 3 or 7
+ */
+export function sampleTrainingNegatives(rng: Rng, nItems: number, positives: ReadonlySet<number>, n: number, out: number[]): void {
+  if (positives.size >= nItems) throw new Error(`sampleTrainingNegatives: the user's ${positives.size} positives cover all ${nItems} items`);
+  for (let k = 0; k < n; k++) {
+    let i = rng.int(nItems);
+    while (positives.has(i)) i = rng.int(nItems);
+    out.push(i);
+  }
+}
+
+/**
  * Scores candidate lists of domain d in chunks: (N·C) Float32Array. `users[n]` is row n's user (one per row, not one
- * per candidate); `cold` pads the own-domain context.
+ * per candidate); `cold` pads the own-domain context; contexts hold `prep.testMaxLen` items.
  */
 export function scoreCandidates(model: CdrModel, prep: CdrPrep, d: number, users: ArrayLike<number>, lists: CandidateLists, cold: boolean): Float32Array {
   const C = lists.nCandidates;
@@ -141,8 +156,8 @@ export function scoreCandidates(model: CdrModel, prep: CdrPrep, d: number, users
   for (let a = 0; a < lists.rows; a += chunk) {
     const b = Math.min(lists.rows, a + chunk);
     const us = Array.from({ length: b - a }, (_, j) => users[a + j]);
-    const hb = hostBatch(prep, d, us, lists.items.subarray(a * C, b * C), C, { domainMask: us.map(() => cold) });
-    const s = tf.tidy(() => model.score(toCdrBatch(hb, D, prep.maxLen)) as Tensor);
+    const hb = hostBatch(prep, d, us, lists.items.subarray(a * C, b * C), C, { domainMask: us.map(() => cold), maxLen: prep.testMaxLen });
+    const s = tf.tidy(() => model.score(toCdrBatch(hb, D)) as Tensor);
     out.set(s.dataSync() as Float32Array, a * C);
     s.dispose();
   }

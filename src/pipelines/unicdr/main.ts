@@ -38,7 +38,7 @@ import type { RunMode } from '../../evidence/rules.ts';
 import type { Claim } from '../../evidence/claims.ts';
 import type { PipelineSpec } from '../pipeline.ts';
 import type { ResultTable } from '../result-table.ts';
-import { CdrMethod, CdrRunSettings, MAIN_CDR_METHODS, barStd, runScenario } from './common.ts';
+import { CdrMethod, CdrRunSettings, MAIN_CDR_METHODS, UNICDR_CONTEXT_LENGTH, barStd, runScenario } from './common.ts';
 
 /**
  * Strict config of `unicdr/main`. `scenarios[i].world` overrides the world preset of that scenario.
@@ -56,7 +56,7 @@ export const UniCdrMainConfig = z.strictObject({
 export type UniCdrMainConfig = z.infer<typeof UniCdrMainConfig>;
 
 /**
- * Run settings per mode (dim, context length, trainer, 999 test negatives, EASE λ 50 and threshold 0.1): quick = dim
+ * Run settings per mode (dim, context lengths per scenario as the UniCDR code, trainer, 999 test negatives, EASE λ 50 and threshold 0.1): quick = dim
  * 32, 3 epochs of lr 1e-2 without early stopping; evidence = dim 128, up to 60 epochs of Adam 1e-3 (the paper's) with
  * patience 5 on validation NDCG@10 over 99 negatives (the monitor only ranks epochs; 999 cost a third more per epoch);
  * paper = 100 epochs, patience 20, 999 validation negatives.
@@ -68,6 +68,7 @@ export function cdrSettings(mode: RunMode): CdrRunSettings {
   return {
     dim: quick ? 32 : 128,
     maxLen: 10,
+    contextLength: structuredClone(UNICDR_CONTEXT_LENGTH),
     unicdr: quick ? { warmupEpochs: 1 } : {},
     trainer: cdrTrainDefaults(mode),
     negatives: 999,
