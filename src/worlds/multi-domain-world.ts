@@ -5,6 +5,10 @@
  *
  * Ground truth: every user u has a latent taste z_u (dim k); in domain d the taste is
  *   p_{u,d} = sqrt(1 - shift²) · z_u + shift · e_{u,d}          (shift 0: one taste everywhere; 1: unrelated domains)
+ * Mechanism knob (issue 15) `preferenceShare` ρ, the share of a user's taste variance common to all domains: when set,
+ * p_{u,d} = sqrt(ρ) · z_u + sqrt(1 − ρ) · e_{u,d} (the shift formula with shift = sqrt(1 − ρ)); ρ = 0 makes a user's
+ * tastes in two domains independent draws, so one domain's history says nothing about the other; null (default) keeps
+ * `shift` (ρ = 1 − shift² = 0.84 at shift 0.4).
  * Items carry a vector v_i around their category centre; in item-overlap worlds a shared product's vector in market d
  * is sqrt(1 - shift²) · v_g + shift · f_{g,d}. True affinity a(u, i) = sharpness · <p_{u,d}, v_i> + pop_i; a user's
  * n interactions are drawn without replacement with probability ∝ exp(a) (Gumbel top-n), in random time order.
@@ -42,6 +46,7 @@ export const MultiDomainWorldConfigSpec = z.strictObject({
   items: z.number().int().min(20).default(1100),
   overlap: z.number().min(0).max(1).default(0.5),
   shift: z.number().min(0).max(1).default(0.4),
+  preferenceShare: z.number().min(0).max(1).nullable().default(null),
   dim: z.number().int().min(2).default(4),
   categories: z.number().int().min(2).default(20),
   interactions: z.number().min(3).default(12),
@@ -170,8 +175,9 @@ export function generateMultiDomainWorld(partial: Partial<MultiDomainWorldConfig
   // Per-domain tastes (item-overlap worlds: a market-level shift of the taste instead of a per-user one).
   const marketShift = Array.from({ length: D }, () => unitish(rng, k));
   const taste: Array<Map<number, Float32Array>> = Array.from({ length: D }, () => new Map());
+  const tasteShift = config.preferenceShare === null ? config.shift : Math.sqrt(1 - config.preferenceShare);
   for (let u = 0; u < U; u++) {
-    for (const d of member[u]) taste[d].set(u, itemOverlap ? mix(z[u], marketShift[d], config.shift) : mix(z[u], unitish(rng, k), config.shift));
+    for (const d of member[u]) taste[d].set(u, itemOverlap ? mix(z[u], marketShift[d], tasteShift) : mix(z[u], unitish(rng, k), tasteShift));
   }
   const affinity = (d: number, u: number, i: number): number => {
     const p = taste[d].get(u);
