@@ -75,6 +75,22 @@ export interface LiveWorldConfig {
   momentStay: number;
   /** Mean background-crowd impressions per room per 30 s window (the source of the real-time counters). */
   crowdRate: number;
+  /**
+   * FARM's mechanism knob (session bursts; 0 = absent): each user has a hidden engagement state h in {-1, +1}, a
+   * Markov chain along the user's impressions (both domains) that stays with probability `burstStay`; the logits of
+   * the valuable behaviours (like, comment, gift, follow; half on effective view) get + burstStrength h. Recent
+   * valuable steps of a history then reveal the current state, so the order of a sequence (its spectrum beyond the
+   * mean) predicts the labels; at 0 histories are exchangeable given the user's fixed traits.
+   */
+  burstStrength: number;
+  /** Stay probability of the engagement chain per impression (mean burst length 1 / (1 - burstStay)). */
+  burstStay: number;
+  /**
+   * Moment&Cross's non-stationarity knob (0 = stationary): std per day of a random walk on each author's live
+   * popularity (its click-bias logit, for the logged users and the crowd alike), so yesterday's popularity goes stale
+   * and fresh real-time counters and a time-ordered stream matter.
+   */
+  popularityDrift: number;
   validShare: number;
   testShare: number;
   seed: number;
@@ -82,7 +98,8 @@ export interface LiveWorldConfig {
 
 /**
  * Defaults (= the 'quick' size): 20k users, 2k authors, 40 impressions per user, live share 10%, live rates click 10%,
- * effective view 4.5%, like 2%, comment 0.5%, gift 0.1%, follow 0.3%, seed 17.
+ * effective view 4.5%, like 2%, comment 0.5%, gift 0.1%, follow 0.3%, seed 17; the mechanism knobs burstStrength and
+ * popularityDrift at 0 (absent: the world before issue 14; the pipelines that sweep them declare the papers' values).
  */
 export const LIVE_WORLD_DEFAULTS: LiveWorldConfig = {
   users: 20000,
@@ -114,6 +131,9 @@ export const LIVE_WORLD_DEFAULTS: LiveWorldConfig = {
   momentEnter: 0.04,
   momentStay: 0.85,
   crowdRate: 8,
+  burstStrength: 0,
+  burstStay: 0.97,
+  popularityDrift: 0,
   validShare: 0.1,
   testShare: 0.2,
   seed: 17,
@@ -149,6 +169,7 @@ export const LiveWorldConfigSpec = z
     svEffectiveViewSeconds: z.number().gt(3), rates, svRates: rates, clickSignal: z.number().min(0),
     viewSignal: z.number().min(0), rareSignal: z.number().min(0), relevantShare: z.number().min(0).max(1),
     momentStrength: z.number().min(0), momentEnter: rate, momentStay: rate, crowdRate: z.number().gt(0),
+    burstStrength: z.number().min(0), burstStay: rate, popularityDrift: z.number().min(0),
     validShare: z.number().gt(0).lt(1), testShare: z.number().gt(0).lt(1), seed: z.number().int(),
   })
   .partial();

@@ -37,6 +37,37 @@ export interface LiveEvents {
   moment: Float32Array;
   /** 1 when the impression becomes a dataset row. */
   row: Uint8Array;
+  /** The user's hidden engagement state h in {-1, +1} at the impression (0 when `burstStrength` is 0; ground truth). */
+  engaged: Int8Array;
+  /** Drift of the live author's click-bias logit at the impression (0 for short videos / no drift; ground truth). */
+  popularity: Float32Array;
+}
+
+/**
+ * Per-author daily random walks of the live click-bias logit: walk[a * (days + 1) + d] at the start of day d (0 at day
+ * 0), std `drift` per day; read with `driftAt` (linear between day starts). All zeros when drift is 0. Drawn from its
+ * own generator, so the rest of the world is unchanged by the knob.
+ */
+export function popularityWalks(c: LiveWorldConfig): Float64Array {
+  const days = Math.ceil(c.days);
+  const out = new Float64Array(c.authors * (days + 1));
+  if (!(c.popularityDrift > 0)) return out;
+  const rng = new Rng(c.seed + 15485863);
+  for (let a = 0; a < c.authors; a++) for (let d = 1; d <= days; d++) out[a * (days + 1) + d] = out[a * (days + 1) + d - 1] + c.popularityDrift * rng.normal();
+  return out;
+}
+
+/**
+ * The drift of author a's click bias at time t (seconds) from `popularityWalks`.
+ * @example
+ * driftAt(walks, c, 3, 1.5 * 86400); // between day 1's and day 2's values
+ */
+export function driftAt(walks: Float64Array, c: LiveWorldConfig, a: number, t: number): number {
+  const days = Math.ceil(c.days);
+  const x = Math.min(Math.max(t / 86400, 0), days);
+  const d = Math.min(Math.floor(x), days - 1);
+  const f = x - d;
+  return (1 - f) * walks[a * (days + 1) + d] + f * walks[a * (days + 1) + d + 1];
 }
 
 const dot = (a: Float64Array, b: Float64Array): number => {
@@ -90,7 +121,9 @@ export function generateLiveEvents(c: LiveWorldConfig): { platform: LivePlatform
     acc += Math.exp(videoBias[v]);
     videoCum[v] = acc;
   }
-  const rooms = generateRooms(rng.fork(), c, authorPop, authorBias);
+  const walks = popularityWalks(c);
+  const rooms = generateRooms(rng.fork(), c, authorPop, authorBias, walks);
+  const burstRng = new Rng(c.seed + 32452843); // the engagement chains: own generator, the rest of the world unchanged
   const horizon = c.days * 86400;
   const byBucket = liveIndex(rooms, horizon);
   const warmupEnd = c.warmupShare * horizon;
@@ -100,7 +133,8 @@ export function generateLiveEvents(c: LiveWorldConfig): { platform: LivePlatform
     age: new Int32Array(U), gender: new Int32Array(U), activity: new Int32Array(U), clickBias: new Float64Array(U),
     like: new Float64Array(U), comment: new Float64Array(U), gift: new Float64Array(U), follow: new Float64Array(U),
   };
-  const ev = { user: [] as number[], domain: [] as number[], item: [] as number[], t: [] as number[], affinity: [] as number[], moment: [] as number[], row: [] as number[] };
+  const ev = { user: [] as number[], domain: [] as number[], item: [] as number[], t: [] as number[], affinity: [] as number[], moment: [] as number[], row: [] as number[], engaged: [] as number[], popularity: [] as number[] };
+  const bursts = c.burstStrength > 0;
   const expectedWarmup = c.eventsPerUser * c.warmupShare;
   for (let u = 0; u < U; u++) {
     user.age[u] = rng.int(7);
@@ -118,8 +152,11 @@ export function generateLiveEvents(c: LiveWorldConfig): { platform: LivePlatform
     const n = Math.max(3, Math.round(c.eventsPerUser * Math.exp(0.6 * rng.normal() - 0.18)));
     const times = Float64Array.from({ length: n }, () => rng.uniform() * horizon).sort();
     let warm = 0;
+    let h = bursts ? (burstRng.bernoulli(0.5) ? 1 : -1) : 0; // stationary start of the engagement chain
     for (const t of times) {
       if (t < warmupEnd) warm++;
+      if (bursts && !burstRng.bernoulli(c.burstStay)) h = -h;
+      ev.engaged.push(h);
       let stream = -1;
       if (rng.bernoulli(Math.min(0.9, c.liveShare * liveProp))) {
         const live = Array.from(byBucket[Math.floor(t / 600)]).filter((s) => t >= rooms.start[s] && t < rooms.start[s] + rooms.windows[s] * WINDOW_SECONDS);
@@ -134,6 +171,7 @@ export function generateLiveEvents(c: LiveWorldConfig): { platform: LivePlatform
         ev.domain.push(1);
         ev.item.push(stream);
         ev.moment.push(rooms.attractiveness[rooms.offset[stream] + windowAt(rooms, stream, t)]);
+        ev.popularity.push(driftAt(walks, c, a, t));
         ev.row.push(t >= warmupEnd ? 1 : 0);
       } else {
         let v: number;
@@ -154,6 +192,7 @@ export function generateLiveEvents(c: LiveWorldConfig): { platform: LivePlatform
         ev.domain.push(0);
         ev.item.push(v);
         ev.moment.push(0);
+        ev.popularity.push(0);
         ev.row.push(t >= warmupEnd && rng.bernoulli(c.shortVideoRowShare) ? 1 : 0);
       }
       ev.user.push(u);
@@ -171,6 +210,8 @@ export function generateLiveEvents(c: LiveWorldConfig): { platform: LivePlatform
     affinity: Float32Array.from(ev.affinity),
     moment: Float32Array.from(ev.moment),
     row: Uint8Array.from(ev.row),
+    engaged: Int8Array.from(ev.engaged),
+    popularity: Float32Array.from(ev.popularity),
   };
   return { platform: { authorCat, authorPop, authorBias, quality, followersLog, videoCat, videoBias, user, rooms }, events };
 }

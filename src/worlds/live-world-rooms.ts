@@ -49,11 +49,13 @@ export function poisson(rng: Rng, lambda: number): number {
 
 /**
  * Draws the streams, their moments and their crowd counts.
- * @param authorPop author popularity logit (drives crowd size), @param authorBias the author's live click bias.
+ * @param authorPop author popularity logit (drives crowd size), @param authorBias the author's live click bias,
+ * @param walks optional per-author daily drift of the click bias (`popularityWalks` in live-world-events.ts).
  * @example
  * const rooms = generateRooms(rng, c, authorPop, authorBias);
  */
-export function generateRooms(rng: Rng, c: LiveWorldConfig, authorPop: Float64Array, authorBias: Float64Array): LiveRooms {
+export function generateRooms(rng: Rng, c: LiveWorldConfig, authorPop: Float64Array, authorBias: Float64Array, walks?: Float64Array): LiveRooms {
+  const days = Math.ceil(c.days);
   const S = c.authors * c.streamsPerAuthor;
   const horizon = c.days * 86400;
   const author = new Int32Array(S);
@@ -86,7 +88,13 @@ export function generateRooms(rng: Rng, c: LiveWorldConfig, authorPop: Float64Ar
       highlight[i] = on ? 1 : 0;
       const ramp = Math.min(1, (w + 1) / 6); // the audience builds up over the first 3 minutes
       const imp = poisson(rng, c.crowdRate * Math.exp(authorPop[a]) * ramp);
-      const clicks = Math.min(imp, poisson(rng, imp * sigmoid(-2.2 + aw + authorBias[a])));
+      let walk = 0; // the author's popularity drift at the window (popularityDrift; linear between day starts)
+      if (walks) {
+        const x = Math.min(Math.max((start[s] + w * WINDOW_SECONDS) / 86400, 0), days);
+        const d = Math.min(Math.floor(x), days - 1);
+        walk = (1 - (x - d)) * walks[a * (days + 1) + d] + (x - d) * walks[a * (days + 1) + d + 1];
+      }
+      const clicks = Math.min(imp, poisson(rng, imp * sigmoid(-2.2 + aw + authorBias[a] + walk)));
       const views = Math.min(clicks, poisson(rng, clicks * sigmoid(-0.2 + 0.5 * aw)));
       counts[i * K] = imp;
       counts[i * K + 1] = clicks;

@@ -15,11 +15,18 @@
  *   interest match most (rareSignal > viewSignal > clickSignal): clicks follow popularity and the moment, likes,
  *   comments and gifts follow taste. Histories record each clicked impression with its most valuable behaviour
  *   (`LIVE_ACTIONS`), so the rare, taste-driven steps are the informative part of a sequence.
+ * - Session bursts (FARM's mechanism, knob `burstStrength`, 0 = off): the valuable-behaviour logits get
+ *   + burstStrength h with h = +-1 the user's engagement state, a Markov chain along the user's impressions
+ *   (`burstStay`); effective view gets half of it. `engaged` in the truth of each part is h.
+ * - Popularity drift (Moment&Cross's non-stationarity, knob `popularityDrift`, 0 = off): the live click logit gets
+ *   the author's drift, a daily random walk (std popularityDrift per day, linear within a day); the crowd's clicks
+ *   follow the same drift, so the real-time counters see it. `popularity` in the truth of each part is the drift.
  * - Moments: a_w is a highlight Markov chain (`momentEnter`, `momentStay`, +`momentStrength`) plus drift; the crowd's
  *   counts over the complete 30 s / 1 min / 5 min windows before an impression are features (`live-world-rooms.ts`).
  * - Watch time given click: effective view -> T + Exp(T e^{m/2}); otherwise half short views U(0, 3) s, half U(3, T).
  *   Behaviour times (`logs.delay`) let a pipeline replay the real-time stream (fast samples at +30 s, slow later).
- * Truth (never a feature): truth[part][task] = P(task = 1), truth[part][`${task}_given_click`]; `watch[part]` the
+ * Truth (never a feature): truth[part][task] = P(task = 1), truth[part][`${task}_given_click`], truth[part].engaged
+ * (h) and truth[part].popularity (the author's drift); `watch[part]` the
  * expected watch time; `rooms.attractiveness` / `highlight` per window.
  */
 import { Dataset } from '../data/dataset.ts';
@@ -90,12 +97,13 @@ function logitParts(c: LiveWorldConfig, p: LivePlatform, e: LiveEvents): Record<
     const live = e.domain[i] === 1;
     const a = live ? p.rooms.author[e.item[i]] : Math.floor(e.item[i] / c.videosPerAuthor);
     const aw = e.moment[i];
-    out.click[i] = c.clickSignal * m[i] + (live ? p.authorBias[a] : p.videoBias[e.item[i]]) + p.user.clickBias[u] + aw;
-    out.effective_view[i] = c.viewSignal * m[i] + p.quality[a] + 0.5 * aw;
-    out.like[i] = c.rareSignal * m[i] + p.user.like[u];
-    out.comment[i] = c.rareSignal * m[i] + p.user.comment[u];
-    out.gift[i] = c.rareSignal * m[i] + p.user.gift[u] + 0.8 * aw;
-    out.follow[i] = c.rareSignal * m[i] + p.user.follow[u] + 0.5 * p.quality[a];
+    const hb = c.burstStrength * e.engaged[i]; // session burst (0 when the knob is off)
+    out.click[i] = c.clickSignal * m[i] + (live ? p.authorBias[a] + e.popularity[i] : p.videoBias[e.item[i]]) + p.user.clickBias[u] + aw;
+    out.effective_view[i] = c.viewSignal * m[i] + p.quality[a] + 0.5 * aw + 0.5 * hb;
+    out.like[i] = c.rareSignal * m[i] + p.user.like[u] + hb;
+    out.comment[i] = c.rareSignal * m[i] + p.user.comment[u] + hb;
+    out.gift[i] = c.rareSignal * m[i] + p.user.gift[u] + 0.8 * aw + hb;
+    out.follow[i] = c.rareSignal * m[i] + p.user.follow[u] + 0.5 * p.quality[a] + hb;
   }
   return out;
 }
@@ -185,6 +193,7 @@ function assemble(c: LiveWorldConfig, p: LivePlatform, e: LiveEvents, dr: Drawn)
       extra[`delay.${t}`] = new Float32Array(n);
     }
     for (const t of AFTER_CLICK) extra[`${t}_given_click`] = new Float32Array(n);
+    for (const k of ['engaged', 'popularity']) extra[k] = new Float32Array(n);
     for (const k of ['watch.expected', 'watch.givenClick', 'logs.watchSeconds']) extra[k] = new Float32Array(n);
     return { cols, extra, at: 0 };
   };
@@ -248,6 +257,8 @@ function assemble(c: LiveWorldConfig, p: LivePlatform, e: LiveEvents, dr: Drawn)
         o.extra[t][r] = t === 'click' ? dr.prob.click[i] : dr.prob.click[i] * dr.prob[t][i];
         if (t !== 'click') o.extra[`${t}_given_click`][r] = dr.prob[t][i];
       }
+      o.extra.engaged[r] = e.engaged[i];
+      o.extra.popularity[r] = e.popularity[i];
       o.extra['watch.givenClick'][r] = dr.watchGivenClick[i];
       o.extra['watch.expected'][r] = dr.prob.click[i] * dr.watchGivenClick[i];
       o.extra['logs.watchSeconds'][r] = dr.watch[i];
@@ -265,6 +276,8 @@ function assemble(c: LiveWorldConfig, p: LivePlatform, e: LiveEvents, dr: Drawn)
       const truth: Record<string, Float32Array> = {};
       for (const t of LIVE_TASKS) truth[t] = x[t];
       for (const t of AFTER_CLICK) truth[`${t}_given_click`] = x[`${t}_given_click`];
+      truth.engaged = x.engaged;
+      truth.popularity = x.popularity;
       const delay = Object.fromEntries(LIVE_TASKS.map((t) => [t, x[`delay.${t}`]])) as Record<LiveTask, Float32Array>;
       return { truth, watch: { expected: x['watch.expected'], givenClick: x['watch.givenClick'] }, logs: { watchSeconds: x['logs.watchSeconds'], delay } };
     };
