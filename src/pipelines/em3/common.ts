@@ -189,6 +189,8 @@ export interface EM3Fit {
   /** True when the best epoch was the last one allowed. */
   stillImproving: boolean;
   seconds: number;
+  /** Click probabilities of the kept epoch on the test rows (for paired comparisons on the same rows). */
+  probs: Float32Array;
 }
 
 /** A variant ready to train: the ranker, its optimizer, the content source (frozen table or PyTorch tower). */
@@ -356,6 +358,6 @@ export async function fitVariant(args: { py: PythonSession; world: MultimodalWor
   };
   return {
     auc: evidence.auc.value, gauc: evidence.gauc.value, auc_new_items: evidence.auc_new_items.value, evidence, validAuc: best.valid,
-    bestEpoch: best.epoch, epochsRun, stillImproving: stillImproving(best.epoch, config.epochs), seconds: (Date.now() - t0) / 1000,
+    bestEpoch: best.epoch, epochsRun, stillImproving: stillImproving(best.epoch, config.epochs), seconds: (Date.now() - t0) / 1000, probs: best.test,
   };
 }
