@@ -88,6 +88,8 @@ function runSection(run: ReportRun, figDir: string): { markdown: string; figures
       lines.push(`![${f.name}](${to.split('\\').join('/')})`, '');
     }
   }
+  const htmlOnly = existsSync(join(run.dir, 'figures')) ? readdirSync(join(run.dir, 'figures')).filter((f) => f.endsWith('.html') && !run.figures.some((g) => `${g.name}.html` === f)) : [];
+  if (htmlOnly.length) lines.push(`_Figures exported as HTML only (no PNG/SVG to copy here): ${htmlOnly.map((f) => `\`${f}\``).join(', ')} in \`${join(run.dir, 'figures')}\`._`, '');
   if (run.verdicts === null) lines.push('_No verdicts: this run was made before claims were judged._', '');
   else if (!run.verdicts.length) lines.push('_This pipeline declares no claims._', '');
   else lines.push(verdictsToMarkdown(run.verdicts, run.smokeTest ? SMOKE_TEST_LABEL : undefined).trimEnd(), '');
@@ -158,7 +160,7 @@ export function buildDocs(collected: CollectedRuns, options: DocsOptions = {}): 
     '',
     evidence.length ? summaryTable(evidence, page) : '_No evidence-mode run yet: nothing below is evidence._',
     '',
-    `## Smoke-test verdicts (quick mode — ${SMOKE_TEST_LABEL})`,
+    `## Smoke-test verdicts (quick mode: ${SMOKE_TEST_LABEL})`,
     '',
     smoke.length ? `Quick runs check that a pipeline runs, not whether a claim holds.\n\n${summaryTable(smoke, page)}` : '_No smoke-test run is shown._',
     '',
