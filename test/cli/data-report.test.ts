@@ -49,6 +49,7 @@ test('report and docs with no results folder suggest the folder of the last `rep
   const elsewhere = join(cwd, 'my-results');
   mkdirSync(elsewhere);
   reclab(['reproduce', 'nope', '--quick', '--out', elsewhere], { cwd });
+  for (const command of ['docs', 'data']) assert.match(reclab([command, '--help']).stdout, new RegExp(`^reclab ${command}`));
   for (const command of ['report', 'docs']) {
     const r = reclab([command], { cwd });
     assert.equal(r.status, 1);
