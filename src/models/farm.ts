@@ -3,7 +3,9 @@
  * KDD, arXiv:2502.09375 (spec: shared/papers/farm.md; no official code).
  * Implemented (spec §3, Proposals where the paper is silent):
  *   V_sv, V_live = summed step embeddings (item + author + category + behaviour type)          (B, L, D)
- *   F_d   = FrequencyAware_d(V_d)     Low/High split by a DFT low-pass, learned gates alpha/beta (src/layers/frequency.ts)
+ *   F_d   = FrequencyAware_d(V_d) = alpha Low + beta High   DFT low-pass split, learned gates (src/layers/frequency.ts;
+ *           the paper's form — the earlier spec's LayerNorm(V + ...) wrapper is the ablation `frequency.output:
+ *           'residual-layernorm'`)
  *   u_d   = TargetAttention_d(e_cand, F_d)                                                      (B, D)
  *   align: z_v = l2norm(W_v u_sv), z_l = l2norm(W_l u_live), S = z_v z_l^T / tau,
  *          L_align = 1/2 [CE(S, diag) + CE(S^T, diag)], other rows of the same user masked out
