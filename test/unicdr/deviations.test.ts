@@ -5,9 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf } from '../../src/tf.ts';
+import type { Tensor } from '@tensorflow/tfjs';
 import { Rng } from '../../src/random.ts';
 import { generateMultiDomainWorld } from '../../src/worlds/multi-domain-world.ts';
-import { UniCDR, hostBatch, prepareCdr, toCdrBatch } from '../../src/models/cdr/index.ts';
+import { UniCDR, hostBatch, prepareCdr, toCdrBatch, itemGraph, propagate } from '../../src/models/cdr/index.ts';
+import { denseGraph, propagateDense } from '../../src/models/cdr/unicdr-blocks.ts';
 import { sampleTrainingNegatives } from '../../src/pipelines/unicdr/fit.ts';
 
 process.env.RECLAB_PROGRESS = '0';
@@ -58,4 +60,27 @@ test('context lengths: evaluation batches use the test length, and a mismatched 
   assert.equal(own, Math.min(7, prep.hist[0].get(u)?.length ?? 0), 'the test context holds up to testMaxLen items');
   assert.equal(hostBatch(prep, 0, [u], [0], 1).L, 3);
   assert.throws(() => toCdrBatch(hb, 2, 3), /built with 7/);
+});
+
+test('item graph: dense propagation equals the neighbour-list propagation (values and gradients)', () => {
+  const w = generateMultiDomainWorld({ scenario: 'dual-user-intra', users: 80, items: 50, interactions: 8, seed: 8 });
+  const prep = prepareCdr(w, { maxLen: 5 });
+  const g = itemGraph(prep.hist[0], 50, 6);
+  tf.tidy(() => {
+    const E = tf.randomNormal([g.n, 4], 0, 1, 'float32', 3);
+    const ids = tf.tensor2d(g.ids, [g.n, g.K], 'int32');
+    const wts = tf.tensor2d(g.weights, [g.n, g.K]);
+    const A = denseGraph(g);
+    const a = propagate(E, ids, wts, 2).arraySync() as number[][];
+    const b = propagateDense(E, A, 2).arraySync() as number[][];
+    let maxDiff = 0;
+    a.forEach((row, i) => row.forEach((x, j) => { maxDiff = Math.max(maxDiff, Math.abs(x - b[i][j])); }));
+    assert.ok(maxDiff < 1e-5, `max difference ${maxDiff}`);
+    assert.ok(a.some((row) => row.some((x) => Math.abs(x) > 0.1)), 'non-trivial output');
+    const ga = tf.grad((e: Tensor) => tf.sum(tf.square(propagate(e, ids, wts, 2))))(E).arraySync() as number[][];
+    const gb = tf.grad((e: Tensor) => tf.sum(tf.square(propagateDense(e, A, 2))))(E).arraySync() as number[][];
+    let gDiff = 0;
+    ga.forEach((row, i) => row.forEach((x, j) => { gDiff = Math.max(gDiff, Math.abs(x - gb[i][j])); }));
+    assert.ok(gDiff < 1e-4, `max gradient difference ${gDiff}`);
+  });
 });
