@@ -90,10 +90,10 @@ const HELP: Record<string, string> = {
   across papers) into --out (default docs), generated from the records of the runs 'reclab report' would choose under
   --results (default results): per pipeline the newest finished run of the highest mode, so a smoke test (quick) only
   when no evidence run exists, and then labelled as one. Pages it wrote before and no longer writes are removed.`,
-  data: `reclab data check <dataset> <dir>
+  data: `reclab data check <dataset> <dir> [--max-rows N]
   Loads a downloaded public dataset from <dir> with reclab's own loader and prints as JSON what to check the download
   against: files found, rows, users, items and positives per split and domain, out-of-vocabulary counts, problems.
-  Exit status 0 when the data is usable, 1 otherwise.
+  Exit status 0 when the data is usable, 1 otherwise. --max-rows N reads at most N rows / lines per file (big downloads).
   reclab data list      the supported datasets with their default folders, sources and licences`,
   doctor: `reclab doctor
   Checks the backend, the Python environment, torch, the tslab kernel and Chromium, with a fix for what is missing.`,
