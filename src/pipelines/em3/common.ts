@@ -300,7 +300,7 @@ export async function fitVariant(args: { py: PythonSession; world: MultimodalWor
   try {
     for (let epoch = 0; epoch < config.epochs; epoch++) {
       epochsRun = epoch + 1;
-      if (warmup > 0 && epoch === warmup) {
+      if (tower && warmup > 0 && epoch === warmup) {
         await setEncoderFrozen(false);
         args.ctx.log(`${v.label} seed ${seed}: warm-up over after ${warmup} epoch${warmup > 1 ? 's' : ''}; the encoder trains from now on`);
       }
