@@ -69,11 +69,14 @@ export interface LocalOptions {
   trainable: string[];
   /** Names the prox term anchors (public and group). */
   anchored: Set<string>;
+  /** Per trainable name: learning-rate multiplier and decoupled weight decay (absent = 1 and 0). */
+  optim?: Map<string, { lrScale: number; weightDecay: number }>;
 }
 
 /**
  * Local training of C clients at once: the objective is the sum over clients of each client's own mean BCE (+ aux
- * term + prox term), so the gradient w.r.t. client c's copy is client c's own gradient. Adam per element, fresh state.
+ * term + prox term), so the gradient w.r.t. client c's copy is client c's own gradient. Adam per element, fresh state;
+ * per-parameter learning-rate multipliers and decoupled weight decay from `o.optim` (the model's `localOptim`).
  * Returns the trained copies (kept) and the mean per-client loss at the first step.
  * @example
  * const { params, loss } = localTrain(model, start, batch, ctx, opts);
@@ -107,7 +110,12 @@ export function localTrain(model: FedModel, start: ParamMap, batch: ClientBatch,
       const lrT = (o.learningRate * Math.sqrt(1 - b2 ** step)) / (1 - b1 ** step);
       const nm = grads.map((g, i) => tf.keep(tf.add(tf.mul(m[i], b1), tf.mul(g, 1 - b1))));
       const nv = grads.map((g, i) => tf.keep(tf.add(tf.mul(v[i], b2), tf.mul(tf.square(g), 1 - b2))));
-      const np = cur.map((x, i) => tf.keep(tf.sub(x, tf.mul(tf.div(nm[i], tf.add(tf.sqrt(nv[i]), 1e-8)), lrT))));
+      const np = cur.map((x, i) => {
+        const oi = o.optim?.get(o.trainable[i]);
+        const scale = oi?.lrScale ?? 1;
+        const decayed = oi && oi.weightDecay > 0 ? tf.mul(x, 1 - o.learningRate * scale * oi.weightDecay) : x;
+        return tf.keep(tf.sub(decayed, tf.mul(tf.div(nm[i], tf.add(tf.sqrt(nv[i]), 1e-8)), lrT * scale)));
+      });
       return { value: value.dataSync()[0] / C, nm, nv, np };
     });
     if (step === 1) firstLoss = res.value;

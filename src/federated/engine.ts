@@ -3,7 +3,9 @@
  * data is empty or malformed (with the reason in the round record), send the public parameters (and group
  * parameters), train every participant locally in vectorised chunks of `chunkSize` clients, receive only public and
  * group parameters (never private ones, never data), aggregate: FedAvg weighted by samples (or uniform) for public
- * parameters, per-group averages for group parameters (a group nobody chose stays unchanged), optional FedProx local
+ * parameters, per-group averages for group parameters (a group nobody chose stays unchanged; the balance share sent back
+ * to the clients counts clients per group, not samples), per-parameter learning-rate multipliers and weight decay
+ * from the model's `localOptim`, optional FedProx local
  * term and client-level DP (dp.ts). Communication is counted in bytes (float32 parameters, int32 routing choices).
  * A run can stop after any round and resume from its checkpoint with identical results: every random draw of round r
  * comes from a generator seeded by (seed, r).
@@ -128,6 +130,7 @@ export async function runFederated(model: FedModel, data: FederatedData, partial
   const privateStore = new Map<string, { shape: number[]; values: Float32Array }>();
   const trainable: string[] = [];
   const anchored = new Set<string>();
+  const optim = new Map<string, { lrScale: number; weightDecay: number }>();
   let publicSize = 0;
   let groupSize = 0;
   let allGroupSize = 0;
@@ -147,6 +150,11 @@ export async function runFederated(model: FedModel, data: FederatedData, partial
       if (role.kind === 'public') publicSize += v.size;
     }
     if (role.kind !== 'frozen') trainable.push(name);
+    const oi = model.localOptim?.(name);
+    if (oi) {
+      if (!(oi.lrScale >= 0 && oi.weightDecay >= 0)) throw new Error(`${cfg.label}: parameter '${name}' has lrScale ${oi.lrScale} and weightDecay ${oi.weightDecay} (both must be >= 0)`);
+      optim.set(name, oi);
+    }
     if (role.kind === 'public' || role.kind === 'group') anchored.add(name);
   }
   const G = model.groupings().length;
@@ -218,6 +226,7 @@ export async function runFederated(model: FedModel, data: FederatedData, partial
     const sumPublic = new Map<string, Tensor>();
     const sumGroup = new Map<string, Tensor>();
     const countGroup: Record<string, Float32Array> = Object.fromEntries(model.groupings().map((g) => [g.name, new Float32Array(g.size)]));
+    const clientsGroup: Record<string, Float32Array> = Object.fromEntries(model.groupings().map((g) => [g.name, new Float32Array(g.size)]));
     let sumW = 0;
     let lossSum = 0;
     const parts = Int32Array.from(sampled);
@@ -230,7 +239,7 @@ export async function runFederated(model: FedModel, data: FederatedData, partial
       });
       const groupsT = Object.fromEntries(Object.entries(routes).map(([g, r]) => [g, tf.tensor1d(r, 'int32')]));
       const ctx = { training: true, seed: rng.int(2 ** 30), groups: groupsT, groupShare };
-      const { params: trained, loss } = localTrain(model, startParams, batch, ctx, { steps: cfg.localSteps, learningRate: cfg.learningRate, proxMu: cfg.proxMu, trainable, anchored });
+      const { params: trained, loss } = localTrain(model, startParams, batch, ctx, { steps: cfg.localSteps, learningRate: cfg.learningRate, proxMu: cfg.proxMu, trainable, anchored, optim });
       lossSum += loss * users.length;
       const weights = Float32Array.from(batch.samples, (s) => (dpOn || cfg.weighting === 'uniform' ? 1 : s));
       // Private parameters stay on the device: written back to the client store, never uploaded.
@@ -267,7 +276,10 @@ export async function runFederated(model: FedModel, data: FederatedData, partial
           (role.kind === 'group' ? sumGroup : sumPublic).set(n, next);
         }
       });
-      for (const [g, r] of Object.entries(routes)) r.forEach((k, c) => (countGroup[g][k] += weights[c]));
+      for (const [g, r] of Object.entries(routes)) r.forEach((k, c) => {
+        countGroup[g][k] += weights[c];
+        clientsGroup[g][k] += 1;
+      });
       tf.dispose([...Object.values(startParams), ...Object.values(trained), ...Object.values(groupsT)]);
       disposeBatch(batch);
     }
@@ -292,7 +304,8 @@ export async function runFederated(model: FedModel, data: FederatedData, partial
     });
     tf.dispose([...sumPublic.values(), ...sumGroup.values()]);
     hooks.onAggregate?.(round, shared, tables);
-    groupShare = Object.fromEntries(Object.entries(countGroup).map(([g, c]) => {
+    // The balance term's share is the share of clients (Switch-style load per client), not of samples.
+    groupShare = Object.fromEntries(Object.entries(clientsGroup).map(([g, c]) => {
       const tot = c.reduce((a, b) => a + b, 0);
       return [g, Float32Array.from(c, (x) => (tot > 0 ? x / tot : 0))];
     }));

@@ -128,6 +128,12 @@ export interface FedModel {
    * (K, ...) by name. Static groupings read the user features.
    */
   assignGroups(params: ParamMap, tables: ParamMap, batch: ClientBatch): Record<string, Int32Array>;
+  /**
+   * Optional per-parameter local optimiser settings: a multiplier of the engine's learning rate and a decoupled weight
+   * decay (AdamW: x -= lr * lrScale * weightDecay * x each local step). Absent = { lrScale: 1, weightDecay: 0 } for
+   * every parameter. MRFF and FedPA use it to slow down and shrink the private weights that overfit a user's few labels.
+   */
+  localOptim?(name: string): { lrScale: number; weightDecay: number };
   /** Logits (C, T) and optional extra per-client loss terms (C), e.g. MRFF's balance loss. */
   forward(params: ParamMap, batch: ClientBatch, ctx: LossContext): { logits: Tensor; aux: Tensor | null };
 }

@@ -16,6 +16,10 @@
  * Reference deviation: LoRA A ~ Kaiming-uniform, B = 0 (the released code sets both to zero so they never train,
  * spec §7.1); `loraInit: 'zeros'` reproduces the released behaviour. gate_num = 1 + [user] + F from the configured
  * features (§7.2). Paper deviation: gate hidden sizes [8, 4] read as one hidden layer per adapted layer (§6).
+ * With `userAdapter: false` and no group features (mode 'fedpa') the model has no adapter and no gate: the frozen
+ * backbone with private user-field embeddings and a public output layer (the 'no adapters' reference row).
+ * `adapterLrScale` / `adapterWeightDecay` slow down and shrink the private user adapter, which overfits a user's few
+ * training labels at the shared learning rate (issue 16).
  * Knowledge distillation and LDP are not in the released code and not implemented here; client-level DP is the
  * engine's switch (federated/dp.ts).
  */
@@ -40,6 +44,10 @@ export const FedPAConfigSpec = z.strictObject({
   /** User fields whose value picks the group adapter. */
   groupFeatures: z.array(z.string()).default([]),
   gateHidden: z.array(z.number().int().min(1)).length(2).default([8, 4]),
+  /** Learning-rate multiplier of the private user adapter (lora.user.*) in local training (1 = the engine's rate). */
+  adapterLrScale: z.number().min(0).default(1),
+  /** Decoupled weight decay (AdamW) of the private user adapter in local training (0 = none). */
+  adapterWeightDecay: z.number().min(0).default(0),
 });
 /** FedPA config (see the schema). */
 export type FedPAConfig = z.infer<typeof FedPAConfigSpec>;
@@ -66,7 +74,6 @@ export class FedPA extends Module implements FedModel {
       return i;
     });
     const adapters = c.mode === 'fedpa';
-    if (adapters && !c.userAdapter && c.groupFeatures.length === 0) throw new Error('FedPA: no adapter (userAdapter false and no groupFeatures)');
     for (const f of userFields) this.param(`user.${f.name}`, [f.vocab, c.fieldDim], { normal: 0.1 });
     for (const f of itemFields) this.param(`item.${f.name}`, [f.vocab, c.fieldDim], { normal: 0.1 });
     const dims = [c.fieldDim * (userFields.length + itemFields.length), ...c.hidden];
@@ -74,7 +81,7 @@ export class FedPA extends Module implements FedModel {
       const [i, o] = [dims[l], dims[l + 1]];
       this.param(`backbone.l${l}.w`, [i, o], 'glorot');
       this.param(`backbone.l${l}.b`, [o], 'zeros');
-      if (!adapters) continue;
+      if (!adapters || !this.hasAdapters) continue;
       const aInit = c.loraInit === 'zeros' ? 'zeros' : { uniform: 1 / Math.sqrt(i) }; // Kaiming-uniform(a = sqrt 5): bound 1 / sqrt(fan_in)
       if (c.userAdapter) {
         this.param(`lora.user.l${l}.a`, [i, c.rank], aInit);
@@ -97,6 +104,17 @@ export class FedPA extends Module implements FedModel {
 
   get root(): Module {
     return this;
+  }
+
+  /** False for the no-adapter variant (mode 'fedpa', userAdapter false, no group features): frozen backbone, private user embeddings, public head. */
+  get hasAdapters(): boolean {
+    return this.config.userAdapter || this.config.groupFeatures.length > 0;
+  }
+
+  /** The private user adapter trains at `adapterLrScale` times the engine's rate with `adapterWeightDecay`; the rest at 1 and 0. */
+  localOptim(name: string): { lrScale: number; weightDecay: number } {
+    const c = this.config;
+    return c.mode === 'fedpa' && name.startsWith('lora.user.') ? { lrScale: c.adapterLrScale, weightDecay: c.adapterWeightDecay } : { lrScale: 1, weightDecay: 0 };
   }
 
   role(name: string): ParamRole {
@@ -132,7 +150,7 @@ export class FedPA extends Module implements FedModel {
     const s = c.loraAlpha / c.rank;
     for (let l = 0; l < 2; l++) {
       const base = tf.relu(cLinear(x, p[`backbone.l${l}.w`], p[`backbone.l${l}.b`])); // (C, T, h_l)
-      if (c.mode !== 'fedpa') {
+      if (c.mode !== 'fedpa' || !this.hasAdapters) {
         x = base;
         continue;
       }

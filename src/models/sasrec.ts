@@ -7,7 +7,7 @@
  *
  * Layer (as in MRFF's released code, spec mrff.md §3.2):
  *   Q = LN_att(S);  S = Q + CausalAttn(Q, S, S);  S = LN_ffn(S)
- *   r = [masked_mean_t(S); e_u];  g = softmax(W_r r + b_r);  k* = argmax g;  p* = g[k*]
+ *   r = [masked_mean_t(S); e_u or e_u^router];  g = softmax(W_r r + b_r);  k* = argmax g;  p* = g[k*]
  *   S = (GroupFFN_{k*}(S) [* p* if scaleByGate] + UserFFN(S) + SharedFFN(S)) [+ S if residual]  (* non-pad mask)
  * Head: logit_t = MLP([LN(S)_t; item_{t+1}; e_u]) with one hidden layer of 32 (ReLU).
  * Item tokens are the concatenation of the item-attribute embeddings (no item-id embedding, as released); e_u the
@@ -37,6 +37,18 @@ export const SASRecConfigSpec = z.strictObject({
   residual: z.boolean().default(false),
   /** Scale the group FFN output by p* (gives the router a task gradient); off as released. */
   scaleByGate: z.boolean().default(false),
+  /**
+   * What the router reads: 'pooled+user' (released: the pooled sequence and the private user-field embeddings, so no
+   * shared segment -> group map can form) or 'shared' (the pooled sequence and public router-owned embeddings of the
+   * user fields, `routerUser.<field>`, averaged across clients like the router itself).
+   */
+  routerInput: z.enum(['pooled+user', 'shared']).default('pooled+user'),
+  /** Zero-initialise the user FFN's output layer (w2), so the private FFN starts as a no-op (use with `residual`). */
+  userFfnZeroInit: z.boolean().default(false),
+  /** Learning-rate multiplier of the private parameters (user-field embeddings, user FFNs) in local training. */
+  privateLrScale: z.number().min(0).default(1),
+  /** Decoupled weight decay of the private parameters in local training (AdamW; 0 = none). */
+  privateWeightDecay: z.number().min(0).default(0),
   dropout: z.number().min(0).lt(1).default(0.1),
   /** Balance-loss weight alpha (MRFF). */
   balanceAlpha: z.number().min(0).default(0.1),
@@ -81,14 +93,14 @@ export class SASRec extends Module implements FedModel {
       }
       for (const n of ['wq', 'wk', 'wv', 'wo']) this.param(`${b}attn.${n}`, [d, d], 'glorot');
       for (const n of ['bq', 'bk', 'bv', 'bo']) this.param(`${b}attn.${n}`, [d], 'zeros');
-      const ffn = (prefix: string, lead: number[]) => {
+      const ffn = (prefix: string, lead: number[], zeroOut = false) => {
         this.param(`${prefix}.w1`, [...lead, d, d], 'glorot');
         this.param(`${prefix}.b1`, [...lead, d], 'zeros');
-        this.param(`${prefix}.w2`, [...lead, d, d], 'glorot');
+        this.param(`${prefix}.w2`, [...lead, d, d], zeroOut ? 'zeros' : 'glorot');
         this.param(`${prefix}.b2`, [...lead, d], 'zeros');
       };
       if (c.sharedFfn) ffn(`${b}ffn`, []);
-      if (c.userFfn) ffn(`${b}userFfn`, []);
+      if (c.userFfn) ffn(`${b}userFfn`, [], c.userFfnZeroInit);
       if (c.groups > 0) {
         // Reference deviation: K distinct FFNs (the released code repeats one module K times, spec §7.1).
         ffn(`${b}groupFfn`, [c.groups]);
@@ -96,6 +108,7 @@ export class SASRec extends Module implements FedModel {
         this.param(`${b}router.bias`, [c.groups], 'zeros');
       }
     }
+    if (c.groups > 0 && c.routerInput === 'shared') for (const f of userFields) this.param(`routerUser.${f.name}`, [f.vocab, c.fieldDim], { normal: 0.1 });
     this.param('lnFinal.gamma', [d], 'ones');
     this.param('lnFinal.beta', [d], 'zeros');
     this.param('head.w1', [2 * d + du, c.headHidden], 'glorot');
@@ -115,6 +128,12 @@ export class SASRec extends Module implements FedModel {
     return { kind: 'public' };
   }
 
+  /** Private parameters train at `privateLrScale` times the engine's rate with `privateWeightDecay`; the rest at 1 and 0. */
+  localOptim(name: string): { lrScale: number; weightDecay: number } {
+    const c = this.config;
+    return this.role(name).kind === 'private' && c.partition === 'mrff' ? { lrScale: c.privateLrScale, weightDecay: c.privateWeightDecay } : { lrScale: 1, weightDecay: 0 };
+  }
+
   groupings(): Grouping[] {
     return this.config.groups > 0 ? Array.from({ length: this.config.blocks }, (_, l) => ({ name: `layer${l}`, size: this.config.groups })) : [];
   }
@@ -127,6 +146,10 @@ export class SASRec extends Module implements FedModel {
 
   private userVec(p: ParamMap, batch: ClientBatch): Tensor {
     return tf.concat(this.userFields.map((f, j) => tf.squeeze(cEmbed(p[`user.${f.name}`], tf.slice(batch.user, [0, j], [-1, 1])), [1])), 1); // (C, du)
+  }
+
+  private routerUserVec(p: ParamMap, batch: ClientBatch): Tensor {
+    return tf.concat(this.userFields.map((f, j) => tf.squeeze(cEmbed(p[`routerUser.${f.name}`], tf.slice(batch.user, [0, j], [-1, 1])), [1])), 1); // (C, du)
   }
 
   private items(p: ParamMap, ids: Tensor): Tensor {
@@ -142,6 +165,7 @@ export class SASRec extends Module implements FedModel {
     const [C, T] = batch.inMask.shape as [number, number];
     if (T > c.maxLen) throw new Error(`SASRec: batch length ${T} exceeds maxLen ${c.maxLen}`);
     const eu = this.userVec(p, batch); // (C, du)
+    const ru = c.groups > 0 && c.routerInput === 'shared' ? this.routerUserVec(p, batch) : eu; // what the router reads of the user
     const mask3 = tf.expandDims(batch.inMask, 2); // (C, T, 1)
     let s = tf.add(tf.mul(this.items(p, batch.itemIn), Math.sqrt(this.d)), tf.slice(p.pos, [0, c.maxLen - T, 0], [-1, T, -1])); // (C, T, d)
     if (ctx.training && c.dropout > 0) s = tf.dropout(s, c.dropout, undefined, ctx.seed);
@@ -168,7 +192,7 @@ export class SASRec extends Module implements FedModel {
       }
       if (c.groups > 0) {
         const pooled = tf.div(tf.sum(tf.mul(s, mask3), 1), tf.maximum(tf.sum(mask3, 1), 1)); // (C, d)
-        const r = tf.expandDims(tf.concat([pooled, eu], 1), 1); // (C, 1, d + du)
+        const r = tf.expandDims(tf.concat([pooled, ru], 1), 1); // (C, 1, d + du)
         const gate = tf.reshape(tf.softmax(cLinear(r, p[`${b}router.kernel`], p[`${b}router.bias`])), [C, c.groups]); // (C, K)
         let gp: ParamMap = p;
         let k: Tensor;

@@ -38,6 +38,8 @@ import { mrffMainPipeline } from './mrff/main.ts';
 import { mrffGroupsPipeline } from './mrff/groups.ts';
 import { fedpaMainPipeline } from './fedpa/main.ts';
 import { fedpaAblationPipeline } from './fedpa/ablation.ts';
+import { mrffMechanismPipeline } from './mrff/mechanism.ts';
+import { fedpaMechanismPipeline } from './fedpa/mechanism.ts';
 
 registerPipeline(ctrBaselinesPipeline);
 registerPipeline(chorusCvrMainPipeline);
@@ -75,5 +77,7 @@ registerPipeline(mrffMainPipeline);
 registerPipeline(mrffGroupsPipeline);
 registerPipeline(fedpaMainPipeline);
 registerPipeline(fedpaAblationPipeline);
+registerPipeline(mrffMechanismPipeline);
+registerPipeline(fedpaMechanismPipeline);
 
 export { getPipeline, listPipelines } from './pipeline.ts';

@@ -16,7 +16,7 @@ import { clientBatch, validateClients } from '../../src/federated/data.ts';
 import { chunkParams, localTrain, routeChunk, type ChunkState } from '../../src/federated/client.ts';
 import { maskedBce } from '../../src/federated/ops.ts';
 import type { FedModel, LossContext, ParamMap } from '../../src/federated/types.ts';
-import { createMRFF } from '../../src/models/mrff.ts';
+import { createMRFF, MRFF_RELEASED } from '../../src/models/mrff.ts';
 import { FedPA } from '../../src/models/fedpa.ts';
 import { SASRec } from '../../src/models/sasrec.ts';
 import { adjustedRandIndex } from '../../src/metrics/ari.ts';
@@ -70,13 +70,71 @@ function assertAllNonZero(grads: Map<string, Float32Array>, what: string): void 
 
 describe('federated models', () => {
   test('MRFF: every trainable variable gets a finite non-zero gradient (router through the balance term); K distinct group FFNs', () => {
-    const m = createMRFF(new Rng(1), data.itemFields, data.userFields, { fieldDim: 4, maxLen: 8, groups: 3, dropout: 0 });
+    const m = createMRFF(new Rng(1), data.itemFields, data.userFields, { ...MRFF_RELEASED, fieldDim: 4, maxLen: 8, groups: 3, dropout: 0 });
     const w = (m.namedVariables().get('block0.groupFfn.w1') as Tensor).arraySync() as number[][][];
     assert.notDeepEqual(w[0], w[1], 'group FFNs 0 and 1 share weights (released-code bug, spec §7.1)');
     const { grads } = gradients(m, 'sequence');
     assertAllNonZero(grads, 'MRFF');
     assert.ok(grads.has('block1.router.kernel') && grads.has('block0.userFfn.w2'));
     m.dispose();
+  });
+
+  test('MRFF router: a task gradient when the group output is scaled by p* (no balance term), none as released; shared router input is public', () => {
+    const base = { fieldDim: 4, maxLen: 8, groups: 3, dropout: 0, balanceAlpha: 0 };
+    const routerGrad = (cfg: object) => {
+      const m = createMRFF(new Rng(1), data.itemFields, data.userFields, { ...base, ...cfg });
+      const g = gradients(m, 'sequence').grads;
+      const out = Math.max(...['block0.router.kernel', 'block1.router.kernel'].map((n) => Math.max(...Array.from(g.get(n) as Float32Array, Math.abs))));
+      const roles = [...m.namedVariables().keys()].filter((n) => n.startsWith('routerUser.')).map((n) => m.role(n).kind);
+      m.dispose();
+      return { out, roles };
+    };
+    const released = routerGrad({ ...MRFF_RELEASED, balanceAlpha: 0 });
+    assert.equal(released.out, 0, 'released: without the balance term the router gets no gradient');
+    const fixed = routerGrad({ scaleByGate: true, routerInput: 'shared' });
+    assert.ok(fixed.out > 1e-6, `p*-scaled: router gradient ${fixed.out}`);
+    assert.equal(fixed.roles.length, data.userFields.length);
+    assert.ok(fixed.roles.every((k) => k === 'public'), 'the router reads public user-field embeddings');
+    assert.equal(released.roles.length, 0, 'released: the router reads the private user embeddings');
+  });
+
+  test('local optimiser: a private lr scale of 0 freezes private weights, weight decay shrinks them, public ones train', () => {
+    const m = createMRFF(new Rng(4), data.itemFields, data.userFields, { fieldDim: 4, maxLen: 8, groups: 2, dropout: 0, privateLrScale: 0, userFfnZeroInit: true, residual: true });
+    const at0 = gradients(m, 'sequence');
+    const trainable = Object.keys(at0.params).filter((n) => m.role(n).kind !== 'frozen');
+    const optim = new Map(trainable.map((n) => [n, m.localOptim(n)]));
+    const moved = (p: ParamMap, n: string) => Math.max(...Array.from(tf.sub(p[n], at0.params[n]).dataSync() as Float32Array, Math.abs));
+    const { params } = localTrain(m, at0.params, at0.batch, at0.ctx, { steps: 2, learningRate: 0.01, proxMu: 0, trainable, anchored: new Set(), optim });
+    assert.equal(moved(params, 'block0.userFfn.w2'), 0, 'private user FFN moved at lr scale 0');
+    assert.equal(moved(params, 'user.segment'), 0, 'private user embedding moved at lr scale 0');
+    assert.ok(moved(params, 'head.w1') > 1e-4, 'public head did not train');
+    assert.ok((m.namedVariables().get('block0.userFfn.w2') as Tensor).dataSync().every((x) => x === 0), 'zero-initialised user FFN output');
+    const decay = new Map(trainable.map((n) => [n, { lrScale: 0, weightDecay: n.startsWith('user.') ? 10 : 0 }]));
+    const d = localTrain(m, at0.params, at0.batch, at0.ctx, { steps: 1, learningRate: 0.01, proxMu: 0, trainable, anchored: new Set(), optim: decay }).params;
+    const ratio = (tf.norm(d['user.segment']).dataSync()[0]) / tf.norm(at0.params['user.segment']).dataSync()[0];
+    assert.ok(Math.abs(ratio - (1 - 0.01 * 10 * 0)) < 1e-6, `lr scale 0 also scales the decay away, ratio ${ratio}`);
+    const decay2 = new Map(trainable.map((n) => [n, { lrScale: 1, weightDecay: n.startsWith('user.') ? 10 : 0 }]));
+    const e = localTrain(m, at0.params, at0.batch, at0.ctx, { steps: 1, learningRate: 0.01, proxMu: 0, trainable, anchored: new Set(), optim: decay2 }).params;
+    const f = localTrain(m, at0.params, at0.batch, at0.ctx, { steps: 1, learningRate: 0.01, proxMu: 0, trainable, anchored: new Set() }).params;
+    const shrink = tf.sub(f['user.segment'], e['user.segment']);
+    const expected = tf.mul(at0.params['user.segment'], 0.01 * 10);
+    assert.ok(tf.max(tf.abs(tf.sub(shrink, expected))).dataSync()[0] < 1e-5, 'weight decay subtracts lr * decay * x (AdamW)');
+    m.dispose();
+  });
+
+  test('FedPA without adapters: no LoRA and no gate, private user embeddings, frozen backbone; adapter lr scale only on the user LoRA', () => {
+    const m = new FedPA(new Rng(5), data.itemFields, data.userFields, { userAdapter: false, groupFeatures: [] });
+    const names = [...m.namedVariables().keys()];
+    assert.ok(!names.some((n) => n.startsWith('lora.') || n.startsWith('gate.')), names.join(', '));
+    const g = gradients(m, 'pointwise').grads;
+    assert.ok((g.get('user.segment') as Float32Array).some((x) => x !== 0) && (g.get('backbone.out.w') as Float32Array).some((x) => x !== 0));
+    assert.ok(!g.has('backbone.l0.w'), 'the backbone is frozen');
+    m.dispose();
+    const a = new FedPA(new Rng(5), data.itemFields, data.userFields, { groupFeatures: ['segment'], adapterLrScale: 0.1, adapterWeightDecay: 0.5 });
+    assert.deepEqual(a.localOptim('lora.user.l0.a'), { lrScale: 0.1, weightDecay: 0.5 });
+    assert.deepEqual(a.localOptim('lora.group.segment.l0.a'), { lrScale: 1, weightDecay: 0 });
+    assert.deepEqual(a.localOptim('user.segment'), { lrScale: 1, weightDecay: 0 });
+    a.dispose();
   });
 
   test('SASRec (FedAvg partition): every variable gets a finite non-zero gradient', () => {

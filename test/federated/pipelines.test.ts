@@ -16,6 +16,10 @@ import '../../src/pipelines/registry.ts';
 import { getPipeline } from '../../src/pipelines/pipeline.ts';
 import { checkSeeds } from '../../src/evidence/rules.ts';
 import type { ResultTable } from '../../src/pipelines/result-table.ts';
+import { generateFederatedWorld } from '../../src/worlds/federated-world.ts';
+import { clientBatch, disposeBatch, heldOutRows, validateClients } from '../../src/federated/data.ts';
+import { fitRate, rateScores, RATE_PRIOR } from '../../src/pipelines/mrff/common.ts';
+import { FEDPA_HOLDOUT } from '../../src/pipelines/fedpa/main.ts';
 
 process.env.RECLAB_PROGRESS = '0';
 const out = mkdtempSync(join(tmpdir(), 'reclab-fed-pipelines-'));
@@ -98,10 +102,11 @@ test('fedpa/main and fedpa/ablation: foundation, fine-tuning baselines, FedPA, D
   const fedpaTrain = { fed: { rounds: 2, evalEvery: 1 }, central: { epochs: 1 } };
   const run = await runPipeline('fedpa/main', { ...RUN, config: { world: WORLD, training: fedpaTrain, seeds: [1] } });
   assert.equal(run.tables[0].id, 'main');
-  rowsOk(run.tables[0], ['Foundation (no adaptation)', 'Local fine-tuning', 'FedAvg full fine-tuning', 'FedProx full fine-tuning', 'FedPA'], ['auc', 'logloss', 'comm_MB_per_round']);
+  rowsOk(run.tables[0], ['Foundation (no adaptation)', 'Local fine-tuning', 'FedAvg full fine-tuning', 'FedProx full fine-tuning', 'FedPA', 'FedPA, zero LoRA (released)', 'No adapters (private user embeddings)'], ['auc', 'logloss', 'comm_MB_per_round']);
   const comm = Object.fromEntries(run.tables[0].rows.map((r) => [r.method, r.cells.comm_MB_per_round.mean]));
   assert.equal(comm['Local fine-tuning'], 0);
   assert.ok(comm.FedPA < comm['FedAvg full fine-tuning'], 'FedPA exchanges less than full fine-tuning');
+  assert.ok(comm['No adapters (private user embeddings)'] < comm.FedPA, 'without adapters and gates only the head is exchanged');
   evidenceOk(run, 'main');
   assert.match(run.markdown, /the last 20% of interactions are the test/);
   const found = run.records.filter((r) => r.table === 'foundation');
@@ -155,4 +160,75 @@ test('evidence and paper defaults: at least five distinct seeds, valid configs, 
   }
   const fedpa = getPipeline('fedpa/main').schema.parse(getPipeline('fedpa/main').defaults('evidence')) as { training: { central: { patience: number; epochs: number } } };
   assert.ok(fedpa.training.central.patience >= 2 && fedpa.training.central.epochs >= 50, 'the foundation trains to convergence');
+});
+
+test('trivial baselines: user and item click rates on the training interactions score the test rows (hand-checked), rows in mrff/main', async () => {
+  const d = { ...generateFederatedWorld({ ...WORLD, seed: 3 }), holdout: { unit: 'count' as const, valid: 1, test: 1 } };
+  const clients = validateClients(d).clients;
+  const rows = heldOutRows(d, clients, 'test');
+  const user = fitRate(d, 'user-rate');
+  const item = fitRate(d, 'item-rate');
+  assert.equal(user.evidence.auc.rows, rows.labels.length);
+  assert.ok(user.auc > 0.3 && user.auc < 0.9 && item.auc > 0.3 && item.auc < 0.9 && user.auc !== item.auc);
+  // Hand check: the first test row's score is its user's smoothed training click rate; an item's the same over users.
+  let clicks = 0;
+  let n = 0;
+  const itemClicks = new Map<number, [number, number]>();
+  for (const u of clients) {
+    const s = d.sequences[u];
+    for (let j = 0; j < s.items.length - 2; j++) {
+      clicks += s.labels[j];
+      n++;
+      const c = itemClicks.get(s.items[j]) ?? [0, 0];
+      itemClicks.set(s.items[j], [c[0] + s.labels[j], c[1] + 1]);
+    }
+  }
+  const u0 = rows.users[0];
+  const train = Array.from(d.sequences[u0].labels.subarray(0, d.sequences[u0].items.length - 2));
+  const wantUser = (train.reduce((a, b) => a + b, 0) + (RATE_PRIOR * clicks) / n) / (train.length + RATE_PRIOR);
+  assert.ok(Math.abs(rateScores(d, 'user-rate').probs[0] - wantUser) < 1e-6, `user ${u0}: ${rateScores(d, 'user-rate').probs[0]} vs ${wantUser}`);
+  const [ic, is] = itemClicks.get(d.sequences[u0].items[rows.positions[0]]) ?? [0, 0];
+  const wantItem = (ic + (RATE_PRIOR * clicks) / n) / (is + RATE_PRIOR);
+  assert.ok(Math.abs(rateScores(d, 'item-rate').probs[0] - wantItem) < 1e-6, `item score ${rateScores(d, 'item-rate').probs[0]} vs ${wantItem}`);
+  const run = await runPipeline('mrff/main', { ...RUN, config: { world: WORLD, methods: [{ label: 'u', kind: 'user-rate' }, { label: 'i', kind: 'item-rate' }, { label: 'FedAvg-SASRec', kind: 'federated' }], training: TRAIN, seeds: [1], kuaisarDir: null } });
+  rowsOk(run.tables[0], ['u', 'i', 'FedAvg-SASRec'], ['auc', 'logloss']);
+  assert.equal(run.tables[0].rows[0].cells.comm_MB_per_round.mean, 0);
+});
+
+test("FedPA's split: per user in time order 60% train, 20% validation, 20% test", () => {
+  const d = { ...generateFederatedWorld({ ...WORLD, minLen: 5, maxLen: 26, seed: 4 }), holdout: FEDPA_HOLDOUT };
+  const clients = validateClients(d).clients;
+  const train = clientBatch(d, clients, 'train', 'pointwise', 64);
+  const valid = heldOutRows(d, clients, 'valid');
+  const test = heldOutRows(d, clients, 'test');
+  clients.forEach((u, c) => {
+    const n = d.sequences[u].items.length;
+    const k = Math.max(1, Math.round(0.2 * n));
+    assert.equal(test.users.filter((x) => x === u).length, k, `user ${u} (${n} interactions): test rows`);
+    assert.equal(valid.users.filter((x) => x === u).length, k, `user ${u}: validation rows`);
+    assert.equal(train.samples[c], n - 2 * k, `user ${u}: training rows`);
+    const firstTest = test.positions[test.users.indexOf(u)];
+    assert.equal(firstTest, n - k, `user ${u}: the test part is the last ${k} interactions`);
+  });
+  disposeBatch(train);
+});
+
+test('mrff/mechanism and fedpa/mechanism: by-knob records per value, gain records, the mechanism table and both claims measured', async () => {
+  const mr = await runPipeline('mrff/mechanism', { ...RUN, config: { world: WORLD, values: [0, 1], training: TRAIN, seeds: [1, 2] } });
+  const fp = await runPipeline('fedpa/mechanism', { ...RUN, config: { world: WORLD, values: [0, 0.8], training: { fed: { rounds: 2, evalEvery: 1 }, central: { epochs: 1 } }, seeds: [1] } });
+  for (const [run, knob, method, base] of [[mr, 'groupStrength', 'MRFF', 'FedAvg-SASRec'], [fp, 'personalWeight', 'FedPA', 'FedAvg full fine-tuning']] as const) {
+    assert.equal(run.tables[0].id, 'mechanism');
+    assert.deepEqual(run.tables[0].rows.map((r) => r.method), [method, base]);
+    const values = knob === 'groupStrength' ? [0, 1] : [0, 0.8];
+    for (const v of values) for (const m of [method, base]) {
+      const r = run.records.filter((x) => x.table === 'by-knob' && x.knob === `${knob}=${v}` && x.method === m && x.metric === 'auc');
+      assert.ok(r.length > 0 && r.every((x) => (x.se ?? 0) > 0 && (x.rows ?? 0) > 0), `${run.pipeline}: ${m} at ${knob}=${v}`);
+    }
+    assert.ok(run.records.some((x) => x.table === 'gain' && x.metric === 'gain_growth' && x.method === method));
+    assert.equal(run.verdicts.length, 2);
+    for (const v of run.verdicts) assert.notEqual(v.verdict, 'not measured', `${run.pipeline}: ${v.claim.id} (${v.reason})`);
+    assert.match(run.markdown, /mechanism absent/);
+  }
+  assert.ok(mr.records.some((x) => x.table === 'by-knob' && x.metric === 'ari_layer0' && x.method === 'MRFF'), 'MRFF ARI per knob value');
+  await assert.rejects(runPipeline('mrff/mechanism', { ...RUN, config: { world: WORLD, values: [0.5, 1], training: TRAIN, seeds: [1] } }), /start at 0/);
 });

@@ -9,6 +9,7 @@ import { Rng } from '../../random.ts';
 import { runFederated, type FedConfig, type FedResult, type HeldOutScores } from '../../federated/engine.ts';
 import { trainCentral, type CentralConfig } from '../../federated/central.ts';
 import type { FedModel, FederatedData, Holdout } from '../../federated/types.ts';
+import { heldOutRows, holdoutCounts, validateClients } from '../../federated/data.ts';
 import { federatedCeiling } from '../../worlds/federated-world.ts';
 import { SASRec, type SASRecConfig } from '../../models/sasrec.ts';
 import { auc as aucOf, logloss as loglossOf } from '../../metrics/index.ts';
@@ -16,7 +17,8 @@ import { deLongAuc } from '../../evidence/stats.ts';
 import type { ResultRecord } from '../../evidence/records.ts';
 import type { MetricEvidence } from '../../train/evaluate.ts';
 import { lineChart, type Figure } from '../../plots/index.ts';
-import type { MethodResult, MetricColumn, ReferenceRow, ResultTable } from '../result-table.ts';
+import { tableFromRecords, type MethodResult, type MetricColumn, type ReferenceRow, type ResultTable } from '../result-table.ts';
+import { knobLabel, type MechanismSpec } from '../../evidence/mechanism.ts';
 import type { PipelineContext } from '../pipeline.ts';
 
 /**
@@ -77,7 +79,11 @@ export function scoreEvidence(s: HeldOutScores): Record<'auc' | 'logloss', Metri
  */
 export const SeqMethod = z.strictObject({
   label: z.string(),
-  kind: z.enum(['central', 'federated']),
+  /**
+   * 'central' / 'federated' SASRec or MRFF; 'user-rate' / 'item-rate' are the trivial baselines: each user's (or
+   * item's, pooled over every user) click rate on the training interactions, smoothed toward the global rate.
+   */
+  kind: z.enum(['central', 'federated', 'user-rate', 'item-rate']),
   /** Passed to SASRec (validated there). */
   model: z.record(z.string(), z.unknown()).default({}),
   /** Engine overrides (validated by the engine). */
@@ -201,6 +207,7 @@ export function selectionRecords(method: string, seed: number, fit: FitResult, v
  * await fitSeqMethod({ label: 'MRFF', kind: 'federated', model: MRFF_CONFIG, fed: {} }, data, { rounds: 20 }, 1, ctx);
  */
 export async function fitSeqMethod(m: SeqMethod, data: FederatedData, training: { fed: Record<string, unknown>; central: Record<string, unknown>; maxLen: number }, seed: number, ctx: PipelineContext): Promise<FitResult> {
+  if (m.kind === 'user-rate' || m.kind === 'item-rate') return fitRate(data, m.kind);
   const model = new SASRec(new Rng(seed), data.itemFields, data.userFields, { maxLen: training.maxLen, ...(m.model as Partial<SASRecConfig>) });
   try {
     if (m.kind === 'central') return await fitModel(model, data, { central: { maxLen: training.maxLen, seed, label: m.label, ...training.central } }, ctx);
@@ -208,6 +215,55 @@ export async function fitSeqMethod(m: SeqMethod, data: FederatedData, training: 
   } finally {
     model.dispose();
   }
+}
+
+/** Pseudo-count of the global click rate in the trivial baselines' smoothed rates. */
+export const RATE_PRIOR = 2;
+
+/**
+ * The trivial baselines (no training, no seed): every held-out test row scored with its user's click rate on that
+ * user's training interactions ('user-rate') or its item's click rate on every user's training interactions
+ * ('item-rate'), each smoothed as (clicks + RATE_PRIOR * global) / (n + RATE_PRIOR). The item rate pools users'
+ * data, so it is a centralised reference, not a federated method.
+ * @example
+ * fitRate(data, 'user-rate').auc;
+ */
+export function fitRate(data: FederatedData, kind: 'user-rate' | 'item-rate'): FitResult {
+  const evidence = scoreEvidence(rateScores(data, kind));
+  return { auc: evidence.auc.value, logloss: evidence.logloss.value, evidence, commMBPerRound: 0, secondsPerRound: 0, curve: [], assignments: {}, fed: null, best: 0, stillImproving: null };
+}
+
+/**
+ * The test rows scored by a trivial baseline (see {@link fitRate}), in `heldOutRows` order.
+ * @example
+ * rateScores(data, 'user-rate').probs;
+ */
+export function rateScores(data: FederatedData, kind: 'user-rate' | 'item-rate'): HeldOutScores {
+  const { clients } = validateClients(data);
+  const clicks = new Float64Array(kind === 'user-rate' ? data.users : data.items);
+  const seen = new Float64Array(clicks.length);
+  let allClicks = 0;
+  let all = 0;
+  for (const u of clients) {
+    const s = data.sequences[u];
+    const h = holdoutCounts(data, s.items.length);
+    const end = s.items.length - h.valid - h.test;
+    for (let j = 0; j < end; j++) {
+      const k = kind === 'user-rate' ? u : s.items[j];
+      clicks[k] += s.labels[j];
+      seen[k] += 1;
+      allClicks += s.labels[j];
+      all += 1;
+    }
+  }
+  if (all === 0) throw new Error(`${kind}: '${data.name}' has no training interactions`);
+  const global = allClicks / all;
+  const rows = heldOutRows(data, clients, 'test');
+  const probs = Float32Array.from(rows.users, (u, i) => {
+    const k = kind === 'user-rate' ? u : data.sequences[u].items[rows.positions[i]];
+    return (clicks[k] + RATE_PRIOR * global) / (seen[k] + RATE_PRIOR);
+  });
+  return { users: rows.users, labels: rows.labels, probs };
 }
 
 /**
@@ -258,4 +314,35 @@ export function testRowsNote(t: ResultTable, holdout: Holdout): string {
   const maxSe = ses.length ? Math.max(...ses) : Number.NaN;
   const how = holdout.unit === 'count' ? (holdout.test === 1 && holdout.valid === 1 ? 'leave-one-out (the last interaction of each user is the test, the second-last the validation)' : `the last ${holdout.test} interactions of each user are the test, the ${holdout.valid} before them the validation`) : `per user in time order, the last ${Math.round(holdout.test * 100)}% of interactions are the test and the ${Math.round(holdout.valid * 100)}% before them the validation`;
   return `Held-out split: ${how}; each AUC rests on ${Number.isFinite(rows) ? rows : '?'} test rows. Largest test-sampling SE of an AUC (DeLong, rows treated as independent, so somewhat optimistic when a user has several test rows): ${Number.isFinite(maxSe) ? maxSe.toFixed(4) : 'n/a'}${Number.isFinite(maxSe) ? (maxSe <= 0.005 ? ' (≤ 0.005, the evidence target)' : ' (above the evidence target 0.005)') : ''}.`;
+}
+
+/**
+ * A mechanism sweep's records of one fit (table 'by-knob', the given knob): test AUC and logloss with their DeLong /
+ * per-row SE, rows and positives, and `extra` plain metrics (e.g. ARI) without SE.
+ * @example
+ * records.push(...knobRecords('MRFF', 'groupStrength=1', 1, fit, { ari_layer0: 0.3 }));
+ */
+export function knobRecords(method: string, knob: string, seed: number, fit: FitResult, extra: Record<string, number> = {}): ResultRecord[] {
+  const base = { pipeline: '', run: '', table: 'by-knob', method, variant: '', knob, split: 'test', seed, stillImproving: fit.stillImproving };
+  const out: ResultRecord[] = (['auc', 'logloss'] as const).map((k) => ({ ...base, metric: k, value: fit.evidence[k].value, se: fit.evidence[k].se, rows: fit.evidence[k].rows, positives: fit.evidence[k].positives }));
+  for (const [k, v] of Object.entries(extra)) out.push({ ...base, metric: k, value: v, se: null, rows: null, positives: null });
+  return out;
+}
+
+/**
+ * A mechanism sweep as a result table (id 'mechanism'): rows = the method and its base, one column per knob value
+ * (`<knobName>=<value>`, the sweep's metric), so each comparison with the base is the gain at that value with its
+ * 95% interval.
+ * @example
+ * knobTable(records, MRFF_MECHANISM_SPEC, 'MRFF vs FedAvg-SASRec by groupStrength');
+ */
+export function knobTable(records: ReadonlyArray<ResultRecord>, spec: MechanismSpec, title: string): ResultTable {
+  const table = spec.table ?? 'by-knob';
+  const split = spec.split ?? 'test';
+  const rows = records
+    .filter((r) => r.table === table && r.metric === spec.metric && r.split === split && (r.method === spec.method || r.method === spec.base))
+    .map((r) => ({ ...r, table: 'mechanism', metric: r.knob }));
+  const columns = spec.values.map((v) => knobLabel(spec.knobName, v)).filter((k) => rows.some((r) => r.metric === k));
+  if (!columns.length) throw new Error(`knobTable: no '${table}' records of ${spec.method} / ${spec.base} on '${spec.metric}' (mechanism '${spec.knobName}')`);
+  return tableFromRecords(rows, { id: 'mechanism', title, base: spec.base, methods: [spec.method, spec.base], metrics: columns.map((name) => ({ name, higherIsBetter: spec.direction === 'higher' })) });
 }

@@ -130,7 +130,7 @@ export const mrffGroupsPipeline: PipelineSpec<MrffGroupsConfig> = {
       orderNote(table),
       testRowsNote(table, config.holdout),
       `ari_layer*: adjusted Rand index between the routing of every user (test inputs, best-validation round) and the world's ${config.world.groups} true latent groups; 0 = chance, 1 = the true partition. With K = 1 every user is in one group, so the ARI is 0 by construction.`,
-      'The router gets gradient only from the balance term (hard argmax, unscaled group output, as released; spec §7.3), so without the balance loss the routing stays at its initial, input-dependent assignment.',
+      'Routing: hard argmax with the group output scaled by p* (a task gradient for the router; released: unscaled, spec §7.3) on the pooled sequence and public router-owned user-field embeddings (see MRFF_CONFIG in src/models/mrff.ts).',
     );
     const figures: Array<{ name: string; fig: Figure }> = [
       { name: 'ari', fig: barChart(table.rows.flatMap((r) => ['ari_layer0', 'ari_layer1'].map((c) => ({ label: r.method, group: c.replace('ari_', ''), mean: r.cells[c].mean, std: Number.isFinite(r.cells[c].std) ? r.cells[c].std : undefined }))), { title: 'Group assignment vs true groups (adjusted Rand index)', yTitle: 'ARI', yRange: 'zero' }) },

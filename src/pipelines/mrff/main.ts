@@ -3,7 +3,8 @@
  * FedAvg-SASRec, FedProx-SASRec and MRFF on the federated world, with the communication per round as a column, the
  * ground-truth ceiling and validation curves over rounds; the same table on KuaiSAR-R when the data folder exists
  * (skipped with a message otherwise). The paper's numbers are not available (spec §4).
- * Tables: 'main' (federated world) and 'kuaisar'. Base: FedAvg-SASRec (the code's backbone with FedAvg-style
+ * Tables: 'main' (federated world) and 'kuaisar'; records of MRFF's routing against the true groups (table 'routing',
+ * metrics ari_layer0 / ari_layer1, synthetic world only). Base: FedAvg-SASRec (the code's backbone with FedAvg-style
  * aggregation, spec §5), declared in the config. Claims (judged on every run): MRFF beats FedAvg-SASRec on AUC and
  * logloss, and beats local-only SASRec on AUC (spec §2: a single global model misses user-specific facets, fully
  * personal models miss what similar users share).
@@ -25,7 +26,8 @@ import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { FEDERATED_WORLD_SIZES, FederatedWorldConfigSpec, generateFederatedWorld } from '../../worlds/federated-world.ts';
 import { loadKuaiSAR } from '../../data/kuaisar.ts';
-import { MRFF_CONFIG } from '../../models/mrff.ts';
+import { MRFF_CONFIG, MRFF_RELEASED } from '../../models/mrff.ts';
+import { adjustedRandIndex } from '../../metrics/ari.ts';
 import type { FederatedData } from '../../federated/types.ts';
 import type { RunMode } from '../../evidence/rules.ts';
 import type { Claim } from '../../evidence/claims.ts';
@@ -56,17 +58,22 @@ export const MrffMainConfig = z.strictObject({
 export type MrffMainConfig = z.infer<typeof MrffMainConfig>;
 
 /**
- * The compared methods: centralised SASRec, local-only, FedAvg, FedProx (mu 0.01, 3 local steps: with one local step
- * the prox term has zero gradient and FedProx equals FedAvg), MRFF.
+ * The compared methods: the two trivial baselines (a user's and an item's click rate on the training interactions;
+ * issue 16 measured them above FedAvg-SASRec), centralised SASRec, local-only, FedAvg, FedProx (mu 0.01, 3 local steps: with one local step
+ * the prox term has zero gradient and FedProx equals FedAvg), MRFF (with the issue-16 fixes, see mrff.ts) and MRFF as
+ * released (MRFF_RELEASED).
  * @example
  * MRFF_METHODS.map((m) => m.label);
  */
 export const MRFF_METHODS: SeqMethod[] = [
+  { label: "User's training click rate", kind: 'user-rate', model: {}, fed: {} },
+  { label: "Item's training click rate", kind: 'item-rate', model: {}, fed: {} },
   { label: 'SASRec (centralised)', kind: 'central', model: {}, fed: {} },
   { label: 'Local-only SASRec', kind: 'federated', model: { partition: 'local' }, fed: {} },
   { label: 'FedAvg-SASRec', kind: 'federated', model: {}, fed: {} },
   { label: 'FedProx-SASRec', kind: 'federated', model: {}, fed: { proxMu: 0.01, localSteps: 3 } },
   { label: 'MRFF', kind: 'federated', model: { ...MRFF_CONFIG }, fed: {} },
+  { label: 'MRFF (as released)', kind: 'federated', model: { ...MRFF_RELEASED }, fed: {} },
 ];
 
 /** Evidence-mode world and training of the MRFF pipelines (see the module comment for the sizing). */
@@ -112,13 +119,24 @@ async function tableOn(data: FederatedData, config: MrffMainConfig, ctx: Pipelin
   const results = config.methods.map((m) => emptyResult(m.label, config.seeds, ['comm_MB_per_round']));
   const curves: Record<string, Array<Array<{ x: number; auc: number }>>> = {};
   const records: ResultRecord[] = [];
+  const aris: Record<string, number[]> = {};
   for (const seed of config.seeds) {
     for (const [i, m] of config.methods.entries()) {
       const r = await ctx.stage(`${id}: ${m.label} seed ${seed}`, () => fitSeqMethod(m, data, config.training, seed, ctx));
       pushFit(results[i], r);
       records.push(...selectionRecords(m.label, seed, r, id === 'main' ? '' : id));
       if (m.kind === 'federated') (curves[m.label] ??= []).push(r.curve);
-      ctx.log(`${m.label} seed ${seed}: test AUC ${r.auc.toFixed(4)} (SE ${r.evidence.auc.se.toFixed(4)}, ${r.evidence.auc.rows} rows), logloss ${r.logloss.toFixed(4)}, ${r.commMBPerRound.toFixed(2)} MB/round, ${r.secondsPerRound.toFixed(2)} s/round, best ${m.kind === 'federated' ? 'round' : 'epoch'} ${r.best}${r.stillImproving ? ' (still improving)' : ''}`);
+      const ariNote = Object.entries(r.assignments).map(([layer, a]) => {
+        const truth = data.truth?.group;
+        if (!truth) return '';
+        const keep = a.map((g, u) => (g < 0 ? -1 : u)).filter((u) => u >= 0);
+        const v = adjustedRandIndex(keep.map((u) => a[u]), keep.map((u) => truth[u]));
+        const rb = { pipeline: '', run: '', table: 'routing', method: m.label, variant: id === 'main' ? '' : id, knob: '', split: 'test', seed, rows: null, positives: null, se: null, stillImproving: r.stillImproving };
+        records.push({ ...rb, metric: `ari_${layer}`, value: v });
+        (aris[`${m.label} ${layer}`] ??= []).push(v);
+        return `, ARI ${layer} ${v.toFixed(3)}`;
+      }).join('');
+      ctx.log(`${m.label} seed ${seed}: test AUC ${r.auc.toFixed(4)} (SE ${r.evidence.auc.se.toFixed(4)}, ${r.evidence.auc.rows} rows), logloss ${r.logloss.toFixed(4)}, ${r.commMBPerRound.toFixed(2)} MB/round, ${r.secondsPerRound.toFixed(2)} s/round, best ${m.kind === 'federated' ? 'round' : 'epoch'} ${r.best}${r.stillImproving ? ' (still improving)' : ''}${ariNote}`);
     }
   }
   const table: ResultTable = buildResultTable({ id, title, base: config.base, metrics: FED_COLUMNS, results, references: ceilingReference(data) });
@@ -128,7 +146,10 @@ async function tableOn(data: FederatedData, config: MrffMainConfig, ctx: Pipelin
     'Federated methods report the test metrics at the round with the best validation AUC (centralised: best epoch); early stopping and the still-improving flag use the same validation AUC. comm_MB_per_round = bytes up + down per round over all participants (float32 parameters, int32 routing choices); 0 for centralised and local-only training.',
     "FedProx runs 3 local steps (the prox term has no gradient at a client's first step, so with one step it would equal FedAvg); every other federated method runs one local Adam step per round (the released setting).",
     "The paper's numbers are not available (spec §4), so only orderings can be compared.",
+    "The two click-rate rows are trivial baselines without training: each test row scored with its user's (or item's, pooled over all users: a centralised reference) click rate on the training interactions, smoothed toward the global rate.",
   );
+  const ariKeys = Object.keys(aris);
+  if (ariKeys.length) table.notes.push(`Routing vs the world's true latent groups (adjusted Rand index, mean over seeds; records in table 'routing'): ${ariKeys.map((k) => `${k} ${(aris[k].reduce((a, b) => a + b, 0) / aris[k].length).toFixed(3)}`).join(', ')}.`);
   return { table, curves, records };
 }
 
