@@ -136,6 +136,29 @@ describe('federated engine', () => {
     model.dispose();
   });
 
+  test("the balance term's group share counts clients, not samples", async () => {
+    const data = world();
+    const model = createMRFF(new Rng(2), data.itemFields, data.userFields, small);
+    const seen: Array<Record<string, Float32Array>> = [];
+    const spy = Object.create(model) as typeof model;
+    spy.forward = (p, batch, ctx) => {
+      if (ctx.training) seen.push(ctx.groupShare);
+      return model.forward(p, batch, ctx);
+    };
+    const routes: Int32Array[] = [];
+    const weights: Float32Array[] = [];
+    await runFederated(spy, data, { ...fed, rounds: 2, chunkSize: 64 }, { onUpload: (u) => { if (!seen.some((g) => g.layer0)) { routes.push(u.routes.layer0); weights.push(u.weights); } } });
+    const r1 = routes.flatMap((r) => [...r]);
+    const w1 = weights.flatMap((w) => [...w]);
+    assert.ok(new Set(w1).size > 1, 'clients hold different numbers of samples (otherwise the test cannot tell)');
+    const share = seen.find((g) => g.layer0)?.layer0 as Float32Array;
+    for (let k = 0; k < small.groups; k++) {
+      const byClients = r1.filter((x) => x === k).length / r1.length;
+      assert.ok(Math.abs(share[k] - byClients) < 1e-6, `group ${k}: share ${share[k]} vs client share ${byClients}`);
+    }
+    model.dispose();
+  });
+
   test('communication: bytes per round follow the partition (MRFF uploads one group FFN per layer, downloads all); no tensor leaks', async () => {
     const data = world();
     const tensorsBefore = tf.memory().numTensors;
