@@ -7,6 +7,7 @@
 #   4. the tslab Jupyter kernel     (registered into .venv)
 #   5. Chromium for PNG/SVG/PDF export, poppler-utils for the report's PDF test (Debian packages; skipped with a warning
 #      where apt-get is not usable)
+#   6. reclab's type declarations (.reclab/types) and the shim package node_modules/reclab for typed notebook imports
 # Set RECLAB_SETUP_SKIP="chromium,venv" to skip steps by name (each skip is printed).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -45,7 +46,7 @@ fi
 h=$(hash_of env/requirements.txt)
 if ! skipped venv; then
   if [ ! -x .venv/bin/python ] || ! fresh venv "$h"; then
-    say "creating the Python environment .venv from env/requirements.txt (torch CPU, numpy, scikit-learn, nbconvert)"
+    say "creating the Python environment .venv from env/requirements.txt (torch CPU, numpy, scikit-learn, nbconvert, jupyterlab, plotly)"
     [ -x .venv/bin/python ] || python3 -m venv .venv
     .venv/bin/python -m pip install --retries 0 --quiet -r env/requirements.txt
     stamp venv "$h"
@@ -73,5 +74,30 @@ if ! skipped chromium; then
     else
       say "WARNING: /usr/bin/chromium or pdftoppm is missing and apt-get is not usable as this user; run: sudo apt-get install -y chromium poppler-utils"
     fi
+  fi
+fi
+
+# 6. reclab as a typed package for notebooks: declarations of src/ in .reclab/types (tsconfig.types.json) and a shim
+#    package node_modules/reclab whose code is src/index.ts through tsx and whose types are those declarations, so a tslab
+#    cell can `import { generateCtrWorld } from 'reclab'` with completion and type errors. Rebuilt when src/ changes.
+if ! skipped types; then
+  h=$(find src -name '*.ts' -print0 | sort -z | xargs -0 cat tsconfig.json tsconfig.types.json | sha256sum | cut -c1-16)
+  if ! fresh types "$h" || [ ! -f .reclab/types/index.d.ts ] || [ ! -f node_modules/reclab/index.d.ts ]; then
+    say "building reclab's type declarations for notebooks (.reclab/types, about a minute)"
+    rm -rf .reclab/types
+    # Declarations are emitted even where the strict check reports an error elsewhere; say so but go on.
+    node node_modules/typescript/bin/tsc -p tsconfig.types.json >/dev/null || say "WARNING: tsc reported errors while emitting .reclab/types (run npm run typecheck)"
+    mkdir -p node_modules/reclab
+    cat > node_modules/reclab/package.json <<'JSON'
+{ "name": "reclab", "private": true, "main": "index.js", "types": "index.d.ts" }
+JSON
+    printf '%s\n' "// Written by env/setup.sh: reclab's sources through tsx." "require('tsx/cjs');" \
+      "module.exports = require('../../src/index.ts');" > node_modules/reclab/index.js
+    printf '%s\n' "// Written by env/setup.sh: declarations emitted from src/ (tsconfig.types.json)." \
+      "export * from '../../.reclab/types/index';" > node_modules/reclab/index.d.ts
+    printf '%s\n' "// Written by env/setup.sh: notebook display helpers through tsx." "require('tsx/cjs');" \
+      "module.exports = require('../../src/notebook/index.ts');" > node_modules/reclab/notebook.js
+    printf '%s\n' "export * from '../../.reclab/types/notebook/index';" > node_modules/reclab/notebook.d.ts
+    stamp types "$h"
   fi
 fi

@@ -3,7 +3,7 @@
  * options are merged over the defaults into a new object (the caller's object is never mutated), unknown option keys
  * throw, and bad data (empty input, non-finite numbers, mismatched lengths) throws an Error naming the row or series.
  */
-import { baseLayout, paletteColor, PLOT_DEFAULTS, withAlpha } from './figure.ts';
+import { baseLayout, methodColors, paletteColor, PLOT_DEFAULTS, withAlpha } from './figure.ts';
 import type { Annotation, Figure, Layout, Shape, Trace } from './figure.ts';
 
 /**
@@ -46,8 +46,15 @@ export interface BarChartOptions {
   /** Horizontal reference lines (dashed, labelled at the right; labels are plain text). */
   refLines: readonly RefLine[];
   /**
-   * `'auto'` zooms to the data (bars ± std and reference lines, padded by `yPadding` of their span) unless the data
-   * lie close to zero relative to their spread, then starts at 0; so AUCs around 0.7 are not drawn from 0.
+   * How rows are drawn. Bars always start at 0 (a bar's length is its value, so a bar cut off above 0 misleads: DIN at
+   * 0.72 would look 3x DNN at 0.70). `'dots'` draws a dot with its ± std interval on an axis zoomed to the data, for
+   * values far from 0 such as AUCs. `'auto'` (default): bars when 0 lies near the data (within their spread), else dots.
+   * Groups sit side by side (dodged) in both styles, each with its own error bar.
+   */
+  style: 'auto' | 'bars' | 'dots';
+  /**
+   * `'auto'`: bars from 0 to the data (and reference lines) plus `yPadding`; dots zoomed to the data ± std (and
+   * reference lines), padded by `yPadding` of their span. `'zero'` always includes 0; or an explicit `[min, max]`.
    */
   yRange: YRange;
   /** Padding above and below the data in `'auto'` range, as a fraction of the data span. */
@@ -61,7 +68,10 @@ export interface BarChartOptions {
   /** Figure size in px. */
   width: number;
   height: number;
-  /** Palette (hex colours), one per group (or per bar without groups), cycling. */
+  /**
+   * Palette (hex colours), one per group (or per bar without groups), cycling. The default palette colours each group
+   * (or bar) by its name with {@link methodColors}, so a method has one colour across all figures.
+   */
   colors: readonly string[];
 }
 
@@ -76,6 +86,7 @@ export const BAR_CHART_DEFAULTS: Readonly<BarChartOptions> = Object.freeze({
   xTitle: '',
   yTitle: '',
   refLines: Object.freeze([]) as readonly RefLine[],
+  style: 'auto',
   yRange: 'auto',
   yPadding: 0.15,
   errorBars: true,
@@ -109,6 +120,7 @@ export function barChart(rows: readonly BarRow[], options: Partial<BarChartOptio
   checkBoolean(fn, 'errorBars', o.errorBars);
   checkStringArray(fn, 'groupOrder', o.groupOrder);
   checkString(fn, 'legendTitle', o.legendTitle);
+  checkEnum(fn, 'style', o.style, ['auto', 'bars', 'dots']);
 
   if (!Array.isArray(rows)) throw new Error(`${fn}: rows must be an array of { label, mean, std?, group? }`);
   if (rows.length === 0) throw new Error(`${fn}: rows is empty; nothing to plot`);
@@ -140,44 +152,63 @@ export function barChart(rows: readonly BarRow[], options: Partial<BarChartOptio
   }
   const groupOrder = [...o.groupOrder, ...groups.filter((g) => !o.groupOrder.includes(g))];
 
-  const errorBar = (stds: (number | undefined)[]): Pick<Trace, 'error_y'> =>
+  const lows = rows.map((r) => r.mean - (o.errorBars ? (r.std ?? 0) : 0));
+  const highs = rows.map((r) => r.mean + (o.errorBars ? (r.std ?? 0) : 0));
+  for (const l of o.refLines) {
+    lows.push(l.y);
+    highs.push(l.y);
+  }
+  const lo = Math.min(...lows);
+  const hi = Math.max(...highs);
+  const dots = o.style === 'dots' || (o.style === 'auto' && !zeroIsNear(lo, hi));
+
+  const byName = o.colors === BAR_CHART_DEFAULTS.colors;
+  const errorBar = (stds: (number | undefined)[], color: string): Pick<Trace, 'error_y'> =>
     o.errorBars && stds.some((s) => s !== undefined)
       ? {
           error_y: {
             type: 'data',
             array: stds.map((s) => (s === undefined ? null : s)),
             visible: true,
-            color: PLOT_DEFAULTS.errorBarColor,
-            thickness: 1.5,
-            width: 5,
+            color,
+            thickness: dots ? 2 : 1.5,
+            width: dots ? 0 : 5,
           },
         }
       : {};
+  const look = (color: string | string[]): Partial<Trace> =>
+    dots
+      ? { type: 'scatter', mode: 'markers', marker: { color, size: 10, line: { color: '#ffffff', width: 1 } } }
+      : { type: 'bar', marker: { color } };
 
   const data: Trace[] = [];
   if (grouped) {
+    const groupColors = byName ? methodColors(groupOrder) : groupOrder.map((_, gi) => paletteColor(gi, o.colors));
     groupOrder.forEach((g, gi) => {
       const own = labels
         .map((l) => rows.find((r) => r.label === l && r.group === g))
         .filter((r): r is BarRow => r !== undefined);
+      const color = groupColors[gi];
       data.push({
         type: 'bar',
+        ...look(color),
         name: plainText(g),
         x: own.map((r) => plainText(r.label)),
         y: own.map((r) => r.mean),
-        marker: { color: paletteColor(gi, o.colors) },
-        ...errorBar(own.map((r) => r.std)),
+        offsetgroup: plainText(g),
+        ...errorBar(own.map((r) => r.std), dots ? color : PLOT_DEFAULTS.errorBarColor),
       });
     });
   } else {
+    const colors = byName ? methodColors(rows.map((r) => r.label)) : rows.map((_, i) => paletteColor(i, o.colors));
     data.push({
       type: 'bar',
+      ...look(colors),
       name: '',
       x: rows.map((r) => plainText(r.label)),
       y: rows.map((r) => r.mean),
-      marker: { color: rows.map((_, i) => paletteColor(i, o.colors)) },
       showlegend: false,
-      ...errorBar(rows.map((r) => r.std)),
+      ...errorBar(rows.map((r) => r.std), PLOT_DEFAULTS.errorBarColor),
     });
   }
 
@@ -185,20 +216,19 @@ export function barChart(rows: readonly BarRow[], options: Partial<BarChartOptio
   layout.barmode = 'group';
   layout.bargap = 0.25;
   layout.bargroupgap = 0.05;
+  if (dots && grouped) {
+    layout.scattermode = 'group';
+    layout.scattergap = 0.5;
+  }
   layout.showlegend = grouped;
   if (grouped && o.legendTitle) layout.legend = { title: { text: o.legendTitle } };
   if (layout.xaxis) {
     layout.xaxis.type = 'category';
     layout.xaxis.showgrid = false;
   }
-
-  const lows = rows.map((r) => r.mean - (o.errorBars ? (r.std ?? 0) : 0));
-  const highs = rows.map((r) => r.mean + (o.errorBars ? (r.std ?? 0) : 0));
-  for (const l of o.refLines) {
-    lows.push(l.y);
-    highs.push(l.y);
-  }
-  applyYRange(layout, o.yRange, Math.min(...lows), Math.max(...highs), o.yPadding);
+  if (dots && o.yRange === 'auto') applyYRange(layout, 'zoom', lo, hi, o.yPadding);
+  else if (!dots && o.yRange === 'auto') applyYRange(layout, 'bars', lo, hi, o.yPadding);
+  else applyYRange(layout, o.yRange, lo, hi, o.yPadding);
   addRefLines(layout, o.refLines);
   return { data, layout };
 }
@@ -225,7 +255,10 @@ export interface LineChartOptions {
   xTitle: string;
   /** y-axis title; '' for none. */
   yTitle: string;
-  /** How `yStd` is drawn: a translucent band (± std), error bars, or not at all. */
+  /**
+   * How `yStd` is drawn: a translucent band (± std), error bars, or not at all. With error bars and several series,
+   * the series are dodged (set side by side at each x) so their bars do not overlap.
+   */
   errorStyle: 'band' | 'bars' | 'none';
   /** Draw markers on the points (lines+markers) or lines only. */
   markers: boolean;
@@ -240,7 +273,10 @@ export interface LineChartOptions {
   /** Figure size in px. */
   width: number;
   height: number;
-  /** Palette (hex colours), one per series, cycling. */
+  /**
+   * Palette (hex colours), one per series, cycling. The default palette colours each series by its name with
+   * {@link methodColors}, so a method has one colour across all figures.
+   */
   colors: readonly string[];
 }
 
@@ -331,8 +367,11 @@ export function lineChart(series: readonly LineSeries[], options: Partial<LineCh
 
   const bands: Trace[] = [];
   const lines: Trace[] = [];
+  const seriesColors =
+    o.colors === LINE_CHART_DEFAULTS.colors ? methodColors(series.map((s) => s.name)) : series.map((_, i) => paletteColor(i, o.colors));
+  const dodge = o.errorStyle === 'bars' && series.length > 1 && series.some((s) => s.yStd !== undefined);
   series.forEach((s, i) => {
-    const color = paletteColor(i, o.colors);
+    const color = seriesColors[i];
     const x = s.x.map((v: number | string) => (typeof v === 'string' ? plainText(v) : v));
     const y = [...s.y];
     if (s.yStd && o.errorStyle === 'band') {
@@ -361,6 +400,7 @@ export function lineChart(series: readonly LineSeries[], options: Partial<LineCh
       line: { color, width: 2 },
       marker: { color, size: 6 },
       legendgroup: s.name,
+      ...(dodge ? { offsetgroup: plainText(s.name) } : {}),
       ...(s.yStd && o.errorStyle === 'bars'
         ? { error_y: { type: 'data', array: [...s.yStd], visible: true, color, thickness: 1.5, width: 4 } }
         : {}),
@@ -371,6 +411,27 @@ export function lineChart(series: readonly LineSeries[], options: Partial<LineCh
   layout.showlegend = o.showLegend === 'auto' ? series.length > 1 : o.showLegend;
   layout.hovermode = 'closest';
   if (o.xType !== 'auto' && layout.xaxis) layout.xaxis.type = o.xType;
+  if (dodge) {
+    // Points of different series at one x sit side by side, each with its own error bar (plotly's scattermode).
+    layout.scattermode = 'group';
+    layout.scattergap = 0.3;
+    if (o.yRange === 'auto') {
+      // plotly's autorange takes grouped points down to 0 like bars; zoom to the points and their error bars instead.
+      const lows = series.flatMap((s) => s.y.map((v: number, j: number) => v - (s.yStd?.[j] ?? 0))).concat(o.refLines.map((l) => l.y));
+      const highs = series.flatMap((s) => s.y.map((v: number, j: number) => v + (s.yStd?.[j] ?? 0))).concat(o.refLines.map((l) => l.y));
+      applyYRange(layout, 'zoom', Math.min(...lows), Math.max(...highs), 0.1);
+    }
+  }
+  const numericX = series.flatMap((s) => s.x).filter((v): v is number => typeof v === 'number');
+  if (layout.xaxis && layout.xaxis.type !== 'category' && o.xType !== 'log' && numericX.length > 0 && numericX.every(Number.isInteger)) {
+    // Integer x (epochs, rounds, K): ticks only at integers, never at 1.5.
+    const lo = Math.min(...numericX);
+    const hi = Math.max(...numericX);
+    layout.xaxis.tickmode = 'linear';
+    layout.xaxis.tick0 = lo;
+    layout.xaxis.dtick = integerStep(hi - lo);
+    layout.xaxis.tickformat = 'd';
+  }
   if (o.yRange !== 'auto') applyYRange(layout, o.yRange, 0, 0, 0);
   addRefLines(layout, o.refLines);
   return { data: [...bands, ...lines], layout };
@@ -467,24 +528,42 @@ function checkCommonOptions(fn: string, o: CommonOptions): void {
   }
 }
 
-/** Sets the y range: explicit, include-zero, or auto-zoomed to [lo, hi] (see {@link BarChartOptions.yRange}). */
-function applyYRange(layout: Layout, range: YRange, lo: number, hi: number, padding: number): void {
-  const axis = (layout.yaxis ??= {});
-  if (range === 'zero') {
-    axis.rangemode = 'tozero';
-    return;
+/** A tick step for an integer axis spanning `span`: 1, 2, 5, 10, 20, 50, ... giving at most about 10 ticks. */
+function integerStep(span: number): number {
+  for (let mag = 1; ; mag *= 10) {
+    for (const m of [1, 2, 5]) if (span / (m * mag) <= 10) return m * mag;
   }
-  if (range !== 'auto') {
-    axis.range = [range[0], range[1]];
-    axis.autorange = false;
+}
+
+/** Whether 0 lies near data spanning [lo, hi]: inside it, or within one span of it. */
+function zeroIsNear(lo: number, hi: number): boolean {
+  const span = hi - lo > 0 ? hi - lo : Math.abs(hi) || 1;
+  return (lo <= 0 && hi >= 0) || (lo > 0 && lo <= span) || (hi < 0 && -hi <= span);
+}
+
+/**
+ * Sets the y range: `'zero'` (plotly's range including 0), `'bars'` (from 0 to the data bounds `lo`/`hi`, padded away
+ * from 0), `'zoom'` (the data bounds padded by `padding` of their span), or an explicit `[min, max]`.
+ */
+function applyYRange(layout: Layout, range: YRange | 'bars' | 'zoom', lo: number, hi: number, padding: number): void {
+  const axis = (layout.yaxis ??= {});
+  if (range === 'zero' || range === 'auto') {
+    axis.rangemode = 'tozero';
     return;
   }
   const span = hi - lo > 0 ? hi - lo : Math.abs(hi) || 1;
   const pad = span * padding;
   let r: [number, number];
-  if (lo >= 0 && lo <= span) r = [0, hi + pad];
-  else if (hi <= 0 && -hi <= span) r = [lo - pad, 0];
-  else r = [lo - pad, hi + pad];
+  if (range === 'bars') {
+    const top = Math.max(0, hi);
+    const bottom = Math.min(0, lo);
+    const full = top - bottom || 1;
+    r = [bottom < 0 ? bottom - full * padding : 0, top > 0 ? top + full * padding : 0];
+  } else if (range === 'zoom') {
+    r = [lo - pad, hi + pad];
+  } else {
+    r = [range[0], range[1]];
+  }
   axis.range = r;
   axis.autorange = false;
 }

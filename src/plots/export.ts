@@ -1,5 +1,5 @@
 /**
- * Figure export: standalone HTML (always; plotly.js inlined, works offline), notebook fragments, and PNG/SVG/PDF
+ * Figure export: standalone HTML (always; works offline: plotly.js once per folder, or inlined), notebook fragments, and PNG/SVG/PDF
  * through headless Chromium driven by playwright-core. One browser launch serves many figures ({@link exportFigures});
  * every launch goes through {@link withBrowser}, which always closes the browser.
  *
@@ -151,25 +151,28 @@ ${drawScript('reclab-figure', fig)}
 `;
 }
 
-let divsEmitted = 0;
-
 /** Options of {@link figureDiv}. */
 export interface FigureDivOptions {
   /**
-   * Put the plotly.js bundle in this fragment. Default: only in the first fragment of this process, so a notebook
-   * carries the bundle once. Pass true when a notebook page was reloaded without re-running the first figure cell.
+   * Inline the plotly.js bundle (~4.8 MB) in this fragment, so it draws offline on a page that has no plotly.js yet.
+   * Default false: the fragment draws with the page's `window.Plotly`, and where the page has none it loads plotly.js
+   * from `plotlySrc` (the page then shows a note in place of the figure if that fails).
    */
   includePlotly?: boolean;
+  /** Where a fragment without the bundle loads plotly.js from; default the plot.ly CDN build of the installed version. */
+  plotlySrc?: string;
 }
 
 /**
- * An HTML fragment (a sized `div` plus a script) that draws `fig`, for notebooks (tslab's `display.html`) and
- * reports. plotly.js is loaded once: the first fragment of the process inlines the bundle and draws every fragment
- * queued before it; later fragments draw with the page's `window.Plotly`. `id` must be a valid element id
- * (letters, digits, `-`, `_`); default a unique `reclab-fig-...`.
+ * An HTML fragment (a sized `div` plus a script) that draws `fig`, for notebooks and reports. Every fragment is
+ * self-sufficient: re-running a notebook cell, or showing one fragment alone, still draws, because a fragment uses the
+ * page's `window.Plotly`, else inlines the bundle (`includePlotly`), else loads plotly.js once per page from
+ * `plotlySrc` (fragments queued meanwhile draw when it arrives). In a notebook, prefer `display.figure` /
+ * `display.html` of src/notebook (plotly's own mime type, rendered natively by JupyterLab; this fragment is the
+ * text/html fallback). `id` must be a valid element id (letters, digits, `-`, `_`); default a unique `reclab-fig-...`.
  * @example
- * import * as tslab from 'tslab';
- * tslab.display.html(figureDiv(lineChart([{ name: 'loss', x: [1, 2, 3], y: [0.7, 0.6, 0.55] }])));
+ * import { display } from '../src/notebook/index.ts';
+ * display.html(figureDiv(lineChart([{ name: 'loss', x: [1, 2, 3], y: [0.7, 0.6, 0.55] }])));
  */
 export function figureDiv(fig: Figure, id?: string, options: FigureDivOptions = {}): string {
   checkFigure('figureDiv', fig);
@@ -177,18 +180,54 @@ export function figureDiv(fig: Figure, id?: string, options: FigureDivOptions = 
   if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(elId)) {
     throw new Error(`figureDiv: id ${JSON.stringify(elId)} must start with a letter and hold only letters, digits, - and _`);
   }
-  const includePlotly = options.includePlotly ?? divsEmitted === 0;
-  divsEmitted += 1;
   const { width, height } = figureSize(fig);
-  const loader = includePlotly
-    ? `<script>if (!window.Plotly) {\n${plotlyBundle().code}\n}</script>\n` +
-      `<script>(window.__reclabQueue || []).splice(0).forEach(function (f) { f(); });</script>\n`
-    : '';
+  const flush = `(window.__reclabQueue || []).splice(0).forEach(function (f) { f(); });`;
+  const src = options.plotlySrc ?? `https://cdn.plot.ly/plotly-${plotlyVersion()}.min.js`;
+  const loader = options.includePlotly
+    ? `<script>if (!window.Plotly) {\n${plotlyBundle().code}\n}</script>\n<script>${flush}</script>\n`
+    : `<script>(function () {
+  var w = window;
+  if (w.Plotly || w.__reclabPlotlyLoading) return;
+  w.__reclabPlotlyLoading = true;
+  var s = document.createElement('script');
+  s.src = ${jsonForScript(src)};
+  s.charset = 'utf-8';
+  s.onload = function () { ${flush} };
+  s.onerror = function () {
+    w.__reclabPlotlyLoading = false;
+    var q = (w.__reclabQueue || []).splice(0);
+    w.__reclabPending = Math.max(0, (w.__reclabPending || 0) - q.length);
+    document.querySelectorAll('.reclab-figure').forEach(function (d) {
+      if (!d.hasChildNodes()) d.textContent = 'This figure needs plotly.js, which could not be loaded from ' + s.src + ' (open the notebook in JupyterLab, which draws it natively, or export it with exportFigure).';
+    });
+  };
+  document.head.appendChild(s);
+})();</script>
+`;
   return `${loader}<div id="${escapeHtml(elId)}" class="reclab-figure" style="width: ${width}px; height: ${height}px;"></div>
 <script>
 ${drawScript(elId, fig)}
 </script>
 `;
+}
+
+/**
+ * The figure drawn by a {@link figureDiv} fragment, read back from its script (null when `html` is not one). Lets a
+ * notebook display turn `display.html(figureDiv(fig))` into plotly's mime bundle.
+ * @example
+ * figureFromFragment(figureDiv(fig))?.layout.title?.text; // fig's title
+ * figureFromFragment('<p>hi</p>');                        // null
+ */
+export function figureFromFragment(html: string): Figure | null {
+  if (typeof html !== 'string' || !html.includes('class="reclab-figure"')) return null;
+  const m = /\n {2}var fig = (\{.*\});\n {2}var draw = /.exec(html);
+  if (!m) return null;
+  try {
+    const fig = JSON.parse(m[1]) as Figure;
+    return Array.isArray(fig.data) && fig.layout !== null && typeof fig.layout === 'object' ? fig : null;
+  } catch {
+    return null;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -330,6 +369,35 @@ export interface ExportOptions {
   executablePath?: string;
   /** Per-figure render timeout in ms; default 60000. */
   timeoutMs?: number;
+  /**
+   * Inline plotly.js (~4.8 MB) in every HTML file. Default false: the bundle is written once per folder as
+   * {@link plotlyFileName} and every HTML file references it, so the folder opens offline (keep the files together).
+   */
+  inlinePlotly?: boolean;
+}
+
+/**
+ * The name of the plotly.js copy that {@link exportFigures} writes once per folder, e.g. `plotly-3.1.0.min.js`.
+ * @example
+ * plotlyFileName(); // 'plotly-' + plotlyVersion() + '.min.js'
+ */
+export function plotlyFileName(): string {
+  return `plotly-${plotlyVersion().replace(/[^0-9A-Za-z.-]/g, '_')}.min.js`;
+}
+
+/**
+ * Writes the plotly.js bundle into `dir` as {@link plotlyFileName} unless an identical copy is there; returns its path.
+ * @example
+ * writePlotlyFile('results/farm/run-1/figures'); // '.../figures/plotly-3.1.0.min.js'
+ */
+export function writePlotlyFile(dir: string): string {
+  const path = join(resolve(dir), plotlyFileName());
+  const code = plotlyBundle().code;
+  if (!existsSync(path) || readFileSync(path, 'utf8') !== code) {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, code);
+  }
+  return path;
 }
 
 /** Paths written for one figure. */
@@ -364,7 +432,8 @@ export function checkFileName(name: string): void {
 }
 
 /**
- * Exports many figures with one browser launch: writes every `<dir>/<name>.html` first (creating `dir`), then, when
+ * Exports many figures with one browser launch: writes every `<dir>/<name>.html` first (creating `dir`; plotly.js is
+ * written once beside them as {@link plotlyFileName} and referenced, unless `inlinePlotly`), then, when
  * `png` or `svg` is asked for, opens the first HTML page in headless Chromium (checking it draws without errors) and
  * renders each figure there with `Plotly.toImage` at its layout size (`scale` for PNG). Plotly failures, page errors
  * and console errors throw with their message. Without Chromium, throws {@link ChromiumMissingError} after the HTML
@@ -399,9 +468,11 @@ export async function exportFigures(items: readonly FigureItem[], dir: string, o
 
   const root = resolve(dir);
   mkdirSync(root, { recursive: true });
+  const inline = options.inlinePlotly ?? false;
+  if (!inline) writePlotlyFile(root);
   const out: ExportedFiles[] = items.map(({ fig, name }) => {
     const html = join(root, `${name}.html`);
-    writeFileSync(html, figureHtml(fig));
+    writeFileSync(html, inline ? figureHtml(fig) : figureHtml(fig, { inlinePlotly: false, plotlySrc: plotlyFileName() }));
     return { html };
   });
 

@@ -202,6 +202,133 @@ export function paletteColor(i: number, palette: readonly string[] = PLOT_DEFAUL
 }
 
 /**
+ * The 20 colours methods are drawn in (Tableau 20, dark shades first), distinct enough side by side. Frozen.
+ * @example
+ * METHOD_PALETTE.length; // 20
+ */
+export const METHOD_PALETTE: readonly string[] = Object.freeze([
+  '#4e79a7', '#f28e2b', '#e15759', '#59a14f', '#b07aa1', '#76b7b2', '#edc948', '#ff9da7', '#9c755f', '#79706e',
+  '#1f5f8b', '#b85a0d', '#8c1c2e', '#2f6b2a', '#6b3d7a', '#2c7f7a', '#a68a00', '#c2185b', '#5d4037', '#bab0ac',
+]);
+
+/**
+ * Fixed colours of the methods the papers compare (keys lower-case), so a method looks the same in every figure of
+ * every paper: the declared bases in blues and greys, each paper's own method in a warm colour. Names not listed get a
+ * colour from a hash of the name ({@link methodColor}). Frozen.
+ * @example
+ * KNOWN_METHOD_COLORS['din']; // '#4e79a7'
+ */
+export const KNOWN_METHOD_COLORS: Readonly<Record<string, string>> = Object.freeze({
+  dnn: '#79706e',
+  din: '#4e79a7',
+  deepfm: '#76b7b2',
+  'wide&deep': '#2c7f7a',
+  mmoe: '#59a14f',
+  ple: '#1f5f8b',
+  esmm: '#76b7b2',
+  escm2: '#2f6b2a',
+  dcmt: '#b07aa1',
+  choruscvr: '#e15759',
+  farm: '#e15759',
+  minet: '#e15759',
+  conet: '#b07aa1',
+  'random init': '#79706e',
+  'meta-embedding': '#4e79a7',
+  'gme-p': '#edc948',
+  'gme-g': '#f28e2b',
+  'gme-a': '#e15759',
+  'bpr-mf': '#79706e',
+  emcdr: '#4e79a7',
+  ptupcdr: '#59a14f',
+  unicdr: '#f28e2b',
+  'unicdr+': '#e15759',
+  mrff: '#e15759',
+  fedpa: '#e15759',
+  sasrec: '#4e79a7',
+  'fedavg-sasrec': '#4e79a7',
+  'local-only sasrec': '#79706e',
+  em3: '#e15759',
+  'id-only': '#79706e',
+  'base (id only)': '#79706e',
+  qarm: '#e15759',
+  'moment&cross': '#e15759',
+  'base (daily batch)': '#79706e',
+  'ground-truth ceiling': '#333333',
+});
+
+/** The key a method name is coloured by: lower-case, without the ' †' still-improving mark and markup escapes. */
+function methodKey(name: string): string {
+  return name.replace(/\s*†\s*$/, '').replace(/&amp;/g, '&').trim().toLowerCase();
+}
+
+/**
+ * The colour of a method or series name, the same in every figure: {@link KNOWN_METHOD_COLORS} when listed, else a
+ * colour of {@link METHOD_PALETTE} picked by a hash of the name.
+ * @example
+ * methodColor('DIN');          // '#4e79a7' in every figure
+ * methodColor('DIN †');        // the same
+ * methodColor('my new model'); // always the same palette colour for this name
+ */
+export function methodColor(name: string): string {
+  const key = methodKey(name);
+  const known = KNOWN_METHOD_COLORS[key];
+  if (known) return known;
+  let h = 2166136261;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16777619) >>> 0;
+  return METHOD_PALETTE[h % METHOD_PALETTE.length];
+}
+
+/**
+ * Colours for the series of one figure, by name ({@link methodColor}); where two names of the figure would share a
+ * colour, the later one takes the next palette colour not used in the figure, so series stay distinguishable.
+ * @example
+ * methodColors(['DIN', 'DNN']); // ['#4e79a7', '#79706e']
+ */
+export function methodColors(names: readonly string[]): string[] {
+  const used = new Set<string>();
+  return names.map((n) => {
+    let c = methodColor(n);
+    if (used.has(c)) {
+      const start = Math.max(0, METHOD_PALETTE.indexOf(c));
+      for (let k = 1; k <= METHOD_PALETTE.length; k++) {
+        const cand = METHOD_PALETTE[(start + k) % METHOD_PALETTE.length];
+        if (!used.has(cand)) {
+          c = cand;
+          break;
+        }
+      }
+    }
+    used.add(c);
+    return c;
+  });
+}
+
+/**
+ * A long title broken into lines of at most `maxChars` characters at spaces (plotly does not wrap titles), keeping
+ * explicit `<br>`s.
+ * @example
+ * wrapTitle('a b c', 3); // 'a b<br>c'
+ */
+export function wrapTitle(text: string, maxChars = 80): string {
+  return text
+    .split(/<br\s*\/?>/i)
+    .map((line) => {
+      const out: string[] = [];
+      let cur = '';
+      for (const word of line.split(' ')) {
+        const visible = (cur ? `${cur} ${word}` : word).replace(/<[^>]*>/g, '');
+        if (cur && visible.length > maxChars) {
+          out.push(cur);
+          cur = word;
+        } else cur = cur ? `${cur} ${word}` : word;
+      }
+      out.push(cur);
+      return out.join('<br>');
+    })
+    .join('<br>');
+}
+
+/**
  * `#rrggbb` (or `#rgb`) to `rgba(r,g,b,alpha)`, used for translucent error bands.
  * @example
  * withAlpha('#4e79a7', 0.2); // 'rgba(78,121,167,0.2)'
@@ -246,14 +373,14 @@ export function baseLayout(o: BaseLayoutOptions): Layout {
     automargin: true,
   });
   return {
-    ...(o.title ? { title: { text: o.title, x: 0.5, xanchor: 'center', font: { size: d.titleFontSize } } } : {}),
+    ...(o.title ? { title: { text: wrapTitle(o.title, Math.max(30, Math.floor(o.width / 9.5))), x: 0.5, xanchor: 'center', font: { size: d.titleFontSize } } } : {}),
     width: o.width,
     height: o.height,
     font: { ...d.font },
     colorway: [...o.colors],
     paper_bgcolor: d.paperColor,
     plot_bgcolor: d.plotColor,
-    margin: { ...d.margin, t: o.title ? d.margin.t : 30 },
+    margin: { ...d.margin, t: o.title ? d.margin.t + 20 * (wrapTitle(o.title, Math.max(30, Math.floor(o.width / 9.5))).split('<br>').length - 1) : 30 },
     xaxis: axis(o.xTitle),
     yaxis: axis(o.yTitle),
   };

@@ -5,7 +5,7 @@
  * import { barChart, exportFigure } from './plots/index.ts';
  * await exportFigure(barChart([{ label: 'DIN', mean: 0.71, std: 0.004 }], { yTitle: 'AUC' }), 'out', 'auc');
  */
-export { PLOT_DEFAULTS, baseLayout, paletteColor, withAlpha } from './figure.ts';
+export { KNOWN_METHOD_COLORS, METHOD_PALETTE, PLOT_DEFAULTS, baseLayout, methodColor, methodColors, paletteColor, withAlpha, wrapTitle } from './figure.ts';
 export type {
   Annotation,
   Axis,
@@ -30,10 +30,13 @@ export {
   exportFigure,
   exportFigures,
   figureDiv,
+  figureFromFragment,
   figureHtml,
   htmlToPdf,
   jsonForScript,
+  plotlyFileName,
   plotlyVersion,
+  writePlotlyFile,
   screenshot,
   withBrowser,
 } from './export.ts';

@@ -5,11 +5,15 @@
  * `execution_count: null`); (2) `jupyter nbconvert --execute` runs it on the tslab kernel registered in `.venv`, into a
  * temporary directory, and must exit 0; (3) the executed copy has every code cell executed, no `error` output and no
  * error on stderr (tslab reports compile diagnostics and exceptions as stderr text, not as `error` outputs), plus the
- * outputs listed for it in `EXPECTED` below.
+ * outputs listed for it in `EXPECTED` below; every figure output carries plotly's mime bundle
+ * (`application/vnd.plotly.v1+json`, what JupyterLab's plotly extension draws) beside its text/html fallback.
+ * Finally the figures of the executed notebooks are drawn in headless Chromium the way JupyterLab's plotly renderer
+ * draws them (`Plotly.newPlot` on the bundle's data and layout), and each must show a plot with drawn traces.
  *
  * The Python environment (`.venv` with nbconvert) and the kernel registration come from `npm run setup`; when either is
  * missing this test fails and says so, it never skips. Run alone with:
  *   node --import tsx --test test/notebooks/notebooks.test.ts
+ * (RECLAB_NOTEBOOK_FILTER=gme runs only the notebooks whose file name contains 'gme').
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,6 +23,9 @@ import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { z } from 'zod';
+import { createRequire } from 'node:module';
+import { chromiumPath, figureFromFragment, withBrowser } from '../../src/plots/index.ts';
+import { PLOTLY_MIME } from '../../src/notebook/index.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const NOTEBOOK_DIR = join(ROOT, 'notebooks');
@@ -204,10 +211,15 @@ function environmentProblem(): string | null {
   const argv = z.object({ argv: z.array(z.string()).min(1) }).safeParse(JSON.parse(readFileSync(KERNEL_JSON, 'utf8')));
   if (!argv.success) return `${KERNEL_JSON} has no argv`;
   if (argv.data.argv[0] !== TSLAB_BIN) return `${KERNEL_JSON} starts ${argv.data.argv[0]}, not this checkout's ${TSLAB_BIN}`;
+  if (!existsSync(join(ROOT, 'node_modules/reclab/notebook.js'))) return 'the notebook package shim node_modules/reclab is missing';
+  if (!existsSync(join(ROOT, '.reclab/types/notebook/index.d.ts'))) return "reclab's declarations (.reclab/types) are not built";
   return null;
 }
 
-const notebooks = existsSync(NOTEBOOK_DIR) ? readdirSync(NOTEBOOK_DIR).filter((f) => f.endsWith('.ipynb')).sort() : [];
+/** RECLAB_NOTEBOOK_FILTER=substring runs only the notebooks whose file name contains it (e.g. `tour`). */
+const notebooks = existsSync(NOTEBOOK_DIR)
+  ? readdirSync(NOTEBOOK_DIR).filter((f) => f.endsWith('.ipynb') && f.includes(process.env.RECLAB_NOTEBOOK_FILTER ?? '')).sort()
+  : [];
 const outDir = mkdtempSync(join(tmpdir(), 'reclab-notebooks-'));
 after(() => rmSync(outDir, { recursive: true, force: true }));
 
@@ -270,7 +282,69 @@ for (const name of notebooks) {
           }
         }
       });
+      nb.cells.forEach((c, i) => {
+        for (const o of c.outputs ?? []) {
+          // A figureDiv fragment (not a report section's static figures) must come with plotly's bundle.
+          if (figureFromFragment(mime(o, 'text/html')) !== null) {
+            assert.ok(o.data?.[PLOTLY_MIME] !== undefined, `cell ${i} shows a figure without plotly's mime bundle (${PLOTLY_MIME}): use display from 'reclab/notebook'`);
+          }
+        }
+      });
       EXPECTED[name]?.(nb);
     });
   });
 }
+
+/** The plotly figures (data and layout) of every notebook executed above, with where they came from. */
+function executedFigures(): { where: string; fig: { data: unknown[]; layout: Record<string, unknown> } }[] {
+  const out: { where: string; fig: { data: unknown[]; layout: Record<string, unknown> } }[] = [];
+  for (const name of notebooks) {
+    const path = join(outDir, name);
+    if (!existsSync(path)) continue;
+    readNotebook(path).cells.forEach((c, i) => {
+      for (const o of c.outputs ?? []) {
+        const fig = z.object({ data: z.array(z.unknown()), layout: z.record(z.unknown()) }).passthrough().safeParse(o.data?.[PLOTLY_MIME]);
+        if (fig.success) out.push({ where: `${name} cell ${i}`, fig: fig.data });
+      }
+    });
+  }
+  return out;
+}
+
+test('the executed notebooks\' figures draw in headless Chromium as JupyterLab draws them', { timeout: 120_000 }, async () => {
+  const figures = executedFigures();
+  assert.ok(figures.length > 0, `no figure with ${PLOTLY_MIME} in the executed notebooks under ${outDir}`);
+  assert.ok(existsSync(chromiumPath()), `Chromium is missing at ${chromiumPath()}; ${FIX}`);
+  const plotlyJs = createRequire(import.meta.url).resolve('plotly.js-dist-min');
+  const drawn = await withBrowser(async (browser) => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.setContent('<!DOCTYPE html><html><body></body></html>');
+    await page.addScriptTag({ path: plotlyJs });
+    // What jupyterlab-plotly's mime renderer does with a bundle: Plotly.newPlot(div, data, layout).
+    const result = await page.evaluate(async (figs) => {
+      const w = globalThis as unknown as { Plotly: { newPlot: (el: unknown, d: unknown, l: unknown) => Promise<unknown> }; document: { createElement: (t: string) => { className: string; querySelectorAll: (s: string) => { length: number; forEach: (f: (e: { getBBox: () => { width: number; height: number } }) => void) => void } }; body: { appendChild: (e: unknown) => void }; querySelectorAll: (s: string) => { length: number } } };
+      const rows: { traces: number; area: number }[] = [];
+      for (const f of figs) {
+        const div = w.document.createElement('div');
+        w.document.body.appendChild(div);
+        await w.Plotly.newPlot(div, f.data, f.layout);
+        let area = 0;
+        div.querySelectorAll('.main-svg .trace path, .main-svg .trace rect, .main-svg .trace text').forEach((e) => {
+          const b = e.getBBox();
+          area += b.width * b.height;
+        });
+        rows.push({ traces: div.querySelectorAll('.main-svg .trace').length, area });
+      }
+      return { plots: w.document.querySelectorAll('.js-plotly-plot').length, rows };
+    }, figures.map((f) => f.fig));
+    assert.deepEqual(errors, [], 'the page reported errors while drawing');
+    return result;
+  });
+  assert.equal(drawn.plots, figures.length, `${figures.length} figures, ${drawn.plots} plotly plots on the page`);
+  drawn.rows.forEach((r, i) => {
+    if (figures[i].fig.data.length === 0) return;
+    assert.ok(r.traces > 0 && r.area > 0, `${figures[i].where}: the figure drew no visible trace (${r.traces} traces, area ${r.area})`);
+  });
+});

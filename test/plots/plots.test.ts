@@ -17,7 +17,13 @@ import {
   barChart,
   exportFigure,
   exportFigures,
+  KNOWN_METHOD_COLORS,
   figureDiv,
+  figureFromFragment,
+  methodColor,
+  methodColors,
+  plotlyFileName,
+  wrapTitle,
   figureHtml,
   htmlToPdf,
   jsonForScript,
@@ -128,9 +134,20 @@ test('barChart: grouped bars with error bars and a reference line (snapshot)', (
   assert.equal(fig.data.length, 2);
   assert.deepEqual(fig.data.map((t) => t.name), ['FARM', 'MMoE']);
   assert.deepEqual(fig.data[0].error_y?.array, [0.0031, 0.0051]);
-  // AUCs around 0.7 are not drawn from 0: the range is zoomed to the data and the ceiling.
+  // AUCs around 0.7 are far from 0: drawn as dots with intervals (never as bars cut off above 0), zoomed to the data
+  // and the ceiling, the two models dodged side by side at each task.
+  assert.deepEqual(fig.data.map((t) => [t.type, t.mode]), [['scatter', 'markers'], ['scatter', 'markers']]);
+  assert.equal(fig.layout.scattermode, 'group');
+  assert.deepEqual(fig.data.map((t) => t.offsetgroup), ['FARM', 'MMoE']);
   const range = fig.layout.yaxis?.range;
   assert.ok(range && range[0] > 0.6 && range[0] < 0.67 && range[1] > 0.735 && range[1] < 0.8, `range ${String(range)}`);
+  // Bars always start at 0, whatever the data.
+  const bars = barChart(AUC_ROWS, { ...options, style: 'bars' });
+  assert.deepEqual(bars.data.map((t) => t.type), ['bar', 'bar']);
+  assert.equal(bars.layout.yaxis?.range?.[0], 0, 'bars start at 0');
+  assert.ok((bars.layout.yaxis?.range?.[1] ?? 0) > 0.735);
+  const negative = barChart([{ label: 'a', mean: -0.02 }, { label: 'b', mean: 0.05 }], { style: 'bars' });
+  assert.ok((negative.layout.yaxis?.range?.[0] ?? 0) < -0.02 && (negative.layout.yaxis?.range?.[1] ?? 0) > 0.05);
   assert.equal(fig.layout.shapes?.[0].y0, 0.735);
   assert.equal(fig.layout.annotations?.[0].text, 'ground-truth ceiling');
   matchSnapshot('bar-grouped', fig);
@@ -143,7 +160,9 @@ test('barChart: ungrouped bars, group order, y ranges', () => {
   ]);
   assert.equal(fig.data.length, 1);
   assert.equal(fig.layout.showlegend, false);
-  assert.deepEqual(fig.data[0].marker?.color, [PLOT_DEFAULTS.colorway[0], PLOT_DEFAULTS.colorway[1]]);
+  assert.deepEqual(fig.data[0].marker?.color, [methodColor('DIN'), methodColor('DIEN')], 'bars coloured by method name');
+  assert.equal(methodColor('DIN'), KNOWN_METHOD_COLORS.din);
+  assert.deepEqual(barChart([{ label: 'a', mean: 1 }, { label: 'b', mean: 2 }], { colors: ['#111111', '#222222'] }).data[0].marker?.color, ['#111111', '#222222'], 'an explicit palette is used by position');
   assert.deepEqual(fig.data[0].error_y?.array, [null, 0.01]);
   matchSnapshot('bar-ungrouped', fig);
 
@@ -166,6 +185,15 @@ test('barChart: ungrouped bars, group order, y ranges', () => {
 
   const ordered = barChart(AUC_ROWS, { groupOrder: ['MMoE'] });
   assert.deepEqual(ordered.data.map((t) => t.name), ['MMoE', 'FARM']);
+  // One colour per method across figures: the order of the groups and the kind of figure do not change it.
+  const farmColor = (f: Figure): unknown => f.data.find((t) => t.name === 'FARM' && t.fill === undefined)?.marker?.color;
+  assert.equal(farmColor(ordered), farmColor(barChart(AUC_ROWS)));
+  assert.equal(farmColor(lineChart([{ name: 'PLE', x: [1, 2], y: [1, 2] }, { name: 'FARM', x: [1, 2], y: [1, 2] }])), farmColor(ordered));
+  assert.equal(methodColor('FARM †'), methodColor('FARM'), 'the still-improving mark keeps the colour');
+  // Names that hash to one colour still get distinct colours within a figure.
+  const many = Array.from({ length: 20 }, (_, i) => `model ${i}`);
+  assert.equal(new Set(methodColors(many)).size, 20);
+  assert.deepEqual(methodColors(many), methodColors(many), 'deterministic');
 });
 
 test('lineChart: bands, bars, categorical x (snapshots)', () => {
@@ -175,6 +203,25 @@ test('lineChart: bands, bars, categorical x (snapshots)', () => {
   assert.equal(banded.data[0].showlegend, false);
   assert.equal(banded.layout.showlegend, true);
   assert.equal(banded.layout.yaxis?.range, undefined, 'lines keep plotly autorange');
+  // Integer x (epochs): ticks at integers only.
+  assert.deepEqual([banded.layout.xaxis?.tickmode, banded.layout.xaxis?.dtick, banded.layout.xaxis?.tickformat], ['linear', 1, 'd']);
+  const long = lineChart([{ name: 'loss', x: Array.from({ length: 60 }, (_, i) => i + 1), y: Array.from({ length: 60 }, () => 1) }]);
+  assert.equal(long.layout.xaxis?.dtick, 10, '60 epochs tick every 10');
+  assert.equal(lineChart([{ name: 'm', x: [0, 0.5, 1], y: [1, 2, 3] }]).layout.xaxis?.dtick, undefined, 'fractional x keep plotly ticks');
+  // Several series with error bars at the same x are dodged, each bar beside its own point.
+  const stages = ['cold', 'warm-a', 'warm-b'];
+  const dodged = lineChart(
+    ['GME-A', 'GME-P', 'random init'].map((name, i) => ({ name, x: stages, y: [0.6 + i / 100, 0.65, 0.7], yStd: [0.01, 0.01, 0.01] })),
+    { errorStyle: 'bars' },
+  );
+  assert.equal(dodged.layout.scattermode, 'group');
+  assert.deepEqual(dodged.data.map((t) => t.offsetgroup), ['GME-A', 'GME-P', 'random init']);
+  assert.equal(banded.layout.scattermode, undefined, 'bands are not dodged');
+  // Long titles wrap instead of running off the figure.
+  assert.equal(wrapTitle('aaa bbb ccc', 7), 'aaa bbb<br>ccc');
+  const titled = lineChart(CURVES, { title: 'x'.repeat(30) + ' ' + 'y'.repeat(30) + ' ' + 'z'.repeat(30) });
+  assert.equal(titled.layout.title?.text.split('<br>').length, 2);
+  assert.ok((titled.layout.margin?.t ?? 0) > PLOT_DEFAULTS.margin.t, 'room for the second title line');
   matchSnapshot('line-band', banded);
 
   const warmup = lineChart(
@@ -253,10 +300,18 @@ test('figureHtml and figureDiv escape data strings', () => {
   const withBundle = figureDiv(fig, 'fig-a', { includePlotly: true });
   assert.ok(withBundle.includes('plotly.js v3.') && !withBundle.includes(evil) && !withBundle.includes('<img'));
   assert.match(withBundle, /<div id="fig-a" class="reclab-figure" style="width: 720px; height: 420px;"><\/div>/);
-  figureDiv(fig); // the process has now emitted at least one fragment
+  // Every fragment without the bundle is self-sufficient (a re-run notebook cell still draws): it loads plotly.js
+  // when the page has none, whatever fragments came before it in this process.
   const later = figureDiv(fig);
-  assert.ok(later.length < 50_000, 'plotly is loaded once: later fragments do not carry the bundle');
+  const again = figureDiv(fig);
+  for (const f of [later, again]) {
+    assert.ok(f.length < 50_000, 'a fragment without includePlotly does not carry the bundle');
+    assert.match(f, /s\.src = "https:\/\/cdn\.plot\.ly\/plotly-3\.[0-9.]+\.min\.js"/, 'each fragment can load plotly.js itself');
+    assert.deepEqual(figureFromFragment(f), JSON.parse(JSON.stringify(fig)), 'the figure reads back from the fragment');
+  }
   assert.match(later, /id="reclab-fig-[0-9a-f]{8}"/);
+  assert.equal(figureFromFragment('<div class="reclab-figure"></div>'), null);
+  assert.equal(figureFromFragment('<p>hi</p>'), null);
   assert.throws(() => figureDiv(fig, '"><script>'), /figureDiv: id/);
 });
 
@@ -267,6 +322,7 @@ test('exportFigures writes HTML, PNG and SVG with one browser launch', async () 
   const dir = mkdtempSync(join(tmpdir(), 'reclab-plots-'));
   try {
     const bar = barChart(AUC_ROWS, {
+      style: 'bars',
       title: 'Export bar test',
       yTitle: 'AUC',
       refLines: [{ y: 0.735, label: 'ground-truth ceiling' }],
@@ -282,8 +338,14 @@ test('exportFigures writes HTML, PNG and SVG with one browser launch', async () 
       dir,
     );
     assert.deepEqual(readdirSync(dir).sort(), [
-      'bar.html', 'bar.png', 'bar.svg', 'blank.html', 'blank.png', 'blank.svg', 'line.html', 'line.png', 'line.svg',
+      'bar.html', 'bar.png', 'bar.svg', 'blank.html', 'blank.png', 'blank.svg', 'line.html', 'line.png', 'line.svg', plotlyFileName(),
     ]);
+    // plotly.js once per folder, referenced by every page (which draws offline from it: the PNGs below come from there).
+    for (const f of files) {
+      const html = readFileSync(f.html, 'utf8');
+      assert.ok(html.length < 50_000, `${f.html} is ${html.length} B: plotly.js must not be inlined`);
+      assert.ok(html.includes(`<script src="${plotlyFileName()}"`), `${f.html} does not reference ${plotlyFileName()}`);
+    }
     assert.equal(files[0].png, join(dir, 'bar.png'));
     assert.ok(readFileSync(files[0].html, 'utf8').includes('<title>Export bar test</title>'));
 
@@ -338,7 +400,7 @@ test('export without Chromium writes the HTML and throws ChromiumMissingError; u
       exportFigures([{ fig, name: 'same' }, { fig, name: 'same' }], dir, { formats: ['html'] }),
       /"same" appears twice/,
     );
-    assert.deepEqual(readdirSync(dir).sort(), ['missing.html', 'only-html.html']);
+    assert.deepEqual(readdirSync(dir).sort(), ['missing.html', 'only-html.html', plotlyFileName()], 'plotly.js once for the folder');
   } finally {
     if (saved === undefined) delete process.env.RECLAB_CHROMIUM;
     else process.env.RECLAB_CHROMIUM = saved;
