@@ -101,10 +101,10 @@ const baseline = (label: string, model: string, small: boolean, realtime = false
  * Defaults per mode (see the module comment). The baselines read no real-time column (rt_counts, rt_ctr,
  * stream_age: Moment&Cross's "Moment" inputs); the "(real-time)" rows are the same models with them, an explicit
  * comparison (issue 14: PLE 0.544 without vs 0.613 with them was the whole "+ Moment" effect). Quick: PLE, PLE
- * (real-time), naive cross-domain, the daily-batch base and Moment&Cross; evidence and paper: every baseline, the
+ * (real-time), the daily-batch base and Moment&Cross; evidence and paper: every baseline, the
  * real-time PLE and naive cross-domain, and the whole ladder.
  * @example
- * momentCrossMainDefaults('quick').methods.map((m) => m.label); // ['PLE', 'PLE (real-time)', 'Naive cross-domain', 'Base (daily batch)', 'Moment&Cross']
+ * momentCrossMainDefaults('quick').methods.map((m) => m.label); // ['PLE', 'PLE (real-time)', 'Base (daily batch)', 'Moment&Cross']
  */
 export function momentCrossMainDefaults(mode: RunMode): MomentCrossMainConfig {
   const quick = mode === 'quick';
@@ -112,7 +112,7 @@ export function momentCrossMainDefaults(mode: RunMode): MomentCrossMainConfig {
   const base = mc(MC_BASE, small, { realtime: false, search: 'none', alignWeight: 0 }, 'impressions');
   const full = mc('Moment&Cross', small, {}, 'stream');
   const methods = quick
-    ? [baseline('PLE', 'live-ple', small), baseline('PLE', 'live-ple', small, true), baseline('Naive cross-domain', 'live-naive-cd', small), base, full]
+    ? [baseline('PLE', 'live-ple', small), baseline('PLE', 'live-ple', small, true), base, full]
     : [
       baseline('DNN', 'live-dnn', small), baseline('DIN', 'live-din', small), baseline('MMoE', 'live-mmoe', small), baseline('PLE', 'live-ple', small),
       baseline('PLE', 'live-ple', small, true), baseline('Naive cross-domain', 'live-naive-cd', small), baseline('Naive cross-domain', 'live-naive-cd', small, true), base,
