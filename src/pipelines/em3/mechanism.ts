@@ -11,7 +11,8 @@
  * still-improving flags), paired 'gain' records (DeLong's paired SE on the same rows) and 'gain_growth'. Table
  * 'mechanism' with the module's summary in its notes; figure: gain with 95% CI against the knob.
  * Claims: {@link EM3_MECHANISM_SPEC}'s (EM3 beats ID-only at the default 0.15; the gain grows from 0 to 0.45).
- * Modes: quick (a smoke test: 400 users, 200 items, 2 pre-training and 2 ranker epochs, 2 seeds); evidence and paper
+ * Modes: quick (a smoke test: 300 users, 150 items, 2 pre-training and 2 ranker epochs, 2 seeds; at 400 users / 200
+ * items it took 828 s at load 13-24 on this 2-core machine, so it was shrunk); evidence and paper
  * (EM3_EVIDENCE sizes of em3/main, 5 seeds). Estimated evidence wall time from em3/main's measurements (pre-training
  * about 2.5 minutes per seed, an end-to-end fit 6-8 minutes, ID-only under a minute): 4 values x 5 seeds x about
  * 11 minutes -> about 3.5-4 hours on this 2-core machine.
@@ -61,13 +62,13 @@ export const EM3MechanismConfig = EM3Config.extend({ values: z.array(z.number().
 export type EM3MechanismConfig = z.infer<typeof EM3MechanismConfig>;
 
 /**
- * Quick: 400 users, 200 items, 2 pre-training and 2 ranker epochs, batch 512, 2 seeds. Evidence and paper: em3/main's.
+ * Quick: 300 users, 150 items, 2 pre-training and 2 ranker epochs, batch 512, 2 seeds. Evidence and paper: em3/main's.
  * @example
  * em3MechanismDefaults('quick').values; // [0, 0.15, 0.3, 0.45]
  */
 export function em3MechanismDefaults(mode: RunMode): EM3MechanismConfig {
   const d = em3Defaults(mode, [ID_ONLY, EM3] as EM3Variant[]);
-  if (mode === 'quick') Object.assign(d, { world: { users: 400, items: 200, categories: 12, contentTopics: 12 }, seeds: [1, 2], epochs: 2, pretrainEpochs: 2 });
+  if (mode === 'quick') Object.assign(d, { world: { users: 300, items: 150, categories: 12, contentTopics: 12 }, seeds: [1, 2], epochs: 2, pretrainEpochs: 2 });
   return { ...d, values: [...EM3_MECHANISM_SPEC.values] };
 }
 
