@@ -135,7 +135,7 @@ export function tableHtml(x: readonly Record<string, unknown>[] | object, maxRow
 }
 
 function isResultTable(x: unknown): x is ResultTable {
-  return x !== null && typeof x === 'object' && Array.isArray((x as { rows?: unknown }).rows) && Array.isArray((x as { columns?: unknown }).columns);
+  return x !== null && typeof x === 'object' && Array.isArray((x as { rows?: unknown }).rows) && Array.isArray((x as { metrics?: unknown }).metrics);
 }
 
 /** A progress line in a notebook output: each `update` replaces the line in place; `done` writes the last one. */

@@ -129,14 +129,17 @@ const EXPECTED: Record<string, (nb: Notebook) => void> = {
   '00-tour.ipynb': (nb) => {
     assert.match(stdoutOf(outputsOf(nb, 'backendInfo()')), /name: '(tensorflow|cpu)'/, 'backendInfo() was not printed');
     assert.match(stdoutOf(outputsOf(nb, 'groundTruthCeiling(')), /ground-truth ceiling on test: AUC 0\.\d{4}/, 'the ceiling was not printed');
-    const frames = stdoutOf([...outputsOf(nb, 'df.head()'), ...outputsOf(nb, '.groupby(')]);
-    for (const column of ['user_id', 'hist_item_id', 'click_mean']) assert.ok(frames.includes(column), `danfo output lacks column '${column}'`);
+    // danfo frames as HTML tables, not ASCII boxes.
+    const frames = [...outputsOf(nb, 'df.head()'), ...outputsOf(nb, '.groupby(')].map((o) => mime(o, 'text/html')).join('');
+    for (const column of ['user_id', 'hist_item_id', 'click_mean']) assert.ok(frames.includes(`<th>${column}</th>`), `the danfo HTML tables lack column '${column}'`);
+    assert.match(frames, /<td>\d+<\/td>/, 'the danfo HTML tables have no data cells');
     const tables = outputsOf(nb, 'tableToMarkdown(').map((o) => mime(o, 'text/markdown')).join('');
     assert.ok(hasRow(tables, '| DIN |') && hasRow(tables, '| DNN |'), `the result table (text/markdown) lacks the DNN and DIN rows:\n${tables}`);
     assert.ok(tables.includes('ground-truth ceiling'), 'the result table lacks the ground-truth ceiling row');
-    const html = outputsOf(nb, 'figureDiv(').map((o) => mime(o, 'text/html')).join('');
-    assert.ok(html.includes('plotly') && html.includes('Plotly.newPlot'), 'the figure cell produced no text/html output drawing a plotly figure');
-    assert.ok(html.includes('ground-truth ceiling'), 'the figure lacks the ceiling reference line');
+    const figure = outputsOf(nb, 'display.figure(').find((o) => o.data?.[PLOTLY_MIME] !== undefined);
+    assert.ok(figure, `the figure cell produced no ${PLOTLY_MIME} output`);
+    assert.ok(JSON.stringify(figure.data?.[PLOTLY_MIME]).includes('ground-truth ceiling'), 'the figure lacks the ceiling reference line');
+    assert.ok(mime(figure, 'text/html').includes('Plotly.newPlot'), 'the figure output has no text/html fallback drawing it');
   },
   'gme.ipynb': (nb) => {
     assert.match(stdoutOf(outputsOf(nb, 'neighbourSignal(')), /neighbour signal r = -?\d\.\d{3}/, 'the neighbour signal was not printed');
