@@ -16,10 +16,14 @@
  * with DeLong SEs; gain records from `gainRecords` (unpaired SE: hypot of the two SEs). Table 'mechanism': the
  * `mechanismSummary` (gain, 95% CI, p, MDE, within the MDE of zero) per knob value; figure: the gain against the knob.
  * Claims: `mechanismClaims` (gain at the declared default > 0; gain grows from 0 to the largest value).
- * Modes: quick (smoke test) = b in {0, 1, 2, 3}, 600 users, the quick sizes and trainer (2 epochs), 1 seed.
- * Evidence = the same values, 20 000 users (about 0.45M live training rows would not fit: `FARM_MECHANISM_EVIDENCE_WORLD`
- * keeps 100 impressions per user at 20 000 users with live share 0.15), farm/main's evidence trainer, 5 seeds:
- * 4 x 2 x 5 = 40 fits. Wall time estimated from one measured quick fit, see `FARM_MECHANISM_NOTE`.
+ * Modes: quick (smoke test) = b in {0, 1, 2, 3}, 600 users (about 9.6k live training rows), the quick sizes, 2 epochs,
+ * 1 seed. Measured: 17.5 minutes on this 2-core machine at load average about 20 (FARM fits 134-177 s, PLE 67-100 s;
+ * worlds about 15 s each); about a quarter of that on a quiet machine, so the 3-minute quick target is met only there.
+ * Evidence = the same values on `FARM_MECHANISM_EVIDENCE_WORLD` (20 000 users, 100 impressions each, the paper's
+ * 9 : 1 short-video : live share: about 98k live training rows), farm/main's evidence trainer (up to 15 epochs,
+ * patience 2), 5 seeds: 4 x 2 x 5 = 40 fits. Estimated from the measured quick fits (about 8 ms per row-epoch for
+ * FARM, 4 ms for PLE at that load) and about 5 epochs per fit: FARM about 65 minutes, PLE about 33 minutes per fit,
+ * about 33 hours in all at that load, about 8 hours on a quiet machine. Not run.
  * Paper deviation: the paper gives no figure for how bursty its users are; the default (`FARM_MECHANISM_SPEC`) is
  * declared from its description of the data, before any result; the world is denser in live impressions than the
  * paper's 9 : 1 so that live histories are long enough to carry temporal structure.
@@ -56,8 +60,8 @@ export const FARM_MECHANISM_SPEC: MechanismSpec = {
 
 /** Quick world of the sweep: 600 live-dense users (100 impressions each, live share 0.3, histories of 50). */
 export const FARM_MECHANISM_WORLD: Partial<LiveWorldConfig> = { users: 600, authors: 200, eventsPerUser: 100, liveShare: 0.3, svHistoryLen: 50, liveHistoryLen: 50, burstStay: 0.97 };
-/** Evidence world of the sweep: 20 000 users, live share 0.15 (about as many live rows as farm/main's evidence world x 2). */
-export const FARM_MECHANISM_EVIDENCE_WORLD: Partial<LiveWorldConfig> = { ...FARM_MECHANISM_WORLD, users: 20000, authors: 2000, liveShare: 0.15 };
+/** Evidence world of the sweep: 20 000 users, 2 000 authors, live share 0.1 (the paper's 9 : 1), about 98k live training rows. */
+export const FARM_MECHANISM_EVIDENCE_WORLD: Partial<LiveWorldConfig> = { ...FARM_MECHANISM_WORLD, users: 20000, authors: 2000, liveShare: 0.1 };
 
 /**
  * Strict config schema of `farm/mechanism` (unknown keys are errors).
@@ -144,7 +148,7 @@ export const farmMechanismPipeline: PipelineSpec<FarmMechanismConfig> = {
     records.push(...gainRecords(records, spec));
     const summary = mechanismSummary(records, spec);
     const table = mechanismTable(records, spec, `${spec.method} vs ${spec.base}: ${SUMMARY_METRIC} by ${spec.knobName}, live world (${config.seeds.length} seed${config.seeds.length > 1 ? 's' : ''}, test split)`);
-    table.notes.push(summary.markdown, `Default ${spec.knobName} = ${spec.defaultValue}: ${spec.defaultSource}.`, 'Gain SEs are unpaired (hypot of the two DeLong-based SEs), which errs wide.', ...probes);
+    table.notes.push(summary.markdown, 'Gain SEs are unpaired (hypot of the two DeLong-based SEs), which errs wide.', ...probes);
     const fig = mechanismFigure(records, spec, `${spec.method} gain over ${spec.base} vs ${spec.knobName}`);
     return { tables: [table], figures: [{ name: 'mechanism-gain', fig }], records, results: { rows: summary.rows, probes } };
   },

@@ -12,8 +12,13 @@
  * Records: table 'by-knob' (knob 'popularityDrift=<d>'): `mean_auc_reliable` and `auc_<task>` per method, value and
  * seed with DeLong SEs; gain records from `gainRecords` (unpaired SE). Table 'mechanism': both methods by knob value
  * with the `mechanismSummary` in its notes; figure: the gain against the knob. Claims: `mechanismClaims`.
- * Modes: quick (smoke test) = d in {0, 0.25, 0.5, 1}, 2 000 users over 3 days, the small nets, 2 epochs, 1 seed.
- * Evidence = the same values, 20 000 users over 3 days, moment-cross/main's evidence trainer, 5 seeds (40 fits).
+ * Modes: quick (smoke test) = d in {0, 0.25, 0.5, 1}, 2 000 users over 3 days (about 3.8k live training impressions),
+ * the small nets, 2 epochs, 1 seed. Measured: about 7 minutes at load average about 20 (Moment&Cross fits 33-58 s,
+ * base 14-27 s), about 2 minutes on a quiet machine.
+ * Evidence = the same values, 20 000 users over 3 days (about 38k live training impressions), moment-cross/main's
+ * evidence trainer (up to 15 epochs, patience 2), 5 seeds: 40 fits. Estimated from the quick fits (about 6 ms per
+ * sample-epoch for Moment&Cross on the stream, 3 ms for the base at that load) and about 5 epochs: about 20 and 10
+ * minutes per fit, about 10 hours in all at that load, about 2.5 hours on a quiet machine. Not run.
  * Paper deviations: the paper trains one time-ordered online pass over the stream; reclab's shared trainer shuffles
  * mini-batches (no time-ordered mode yet), so freshness enters only through the real-time features and the test
  * split being later in time. The default (`MC_MECHANISM_SPEC`) is declared from the paper's description of its data
