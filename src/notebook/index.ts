@@ -17,6 +17,8 @@ import { figureDiv, figureFromFragment } from '../plots/export.ts';
 import type { Figure } from '../plots/figure.ts';
 import type { ResultTable } from '../pipelines/result-table.ts';
 import { tableToMarkdown } from '../pipelines/result-table.ts';
+import { PROGRESS_SINK } from '../train/progress.ts';
+import type { ProgressSinkLine } from '../train/progress.ts';
 
 /** One display message: mime type -> content (strings; binary content base64-encoded), as Jupyter's display_data. */
 export type MimeBundle = Record<string, unknown>;
@@ -171,6 +173,18 @@ export function progressLine(initial = ''): ProgressLine {
   };
 }
 
+/**
+ * Sends training progress (src/train/progress.ts) to one updating notebook line per progress bar instead of stderr
+ * lines; on by default inside a tslab kernel (see the end of this module), `false` turns it off.
+ * @example
+ * notebookProgress(true);
+ */
+export function notebookProgress(on: boolean): void {
+  const g = globalThis as Record<symbol, unknown>;
+  if (on) g[PROGRESS_SINK] = (): ProgressSinkLine => progressLine();
+  else delete g[PROGRESS_SINK];
+}
+
 /** The notebook display: tslab's methods plus figures, tables and raw bundles. */
 export interface NotebookDisplay {
   /** HTML; a {@link figureDiv} fragment is sent as the figure's mime bundle (see {@link figureBundle}). */
@@ -235,3 +249,15 @@ export const display: NotebookDisplay = {
     send(b);
   },
 };
+
+/** Whether this process is a tslab kernel with a display channel (then progress goes to updating lines). */
+function inKernel(): boolean {
+  try {
+    const jupyter = createRequire(import.meta.url)('tslab/dist/jupyter') as TslabJupyter;
+    return typeof jupyter.lastWriteDisplayData === 'function';
+  } catch {
+    return false;
+  }
+}
+
+if (inKernel()) notebookProgress(true);

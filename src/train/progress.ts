@@ -15,6 +15,23 @@ export interface ProgressOptions {
   enabled: boolean;
 }
 
+/** One updating output line, as a notebook shows it (src/notebook's progressLine). */
+export interface ProgressSinkLine {
+  update(text: string): void;
+  done(text: string): void;
+}
+
+/**
+ * Where progress goes instead of the stream when set (src/notebook sets it inside a tslab kernel so that progress is
+ * one line updated in place); kept on globalThis so every copy of this module sees it.
+ */
+export const PROGRESS_SINK = Symbol.for('reclab.progressSink');
+
+function sinkLine(): ProgressSinkLine | null {
+  const make = (globalThis as Record<symbol, unknown>)[PROGRESS_SINK];
+  return typeof make === 'function' ? (make as () => ProgressSinkLine)() : null;
+}
+
 /**
  * @example
  * const p = new Progress({ total: 100, label: 'epoch 1' });
@@ -26,6 +43,7 @@ export class Progress {
   private lastPrint = 0;
   private current = 0;
   private fields: Record<string, number | string> = {};
+  private sink: ProgressSinkLine | null | undefined;
 
   constructor(options: Partial<ProgressOptions> & { total: number; label: string }) {
     this.o = { everySeconds: 10, stream: process.stderr, enabled: process.env.RECLAB_PROGRESS !== '0', ...options };
@@ -37,7 +55,10 @@ export class Progress {
     this.fields = fields;
     if (!this.o.enabled) return;
     const now = Date.now();
-    if (this.o.stream.isTTY) {
+    if ((this.sink ??= sinkLine()) !== null) {
+      if (now - this.lastPrint < 250) return;
+      this.sink.update(this.line());
+    } else if (this.o.stream.isTTY) {
       if (now - this.lastPrint < 100) return;
       this.o.stream.write(`\r${this.line()}\x1b[K`);
     } else {
@@ -51,6 +72,10 @@ export class Progress {
   done(fields: Record<string, number | string> = this.fields): void {
     this.fields = fields;
     if (!this.o.enabled) return;
+    if ((this.sink ??= sinkLine()) !== null) {
+      this.sink.done(this.line());
+      return;
+    }
     this.o.stream.write(`${this.o.stream.isTTY ? '\r' : ''}${this.line()}${this.o.stream.isTTY ? '\x1b[K' : ''}\n`);
   }
 

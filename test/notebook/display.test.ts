@@ -8,7 +8,8 @@ import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as dfd from 'danfojs-node';
 import { barChart, figureDiv, lineChart } from '../../src/plots/index.ts';
-import { PLOTLY_MIME, display, figureBundle, progressLine, setDisplayWriter, tableHtml } from '../../src/notebook/index.ts';
+import { PLOTLY_MIME, display, figureBundle, notebookProgress, progressLine, setDisplayWriter, tableHtml } from '../../src/notebook/index.ts';
+import { Progress } from '../../src/train/progress.ts';
 import type { MimeBundle } from '../../src/notebook/index.ts';
 import { buildResultTable } from '../../src/pipelines/result-table.ts';
 
@@ -97,4 +98,22 @@ test('progress is one output updated in place', () => {
   const q = progressLine();
   q.done('done');
   assert.notEqual(sent[4].id, sent[0].id, 'each line has its own id');
+});
+
+test("the trainer's progress bar becomes one notebook line updated in place, not stderr lines", () => {
+  const sent = capture();
+  notebookProgress(true);
+  try {
+    const p = new Progress({ total: 4, label: 'DIN epoch 1/2', enabled: true });
+    p.update(1, { loss: 0.61 });
+    p.update(2, { loss: 0.58 }); // within 250 ms of the last: skipped
+    p.done({ loss: 0.55 });
+  } finally {
+    notebookProgress(false);
+  }
+  assert.equal(new Set(sent.map((s) => s.id)).size, 1);
+  const texts = sent.map((s) => String(s.bundle['text/plain']));
+  assert.match(texts[1], /^DIN epoch 1\/2 \[#####\.+\] 1\/4 .*loss 0\.6100/);
+  assert.match(texts[texts.length - 1], /loss 0\.5500/);
+  assert.ok(sent.slice(1).every((s) => s.update), 'every later message replaces the line');
 });
