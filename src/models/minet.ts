@@ -15,7 +15,9 @@
  * from the item-level attention inputs (the source tower keeps u: it is the auxiliary task's own input).
  * Reference deviation: padded history positions are masked (−∞ before the softmax, weight 0 after it, so a user with
  * no history gets p = 0); the released code gives padding softmax mass (spec §7.1).
- * Paper deviations: the exponent of w_c is clipped to [−30, 30] (finite weights; the released code uses raw exp);
+ * The user embedding u carries an L2 penalty (`userL2`, default USER_L2 = 1 chosen on validation, issue 15: u overfits on the world's
+ * ~12 training ad rows per user), returned as the `penalty` output in training and added by `crossDomainLoss`.
+ * Paper deviations: no regulariser on u in the released code; the exponent of w_c is clipped to [−30, 30] (finite weights; the released code uses raw exp);
  * `interestWeights: 'softmax'` normalises w over the interests instead (spec §6 flag); the towers' dense layers have
  * biases (the code has none); the target and source losses read the same rows (see cross-domain-dnn.ts).
  */
@@ -28,7 +30,7 @@ import { FeatureEmbedding, paddingMask } from '../layers/embedding.ts';
 import { MLP } from '../layers/dense.ts';
 import type { Rng } from '../random.ts';
 import { resolveConfig, type ModelOutputs, type ModelSpec, type RecModel } from './model.ts';
-import { crossDomainFields, crossDomainLoss, type CrossDomainFields } from './cross-domain-dnn.ts';
+import { USER_L2, crossDomainFields, crossDomainLoss, userPenalty, type CrossDomainFields } from './cross-domain-dnn.ts';
 
 /** MiNet hyper-parameters and ablation switches; defaults in `MINET_DEFAULTS`. */
 export interface MiNetConfig {
@@ -51,11 +53,14 @@ export interface MiNetConfig {
   useLong: boolean;
   useShortTarget: boolean;
   useShortSource: boolean;
+  /** L2 weight on the batch's user embeddings (cross-domain-dnn.ts `USER_L2` = 1; 0 = none, as the released code). */
+  userL2: number;
 }
-/** Defaults: the released code's sizes (k 10, attention 64, interest 64, rank 10, towers [256, 128], w2 1.0), everything on. */
+/** Defaults: the released code's sizes (k 10, attention 64, interest 64, rank 10, towers [256, 128], w2 1.0), everything on, userL2 1 (issue 15, chosen on validation: cross-domain-dnn.ts USER_L2). */
 export const MINET_DEFAULTS: MiNetConfig = {
   embeddingDim: 10, attentionHidden: 64, interestHidden: 64, transferRank: 10, hidden: [256, 128], sourceHidden: [256, 128],
   sourceWeight: 1, interestWeights: 'exp', itemAttention: true, interestAttention: true, useLong: true, useShortTarget: true, useShortSource: true,
+  userL2: USER_L2,
 };
 
 /** Item-level attention of one history: weights over its positions given the target item (and user). */
@@ -145,6 +150,15 @@ export class MiNet extends Module implements RecModel {
     this.sourceTower = this.module('sourceTower', new MLP(this.rng, D2 + k, { hidden: c.sourceHidden, outDim: 1 }));
   }
 
+  /** The source tower alone on a batch of source rows (user and source-item fields): logits (B). */
+  sourceLogit(batch: TensorBatch, training: boolean): Tensor {
+    const f = this.f;
+    const B = batch[f.user].shape[0];
+    const u = this.emb.tableOf(f.user).lookup(batch[f.user]); // (B, k)
+    const eSrc = tf.reshape(this.emb.fields(batch, f.sourceItem), [B, -1]); // (B, D2)
+    return tf.reshape(this.sourceTower.apply(tf.concat([eSrc, u], 1), training), [-1]); // (B)
+  }
+
   apply(batch: TensorBatch, { training }: { training: boolean }): ModelOutputs {
     const c = this.config;
     const f = this.f;
@@ -183,6 +197,8 @@ export class MiNet extends Module implements RecModel {
     out.logit = tf.reshape(this.tower.apply(m, training), [-1]); // (B)
     const eSrc = tf.reshape(this.emb.fields(batch, f.sourceItem), [B, -1]); // (B, D2)
     out.srcLogit = tf.reshape(this.sourceTower.apply(tf.concat([eSrc, uAll], 1), training), [-1]); // (B)
+    const penalty = userPenalty(uAll, c.userL2, training);
+    if (penalty) out.penalty = penalty;
     return out;
   }
 }

@@ -71,3 +71,40 @@ test('each interest carries signal: removing its term from the truth lowers the 
   const p = truthWithout(noSource, 'test', 'shortSource');
   assert.ok(p.every((x, i) => Math.abs(x - noSource.truth.test.click[i]) < 1e-5), 'removing a zero term changes nothing');
 });
+
+test('knob activityMix: absent at 0 (every user the same mix), present above it (the short-term ad weight follows the observable ad history)', () => {
+  const off = generateNewsAdsWorld({ ...tiny, activityMix: 0 });
+  assert.ok(off.truth.test[NEWS_ADS_TRUTH.targetMix].every((x) => x === 1), 'activityMix = 0: mix 1 everywhere');
+  const on = generateNewsAdsWorld({ ...tiny, activityMix: 0.6 });
+  const mix = on.truth.test[NEWS_ADS_TRUTH.targetMix];
+  const n = targetHistoryCounts(on.test);
+  const seg = (lo: number, hi: number) => mean(Array.from(mix).filter((_, i) => n[i] >= lo && n[i] <= hi));
+  const none = seg(0, 0);
+  const many = seg(3, 99);
+  assert.ok(many > none + 0.3, `short-term ad weight multiplier: ${none} with no ad clicks vs ${many} with 3+`);
+  assert.ok(Array.from(mix).every((x) => x > 0.4 && x < 1.6), 'multiplier within 1 ± activityMix');
+});
+
+test('knob itemMatch: absent at 0 (no term, the world unchanged), present above it (a candidate-dependent term that carries signal)', () => {
+  const off = generateNewsAdsWorld({ ...tiny, activityMix: 0, itemMatch: 0 });
+  assert.ok(off.truth.test[NEWS_ADS_TRUTH.match].every((x) => x === 0), 'itemMatch = 0 zeroes the term');
+  const w = generateNewsAdsWorld({ ...tiny, users: 800, activityMix: 0, itemMatch: 3 });
+  const term = w.truth.test[NEWS_ADS_TRUTH.match];
+  assert.ok(Math.abs(mean(term)) < 0.1, `centred over the rows: mean ${mean(term)}`);
+  // Candidate-dependent: rows of one session (same user and histories) get different terms.
+  const hist = w.test.column('src_hist_item_id');
+  const L = w.test.widthOf('src_hist_item_id');
+  let sameSession = 0, differs = 0;
+  for (let i = 1; i < w.test.size; i++) {
+    let same = w.test.column('user_id')[i] === w.test.column('user_id')[i - 1];
+    for (let j = 0; same && j < L; j++) same = hist[i * L + j] === hist[(i - 1) * L + j];
+    if (!same) continue;
+    sameSession++;
+    if (Math.abs(term[i] - term[i - 1]) > 1e-3) differs++;
+  }
+  assert.ok(sameSession > 50 && differs > 0.8 * sameSession, `${differs} of ${sameSession} same-session pairs differ`);
+  const y = w.test.label('click');
+  const ceiling = groundTruthCeiling(w, 'test', 'click').auc;
+  const without = auc(y, truthWithout(w, 'test', 'match'));
+  assert.ok(without < ceiling - 0.02, `match: AUC without ${without} vs ceiling ${ceiling}`);
+});

@@ -10,10 +10,10 @@ import { z } from 'zod';
 import { tf } from '../../tf.ts';
 import type { Tensor } from '@tensorflow/tfjs';
 import type { Dataset } from '../../data/dataset.ts';
-import { batchOf, toTensors } from '../../data/batching.ts';
+import { batchOf, toTensors, type TensorBatch } from '../../data/batching.ts';
 import { getModelSpec } from '../../models/registry.ts';
 import type { RecModel } from '../../models/model.ts';
-import { crossDomainLoss } from '../../models/cross-domain-dnn.ts';
+import { crossDomainLoss, denseSourceLoss, isSourceScorer } from '../../models/cross-domain-dnn.ts';
 import { targetDomainView, targetHistoryCounts } from '../../worlds/news-ads-world.ts';
 import { groundTruthCeiling, type WorldData } from '../../worlds/world.ts';
 import { TRAINER_DEFAULTS, train, type TrainerConfig } from '../../train/trainer.ts';
@@ -90,8 +90,24 @@ export const MINET_EVIDENCE_SEEDS = [1, 2, 3, 4, 5];
 /** The table's columns: target-domain AUC and logloss. */
 export const MINET_COLUMNS: MetricColumn[] = [{ name: 'auc', higherIsBetter: true }, { name: 'logloss', higherIsBetter: false }];
 
-/** Cross-domain train / valid / test parts (a world, or a loaded public dataset). */
-export type CrossDomainParts = Pick<WorldData, 'train' | 'valid' | 'test'>;
+/**
+ * Cross-domain train / valid / test parts (a world, or a loaded public dataset), and optionally the source domain's
+ * own training log (the news log of the news -> ads world, `newsLogOf(world).train`): when given, cross-domain models
+ * that can score source rows alone train their source tower on batches drawn from it at its own rate (log rows per
+ * target row x the target batch) instead of the one source row each target row carries (issue 15: dense source).
+ */
+export type CrossDomainParts = Pick<WorldData, 'train' | 'valid' | 'test'> & { sourceLog?: Dataset | null };
+
+/**
+ * A sampler of source batches from a log: `size` random rows (with replacement, seeded) per call, as tensors.
+ * @example
+ * const sample = sourceSampler(newsLogOf(world).train, 1024, 7); sample().src_click; // (1024)
+ */
+export function sourceSampler(log: Dataset, size: number, seed: number): () => TensorBatch {
+  if (!log.size) throw new Error('sourceSampler: the source log is empty');
+  const rng = new Rng(seed);
+  return () => toTensors(log, batchOf(log, Int32Array.from({ length: size }, () => rng.int(log.size))));
+}
 
 /**
  * What `fitMethod` returns: test probabilities and metrics, each metric with its test-sampling evidence (DeLong SE for
@@ -136,7 +152,8 @@ export function collectOutputs(model: RecModel, ds: Dataset, names: string[], ba
 }
 
 /**
- * Trains one method (early stopping on validation target AUC) and scores the test part (pass it through
+ * Trains one method (early stopping on validation target AUC; with `data.sourceLog`, cross-domain models draw their
+ * source batches from it, see {@link CrossDomainParts}) and scores the test part (pass it through
  * `ctx.holdout`, so the selection audit can permute its labels); the model is disposed.
  * `index` varies the initialisation between methods of one seed.
  * @example
@@ -155,10 +172,14 @@ export async function fitMethod(args: {
   const model = spec.create(new Rng(seed * 7919 + args.index), tr.schema, method.config);
   try {
     const w = typeof method.config.sourceWeight === 'number' ? method.config.sourceWeight : 1;
+    const log = args.data.sourceLog;
+    const batchSize = typeof args.trainer.batchSize === 'number' ? args.trainer.batchSize : TRAINER_DEFAULTS.batchSize;
+    const dense = cross && log && log.size > 0 && isSourceScorer(model);
+    const loss = dense ? denseSourceLoss(model, 'click', w, sourceSampler(log, Math.max(1, Math.round((batchSize * log.size) / tr.size)), seed * 104729 + args.index)) : cross ? crossDomainLoss('click', w) : spec.loss('click');
     const r = await args.ctx.stage(`train ${method.label} seed ${seed}${args.stage ?? ''}`, () =>
       train({
         // Validation AUC computed here: the built-in monitor also computes GAUC, undefined on leave-last-out splits.
-        model, loss: cross ? crossDomainLoss('click', w) : spec.loss('click'), train: tr, validate: (m) => auc(va.label('click'), predict(m, va)),
+        model, loss, train: tr, validate: (m) => auc(va.label('click'), predict(m, va)),
         config: { ...(args.trainer as Partial<TrainerConfig>), monitor: 'auc', label: 'click', seed, progressLabel: `${method.label} seed ${seed}` },
       }),
     );

@@ -20,7 +20,7 @@
  * Paper deviations: Adam instead of Adagrad 0.02; the Company data is replaced by the news -> ads world.
  */
 import { z } from 'zod';
-import { NewsAdsWorldConfigSpec, generateNewsAdsWorld, targetHistoryCounts, truthWithout, type NewsAdsWorldConfig } from '../../worlds/news-ads-world.ts';
+import { NewsAdsWorldConfigSpec, generateNewsAdsWorld, newsLogOf, targetHistoryCounts, truthWithout, type NewsAdsWorldConfig } from '../../worlds/news-ads-world.ts';
 import { groundTruthCeiling } from '../../worlds/world.ts';
 import { auc } from '../../metrics/index.ts';
 import { barChart } from '../../plots/index.ts';
@@ -100,7 +100,7 @@ export const minetMainPipeline: PipelineSpec<MinetMainConfig> = {
     const world = await ctx.stage('world', () => generateNewsAdsWorld(config.world as Partial<NewsAdsWorldConfig>));
     const ceiling = groundTruthCeiling(world, 'test', 'click');
     const test = ctx.holdout(world.test);
-    const data = { train: world.train, valid: world.valid, test };
+    const data = { train: world.train, valid: world.valid, test, sourceLog: newsLogOf(world)?.train ?? null }; // dense source (issue 15)
     const y = test.label('click');
     const without = Object.fromEntries((['long', 'shortSource', 'shortTarget'] as const).map((k) => [k, auc(y, truthWithout(world, 'test', k))]));
     const rate = (ds: typeof world.train, l: string) => ds.label(l).reduce((s, v) => s + v, 0) / ds.size;
@@ -132,7 +132,7 @@ export const minetMainPipeline: PipelineSpec<MinetMainConfig> = {
       `Base = ${base}, the released code's own baseline (dnn_para_tune.py), fixed in the config before the run; the claims compare MiNet with every baseline. auc_sparse: AUC on the ${sparse.length} test rows of users with at most 2 recent ad clicks (the spec's cold-start proposal; not a paper column).`,
       orderingNote(table, 'auc'),
       `Signal of each interest in the world (AUC of the truth model with that term removed, same test rows, vs the ceiling ${ceiling.auc.toFixed(4)}): long-term ${without.long.toFixed(4)}, short-term source ${without.shortSource.toFixed(4)}, short-term target ${without.shortTarget.toFixed(4)}.`,
-      'DNN and DIN see the target domain only (user, ad, recent ad clicks); the cross-domain models also see the recent news clicks and train the auxiliary news-click loss (w2 = 1).',
+      `DNN and DIN see the target domain only (user, ad, recent ad clicks); the cross-domain models also see the recent news clicks and train the auxiliary news-click loss (w2 = 1)${data.sourceLog ? ` on batches drawn from the news log at its own rate (${data.sourceLog.size} training news impressions, ${(data.sourceLog.size / world.train.size).toFixed(1)} per ad row; MiNet and the cross-domain DNN; CoNet's cross connections need paired rows, so it keeps the news row of each ad row)` : ''}. User embeddings carry the L2 penalty userL2 of the models' configs (issue 15).`,
     );
     const rowCounts = SEGMENTS.map((s) => targetHistoryCounts(world.test).filter((n) => n >= s.lo && n <= s.hi).length);
     const iw = weights.length === config.seeds.length ? interestWeightTable(weights, config.seeds, 'news-ads-world', rowCounts) : null;
