@@ -85,7 +85,7 @@ test('unicdr/mechanism: defaults sweep from 0 with the default among the values;
   const run = await runPipeline('unicdr/mechanism', {
     quick: true, out, figureFormats: [], verbose: false,
     config: {
-      world: { scenario: 'dual-user-inter', users: 200, items: 60, interactions: 6, coldStart: 0.6 }, values: [0, 0.84, 1], seeds: [1],
+      world: { scenario: 'dual-user-inter', users: 120, items: 60, interactions: 6, coldStart: 0.6 }, values: [0, 0.84, 1], seeds: [1],
       settings: { ...q.settings, dim: 8, negatives: 29, trainer: { epochs: 1, batchSize: 256, validNegatives: 19 } },
     },
   });

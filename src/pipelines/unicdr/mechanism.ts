@@ -29,7 +29,7 @@ import { tableFromRecords, type ResultTable } from '../result-table.ts';
 import type { PipelineSpec } from '../pipeline.ts';
 import { CdrRunSettings } from './common.ts';
 import { evaluateListsRows, fitCdr, maxSeen, testLists } from './fit.ts';
-import { cdrSettings } from './main.ts';
+import { CDR_EVIDENCE_SEEDS, cdrSettings } from './main.ts';
 
 /**
  * The sweep: UniCDR's cold-start HR@10 gain over BPR-MF against `preferenceShare`.
@@ -80,7 +80,7 @@ export function unicdrMechanismDefaults(mode: RunMode): UniCdrMechanismConfig {
     world: { scenario: 'dual-user-inter', users: quick ? 1000 : 3000, items: quick ? 1040 : 1500, interactions: 12, coldStart: 0.5 },
     values: [...UNICDR_MECHANISM_SPEC.values],
     settings,
-    seeds: quick ? [1] : mode === 'evidence' ? [1, 2, 3] : [1, 2, 3, 4, 5],
+    seeds: quick ? [1] : [...CDR_EVIDENCE_SEEDS],
   };
 }
 
