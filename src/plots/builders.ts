@@ -21,7 +21,7 @@ export interface RefLine {
  * One bar: `label` is the x category, `mean` its height, `std` the error-bar half-width (omit for none), `group` the
  * series it belongs to (one colour and legend entry per group; give every row a group or none). `label` and `group`
  * are shown as plain text (`<`, `>`, `&` are escaped for plotly). In a group where some rows have `std`, a row without
- * one shows a flat (zero) whisker.
+ * one shows a flat (zero) whisker. A `NaN` std (a result-table cell of one seed: spread not measured) draws no whisker.
  * @example
  * const row: BarRow = { label: 'CTR AUC', mean: 0.712, std: 0.003, group: 'FARM' };
  */
@@ -101,7 +101,7 @@ export const BAR_CHART_DEFAULTS: Readonly<BarChartOptions> = Object.freeze({
  * Grouped bar chart with error bars: one bar per row at x = `label`, one colour and legend entry per `group` (rows
  * without groups get one colour per bar and no legend), `std` as error bars, optional labelled horizontal reference
  * lines, y range zoomed to the data (see {@link BarChartOptions.yRange}).
- * Throws on empty `rows`, a non-finite `mean`/`std`, a negative `std`, a duplicate (label, group), mixed grouped and
+ * Throws on empty `rows`, a non-finite `mean`, an infinite or negative `std` (`NaN` means not measured: no whisker), a duplicate (label, group), mixed grouped and
  * ungrouped rows, or an unknown option key.
  * @example
  * const fig = barChart(
@@ -112,7 +112,7 @@ export const BAR_CHART_DEFAULTS: Readonly<BarChartOptions> = Object.freeze({
  *   { title: 'Main results', yTitle: 'AUC', refLines: [{ y: 0.74, label: 'ground-truth ceiling' }] },
  * );
  */
-export function barChart(rows: readonly BarRow[], options: Partial<BarChartOptions> = {}): Figure {
+export function barChart(input: readonly BarRow[], options: Partial<BarChartOptions> = {}): Figure {
   const fn = 'barChart';
   const o = resolveOptions(fn, BAR_CHART_DEFAULTS, options);
   checkCommonOptions(fn, o);
@@ -122,8 +122,10 @@ export function barChart(rows: readonly BarRow[], options: Partial<BarChartOptio
   checkString(fn, 'legendTitle', o.legendTitle);
   checkEnum(fn, 'style', o.style, ['auto', 'bars', 'dots']);
 
-  if (!Array.isArray(rows)) throw new Error(`${fn}: rows must be an array of { label, mean, std?, group? }`);
-  if (rows.length === 0) throw new Error(`${fn}: rows is empty; nothing to plot`);
+  if (!Array.isArray(input)) throw new Error(`${fn}: rows must be an array of { label, mean, std?, group? }`);
+  if (input.length === 0) throw new Error(`${fn}: rows is empty; nothing to plot`);
+  // A one-seed cell's std is NaN (not measured): no whisker rather than an error.
+  const rows = input.map((r: BarRow) => (r !== null && typeof r === 'object' && Number.isNaN(r.std) ? { ...r, std: undefined } : r));
   const grouped = rows.some((r) => r !== null && typeof r === 'object' && r.group !== undefined);
   const seen = new Set<string>();
   const labels: string[] = [];

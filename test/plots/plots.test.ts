@@ -255,6 +255,11 @@ test('builders validate options and data with messages naming the culprit', () =
     /row 1 \(label "DIN"\) has a non-finite mean \(NaN\)/,
   );
   assert.throws(() => barChart([{ label: 'a', mean: 0.7, std: -1 }]), /row 0 \(label "a"\) has an invalid std/);
+  assert.throws(() => barChart([{ label: 'a', mean: 0.7, std: Number.POSITIVE_INFINITY }]), /row 0 \(label "a"\) has an invalid std/);
+  // a one-seed cell (std NaN: not measured) draws no whisker for that bar, the other bars keep theirs
+  const oneSeed = barChart([{ label: 'a', mean: 0.7, std: Number.NaN }, { label: 'b', mean: 0.6, std: 0.01 }]);
+  assert.deepEqual(oneSeed.data[0].error_y?.array, [null, 0.01]);
+  assert.equal(barChart([{ label: 'a', mean: 0.7, std: Number.NaN }]).data[0].error_y, undefined);
   assert.throws(
     () => barChart([{ label: 'a', mean: 0.7, group: 'g' }, { label: 'b', mean: 0.7 }]),
     /row 1 \(label "b"\) has no group while other rows do/,
