@@ -74,6 +74,9 @@ const HELP: Record<string, string> = {
   --out DIR            results root (default results)
   --no-images          HTML figures only (no PNG/SVG)
   --workers N          run several pipelines in N worker processes (default: the number of cores; 1 = one process)
+  --ray ADDRESS        run each pipeline as a one-CPU task on a Ray cluster (ADDRESS as 'ray start --head' prints it,
+                       or 'auto'); every node needs this checkout, set up, at the same path; run folders come back
+                       under --out. Parallelism is per pipeline (a pipeline's seeds run in its own task)
   Every named pipeline's config is built and checked first — its strict schema, the seeds, every model config against
   the model's schema, and the method names that base / proposed / control / treatment refer to — and nothing trains
   (and no run folder is made) when one is wrong.`,
@@ -101,7 +104,7 @@ const HELP: Record<string, string> = {
 
 const USAGE = `usage:
   reclab list
-  reclab reproduce <pipeline|--all> [--quick | --scale paper] [--seeds N] [--set key=value]... [--config FILE.json] [--data DIR] [--workers N] [--out DIR] [--no-images]
+  reclab reproduce <pipeline|--all> [--quick | --scale paper] [--seeds N] [--set key=value]... [--config FILE.json] [--data DIR] [--workers N | --ray ADDRESS] [--out DIR] [--no-images]
       default: evidence mode (>= 5 seeds, converged fits, verdicts); --quick: a smoke test, not evidence;
       --scale paper: the paper's sizes where known (for bigger machines)
   reclab runs [--results DIR]
@@ -366,7 +369,7 @@ async function main(argv: string[]): Promise<number> {
       args: rest,
       allowPositionals: true,
       strict: true,
-      options: { all: { type: 'boolean' }, quick: { type: 'boolean' }, scale: { type: 'string' }, seeds: { type: 'string' }, set: { type: 'string', multiple: true }, config: { type: 'string' }, data: { type: 'string' }, workers: { type: 'string' }, outcome: { type: 'string' }, out: { type: 'string' }, 'no-images': { type: 'boolean' } },
+      options: { all: { type: 'boolean' }, quick: { type: 'boolean' }, scale: { type: 'string' }, seeds: { type: 'string' }, set: { type: 'string', multiple: true }, config: { type: 'string' }, data: { type: 'string' }, workers: { type: 'string' }, ray: { type: 'string' }, outcome: { type: 'string' }, out: { type: 'string' }, 'no-images': { type: 'boolean' } },
     });
     if (values.scale !== undefined && values.scale !== 'paper') throw new Error(`reproduce: --scale takes 'paper', got '${values.scale}'`);
     if (values.scale && values.quick) throw new Error('reproduce: --quick and --scale paper exclude each other');
@@ -375,6 +378,8 @@ async function main(argv: string[]): Promise<number> {
     if (values.seeds !== undefined && !(/^\d+$/.test(values.seeds) && seeds >= 1)) throw new Error(`reproduce: --seeds must be a positive integer, got '${values.seeds}'`);
     const workers = values.workers === undefined ? availableParallelism() : Number(values.workers);
     if (!(Number.isInteger(workers) && workers >= 1)) throw new Error(`reproduce: --workers must be a positive integer, got '${values.workers}'`);
+    if (values.ray !== undefined && values.workers !== undefined) throw new Error('reproduce: --ray and --workers exclude each other (Ray schedules one task per pipeline)');
+    if (values.ray !== undefined && !values.ray.trim()) throw new Error("reproduce: --ray needs an address (host:port as 'ray start --head' prints it, or 'auto')");
     if (values.data !== undefined && !existsSync(values.data)) throw new Error(`reproduce: --data ${values.data}: no such folder`);
     const file = values.config === undefined ? undefined : readConfigFile(values.config);
     const sets = parseSets(values.set ?? []);
@@ -403,13 +408,14 @@ async function main(argv: string[]): Promise<number> {
     const out = values.out ?? 'results';
     if (values.out !== undefined) rememberOut(values.out);
     let outcomes: Outcome[] = [];
-    if (workers > 1 && names.length > 1) {
+    if (values.ray !== undefined || (workers > 1 && names.length > 1)) {
       const { runJobs } = await import('./pipelines/jobs.ts');
       // Independent pipelines in worker processes; each worker is this command for one pipeline.
       const passThrough = [...(values.seeds ? ['--seeds', values.seeds] : []), ...(values.set ?? []).flatMap((x) => ['--set', x]), ...(values.config ? ['--config', values.config] : []), ...(values.data ? ['--data', values.data] : []), '--out', out, ...(values['no-images'] ? ['--no-images'] : [])];
-      console.log(`reproduce: ${names.length} pipelines on ${workers} workers (${mode}${mode === 'quick' ? ': smoke test — not evidence' : ''}); each worker's output goes to ${out}/.jobs/`);
+      const where = values.ray !== undefined ? `Ray tasks at ${values.ray}` : `${workers} workers`;
+      console.log(`reproduce: ${names.length} pipeline${names.length > 1 ? 's' : ''} on ${where} (${mode}${mode === 'quick' ? ': smoke test — not evidence' : ''}); each worker's output goes to ${out}/.jobs/`);
       try {
-        outcomes = await runJobs(names, { mode, workers, passThrough, out, onProgress: (l) => console.log(l) });
+        outcomes = await runJobs(names, { mode, workers, passThrough, out, onProgress: (l) => console.log(l), ...(values.ray !== undefined ? { ray: values.ray } : {}) });
       } catch (e) {
         const partial = (e as { outcomes?: Outcome[] }).outcomes;
         if (!partial) throw e;

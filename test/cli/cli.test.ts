@@ -45,6 +45,10 @@ test('argument errors are clear and exit non-zero', () => {
   const flag = reclab('reproduce', 'baselines/ctr', '--qiuck');
   assert.equal(flag.status, 1);
   assert.match(flag.stderr, /Unknown option '--qiuck'/);
+  const both = reclab('reproduce', 'baselines/ctr', '--ray', 'auto', '--workers', '2');
+  assert.equal(both.status, 1);
+  assert.match(both.stderr, /--ray and --workers exclude each other/);
+  assert.match(reclab('reproduce', 'baselines/ctr', '--ray', ' ').stderr, /--ray needs an address/);
   assert.equal(reclab('frobnicate').status, 2);
   const unknown = reclab('reproduce', 'nope');
   assert.match(unknown.stderr, /unknown pipeline 'nope' \(registered: baselines\/ctr/);

@@ -64,3 +64,14 @@ test('ray: a pipeline sent to a local Ray head comes back as the same run folder
   assert.match(outcomes[1].detail, /no\/such-pipeline|unknown pipeline/i, 'a failing job reports its own error, the other goes on');
   assert.equal(lines.length, 2, lines.join('\n'));
 });
+
+test('ray: `reclab reproduce --ray ADDRESS` sends a single pipeline to the cluster and its run folder lands under --out', async () => {
+  const out = join(tmp, 'cli-out');
+  const cli = ['--import', import.meta.resolve('tsx'), resolve(import.meta.dirname, '../../src/cli.ts')];
+  const r = await execa(process.execPath, [...cli, 'reproduce', 'baselines/ctr', '--quick', '--seeds', '1', '--ray', address, '--set', `world=${JSON.stringify(TINY.world)}`, '--set', 'trainer.epochs=1', '--no-images', '--out', out], { reject: false, env: { RECLAB_PROGRESS: '0' } });
+  assert.equal(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, new RegExp(`1 pipeline on Ray tasks at ${address.replace(/\./g, '\\.')}`));
+  const dir = /results: (\S+)/.exec(r.stdout)?.[1];
+  assert.ok(dir && dir.startsWith(out) && existsSync(join(dir, 'results.csv')), `run folder under ${out}: ${r.stdout}`);
+  assert.ok(readRunRecords(dir).length > 0);
+});
