@@ -20,7 +20,7 @@ if [ ! -d "$pkg" ]; then
   echo "build-tfjs-node: $pkg is missing; run 'npm install' first" >&2
   exit 1
 fi
-if [ "${1:-}" != "--force" ] && [ -f "$binding" ] && node -e "require('$pkg')" >/dev/null 2>&1; then
+if [ "${1:-}" != "--force" ] && [ -f "$binding" ] && node -e "require('$pkg'); if (typeof require('$binding').graphBegin !== 'function') process.exit(3)" >/dev/null 2>&1; then
   echo "build-tfjs-node: native addon already builds and loads ($binding)"
   exit 0
 fi
@@ -65,6 +65,21 @@ ln -s "$cache/lib/libtensorflow_framework.so.2" "$pkg/deps/lib/libtensorflow_fra
 ln -s libtensorflow_cc.so.2 "$pkg/deps/lib/libtensorflow.so"
 ln -s libtensorflow_framework.so.2 "$pkg/deps/lib/libtensorflow_framework.so"
 
+# reclab's step-compiler entry points (env/addon/graph_step.cc, our own source) go into the same addon: the file is
+# copied beside tfjs-node's sources and three guarded edits (each applied once, so re-runs are harmless) add it to
+# binding.gyp, let it reach TFJSBackend's context and handle map (a friend declaration), and register its functions
+# at the end of the module's init.
+cp "$root/env/addon/graph_step.cc" "$pkg/binding/reclab_graph_step.cc"
+grep -q reclab_graph_step "$pkg/binding.gyp" || sed -i "s|'binding/tfjs_binding.cc'|'binding/tfjs_binding.cc', 'binding/reclab_graph_step.cc'|" "$pkg/binding.gyp"
+grep -q GraphStepAccess "$pkg/binding/tfjs_backend.h" || sed -i 's|^class TFJSBackend {|class TFJSBackend {\n  friend struct GraphStepAccess;|' "$pkg/binding/tfjs_backend.h"
+if ! grep -q RegisterGraphStep "$pkg/binding/tfjs_binding.cc"; then
+  sed -i '0,/^namespace tfnodejs {/s||namespace tfnodejs {\nvoid RegisterGraphStep(napi_env env, napi_value exports);|' "$pkg/binding/tfjs_binding.cc"
+  sed -i 's|^#undef EXPORT_INT_PROPERTY|#undef EXPORT_INT_PROPERTY\n  RegisterGraphStep(env, exports);|' "$pkg/binding/tfjs_binding.cc"
+fi
+for f in binding.gyp binding/tfjs_backend.h binding/tfjs_binding.cc; do
+  grep -q 'reclab_graph_step\|GraphStepAccess\|RegisterGraphStep' "$pkg/$f" || { echo "build-tfjs-node: could not patch $f for graph_step.cc" >&2; exit 1; }
+done
+
 gyp="$(npm root -g)/npm/node_modules/node-gyp/bin/node-gyp.js"
 [ -f "$gyp" ] || gyp="$(command -v node-gyp || true)"
 if [ -z "$gyp" ]; then echo "build-tfjs-node: node-gyp not found (it ships with npm)" >&2; exit 1; fi
@@ -76,4 +91,4 @@ echo "build-tfjs-node: compiling the addon with node-gyp (about 35 s)"
 }
 mkdir -p "$pkg/lib/napi-v8"
 cp "$pkg/build/Release/tfjs_binding.node" "$binding"
-TF_CPP_MIN_LOG_LEVEL=2 node -e "const tf=require('$pkg'); const a=tf.tensor([1,2,3]); if (tf.getBackend()!=='tensorflow') process.exit(2); console.log('build-tfjs-node: native backend ready (TensorFlow C ' + tf.version['tfjs-node'] + ')')"
+TF_CPP_MIN_LOG_LEVEL=2 node -e "const tf=require('$pkg'); const a=tf.tensor([1,2,3]); if (tf.getBackend()!=='tensorflow') process.exit(2); if (typeof require('$binding').graphBegin!=='function') process.exit(3); console.log('build-tfjs-node: native backend ready (TensorFlow C ' + tf.version['tfjs-node'] + ')')"
