@@ -83,12 +83,22 @@ export class Optimizer {
     return s;
   }
 
-  /** One update with the given gradients (by variable name). Call inside or outside `tf.tidy`. */
-  apply(grads: Map<string, Tensor>): void {
+  /** Adam's bias-corrected step size at step `t` (1-based): lr sqrt(1 - b2^t) / (1 - b1^t). */
+  adamRate(t: number): number {
+    const c = this.config;
+    return (c.learningRate * Math.sqrt(1 - c.beta2 ** t)) / (1 - c.beta1 ** t);
+  }
+
+  /**
+   * One update with the given gradients (by variable name). Call inside or outside `tf.tidy`. `adamRate`, when given,
+   * is Adam's step size for this step as a scalar tensor (compiled steps pass it as an input because it changes
+   * every step; by default it is computed from the step count).
+   */
+  apply(grads: Map<string, Tensor>, adamRate?: Tensor): void {
     this.step++;
     const c = this.config;
     const lr = c.learningRate;
-    const adamLr = (lr * Math.sqrt(1 - c.beta2 ** this.step)) / (1 - c.beta1 ** this.step);
+    const adamLr: number | Tensor = adamRate ?? this.adamRate(this.step);
     if (c.kind === 'adam' && grads.size === this.vars.size && [...this.vars.keys()].every((n) => grads.has(n))) {
       this.applyFlatAdam(grads, adamLr);
       return;
@@ -123,7 +133,7 @@ export class Optimizer {
   }
 
   /** Adam on the flat slots: the per-variable update above, for all variables at once. */
-  private applyFlatAdam(grads: Map<string, Tensor>, adamLr: number): void {
+  private applyFlatAdam(grads: Map<string, Tensor>, adamLr: number | Tensor): void {
     const c = this.config;
     const f = this.flatten();
     tf.tidy(() => {

@@ -6,7 +6,8 @@
 import { tf } from '../tf.ts';
 import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs';
 import type { Dataset } from '../data/dataset.ts';
-import { batchCount, batches, toTensors, type Batch } from '../data/batching.ts';
+import { batchCount, batches, toTensors, type Batch, type TensorBatch } from '../data/batching.ts';
+import { StepCompiler, compileEnabled } from './compile.ts';
 import type { LossFn, RecModel } from '../models/model.ts';
 import type { StateDict } from '../layers/module.ts';
 import { Optimizer, clipByGlobalNorm, type OptimizerConfig } from './optimizers.ts';
@@ -90,25 +91,43 @@ export class Stepper {
   private readonly varList: Variable[];
   private readonly byTfName: Map<string, string>;
 
+  /**
+   * The step compiler (src/train/compile.ts) when compiled steps are on — `compile` true, or by default
+   * `RECLAB_COMPILE=1` (off by default while issue 19 is in progress) — else null.
+   */
+  readonly compiler: StepCompiler | null;
+
   constructor(
     private readonly model: RecModel,
     private readonly loss: LossFn,
     optimizer: Partial<OptimizerConfig> = {},
     private readonly clipNorm = 0,
+    compile: boolean = compileEnabled(),
   ) {
     const vars = model.trainableVariables();
     this.byTfName = new Map([...vars].map(([k, v]) => [v.name, k]));
     this.varList = [...vars.values()];
     this.optimizer = new Optimizer(vars, optimizer);
+    this.compiler = compile ? new StepCompiler(model.name) : null;
   }
 
   /** Trains on one host batch of `ds`; returns the batch's mean loss. Call inside `tf.tidy`. */
   step(ds: Dataset, b: Batch): Scalar {
     const batch = toTensors(ds, b);
+    // Compiled steps start after the first step, which creates the optimiser's slots eagerly.
+    if (!this.compiler || this.optimizer.step === 0) return this.eagerStep(batch);
+    const t = this.optimizer.step + 1;
+    const inputs = { ...batch, __adamRate: tf.scalar(this.optimizer.adamRate(t)) };
+    const value = this.compiler.run(inputs, ({ __adamRate, ...rest }) => this.eagerStep(rest, __adamRate)) as Scalar;
+    this.optimizer.step = t;
+    return value;
+  }
+
+  private eagerStep(batch: TensorBatch, adamRate?: Tensor): Scalar {
     const { value, grads } = tf.variableGrads(() => this.loss(this.model.apply(batch, { training: true }), batch), this.varList);
     let named = new Map<string, Tensor>(Object.entries(grads).map(([k, g]) => [this.byTfName.get(k) ?? k, g]));
     if (this.clipNorm > 0) named = clipByGlobalNorm(named, this.clipNorm).grads;
-    this.optimizer.apply(named);
+    this.optimizer.apply(named, adamRate);
     return value;
   }
 

@@ -1,0 +1,324 @@
+/**
+ * Compiled training steps (issue 19, first step): a step — forward, loss, tfjs's own gradients through the tape, the
+ * optimiser's update — traced into a TensorFlow graph function and run as ONE native call.
+ *
+ * How: while tracing, tfjs-node's binding is swapped on the backend for one whose `executeOp` adds each kernel's op
+ * to a TF_Graph (env/addon/graph_step.cc, compiled into tfjs-node's addon by env/build-tfjs-node.sh) and returns
+ * symbolic tensors whose shapes come from graph shape inference. Step inputs become Placeholders; every variable the
+ * step reads becomes a function input too, and every variable it assigns (tfjs's `Variable.assign` swaps dataIds)
+ * becomes an output; any other tensor the step reads (constants created in JavaScript, lean-kernel shape tensors) is
+ * frozen into the graph as a Const. The function is registered with the addon's eager context and each later step
+ * runs it by name through the binding's ordinary `executeOp`; the outputs are swapped into the variables.
+ *
+ * Safety (never a wrong result, never silent): the graph is kept only when two traces of two consecutive steps with
+ * the same input signature freeze the same constant values (a JS-side random mask or a step-dependent scalar would
+ * differ and is caught); a kernel that reads values back to JavaScript, an output with a data-dependent shape, a
+ * variable created during the trace, two variables sharing one buffer, or any op the graph builder rejects makes the
+ * compiler fall back to eager for good, with one logged line giving the reason (`fallbackReason`).
+ *
+ * Not covered yet: prediction, the federated engine, XLA; tensors a model replaces between steps outside variables
+ * would be caught only when their values differ between the two probe traces.
+ */
+import { tf } from '../tf.ts';
+import type { Tensor, Variable } from '@tensorflow/tfjs';
+
+/** The part of tfjs-node's binding the compiler uses (graph* entry points come from env/addon/graph_step.cc). */
+interface Binding {
+  executeOp(name: string, attrs: unknown[], ids: number[], n: number): OutInfo[];
+  tensorDataSync(id: number): ArrayLike<number>;
+  graphBegin(): void;
+  graphAbort(): void;
+  graphPlaceholder(id: number): number;
+  graphConst(id: number): number;
+  graphAddOp(name: string, attrs: Array<{ name: string; value: unknown }>, inputs: Array<number | number[]>, n: number): OutInfo[];
+  graphFinish(name: string, inputs: number[], outputs: number[]): void;
+}
+interface OutInfo {
+  id: number;
+  shape: number[];
+  dtype: number;
+  unknownRank?: boolean;
+}
+interface NodeBackend {
+  binding: Binding;
+  tensorMap: { get(dataId: object): { id: number } | undefined };
+  getInputTensorIds(tensors: Tensor[]): number[];
+  createOutputTensor(info: OutInfo): Tensor;
+}
+
+/** A reason the step cannot be traced; the compiler falls back to eager with it. */
+class TraceError extends Error {}
+/** The step creates or disposes variables (e.g. optimiser slots regrouped after a state load): that step runs
+ *  eagerly and a later step is traced again (at most `MAX_RETRIES` times before falling back for good). */
+class VariableChange extends TraceError {}
+const MAX_RETRIES = 3;
+
+/** Ops whose inputs include lists, as TF's op definitions declare them: a number is that many single inputs, an
+ *  attribute name a list of that attribute's length, '*' all inputs as one list. */
+const LIST_INPUTS: Record<string, Array<number | string>> = {
+  ConcatV2: ['N', 1],
+  Concat: [1, 'N'],
+  AddN: ['N'],
+  Pack: ['N'],
+  DynamicStitch: ['N', 'N'],
+  ParallelDynamicStitch: ['N', 'N'],
+  Einsum: ['N'],
+  IdentityN: ['*'],
+};
+
+function groupInputs(op: string, attrs: Array<{ name: string; value: unknown }>, ids: number[]): Array<number | number[]> {
+  const spec = LIST_INPUTS[op];
+  if (!spec) return ids;
+  const out: Array<number | number[]> = [];
+  let at = 0;
+  for (const s of spec) {
+    if (s === '*') {
+      out.push(ids.slice(at));
+      at = ids.length;
+    } else if (typeof s === 'number') {
+      for (let i = 0; i < s; i++) out.push(ids[at++]);
+    } else {
+      const n = Number(attrs.find((a) => a.name === s)?.value);
+      out.push(ids.slice(at, at + n));
+      at += n;
+    }
+  }
+  if (at !== ids.length) throw new TraceError(`${op}: ${ids.length} inputs do not match its list arguments`);
+  return out;
+}
+
+/** A compiled step: the function's name and what goes in and comes out besides the step inputs and the loss. */
+interface Plan {
+  fn: string;
+  reads: Variable[];
+  writes: Variable[];
+}
+
+/** Per input signature: the constants of the first probe trace, then the compiled plan. */
+interface Entry {
+  probe: Array<Uint8Array> | null;
+  plan: Plan | null;
+}
+
+let functionCounter = 0;
+
+/** Counters of a `StepCompiler`, for tests and the bench. */
+export interface CompileStats {
+  /** Traces run (two per input signature: a probe and the one compiled). */
+  traces: number;
+  /** Steps run as one native call. */
+  compiledSteps: number;
+  /** Steps run eagerly (warm-up, probe, or after a fallback). */
+  eagerSteps: number;
+}
+
+/**
+ * Traces and runs a training step body as a TensorFlow graph function, once per input signature (names, shapes and
+ * dtypes of the step inputs). The body reads the inputs it is given (never tensors built outside it that change
+ * between steps), may read and assign any `tf.Variable` created before the first call, and returns the loss scalar.
+ * Only the native (tfjs-node) backend compiles; elsewhere, and after a fallback, `run` calls the body eagerly.
+ * @example
+ * const compiler = new StepCompiler('DIN');
+ * const loss = tf.tidy(() => compiler.run(batch, (b) => { const { value, grads } = tf.variableGrads(() => lossOf(b)); opt.apply(grads); return value; }));
+ */
+export class StepCompiler {
+  /** Why this compiler runs steps eagerly for good (null while it compiles). */
+  fallbackReason: string | null = null;
+  /** Trace and call counters. */
+  readonly stats: CompileStats = { traces: 0, compiledSteps: 0, eagerSteps: 0 };
+  private readonly entries = new Map<string, Entry>();
+  private retries = 0;
+
+  /** @param label model name used in the fallback log line. */
+  constructor(private readonly label: string) {
+    const b = tf.backend() as unknown as Partial<NodeBackend>;
+    if (tf.getBackend() !== 'tensorflow' || typeof b.binding?.graphBegin !== 'function') {
+      this.fallbackReason = tf.getBackend() !== 'tensorflow' ? `backend '${tf.getBackend()}' is not the native one` : 'the native addon lacks graph_step (run bash env/build-tfjs-node.sh --force)';
+    }
+  }
+
+  /** Runs one step: compiled when its signature has been traced and verified, else eagerly. Call inside `tf.tidy`. */
+  run<T extends Record<string, Tensor>>(inputs: T, body: (inputs: T) => Tensor): Tensor {
+    if (this.fallbackReason) return this.eager(inputs, body);
+    const keys = Object.keys(inputs).sort();
+    const sig = keys.map((k) => `${k}:${inputs[k].dtype}[${inputs[k].shape.join(',')}]`).join(' ');
+    let entry = this.entries.get(sig);
+    if (entry?.plan && entry.plan.reads.concat(entry.plan.writes).some((v) => v.isDisposed)) entry = undefined;
+    if (!entry) {
+      entry = { probe: null, plan: null };
+      this.entries.set(sig, entry);
+    }
+    if (entry.plan) return this.call(entry.plan, keys, inputs);
+    try {
+      const traced = this.trace(keys, inputs, body, entry.probe !== null);
+      if (entry.probe === null) {
+        entry.probe = traced.consts;
+        return this.eager(inputs, body);
+      }
+      if (!sameConsts(entry.probe, traced.consts)) {
+        throw new TraceError('a value computed in JavaScript (a random mask, a step-dependent scalar, a replaced tensor) differs between two steps, so it cannot be frozen into the graph');
+      }
+      entry.plan = traced.plan;
+    } catch (e) {
+      if (e instanceof VariableChange && this.retries < MAX_RETRIES) {
+        this.retries++;
+        return this.eager(inputs, body);
+      }
+      this.fallbackReason = e instanceof TraceError ? e.message : `trace failed: ${(e as Error).message.split('\n')[0]}`;
+      process.stderr.write(`compile: ${this.label} trains eagerly: ${this.fallbackReason}\n`);
+      this.entries.clear();
+      return this.eager(inputs, body);
+    }
+    return this.call(entry.plan as Plan, keys, inputs);
+  }
+
+  private eager<T extends Record<string, Tensor>>(inputs: T, body: (inputs: T) => Tensor): Tensor {
+    this.stats.eagerSteps++;
+    return body(inputs);
+  }
+
+  /** One native call of the compiled function; assigns the new variable values and returns the loss. */
+  private call(plan: Plan, keys: string[], inputs: Record<string, Tensor>): Tensor {
+    const backend = tf.backend() as unknown as NodeBackend;
+    const ids = backend.getInputTensorIds([...keys.map((k) => inputs[k]), ...plan.reads]);
+    const infos = backend.binding.executeOp(plan.fn, [], ids, 1 + plan.writes.length);
+    const outs = infos.map((info) => backend.createOutputTensor(info));
+    plan.writes.forEach((v, i) => {
+      v.assign(outs[i + 1]);
+      outs[i + 1].dispose();
+    });
+    this.stats.compiledSteps++;
+    return outs[0];
+  }
+
+  /** Traces `body` into a graph; `finish` registers it as a function, else the graph is dropped (a probe). */
+  private trace<T extends Record<string, Tensor>>(keys: string[], inputs: T, body: (inputs: T) => Tensor, finish: boolean): { consts: Uint8Array[]; plan: Plan } {
+    this.stats.traces++;
+    const backend = tf.backend() as unknown as NodeBackend;
+    const binding = backend.binding;
+    const engine = tf.engine() as unknown as {
+      state: { registeredVariables: Record<string, Variable> };
+      incRef(t: Tensor, b: null): void;
+      disposeTensor(t: Tensor): void;
+      makeVariable: unknown;
+    };
+    const inputIds = backend.getInputTensorIds(keys.map((k) => inputs[k]));
+    // Variables by the handle id they hold now (null where two variables share one handle).
+    const varByHandle = new Map<number, Variable | null>();
+    for (const v of Object.values(engine.state.registeredVariables)) {
+      if (v.isDisposed) continue;
+      const [id] = backend.getInputTensorIds([v]);
+      varByHandle.set(id, varByHandle.has(id) ? null : v);
+    }
+    const sym = new Map<number, number>();
+    const reads: Variable[] = [];
+    const readSyms: number[] = [];
+    const consts: Uint8Array[] = [];
+    const toSym = (id: number): number => {
+      if (id <= -2) return id;
+      const known = sym.get(id);
+      if (known !== undefined) return known;
+      let s: number;
+      const v = varByHandle.get(id);
+      if (v === null) throw new TraceError('two variables share one tensor buffer, so the step cannot tell which one it reads');
+      if (v) {
+        s = binding.graphPlaceholder(id);
+        reads.push(v);
+        readSyms.push(s);
+      } else {
+        s = binding.graphConst(id);
+        const values = binding.tensorDataSync(id) as unknown as ArrayBufferView;
+        consts.push(new Uint8Array(values.buffer, values.byteOffset, values.byteLength).slice());
+      }
+      sym.set(id, s);
+      return s;
+    };
+    const origAssign = tf.Variable.prototype.assign;
+    const originals = new Map<Variable, object>();
+    const tracing: Binding = Object.create(binding, {
+      executeOp: {
+        value: (name: string, attrs: Array<{ name: string; value: unknown }>, ids: number[], n: number): OutInfo[] => {
+          const infos = binding.graphAddOp(name, attrs, groupInputs(name, attrs, ids.map(toSym)), n);
+          for (const info of infos) {
+            if (info.unknownRank || info.shape.some((d) => d < 0)) throw new TraceError(`${name} has an output shape known only at run time (data-dependent)`);
+          }
+          return infos;
+        },
+      },
+      tensorDataSync: {
+        value: (id: number) => {
+          if (id <= -2) throw new TraceError('a kernel reads a traced tensor back to JavaScript (dataSync)');
+          return binding.tensorDataSync(id);
+        },
+      },
+    });
+    binding.graphBegin();
+    const inputSyms = inputIds.map((id) => {
+      const s = binding.graphPlaceholder(id);
+      sym.set(id, s);
+      return s;
+    });
+    backend.binding = tracing;
+    // During the trace an assign keeps the variable's real buffer alive (restored below) instead of freeing it.
+    tf.Variable.prototype.assign = function (this: Variable, value: Tensor) {
+      if (originals.has(this) || value.dtype !== this.dtype || value.shape.join() !== this.shape.join()) return origAssign.call(this, value);
+      originals.set(this, this.dataId);
+      (this as unknown as { dataId: object }).dataId = value.dataId;
+      engine.incRef(this, null);
+    };
+    // Creating or disposing a variable inside the trace would act on real state with symbolic values: refuse it
+    // before it happens (the step then runs eagerly and a later one is traced).
+    const origDispose = tf.Variable.prototype.dispose;
+    tf.Variable.prototype.dispose = function (this: Variable) {
+      throw new VariableChange(`the step disposes variable '${this.name}'`);
+    };
+    engine.makeVariable = () => {
+      throw new VariableChange('the step creates a variable');
+    };
+    let loss: Tensor | null = null;
+    let done = false;
+    try {
+      loss = tf.tidy(() => body(inputs));
+      const writes = [...originals.keys()];
+      const outSyms = [loss, ...writes].map((t) => {
+        const info = backend.tensorMap.get(t.dataId);
+        if (!info) throw new TraceError('a step output has no data');
+        return toSym(info.id);
+      });
+      for (const v of Object.values(engine.state.registeredVariables)) {
+        const info = v.isDisposed ? undefined : backend.tensorMap.get(v.dataId);
+        if (info && info.id <= -2 && !originals.has(v)) throw new TraceError(`variable '${v.name}' was created during the trace (create optimiser slots before compiling)`);
+      }
+      const plan: Plan = { fn: `reclab_step_${process.pid}_${functionCounter++}`, reads, writes };
+      if (finish) {
+        binding.graphFinish(plan.fn, [...inputSyms, ...readSyms], outSyms);
+        done = true;
+      }
+      return { consts, plan };
+    } finally {
+      if (!done) binding.graphAbort();
+      backend.binding = binding;
+      tf.Variable.prototype.assign = origAssign;
+      tf.Variable.prototype.dispose = origDispose;
+      delete engine.makeVariable; // back to the prototype's method
+      for (const [v, dataId] of originals) {
+        engine.disposeTensor(v);
+        (v as unknown as { dataId: object }).dataId = dataId;
+      }
+      loss?.dispose();
+    }
+  }
+}
+
+function sameConsts(a: Uint8Array[], b: Uint8Array[]): boolean {
+  return a.length === b.length && a.every((x, i) => Buffer.compare(x, b[i]) === 0);
+}
+
+/**
+ * Whether compiled steps are on: `RECLAB_COMPILE=1` turns them on (default off while issue 19 is in progress).
+ * @example
+ * compileEnabled(); // false unless RECLAB_COMPILE=1
+ */
+export function compileEnabled(): boolean {
+  return process.env.RECLAB_COMPILE === '1';
+}

@@ -1,0 +1,202 @@
+/**
+ * Compiled training steps (src/train/compile.ts, env/addon/graph_step.cc): compiled vs eager loss, weights and Adam
+ * slots (the gradients' running moments) after 20 steps for DNN and DIN; tensor counts (tfjs and native handles) flat
+ * over many compiled steps; traces only on a new input signature; untraceable steps fall back with one logged reason.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { tf } from '../../src/tf.ts';
+import { Rng } from '../../src/random.ts';
+import { Stepper } from '../../src/train/trainer.ts';
+import { StepCompiler } from '../../src/train/compile.ts';
+import { batches } from '../../src/data/batching.ts';
+import { generateCtrWorld } from '../../src/worlds/ctr-world.ts';
+import { getModelSpec } from '../../src/models/registry.ts';
+import { assertClose } from '../helpers/close.ts';
+
+const world = generateCtrWorld({ users: 300, items: 150, categories: 10, impressionsPerUser: 12, seed: 5 });
+const native = tf.getBackend() === 'tensorflow';
+const skip = native ? false : 'needs the native backend';
+
+function nativeHandles(): number {
+  return (tf.backend() as unknown as { binding: { getNumOfTensors(): number } }).binding.getNumOfTensors();
+}
+
+/** Trains `steps` full batches of 128; returns per-step losses, final weights, optimiser state and the stepper. */
+function run(model: string, compile: boolean, steps: number, batchSize = 128) {
+  const spec = getModelSpec(model);
+  const m = spec.create(new Rng(1), world.train.schema);
+  const stepper = new Stepper(m, spec.loss('click'), { learningRate: 5e-3 }, 0, compile);
+  const losses: number[] = [];
+  const counts: number[] = [];
+  for (let epoch = 0; losses.length < steps; epoch++) {
+    for (const b of batches(world.train, { batchSize, seed: 3, epoch })) {
+      if (b.size !== batchSize || losses.length >= steps) continue;
+      const loss = tf.tidy(() => stepper.step(world.train, b));
+      losses.push(loss.dataSync()[0]);
+      loss.dispose();
+      counts.push(tf.memory().numTensors, nativeHandles());
+    }
+  }
+  const weights = m.stateDict();
+  const opt = stepper.optimizer.stateDict();
+  const result = { losses, weights, opt, stats: stepper.compiler?.stats, reason: stepper.compiler?.fallbackReason ?? null, counts };
+  stepper.dispose();
+  m.dispose();
+  return result;
+}
+
+for (const model of ['dnn', 'din']) {
+  test(`${model}: compiled steps match eager steps after 20 Adam steps (loss, weights, Adam m and v; rtol 1e-5)`, { skip }, () => {
+    const eager = run(model, false, 20);
+    const compiled = run(model, true, 20);
+    assert.equal(compiled.reason, null, `fell back: ${compiled.reason}`);
+    // Step 1 eager (slots), step 2 probe trace + eager, steps 3..20 compiled.
+    assert.deepEqual(compiled.stats, { traces: 2, compiledSteps: 18, eagerSteps: 1 });
+    assertClose(compiled.losses, eager.losses, { rtol: 1e-5, atol: 1e-7, what: `${model} losses` });
+    for (const [k, w] of Object.entries(eager.weights)) assertClose(compiled.weights[k].values, w.values, { rtol: 1e-5, atol: 1e-7, what: `${model} weight ${k}` });
+    for (const [k, s] of Object.entries(eager.opt)) assertClose(compiled.opt[k].values, s.values, { rtol: 1e-5, atol: 1e-9, what: `${model} Adam slot ${k}` });
+    // The weights moved: the comparison is not between two untrained models.
+    const first = Object.keys(eager.weights)[0];
+    const fresh = getModelSpec(model).create(new Rng(1), world.train.schema);
+    const init = fresh.stateDict()[first].values;
+    fresh.dispose();
+    assert.ok(Array.from(init).some((x, i) => Math.abs(x - compiled.weights[first].values[i]) > 1e-4), 'weights changed');
+  });
+}
+
+test('dnn: tfjs tensors and native handles stay flat over 300 compiled steps; one trace pair per input signature', { skip }, () => {
+  const r = run('dnn', true, 300, 32);
+  assert.equal(r.reason, null);
+  assert.equal(r.stats?.traces, 2);
+  assert.equal(r.stats?.compiledSteps, 298);
+  const after = r.counts.slice(10); // pairs (tfjs tensors, native handles) after the warm-up steps
+  for (let i = 2; i < after.length; i += 2) {
+    assert.equal(after[i], after[0], `tfjs tensors at compiled step ${i / 2}: ${after[i]} vs ${after[0]}`);
+    assert.equal(after[i + 1], after[1], `native handles at compiled step ${i / 2}: ${after[i + 1]} vs ${after[1]}`);
+  }
+});
+
+test('dnn: a compiled step is one native executeOp call', { skip }, () => {
+  const spec = getModelSpec('dnn');
+  const m = spec.create(new Rng(1), world.train.schema);
+  const stepper = new Stepper(m, spec.loss('click'), { learningRate: 5e-3 }, 0, true);
+  const backend = tf.backend() as unknown as { binding: { executeOp: (...a: unknown[]) => unknown } };
+  const binding = backend.binding;
+  const calls: number[] = [];
+  for (const b of batches(world.train, { batchSize: 128, seed: 3, epoch: 0 })) {
+    if (b.size !== 128) continue;
+    let n = 0;
+    backend.binding = Object.create(binding, { executeOp: { value: (...a: unknown[]) => (n++, binding.executeOp(...a)) } });
+    try {
+      tf.tidy(() => stepper.step(world.train, b)).dispose();
+    } finally {
+      backend.binding = binding;
+    }
+    calls.push(n);
+  }
+  assert.ok(calls.length >= 5);
+  assert.ok(calls[0] > 20, `eager first step: ${calls[0]} calls`);
+  assert.deepEqual(calls.slice(2), new Array(calls.length - 2).fill(1), `native calls per step: ${calls.join(', ')}`);
+  stepper.dispose();
+  m.dispose();
+});
+
+test('a new input signature traces again (batch 128 then 64, then 128 again: no third pair)', { skip }, () => {
+  const w = tf.variable(tf.zeros([4, 1]));
+  const compiler = new StepCompiler('toy');
+  const step = (n: number) =>
+    tf.tidy(() =>
+      compiler.run({ x: tf.ones([n, 4]) }, ({ x }) => {
+        const loss = tf.mean(tf.matMul(x, w));
+        w.assign(tf.add(w, 1));
+        return loss;
+      }).dataSync()[0],
+    );
+  const losses = [128, 128, 128, 64, 64, 64, 128].map(step);
+  assert.deepEqual(compiler.stats, { traces: 4, compiledSteps: 5, eagerSteps: 2 });
+  assert.deepEqual(losses, [0, 4, 8, 12, 16, 20, 24]);
+  assertClose(w.dataSync(), [7, 7, 7, 7], { what: 'w after 7 steps' });
+  w.dispose();
+});
+
+function captureStderr(f: () => void): string[] {
+  const lines: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((s: string) => {
+    lines.push(String(s));
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    f();
+  } finally {
+    process.stderr.write = write;
+  }
+  return lines;
+}
+
+test('a step that reads values back to JavaScript falls back to eager with one logged reason and right values', { skip }, () => {
+  const w = tf.variable(tf.zeros([3]));
+  const compiler = new StepCompiler('reads-back');
+  const lines = captureStderr(() => {
+    for (let i = 0; i < 4; i++) {
+      tf.tidy(() =>
+        compiler.run({ x: tf.ones([3]) }, ({ x }) => {
+          const s = tf.sum(tf.add(x, w));
+          w.assign(tf.add(w, s.dataSync()[0]));
+          return s;
+        }),
+      );
+    }
+  });
+  assert.match(compiler.fallbackReason ?? '', /reads a traced tensor back to JavaScript/);
+  assert.equal(lines.length, 1);
+  assert.match(lines[0], /compile: reads-back trains eagerly: a kernel reads a traced tensor back/);
+  assert.equal(compiler.stats.compiledSteps, 0);
+  // Eager values: w = 3, 3 + 12, 15 + 48, 63 + 192.
+  assertClose(w.dataSync(), [255, 255, 255], { what: 'w after eager fallback' });
+  w.dispose();
+});
+
+test('a random mask drawn in JavaScript is not frozen into the graph: the compiler falls back', { skip }, () => {
+  const w = tf.variable(tf.ones([64]));
+  const compiler = new StepCompiler('js-random');
+  const lines = captureStderr(() => {
+    for (let i = 0; i < 3; i++) {
+      tf.tidy(() =>
+        compiler.run({ x: tf.ones([64]) }, ({ x }) => {
+          const mask = tf.randomUniform([64]); // values made in JS, different every step
+          const loss = tf.sum(tf.mul(tf.mul(x, w), mask));
+          w.assign(tf.mul(w, 0.5));
+          return loss;
+        }),
+      );
+    }
+  });
+  assert.match(compiler.fallbackReason ?? '', /differs between two steps/);
+  assert.equal(lines.length, 1);
+  assertClose(w.dataSync(), new Array(64).fill(0.125), { what: 'w halved 3 times' });
+  w.dispose();
+});
+
+test('a step that creates a variable runs eagerly and is traced again later (lazy slots, state loads)', { skip }, () => {
+  const w = tf.variable(tf.ones([2]));
+  let slot: ReturnType<typeof tf.variable> | null = null;
+  const compiler = new StepCompiler('lazy-slot');
+  for (let i = 0; i < 4; i++) {
+    tf.tidy(() =>
+      compiler.run({ x: tf.ones([2]) }, ({ x }) => {
+        slot ??= tf.variable(tf.zeros([2]));
+        slot.assign(tf.add(slot, x));
+        w.assign(tf.add(w, slot));
+        return tf.sum(w);
+      }),
+    );
+  }
+  assert.equal(compiler.fallbackReason, null);
+  assert.deepEqual(compiler.stats, { traces: 3, compiledSteps: 2, eagerSteps: 2 });
+  // slot 1, 2, 3, 4; w = 1 + 1 + 2 + 3 + 4.
+  assertClose(w.dataSync(), [11, 11], { what: 'w' });
+  w.dispose();
+  (slot as ReturnType<typeof tf.variable> | null)?.dispose();
+});
