@@ -90,5 +90,7 @@ echo "build-tfjs-node: compiling the addon with node-gyp (about 35 s)"
   exit 1
 }
 mkdir -p "$pkg/lib/napi-v8"
-cp "$pkg/build/Release/tfjs_binding.node" "$binding"
+# Into place by rename, so a process that already loaded the old addon keeps its (unlinked) copy intact.
+cp "$pkg/build/Release/tfjs_binding.node" "$binding.tmp.$$"
+mv -f "$binding.tmp.$$" "$binding"
 TF_CPP_MIN_LOG_LEVEL=2 node -e "const tf=require('$pkg'); const a=tf.tensor([1,2,3]); if (tf.getBackend()!=='tensorflow') process.exit(2); if (typeof require('$binding').graphBegin!=='function') process.exit(3); console.log('build-tfjs-node: native backend ready (TensorFlow C ' + tf.version['tfjs-node'] + ')')"

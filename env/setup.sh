@@ -34,10 +34,12 @@ if ! skipped npm; then
 fi
 
 # 2. native TensorFlow backend
-h=$(hash_of env/build-tfjs-node.sh package-lock.json)
+# The hash covers reclab's own addon source (env/addon/*.cc); a stale stamp rebuilds with --force, since the
+# script's own "already loads" check cannot tell an edited graph_step.cc from the built one.
+h=$(hash_of env/build-tfjs-node.sh package-lock.json env/addon/*.cc)
 if ! skipped native; then
   if ! fresh native "$h" || [ ! -f node_modules/@tensorflow/tfjs-node/lib/napi-v8/tfjs_binding.node ]; then
-    bash env/build-tfjs-node.sh
+    bash env/build-tfjs-node.sh --force
     stamp native "$h"
   fi
 fi

@@ -16,6 +16,7 @@
 //     -> [{id, shape, dtype}]                      inputs; output shapes from graph shape inference (-1 = unknown)
 //   graphFinish(name, inputSymIds, outputSymIds)   TF_GraphToFunction + TFE_ContextAddFunction; frees the graph
 //   graphAbort()                                   frees an unfinished graph
+//   graphRemove(name)                              TFE_ContextRemoveFunction (the compiler's dispose)
 #include <node_api.h>
 
 #include <cstring>
@@ -365,6 +366,19 @@ napi_value GraphFinish(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// Removes a function registered by graphFinish from the eager context (when its compiler is disposed).
+napi_value GraphRemove(napi_env env, napi_callback_info info) {
+  napi_value args[1];
+  if (!GetArgs(env, info, 1, args)) return nullptr;
+  const std::string name = GetString(env, args[0]);
+  TF_Status *st = TF_NewStatus();
+  TFE_ContextRemoveFunction(GraphStepAccess::Context(Backend(env)), name.c_str(), st);
+  std::string err = TF_GetCode(st) == TF_OK ? "" : TF_Message(st);
+  TF_DeleteStatus(st);
+  if (!err.empty()) return Throw(env, "remove '" + name + "': " + err);
+  return nullptr;
+}
+
 }  // namespace
 
 // Adds the entry points above to the binding's exports (called at the end of tfjs-node's module init).
@@ -376,6 +390,7 @@ void RegisterGraphStep(napi_env env, napi_value exports) {
       {"graphConst", nullptr, GraphConst, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"graphAddOp", nullptr, GraphAddOp, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"graphFinish", nullptr, GraphFinish, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"graphRemove", nullptr, GraphRemove, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
 }

@@ -32,6 +32,7 @@ interface Binding {
   graphConst(id: number): number;
   graphAddOp(name: string, attrs: Array<{ name: string; value: unknown }>, inputs: Array<number | number[]>, n: number): OutInfo[];
   graphFinish(name: string, inputs: number[], outputs: number[]): void;
+  graphRemove(name: string): void;
 }
 interface OutInfo {
   id: number;
@@ -134,7 +135,16 @@ export class StepCompiler {
     const b = tf.backend() as unknown as Partial<NodeBackend>;
     if (tf.getBackend() !== 'tensorflow' || typeof b.binding?.graphBegin !== 'function') {
       this.fallbackReason = tf.getBackend() !== 'tensorflow' ? `backend '${tf.getBackend()}' is not the native one` : 'the native addon lacks graph_step (run bash env/build-tfjs-node.sh --force)';
+      process.stderr.write(`compile: ${this.label} trains eagerly: ${this.fallbackReason}\n`);
     }
+  }
+
+  /** Removes this compiler's functions from TensorFlow's eager context (call when its model is done training). */
+  dispose(): void {
+    for (const e of this.entries.values()) {
+      if (e.plan) (tf.backend() as unknown as NodeBackend).binding.graphRemove(e.plan.fn);
+    }
+    this.entries.clear();
   }
 
   /** Runs one step: compiled when its signature has been traced and verified, else eagerly. Call inside `tf.tidy`. */
@@ -143,7 +153,10 @@ export class StepCompiler {
     const keys = Object.keys(inputs).sort();
     const sig = keys.map((k) => `${k}:${inputs[k].dtype}[${inputs[k].shape.join(',')}]`).join(' ');
     let entry = this.entries.get(sig);
-    if (entry?.plan && entry.plan.reads.concat(entry.plan.writes).some((v) => v.isDisposed)) entry = undefined;
+    if (entry?.plan && entry.plan.reads.concat(entry.plan.writes).some((v) => v.isDisposed)) {
+      (tf.backend() as unknown as NodeBackend).binding.graphRemove(entry.plan.fn);
+      entry = undefined;
+    }
     if (!entry) {
       entry = { probe: null, plan: null };
       this.entries.set(sig, entry);
@@ -166,7 +179,7 @@ export class StepCompiler {
       }
       this.fallbackReason = e instanceof TraceError ? e.message : `trace failed: ${(e as Error).message.split('\n')[0]}`;
       process.stderr.write(`compile: ${this.label} trains eagerly: ${this.fallbackReason}\n`);
-      this.entries.clear();
+      this.dispose();
       return this.eager(inputs, body);
     }
     return this.call(entry.plan as Plan, keys, inputs);

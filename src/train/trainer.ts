@@ -131,9 +131,10 @@ export class Stepper {
     return value;
   }
 
-  /** Frees the optimiser's slots. */
+  /** Frees the optimiser's slots and the compiled step functions. */
   dispose(): void {
     this.optimizer.dispose();
+    this.compiler?.dispose();
   }
 }
 

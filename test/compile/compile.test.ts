@@ -9,6 +9,7 @@ import { tf } from '../../src/tf.ts';
 import { Rng } from '../../src/random.ts';
 import { Stepper } from '../../src/train/trainer.ts';
 import { StepCompiler } from '../../src/train/compile.ts';
+import type { OptimizerConfig } from '../../src/train/optimizers.ts';
 import { batches } from '../../src/data/batching.ts';
 import { generateCtrWorld } from '../../src/worlds/ctr-world.ts';
 import { getModelSpec } from '../../src/models/registry.ts';
@@ -23,10 +24,10 @@ function nativeHandles(): number {
 }
 
 /** Trains `steps` full batches of 128; returns per-step losses, final weights, optimiser state and the stepper. */
-function run(model: string, compile: boolean, steps: number, batchSize = 128) {
+function run(model: string, compile: boolean, steps: number, batchSize = 128, optimizer: Partial<OptimizerConfig> = { learningRate: 5e-3 }, clipNorm = 0) {
   const spec = getModelSpec(model);
   const m = spec.create(new Rng(1), world.train.schema);
-  const stepper = new Stepper(m, spec.loss('click'), { learningRate: 5e-3 }, 0, compile);
+  const stepper = new Stepper(m, spec.loss('click'), optimizer, clipNorm, compile);
   const losses: number[] = [];
   const counts: number[] = [];
   for (let epoch = 0; losses.length < steps; epoch++) {
@@ -64,6 +65,37 @@ for (const model of ['dnn', 'din']) {
     assert.ok(Array.from(init).some((x, i) => Math.abs(x - compiled.weights[first].values[i]) > 1e-4), 'weights changed');
   });
 }
+
+for (const [what, optimizer, clip] of [
+  ['SGD with momentum and weight decay', { kind: 'sgd', momentum: 0.9, weightDecay: 0.01, learningRate: 0.05 }, 0],
+  ['Adagrad with global-norm clipping', { kind: 'adagrad', learningRate: 0.05 }, 0.5],
+  ['AdamW with global-norm clipping', { weightDecay: 0.05, learningRate: 5e-3 }, 0.5],
+] as Array<[string, Partial<OptimizerConfig>, number]>) {
+  test(`dnn: ${what}, compiled vs eager after 12 steps`, { skip }, () => {
+    const eager = run('dnn', false, 12, 128, optimizer, clip);
+    const compiled = run('dnn', true, 12, 128, optimizer, clip);
+    assert.equal(compiled.reason, null, `fell back: ${compiled.reason}`);
+    assert.equal(compiled.stats?.compiledSteps, 10);
+    assertClose(compiled.losses, eager.losses, { rtol: 1e-5, atol: 1e-7, what: 'losses' });
+    for (const [k, w] of Object.entries(eager.weights)) assertClose(compiled.weights[k].values, w.values, { rtol: 1e-5, atol: 1e-7, what: `weight ${k}` });
+    for (const [k, v] of Object.entries(eager.opt)) assertClose(compiled.opt[k].values, v.values, { rtol: 1e-5, atol: 1e-7, what: `slot ${k}` });
+  });
+}
+
+test('disposing the stepper removes its compiled function from the eager context', { skip }, () => {
+  const spec = getModelSpec('dnn');
+  const m = spec.create(new Rng(1), world.train.schema);
+  const stepper = new Stepper(m, spec.loss('click'), {}, 0, true);
+  let n = 0;
+  for (const b of batches(world.train, { batchSize: 128, seed: 3, epoch: 0 })) if (n++ < 4) tf.tidy(() => stepper.step(world.train, b)).dispose();
+  assert.equal(stepper.compiler?.stats.compiledSteps, 2);
+  const fn = [...(stepper.compiler as unknown as { entries: Map<string, { plan: { fn: string } | null }> }).entries.values()][0].plan?.fn as string;
+  const binding = (tf.backend() as unknown as { binding: { executeOp(n: string, a: unknown[], i: number[], k: number): unknown } }).binding;
+  stepper.dispose();
+  m.dispose();
+  // TF_Status 5 is NOT_FOUND: no op or function of that name any more.
+  assert.throws(() => binding.executeOp(fn, [], [], 1), /TF_Status: 5|not found/i);
+});
 
 test('dnn: tfjs tensors and native handles stay flat over 300 compiled steps; one trace pair per input signature', { skip }, () => {
   const r = run('dnn', true, 300, 32);
