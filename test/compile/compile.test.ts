@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf } from '../../src/tf.ts';
 import { Rng } from '../../src/random.ts';
-import { Stepper } from '../../src/train/trainer.ts';
+import { Stepper, train } from '../../src/train/trainer.ts';
 import { StepCompiler } from '../../src/train/compile.ts';
 import type { OptimizerConfig } from '../../src/train/optimizers.ts';
 import { batches } from '../../src/data/batching.ts';
@@ -231,4 +231,34 @@ test('a step that creates a variable runs eagerly and is traced again later (laz
   assertClose(w.dataSync(), [11, 11], { what: 'w' });
   w.dispose();
   (slot as ReturnType<typeof tf.variable> | null)?.dispose();
+});
+
+test('train() with compile on (what RECLAB_COMPILE=1 selects) gives the eager run\'s epoch losses and validation AUC', { skip }, async () => {
+  const spec = getModelSpec('din');
+  const config = { progressLabel: '', epochs: 2, batchSize: 256, monitor: 'auc' as const, patience: 5, optimizer: { learningRate: 5e-3 } };
+  const histories = [];
+  const calls: number[] = [];
+  const before = process.env.RECLAB_COMPILE;
+  for (const flag of ['0', '1']) {
+    process.env.RECLAB_COMPILE = flag;
+    const m = spec.create(new Rng(4), world.train.schema);
+    const backend = tf.backend() as unknown as { binding: { executeOp: (...a: unknown[]) => unknown } };
+    const binding = backend.binding;
+    let n = 0;
+    backend.binding = Object.create(binding, { executeOp: { value: (...a: unknown[]) => (n++, binding.executeOp(...a)) } });
+    try {
+      histories.push((await train({ model: m, loss: spec.loss('click'), train: world.train, valid: world.valid, config })).history);
+    } finally {
+      backend.binding = binding;
+    }
+    calls.push(n);
+    m.dispose();
+  }
+  if (before === undefined) delete process.env.RECLAB_COMPILE;
+  else process.env.RECLAB_COMPILE = before;
+  // Native calls of the whole run (training and validation): far fewer when the steps are compiled.
+  assert.ok(calls[1] < calls[0] / 3, `executeOp calls eager ${calls[0]}, compiled ${calls[1]}`);
+  const [eager, compiled] = histories;
+  assertClose(compiled.map((h) => h.loss), eager.map((h) => h.loss), { rtol: 1e-5, what: 'epoch losses' });
+  assertClose(compiled.map((h) => h.valid), eager.map((h) => h.valid), { rtol: 1e-5, what: 'validation AUC' });
 });
