@@ -13,6 +13,7 @@ import { Rng } from '../random.ts';
 import { hostname } from 'node:os';
 import { HEARTBEAT_MS, type RunStatus } from './run-status.ts';
 import { getPipeline } from './pipeline.ts';
+import { checkPipelineModels } from '../models/registry.ts';
 import { tableToCsv, tableToMarkdown, type ResultTable } from './result-table.ts';
 import { recordsToCsv, type ResultRecord } from '../evidence/records.ts';
 import { judgeClaims, verdictsToMarkdown, type Verdict } from '../evidence/claims.ts';
@@ -118,6 +119,9 @@ export async function runPipeline(name: string, options: Partial<RunOptions> = {
   const config = parsed.data;
   const seeds = (config as { seeds?: unknown }).seeds;
   if (Array.isArray(seeds)) checkSeeds(seeds as number[], mode, `pipeline '${name}' config: seeds`);
+  // Every model config and method name is checked before a run folder exists (as `reclab reproduce` does), so a
+  // notebook's runPipeline fails on `hidden: 'big'` or an unknown base at once, not after the first fits.
+  checkPipelineModels(name, config);
 
   const dir = newRunDir(o.out, name, mode);
   const started = new Date().toISOString();

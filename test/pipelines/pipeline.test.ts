@@ -108,6 +108,12 @@ test('runner: a failing run is marked failed, never finished; bad configs name t
   await assert.rejects(runPipeline('test/toy', { out, verbose: false, seeds: 3 }), /evidence mode needs at least 5 distinct seeds, got 3/);
   await assert.rejects(runPipeline('test/toy', { out, verbose: false, quick: true, mode: 'evidence' }), /contradicts mode/);
   assert.equal(calls, before, 'rejected seeds never start a run');
+  // model configs and method names are checked before a run folder exists (notebooks call runPipeline directly)
+  await assert.rejects(
+    runPipeline('baselines/ctr', { out, verbose: false, quick: true, config: { base: 'DNNN' } }),
+    /baselines\/ctr config: base 'DNNN' is not one of its methods/,
+  );
+  assert.ok(!existsSync(join(out, 'baselines-ctr')), 'a rejected model config leaves no run folder');
 });
 
 test('runner: quick runs say "smoke test — not evidence"; a skipped run is marked skipped, never finished', async () => {
