@@ -2,6 +2,8 @@
  * The one model-agnostic trainer: a custom loop (not tfjs-layers' fit) over seeded shuffled batches, with the
  * named-state optimisers, optional gradient clipping, early stopping on a validation metric (best weights restored),
  * checkpoint save / resume, a progress line with loss and samples/s, and no tensor leaks across steps or epochs.
+ * With `RECLAB_COMPILE=1` (off by default for now) the Stepper runs each step as one compiled TensorFlow function
+ * (src/train/compile.ts); models it cannot compile train eagerly after one logged line.
  */
 import { tf } from '../tf.ts';
 import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs';
