@@ -6,8 +6,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 export RECLAB_PROGRESS=${RECLAB_PROGRESS:-0}
 export PATH="$root/node_modules/.bin:$PATH"
-echo "test: type check (tsc --noEmit, strict)"
-tsc --noEmit -p .
+echo "test: type check (tsc --noEmit, strict; the project's TypeScript, not the older one tslab puts on node_modules/.bin)"
+node "$root/node_modules/typescript/bin/tsc" --noEmit -p .
 echo "test: lint (eslint)"
 eslint .
 mapfile -t files < <(find test -name '*.test.ts' | sort | grep -- "${RECLAB_TEST_FILTER:-}")

@@ -540,8 +540,8 @@ interface Common {
 }
 async function loadCommon(path: string): Promise<Common> {
   const index = new KeyIndex();
-  let raw = new Float64Array(NS * 4096);
-  let dense = new Float64Array(ND * 4096);
+  let raw: Float64Array = new Float64Array(NS * 4096);
+  let dense: Float64Array = new Float64Array(ND * 4096);
   const ends = new Int32Array(3);
   const stats: AliCcpStats = { rows: 0, dropped: 0, lines: 0, bytes: 0, done: false };
   let lineNo = 0;

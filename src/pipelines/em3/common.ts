@@ -294,7 +294,7 @@ export async function fitVariant(args: { py: PythonSession; world: MultimodalWor
   };
   const warmup = config.warmupEpochs ?? 0;
   if (warmup > 0) await setEncoderFrozen(true);
-  let best = { valid: -Infinity, test: new Float32Array(0), epoch: 0 };
+  let best: { valid: number; test: Float32Array; epoch: number } = { valid: -Infinity, test: new Float32Array(0), epoch: 0 };
   let epochsRun = 0;
   const nBatches = Math.ceil(world.train.size / config.batchSize);
   try {
