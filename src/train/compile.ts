@@ -51,6 +51,7 @@ interface NodeBackend {
   binding: Binding;
   tensorMap: { get(dataId: object): { id: number } | undefined };
   getInputTensorIds(tensors: Tensor[]): number[];
+  refCount(dataId: object): number;
   createOutputTensor(info: OutInfo): Tensor;
 }
 
@@ -223,12 +224,13 @@ export class StepCompiler {
       makeVariable: unknown;
     };
     const inputIds = backend.getInputTensorIds(keys.map((k) => inputs[k]));
-    // Variables by the handle id they hold now (null where two variables share one handle).
+    // Variables by the handle id they hold now; null where the handle is shared — by two variables, or by a variable
+    // and another tensor (e.g. the tensor a variable was created from, still alive): a read of it could be either.
     const varByHandle = new Map<number, Variable | null>();
     for (const v of Object.values(engine.state.registeredVariables)) {
       if (v.isDisposed) continue;
       const [id] = backend.getInputTensorIds([v]);
-      varByHandle.set(id, varByHandle.has(id) ? null : v);
+      varByHandle.set(id, varByHandle.has(id) || backend.refCount(v.dataId) > 1 ? null : v);
     }
     const sym = new Map<number, number>();
     const reads: Variable[] = [];
@@ -240,7 +242,7 @@ export class StepCompiler {
       if (known !== undefined) return known;
       let s: number;
       const v = varByHandle.get(id);
-      if (v === null) throw new TraceError('two variables share one tensor buffer, so the step cannot tell which one it reads');
+      if (v === null) throw new TraceError('a variable shares its tensor buffer with another variable or tensor, so the step cannot tell which one it reads');
       if (v) {
         s = binding.graphPlaceholder(id);
         reads.push(v);

@@ -97,11 +97,11 @@ test('disposing the stepper removes its compiled function from the eager context
   assert.throws(() => binding.executeOp(fn, [], [], 1), /TF_Status: 5|not found/i);
 });
 
-test('dnn: tfjs tensors and native handles stay flat over 300 compiled steps; one trace pair per input signature', { skip }, () => {
-  const r = run('dnn', true, 300, 32);
+test('dnn: tfjs tensors and native handles stay flat over 1,000 compiled steps; one trace pair per input signature', { skip }, () => {
+  const r = run('dnn', true, 1000, 32);
   assert.equal(r.reason, null);
   assert.equal(r.stats?.traces, 2);
-  assert.equal(r.stats?.compiledSteps, 298);
+  assert.equal(r.stats?.compiledSteps, 998);
   const after = r.counts.slice(10); // pairs (tfjs tensors, native handles) after the warm-up steps
   for (let i = 2; i < after.length; i += 2) {
     assert.equal(after[i], after[0], `tfjs tensors at compiled step ${i / 2}: ${after[i]} vs ${after[0]}`);
@@ -135,7 +135,7 @@ test('dnn: a compiled step is one native executeOp call', { skip }, () => {
 });
 
 test('a new input signature traces again (batch 128 then 64, then 128 again: no third pair)', { skip }, () => {
-  const w = tf.variable(tf.zeros([4, 1]));
+  const w = tf.tidy(() => tf.variable(tf.zeros([4, 1]))); // the initial tensor is freed: a live one sharing the buffer would stop compilation
   const compiler = new StepCompiler('toy');
   const step = (n: number) =>
     tf.tidy(() =>
@@ -168,7 +168,7 @@ function captureStderr(f: () => void): string[] {
 }
 
 test('a step that reads values back to JavaScript falls back to eager with one logged reason and right values', { skip }, () => {
-  const w = tf.variable(tf.zeros([3]));
+  const w = tf.tidy(() => tf.variable(tf.zeros([3]))); // the initial tensor is freed: a live one sharing the buffer would stop compilation
   const compiler = new StepCompiler('reads-back');
   const lines = captureStderr(() => {
     for (let i = 0; i < 4; i++) {
@@ -191,7 +191,7 @@ test('a step that reads values back to JavaScript falls back to eager with one l
 });
 
 test('a random mask drawn in JavaScript is not frozen into the graph: the compiler falls back', { skip }, () => {
-  const w = tf.variable(tf.ones([64]));
+  const w = tf.tidy(() => tf.variable(tf.ones([64]))); // the initial tensor is freed: a live one sharing the buffer would stop compilation
   const compiler = new StepCompiler('js-random');
   const lines = captureStderr(() => {
     for (let i = 0; i < 3; i++) {
@@ -212,13 +212,13 @@ test('a random mask drawn in JavaScript is not frozen into the graph: the compil
 });
 
 test('a step that creates a variable runs eagerly and is traced again later (lazy slots, state loads)', { skip }, () => {
-  const w = tf.variable(tf.ones([2]));
+  const w = tf.tidy(() => tf.variable(tf.ones([2]))); // the initial tensor is freed: a live one sharing the buffer would stop compilation
   let slot: ReturnType<typeof tf.variable> | null = null;
   const compiler = new StepCompiler('lazy-slot');
   for (let i = 0; i < 4; i++) {
     tf.tidy(() =>
       compiler.run({ x: tf.ones([2]) }, ({ x }) => {
-        slot ??= tf.variable(tf.zeros([2]));
+        slot ??= tf.tidy(() => tf.variable(tf.zeros([2])));
         slot.assign(tf.add(slot, x));
         w.assign(tf.add(w, slot));
         return tf.sum(w);
@@ -261,4 +261,27 @@ test('train() with compile on (what RECLAB_COMPILE=1 selects) gives the eager ru
   const [eager, compiled] = histories;
   assertClose(compiled.map((h) => h.loss), eager.map((h) => h.loss), { rtol: 1e-5, what: 'epoch losses' });
   assertClose(compiled.map((h) => h.valid), eager.map((h) => h.valid), { rtol: 1e-5, what: 'validation AUC' });
+});
+
+test('a variable sharing its buffer with a live tensor is not compiled (the tensor must keep its value)', { skip }, () => {
+  const init = tf.ones([3]);
+  const w = tf.variable(init); // shares init's buffer until the first assign
+  const compiler = new StepCompiler('shared-buffer');
+  const lines = captureStderr(() => {
+    for (let i = 0; i < 3; i++) {
+      tf.tidy(() =>
+        compiler.run({ x: tf.ones([3]) }, ({ x }) => {
+          const loss = tf.sum(tf.mul(tf.add(x, init), w));
+          w.assign(tf.add(w, init));
+          return loss;
+        }),
+      );
+    }
+  });
+  assert.match(compiler.fallbackReason ?? '', /shares its tensor buffer/);
+  assert.equal(lines.length, 1);
+  assertClose(w.dataSync(), [4, 4, 4], { what: 'w' });
+  assertClose(init.dataSync(), [1, 1, 1], { what: 'init' });
+  w.dispose();
+  init.dispose();
 });
