@@ -101,7 +101,7 @@ test('farm/main: PLE is the fixed base, per-task records with SE and positives, 
 });
 
 test('farm/main: the base is declared, never chosen; an undeclared base is an error', async () => {
-  await assert.rejects(runPipeline('farm/main', { ...RUN, config: { ...TINY, seeds: [1], base: 'STAR' } }), /farm\/main config: base 'STAR' is not among the models/);
+  await assert.rejects(runPipeline('farm/main', { ...RUN, config: { ...TINY, seeds: [1], base: 'STAR' } }), /farm\/main config: base 'STAR' is not one of its methods/);
 });
 
 test('farm/main: permuting the test labels changes no validation choice (early stopping, monitor, summary tasks)', async () => {
