@@ -18,7 +18,7 @@ import { checkSeeds } from '../../src/evidence/rules.ts';
 import type { ResultTable } from '../../src/pipelines/result-table.ts';
 import { generateFederatedWorld } from '../../src/worlds/federated-world.ts';
 import { clientBatch, disposeBatch, heldOutRows, validateClients } from '../../src/federated/data.ts';
-import { fitRate, rateScores, RATE_PRIOR } from '../../src/pipelines/mrff/common.ts';
+import { curveFigure, fitRate, rateScores, RATE_PRIOR } from '../../src/pipelines/mrff/common.ts';
 import { FEDPA_HOLDOUT } from '../../src/pipelines/fedpa/main.ts';
 
 process.env.RECLAB_PROGRESS = '0';
@@ -53,6 +53,16 @@ function evidenceOk(run: RunRecord, table: string): void {
   const results = resultsOf(run);
   for (const k of ['perSeed', 'methods', 'variants', 'perRun']) assert.ok(!(k in results), `${run.pipeline}: results still has the per-seed key '${k}'`);
 }
+
+test('curveFigure: seeds that stopped early leave the mean to the seeds still training (an evidence fedpa/main run hit NaN)', () => {
+  const fig = curveFigure({ FedAvg: [[{ x: 1, auc: 0.6 }, { x: 2, auc: 0.7 }], [{ x: 1, auc: 0.5 }, { x: 2, auc: 0.6 }, { x: 3, auc: 0.65 }]] }, 'curves');
+  assert.deepEqual(fig.data[0].x, [1, 2, 3]);
+  const y = fig.data[0].y as number[];
+  assert.ok(Math.abs(y[0] - 0.55) < 1e-12 && Math.abs(y[1] - 0.65) < 1e-12 && y[2] === 0.65, String(y));
+  assert.match(String(fig.layout.title && (fig.layout.title as { text?: string }).text), /mean over the seeds still training/);
+  const even = curveFigure({ A: [[{ x: 1, auc: 0.6 }], [{ x: 1, auc: 0.8 }]] }, 'even');
+  assert.doesNotMatch(JSON.stringify(even.layout.title), /still training/);
+});
 
 test('mrff/main: every method with AUC (DeLong SE), logloss and comm per round; KuaiSAR-R skipped when absent, run when present', async () => {
   const methods = [

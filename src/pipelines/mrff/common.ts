@@ -278,17 +278,21 @@ export function ceilingReference(data: FederatedData): ReferenceRow[] {
 }
 
 /**
- * Mean validation-AUC curve per method over seeds.
+ * Mean validation-AUC curve per method over seeds. Seeds stop early at different rounds, so each point is the mean
+ * over the seeds evaluated at that round (the curve's tail rests on fewer seeds; the title says so when they differ).
  * @example
  * curveFigure({ MRFF: [[{ x: 5, auc: 0.6 }]] }, 'MRFF: validation AUC by round');
  */
 export function curveFigure(curves: Record<string, Array<Array<{ x: number; auc: number }>>>, title: string, xTitle = 'round'): Figure {
-  const series = Object.entries(curves).filter(([, runs]) => runs.length && runs[0].length).map(([name, runs]) => {
-    const xs = runs[0].map((p) => p.x);
-    const y = xs.map((_, i) => runs.reduce((a, r) => a + (r[i]?.auc ?? NaN), 0) / runs.length);
-    return { name, x: xs, y };
+  let ragged = false;
+  const series = Object.entries(curves).filter(([, runs]) => runs.some((r) => r.length)).map(([name, runs]) => {
+    const byX = new Map<number, number[]>();
+    for (const run of runs) for (const p of run) byX.set(p.x, [...(byX.get(p.x) ?? []), p.auc]);
+    const xs = [...byX.keys()].sort((a, b) => a - b);
+    if (xs.some((x) => byX.get(x)!.length !== runs.length)) ragged = true;
+    return { name, x: xs, y: xs.map((x) => byX.get(x)!.reduce((a, b) => a + b, 0) / byX.get(x)!.length) };
   });
-  return lineChart(series, { title, xTitle, yTitle: 'validation AUC (leave-one-out)' });
+  return lineChart(series, { title: ragged ? `${title} (mean over the seeds still training at each round)` : title, xTitle, yTitle: 'validation AUC' });
 }
 
 /**
