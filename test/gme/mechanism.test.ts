@@ -2,7 +2,7 @@
  * Issue 15's GME pieces: the backbone sum-pools multi-hot tags (as the generator and the released code); the world's
  * mechanism knob `irrelevantShare` is absent at 0 and present above it, probed against the world's truth (the ID
  * effects); gme/mechanism end to end at a tiny size (by-knob, gain and gain_growth records, the sweep table, claims
- * measured).
+ * measured); the paired cold-start gain records (DeLong's paired SE).
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +18,8 @@ import { COLD_START_WORLD_SIZES, generateColdStartWorld } from '../../src/worlds
 import { runPipeline } from '../../src/pipelines/runner.ts';
 import '../../src/pipelines/registry.ts';
 import { GME_MECHANISM_SPEC } from '../../src/pipelines/gme/mechanism.ts';
+import { pairedColdGainRecords } from '../../src/pipelines/gme/common.ts';
+import { deLongAuc, deLongPaired } from '../../src/evidence/stats.ts';
 
 process.env.RECLAB_PROGRESS = '0';
 const out = mkdtempSync(join(tmpdir(), 'reclab-gme-mech-'));
@@ -93,6 +95,24 @@ test('world knob irrelevantShare: absent at 0 (no generic ads, every neighbour s
   assert.ok(all1.r < all0.r - 0.05, `the plain neighbour mean is diluted: r ${all0.r} at 0 vs ${all1.r} at 0.5`);
 });
 
+test('pairedColdGainRecords: DeLong paired difference per seed on the shared test rows; a missing arm is an error naming it', () => {
+  const rng = new Rng(5);
+  const labels = Float32Array.from({ length: 300 }, () => (rng.uniform() < 0.3 ? 1 : 0));
+  const base = Float32Array.from(labels, (y) => 0.4 * y + rng.uniform());
+  const method = Float32Array.from(base, (b, i) => b + 0.3 * labels[i] + 0.2 * rng.uniform());
+  const runs = { cold: [{ labels, probs: { A: method, B: base } }], meta: { A: [null], B: [null] } };
+  const [r] = pairedColdGainRecords(runs, 'A', 'B', 'k=1', [7]);
+  const want = deLongPaired(labels, method, base);
+  assert.equal(r.seed, 7);
+  assert.equal(r.knob, 'k=1');
+  assert.equal(r.metric, 'cold_auc_gain');
+  assert.ok(Math.abs(r.value - want.value) < 1e-12 && Math.abs((r.se ?? NaN) - want.se) < 1e-12);
+  assert.ok(Math.abs(r.value - (deLongAuc(labels, method).value - deLongAuc(labels, base).value)) < 1e-12);
+  assert.ok((r.se ?? Infinity) < Math.hypot(deLongAuc(labels, method).se, deLongAuc(labels, base).se), 'correlated arms: the paired SE is below the unpaired one');
+  assert.equal(r.positives, labels.reduce((s, y) => s + y, 0));
+  assert.throws(() => pairedColdGainRecords(runs, 'A', 'C', 'k=1', [7]), /no cold-start scores for 'C'/);
+});
+
 test('gme/mechanism: by-knob records of both arms per value, gain and gain_growth records, the sweep table and measured claims', async () => {
   const run = await runPipeline('gme/mechanism', {
     quick: true, out, figureFormats: [], verbose: false,
@@ -110,7 +130,11 @@ test('gme/mechanism: by-knob records of both arms per value, gain and gain_growt
   const g0 = byKnob.find((x) => x.method === GME_MECHANISM_SPEC.method && x.knob === 'irrelevantShare=0');
   const b0 = byKnob.find((x) => x.method === GME_MECHANISM_SPEC.base && x.knob === 'irrelevantShare=0');
   assert.ok(g0 && b0);
-  assert.ok(Math.abs((gain.find((x) => x.knob === 'irrelevantShare=0')?.value ?? NaN) - (g0.value - b0.value)) < 1e-12);
+  const gain0 = gain.find((x) => x.knob === 'irrelevantShare=0');
+  assert.ok(gain0 && gain0.se !== null && g0.se !== null && b0.se !== null);
+  assert.ok(Math.abs(gain0.value - (g0.value - b0.value)) < 1e-9, `paired AUC difference ${gain0.value} = difference of the AUCs ${g0.value - b0.value}`);
+  assert.ok(gain0.se > 0 && Math.abs(gain0.se - Math.hypot(g0.se, b0.se)) > 1e-9, `the gain's SE is the paired one (${gain0.se}), not the two sides' hypot (${Math.hypot(g0.se, b0.se)})`);
+  assert.equal(gain0.rows, 400);
   assert.ok(run.records.some((r) => r.table === 'gain' && r.metric === 'gain_growth' && r.method === GME_MECHANISM_SPEC.method));
   const t = run.tables.find((x) => x.id === 'mechanism');
   assert.ok(t, 'sweep table');

@@ -12,6 +12,7 @@ import { STAGES, type ProtocolArgs } from '../../gme/protocol.ts';
 import { lineChart, type Figure } from '../../plots/index.ts';
 import type { Claim } from '../../evidence/claims.ts';
 import type { ResultRecord } from '../../evidence/records.ts';
+import { deLongPaired } from '../../evidence/stats.ts';
 import { buildResultTable, type MethodResult, type MetricColumn, type ReferenceRow, type ResultTable } from '../result-table.ts';
 import type { PipelineContext } from '../pipeline.ts';
 import { runProtocolEvidence, type MetaFit, type MetaMonitor, type StageEvidence } from './evidence.ts';
@@ -67,6 +68,8 @@ export interface SeedRuns {
   byArm: Record<string, StageEvidence[]>;
   meta: Record<string, Array<MetaFit | null>>;
   pretrainLoss: number[][];
+  /** Per seed index: the test labels and each arm's cold-start probabilities on those same rows. */
+  cold: Array<{ labels: Float32Array; probs: Record<string, Float32Array> }>;
 }
 
 /**
@@ -79,9 +82,11 @@ export async function protocolOverSeeds(args: Omit<ProtocolArgs, 'seed'> & { mon
   const byArm: SeedRuns['byArm'] = Object.fromEntries(args.arms.map((a) => [a.label, [] as StageEvidence[]]));
   const meta: SeedRuns['meta'] = Object.fromEntries(args.arms.map((a) => [a.label, [] as Array<MetaFit | null>]));
   const pretrainLoss: number[][] = [];
+  const cold: SeedRuns['cold'] = [];
   for (const seed of seeds) {
     const r = await ctx.stage(`${args.backbone} seed ${seed}`, () => runProtocolEvidence({ ...args, seed, holdout: (ds) => ctx.holdout(ds) }));
     pretrainLoss.push(r.pretrainLoss);
+    cold.push({ labels: r.testLabels, probs: r.coldProbs });
     for (const arm of args.arms) {
       const m = r.metrics[arm.label];
       const f = r.meta[arm.label];
@@ -91,7 +96,26 @@ export async function protocolOverSeeds(args: Omit<ProtocolArgs, 'seed'> & { mon
       ctx.log(`${BACKBONE_LABELS[args.backbone]} / ${arm.label} seed ${seed}: AUC ${STAGES.map((s) => `${s} ${m[s].auc.value.toFixed(4)}`).join(', ')}; cold SE ${m.cold.auc.se.toFixed(4)}${fit}`);
     }
   }
-  return { byArm, meta, pretrainLoss };
+  return { byArm, meta, pretrainLoss, cold };
+}
+
+/**
+ * Paired cold-start gain records, method − base per seed, in table 'gain' with metric 'cold_auc_gain': both arms score
+ * the same test rows, so each seed's gain carries DeLong's paired SE (narrower than adding the two sides' SEs when
+ * the arms' scores are correlated). `stillImproving` when either arm's monitored meta-training was still improving.
+ * @example
+ * records.push(...pairedColdGainRecords(runs, 'GME-A', 'ngb', 'irrelevantShare=0.3', [1, 2, 3]));
+ */
+export function pairedColdGainRecords(runs: Pick<SeedRuns, 'cold' | 'meta'>, method: string, base: string, knob: string, seeds: number[]): ResultRecord[] {
+  return seeds.map((seed, i) => {
+    const { labels, probs } = runs.cold[i];
+    if (!probs[method] || !probs[base]) throw new Error(`pairedColdGainRecords: seed ${seed} has no cold-start scores for '${!probs[method] ? method : base}' (arms: ${Object.keys(probs).join(', ')})`);
+    const d = deLongPaired(labels, probs[method], probs[base]);
+    let positives = 0;
+    for (const y of labels) positives += y > 0.5 ? 1 : 0;
+    const still = [method, base].some((m) => runs.meta[m]?.[i]?.stillImproving === true && (runs.meta[m]?.[i]?.validAuc.length ?? 0) > 0);
+    return { pipeline: '', run: '', table: 'gain', method, variant: '', knob, metric: 'cold_auc_gain', split: 'test', seed, value: d.value, rows: labels.length, positives, se: d.se, stillImproving: still };
+  });
 }
 
 /**

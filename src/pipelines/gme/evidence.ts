@@ -55,6 +55,10 @@ export interface ProtocolEvidence {
   metrics: Record<string, StageEvidence>;
   meta: Record<string, MetaFit | null>;
   pretrainLoss: number[];
+  /** Each arm's cold-start test probabilities, on the same rows (for paired comparisons, e.g. DeLong's paired SE). */
+  coldProbs: Record<string, Float32Array>;
+  /** The test rows' labels that `coldProbs` are scored against. */
+  testLabels: Float32Array;
 }
 
 /**
@@ -167,6 +171,7 @@ export async function runProtocolEvidence(a: ProtocolArgs & { monitor: MetaMonit
   const old = d.ads.oldCount;
   const validAds = a.monitor.patience === null ? [] : new Rng(a.seed * 7 + 3).shuffle(Int32Array.from({ length: old }, (_, i) => i)).slice(0, Math.max(1, Math.round(old * a.monitor.validShare)));
   const test = () => partEvidence(backbone, d, testPart);
+  const coldProbs: Record<string, Float32Array> = {};
   try {
     const pretrainLoss = await pretrainBackbone(backbone, d.parts.pretrain, a.pretrain, a.seed, d.label);
     const snapshot: StateDict = backbone.stateDict();
@@ -192,7 +197,9 @@ export async function runProtocolEvidence(a: ProtocolArgs & { monitor: MetaMonit
       }
       const warm = new WarmUp(backbone, old, a.warm, d.label);
       try {
-        const cold = test();
+        coldProbs[arm.label] = predict(backbone, testPart);
+        const { auc: coldAuc, logloss: coldLogloss } = evaluateCtrEvidence(testPart, d.label, coldProbs[arm.label]);
+        const cold = { auc: coldAuc, logloss: coldLogloss };
         await warm.run(d.parts.warmA, a.seed);
         const wa = test();
         await warm.run(d.parts.warmB, a.seed);
@@ -203,7 +210,7 @@ export async function runProtocolEvidence(a: ProtocolArgs & { monitor: MetaMonit
         warm.dispose();
       }
     }
-    return { metrics, meta, pretrainLoss };
+    return { metrics, meta, pretrainLoss, coldProbs, testLabels: Float32Array.from(testPart.label(d.label)) };
   } finally {
     backbone.dispose();
   }
