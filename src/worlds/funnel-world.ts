@@ -434,6 +434,22 @@ export interface FunnelCeilings {
 }
 
 /**
+ * The features-only ceiling of the entire-space CVR AUC on a part: P(would convert | x) (`p_cvr_x`, the unlogged intent
+ * integrated out) scored against the counterfactual conversion labels. No model that sees only the logged features
+ * beats it in expectation; `funnelCeilings`' cvrAucEntire scores the true p_cvr, which also knows each exposure's
+ * intent, and so is an upper bound no model can reach.
+ * @example
+ * featuresOnlyCvrCeiling(world, 'test') <= funnelCeilings(world, 'test').cvrAucEntire; // true in expectation
+ */
+export function featuresOnlyCvrCeiling(world: WorldData, part: 'train' | 'valid' | 'test'): number {
+  const t = world.truth[part];
+  for (const name of [FUNNEL_TRUTH.pCvrX, FUNNEL_TRUTH.cfConversion]) {
+    if (!t[name]) throw new Error(`featuresOnlyCvrCeiling: world '${world.name}' has no truth '${name}' (truth: ${Object.keys(t).join(', ')})`);
+  }
+  return auc(t[FUNNEL_TRUTH.cfConversion], t[FUNNEL_TRUTH.pCvrX]);
+}
+
+/**
  * The best achievable scores on a part: the metrics of the world's true probabilities (no model seeing only the
  * features beats them in expectation). Same fields as `evaluateEntireSpace` in train/evaluate-cvr.ts.
  * @example

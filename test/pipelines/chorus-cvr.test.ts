@@ -82,6 +82,10 @@ test('chorus-cvr/main: table main with evidence, claims judged, A/B entries the 
   assert.equal(t.base, 'DCMT');
   assert.equal(t.references[0].label, 'ground-truth ceiling');
   for (const m of t.metrics) assert.ok(Number.isFinite(t.references[0].values[m.name]), `ceiling of ${m.name}`);
+  assert.equal(t.references[1].label, 'features-only ceiling');
+  const fo = t.references[1].values.cvr_auc_entire;
+  assert.ok(fo !== null && fo > 0.5 && fo <= (t.references[0].values.cvr_auc_entire ?? 0), `features-only ceiling ${fo} within (0.5, ground-truth ceiling]`);
+  assert.equal(t.references[1].values.ctr_auc, null, 'the features-only row fills cvr_auc_entire only');
   const chorus = t.rows.find((r) => r.method === 'ChorusCVR');
   assert.ok(chorus && chorus.cells.cvr_auc_entire.pValue !== null, 'two seeds give a paired test against DCMT');
   assert.ok(chorus.cells.cvr_auc_entire.comparison && chorus.cells.cvr_auc_entire.comparison.testVariance > 0, 'the comparison includes test-set sampling');

@@ -6,12 +6,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  checkFunnelLabels, funnelCeilings, funnelWorldSchema, generateFunnelWorld, resolveFunnelWorldConfig, FunnelWorldConfigSpec,
+  checkFunnelLabels, featuresOnlyCvrCeiling, funnelCeilings, funnelWorldSchema, generateFunnelWorld, resolveFunnelWorldConfig, FunnelWorldConfigSpec,
   FUNNEL_TRUTH, FUNNEL_WORLD_DEFAULTS, type FunnelWorldConfig,
 } from '../../src/worlds/funnel-world.ts';
 import { groundTruthCeiling, type WorldData } from '../../src/worlds/world.ts';
 import { Dataset } from '../../src/data/dataset.ts';
 import { evaluateEntireSpace } from '../../src/train/evaluate-cvr.ts';
+import { auc } from '../../src/metrics/index.ts';
 
 const small: Partial<FunnelWorldConfig> = { users: 300, items: 200, categories: 10, sellers: 20, exposuresPerUser: 20 };
 const PARTS = ['train', 'valid', 'test'] as const;
@@ -144,4 +145,13 @@ test('ceilings: the true probabilities scored like a model, all well above chanc
   for (const [k, v] of Object.entries(c)) if (k !== 'cvrLoglossClicked') assert.ok(v > 0.65 && v < 1, `${k} = ${v}`);
   const stripped: WorldData = { ...w, truth: { ...w.truth, test: { click: t.click } } };
   assert.throws(() => funnelCeilings(stripped, 'test'), /funnelCeilings: world 'funnel-world' has no truth 'conversion'/);
+  const fo = featuresOnlyCvrCeiling(w, 'test');
+  assert.equal(fo, auc(t.conversion_if_clicked, t.p_cvr_x), 'P(would convert | x) scored against the counterfactual labels');
+  assert.equal(w.config.intentShare, 0, 'this world has no unlogged intent ...');
+  assert.equal(fo, c.cvrAucEntire, '... so P(would convert | x) is p_cvr and the two ceilings agree');
+  const intent = generateFunnelWorld({ ...small, exposuresPerUser: 40, intentShare: 0.5 });
+  const foIntent = featuresOnlyCvrCeiling(intent, 'test');
+  const cIntent = funnelCeilings(intent, 'test').cvrAucEntire;
+  assert.ok(foIntent > 0.5 && foIntent < cIntent - 0.005, `with unlogged intent the features-only ceiling ${foIntent} is below the intent-aware one ${cIntent}`);
+  assert.throws(() => featuresOnlyCvrCeiling(stripped, 'test'), /featuresOnlyCvrCeiling: world 'funnel-world' has no truth 'p_cvr_x'/);
 });

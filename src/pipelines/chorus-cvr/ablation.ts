@@ -11,7 +11,7 @@
  * Records beyond the table: what validation chose per fit (table 'selection').
  * Claims (`CHORUS_ABLATION_CLAIMS`): removing NDM, L_ctun (NDM's CTunCVR task), SAM, SAM's IPW weights, SAM's
  * unclicked half or its clicked half each lowers cvr_auc_entire; removing NDM or SAM lowers cvr_auc.
- * Figure: cvr_auc_entire per variant with the ceiling line.
+ * Figure: cvr_auc_entire per variant with the ground-truth and features-only ceiling lines.
  * Modes: quick (smoke test) = a 1 500-user world, the small backbone, 2 seeds. Evidence = the main table's evidence
  * world (`EVIDENCE_WORLD`: 16 000 users, about 2 600 test conversions), the spec §3.4 backbone, `EVIDENCE_TRAINER`,
  * 5 seeds. Paper = evidence (the paper's ablation sizes are not known).
@@ -22,7 +22,7 @@
  * is unknown); the per-subset means are the variant 'per-subset IPW normalisation'.
  */
 import { z } from 'zod';
-import { FunnelWorldConfigSpec, funnelCeilings, generateFunnelWorld, type FunnelWorldConfig } from '../../worlds/funnel-world.ts';
+import { FunnelWorldConfigSpec, featuresOnlyCvrCeiling, funnelCeilings, generateFunnelWorld, type FunnelWorldConfig } from '../../worlds/funnel-world.ts';
 import type { Claim } from '../../evidence/claims.ts';
 import type { ResultRecord } from '../../evidence/records.ts';
 import type { RunMode } from '../../evidence/rules.ts';
@@ -30,7 +30,7 @@ import { barChart } from '../../plots/index.ts';
 import { buildResultTable } from '../result-table.ts';
 import type { PipelineSpec } from '../pipeline.ts';
 import {
-  Backbone, CHORUS_WORLD_KNOBS, CvrMethod, ENTIRE_SPACE_COLUMNS, EVIDENCE_SEEDS, EVIDENCE_TRAINER, EVIDENCE_WORLD, QUICK_BACKBONE, QUICK_TRAINER, ceilingRow, emptyResult,
+  Backbone, CHORUS_WORLD_KNOBS, CvrMethod, ENTIRE_SPACE_COLUMNS, EVIDENCE_SEEDS, EVIDENCE_TRAINER, EVIDENCE_WORLD, QUICK_BACKBONE, QUICK_TRAINER, ceilingRow, emptyResult, featuresOnlyCeilingRow,
   fitEntireSpace, meanBar, monitorNote, orderingNote, pushFit, selectionRecords,
 } from './common.ts';
 
@@ -131,6 +131,7 @@ export const chorusCvrAblationPipeline: PipelineSpec<ChorusAblationConfig> = {
   async run(config, ctx) {
     const world = await ctx.stage('world', () => generateFunnelWorld(config.world as Partial<FunnelWorldConfig>));
     const ceilings = funnelCeilings(world, 'test');
+    const featuresOnly = featuresOnlyCvrCeiling(world, 'test');
     const results = config.variants.map((v) => emptyResult(v.label, config.seeds, COLUMNS.map((c) => c.name)));
     const selection: ResultRecord[] = [];
     for (const seed of config.seeds) {
@@ -146,7 +147,7 @@ export const chorusCvrAblationPipeline: PipelineSpec<ChorusAblationConfig> = {
     const table = buildResultTable({
       id: 'ablation',
       title: `ChorusCVR ablation on funnel-world (${config.seeds.length} seed${config.seeds.length > 1 ? 's' : ''}, test split)`,
-      base: config.base, metrics: COLUMNS, results, references: [ceilingRow(ceilings, COLUMNS)],
+      base: config.base, metrics: COLUMNS, results, references: [ceilingRow(ceilings, COLUMNS), featuresOnlyCeilingRow(featuresOnly, COLUMNS)],
     });
     table.notes.push(
       "cvr_auc_entire (the headline): CVR AUC over every test exposure against the counterfactual labels (beyond the paper; synthetic world only). Every variant starts from the same initialisation per seed, so the paired comparison with the full model compares losses only.",
@@ -155,7 +156,7 @@ export const chorusCvrAblationPipeline: PipelineSpec<ChorusAblationConfig> = {
       "The paper's ablation table is not available (spec §4); these variants are the spec's proposal. The claims below state what the paper's design implies (each component helps); the comparisons with the full model give the measured difference, its 95% interval and the minimum detectable effect.",
     );
     const fig = barChart(table.rows.map((r) => meanBar(r.method, r.cells.cvr_auc_entire)), {
-      title: 'ChorusCVR ablation: CVR AUC over all exposures (test, mean ± std)', yTitle: 'CVR AUC (D)', refLines: [{ y: ceilings.cvrAucEntire, label: 'ground-truth ceiling' }],
+      title: 'ChorusCVR ablation: CVR AUC over all exposures (test, mean ± std)', yTitle: 'CVR AUC (D)', refLines: [{ y: ceilings.cvrAucEntire, label: 'ground-truth ceiling' }, { y: featuresOnly, label: 'features-only ceiling' }],
     });
     return { tables: [table], figures: [{ name: 'ablation-cvr-auc-entire', fig }], results: { ceilings, world: world.config }, records: selection };
   },

@@ -364,6 +364,21 @@ export function ceilingRow(c: FunnelCeilings, columns: EntireSpaceColumn[]): Res
 }
 
 /**
+ * The features-only ceiling as a reference row: only cvr_auc_entire, from P(would convert | x) with the unlogged intent
+ * integrated out (`featuresOnlyCvrCeiling`) — the most a model seeing the logged features can reach; the other columns
+ * are empty.
+ * @example
+ * references: [ceilingRow(c, cols), featuresOnlyCeilingRow(featuresOnlyCvrCeiling(world, 'test'), cols)]
+ */
+export function featuresOnlyCeilingRow(cvrAucEntire: number, columns: EntireSpaceColumn[]): ResultTable['references'][number] {
+  return {
+    label: 'features-only ceiling',
+    values: Object.fromEntries(columns.map((m) => [m.name, m.key === 'cvrAucEntire' ? cvrAucEntire : null])),
+    note: "P(would convert | x), the unlogged intent integrated out, scored on the same test rows: what a model seeing only the logged features can reach (the ground-truth ceiling also knows each exposure's intent)",
+  };
+}
+
+/**
  * The methods ordered on one metric, best first, as a sentence.
  * @example
  * orderingNote(table, 'cvr_auc_entire'); // 'Ordering on cvr_auc_entire (mean over seeds, best first): A (0.7100) > B (0.7000).'

@@ -9,8 +9,8 @@
  * and, beyond the paper, the headline cvr_auc_entire: CVR AUC over every exposure D against the counterfactual "would
  * have converted if clicked" labels, which only a synthetic world has. Each value carries its test-sampling SE (DeLong
  * for AUCs), rows, positives and the still-improving flag. Base: DCMT, declared in the config (`base`): the paper's
- * base (spec §4-5: its online A/B baseline). Reference row: the world's
- * ground-truth ceiling (`funnelCeilings`). Records beyond the table: what validation chose per fit (table
+ * base (spec §4-5: its online A/B baseline). Reference rows: the world's ground-truth ceiling (`funnelCeilings`) and
+ * the features-only ceiling of cvr_auc_entire (`featuresOnlyCvrCeiling`). Records beyond the table: what validation chose per fit (table
  * 'selection', split 'valid': best epoch and validation CVR AUC with its conversions).
  * Ali-CCP: table 'ali-ccp' with the same models and columns (no cvr_auc_entire), trained one streamed pass (spec §3.4:
  * 1 epoch, no early stopping, so no still-improving flag) and scored on the official test file; when the files are
@@ -19,7 +19,7 @@
  * beats ESMM on cvr_auc_entire on the funnel world; ChorusCVR beats DCMT on Ali-CCP's CVR-AUC (not measured without the
  * files).
  * Simulated online A/B (`simulateAB`) on the test part: ChorusCVR (treatment) vs DCMT (control), see `abPolicyNote`.
- * Figures: CVR AUC over D per model with the ceiling line; the funnel's rates from the truth.
+ * Figures: CVR AUC over D per model with both ceiling lines; the funnel's rates from the truth.
  * Shared pieces (methods, columns, sizes, training one method, evidence, notes) are in ./common.ts.
  * Modes: quick (smoke test) = a 1 500-user world, the small backbone, at most 3 epochs, 3 seeds — about 53 validation
  * and 120 test conversions, so its CVR numbers are noise. Evidence = `EVIDENCE_WORLD` (16 000 users, split 40/20/40:
@@ -46,7 +46,7 @@
  */
 import { z } from 'zod';
 import { tf } from '../../tf.ts';
-import { FunnelWorldConfigSpec, funnelCeilings, generateFunnelWorld, FUNNEL_TRUTH, type FunnelWorldConfig } from '../../worlds/funnel-world.ts';
+import { FunnelWorldConfigSpec, featuresOnlyCvrCeiling, funnelCeilings, generateFunnelWorld, FUNNEL_TRUTH, type FunnelWorldConfig } from '../../worlds/funnel-world.ts';
 import { simulateAB, type AbResult } from '../../worlds/ab-simulator.ts';
 import type { LossFn, RecModel } from '../../models/model.ts';
 import { Stepper } from '../../train/trainer.ts';
@@ -63,7 +63,7 @@ import { buildResultTable, type ResultTable } from '../result-table.ts';
 import type { PipelineContext, PipelineSpec } from '../pipeline.ts';
 import {
   Backbone, CHORUS_WORLD_KNOBS, CvrMethod, ENTIRE_SPACE_COLUMNS, EVIDENCE_SEEDS, EVIDENCE_TRAINER, EVIDENCE_WORLD, MAIN_METHODS, QUICK_BACKBONE, QUICK_TRAINER,
-  ceilingRow, emptyResult, entireSpaceSpec, fitEntireSpace, funnelEvidence, meanBar, funnelFigure, funnelRates, monitorNote, orderingNote, pushFit,
+  ceilingRow, emptyResult, featuresOnlyCeilingRow, entireSpaceSpec, fitEntireSpace, funnelEvidence, meanBar, funnelFigure, funnelRates, monitorNote, orderingNote, pushFit,
   selectionRecords,
 } from './common.ts';
 
@@ -251,6 +251,7 @@ export const chorusCvrMainPipeline: PipelineSpec<ChorusMainConfig> = {
     const rates = funnelRates(world);
     ctx.log(`funnel world: ${world.train.size} train / ${world.valid.size} valid / ${world.test.size} test exposures; click rate ${rates.clickRate.toFixed(4)}, CVR on clicked ${rates.cvrClicked.toFixed(4)} vs on all exposures ${rates.cvrExposure.toFixed(4)}`);
     const ceilings = funnelCeilings(world, 'test');
+    const featuresOnly = featuresOnlyCvrCeiling(world, 'test');
     const results = config.models.map((m) => emptyResult(m.label, config.seeds, ENTIRE_SPACE_COLUMNS.map((c) => c.name)));
     const selection: ResultRecord[] = [];
     const firstSeedProbs = new Map<string, Record<string, Float32Array>>();
@@ -267,7 +268,7 @@ export const chorusCvrMainPipeline: PipelineSpec<ChorusMainConfig> = {
     const table = buildResultTable({
       id: 'main',
       title: `Entire-space CVR on funnel-world (${config.seeds.length} seed${config.seeds.length > 1 ? 's' : ''}, test split)`,
-      base: config.base, metrics: ENTIRE_SPACE_COLUMNS, results, references: [ceilingRow(ceilings, ENTIRE_SPACE_COLUMNS)],
+      base: config.base, metrics: ENTIRE_SPACE_COLUMNS, results, references: [ceilingRow(ceilings, ENTIRE_SPACE_COLUMNS), featuresOnlyCeilingRow(featuresOnly, ENTIRE_SPACE_COLUMNS)],
     });
     const above = table.rows.filter((r) => r.cells.cvr_auc_entire.mean >= ceilings.cvrAucEntire).map((r) => r.method);
     table.notes.push(
@@ -277,6 +278,7 @@ export const chorusCvrMainPipeline: PipelineSpec<ChorusMainConfig> = {
       monitorNote(world.valid),
       orderingNote(table, 'cvr_auc_entire'),
       `Expected: every model below the ground-truth ceiling on cvr_auc_entire (${ceilings.cvrAucEntire.toFixed(4)}) — ${above.length ? `DOES NOT HOLD for ${above.join(', ')}` : 'holds'}.`,
+      `Features-only ceiling on cvr_auc_entire: ${featuresOnly.toFixed(4)} (P(would convert | x), the unlogged intent integrated out — what the logged features allow; the ground-truth ceiling also knows each exposure's intent).`,
       "The paper's own main table is not available (spec §4); the numbers the report shows beside these are a community re-implementation's Ali-CCP runs, NOT the paper's, on another data set.",
     );
     const ali = await aliCcpRun(config, ctx);
@@ -298,7 +300,7 @@ export const chorusCvrMainPipeline: PipelineSpec<ChorusMainConfig> = {
     } else ctx.log(`simulated A/B skipped: '${config.ab.control}' or '${config.ab.treatment}' is not among the methods`);
 
     const figures = [
-      { name: 'cvr-auc-entire', fig: barChart(table.rows.map((r) => meanBar(r.method, r.cells.cvr_auc_entire)), { title: 'CVR AUC over all exposures vs counterfactual labels (test, mean ± std)', yTitle: 'CVR AUC (D)', refLines: [{ y: ceilings.cvrAucEntire, label: 'ground-truth ceiling' }] }) },
+      { name: 'cvr-auc-entire', fig: barChart(table.rows.map((r) => meanBar(r.method, r.cells.cvr_auc_entire)), { title: 'CVR AUC over all exposures vs counterfactual labels (test, mean ± std)', yTitle: 'CVR AUC (D)', refLines: [{ y: ceilings.cvrAucEntire, label: 'ground-truth ceiling' }, { y: featuresOnly, label: 'features-only ceiling' }] }) },
       { name: 'funnel', fig: funnelFigure(rates, `The funnel (selection bias ${String(world.config.selectionBias)})`) },
     ];
     return {
