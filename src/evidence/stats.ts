@@ -207,6 +207,71 @@ export function deLongPaired(labels: ArrayLike<number>, a: ArrayLike<number>, b:
   return { value: ca.auc - cb.auc, variance: Math.max(0, variance), se: Math.sqrt(Math.max(0, variance)) };
 }
 
+/**
+ * Each row's influence on an AUC: its DeLong structural component minus the AUC (v10 − AUC for a positive, v01 − AUC
+ * for a negative), scaled by 1/√(m(m−1)) for positives and 1/√(n(n−1)) for negatives so that the sum of squares is
+ * exactly DeLong's variance. Influences of several AUCs on the same rows add: the sum of squares of (influence of
+ * AUC_a − influence of AUC_b) is DeLong's paired variance, and of the mean over tasks of the influences is the variance
+ * of the mean AUC with the tasks' covariance counted (see {@link deLongMeanAuc}).
+ * @param labels - (N) 0/1 labels, at least 2 of each class; scores - (N) finite scores.
+ * @example
+ * aucInfluence(y, p).influence.reduce((s, x) => s + x * x, 0); // = deLongAuc(y, p).variance
+ */
+export function aucInfluence(labels: ArrayLike<number>, scores: ArrayLike<number>): { auc: number; influence: Float64Array } {
+  const { pos, neg } = splitClasses('aucInfluence', labels, scores);
+  const c = components(scores, pos, neg);
+  const m = pos.length;
+  const q = neg.length;
+  const influence = new Float64Array(labels.length);
+  const sp = 1 / Math.sqrt(m * (m - 1));
+  const sn = 1 / Math.sqrt(q * (q - 1));
+  for (let i = 0; i < m; i++) influence[pos[i]] = sp * (c.v10[i] - c.auc);
+  for (let j = 0; j < q; j++) influence[neg[j]] = sn * (c.v01[j] - c.auc);
+  return { auc: c.auc, influence };
+}
+
+/**
+ * Mean over tasks of AUC(a) − AUC(b) (or of AUC(a) alone when `b` is absent), every task scored on the same N rows,
+ * with a variance that counts the covariance between the tasks and between the two scorers: the statistic's influence
+ * per row is the mean over tasks of (influence under a − influence under b) ({@link aucInfluence}), and the variance is
+ * the sum over rows of its square. One task alone gives exactly DeLong's variance (deLongAuc / deLongPaired).
+ * Averaging per-task SEs as if the tasks were independent (√(Σ se²)/K) is too small when the tasks' labels are
+ * correlated on the same rows; adding the two scorers' SEs is too large when their scores are correlated.
+ * @param tasks - per task: (N) 0/1 labels (at least 2 of each class) and (N) finite scores; every task the same N.
+ * @example
+ * deLongMeanAuc([{ labels: yClick, a: pClickA, b: pClickB }, { labels: yLike, a: pLikeA, b: pLikeB }]).se;
+ */
+export function deLongMeanAuc(tasks: ReadonlyArray<{ labels: ArrayLike<number>; a: ArrayLike<number>; b?: ArrayLike<number> }>): Estimate {
+  if (!tasks.length) throw new Error('deLongMeanAuc: no tasks');
+  const n = tasks[0].labels.length;
+  const parts = tasks.flatMap((t, k) => {
+    if (t.labels.length !== n) throw new Error(`deLongMeanAuc: task ${k} has ${t.labels.length} rows, task 0 has ${n}; every task must score the same rows`);
+    return [{ ...aucInfluence(t.labels, t.a), sign: 1 as const }, ...(t.b ? [{ ...aucInfluence(t.labels, t.b), sign: -1 as const }] : [])];
+  });
+  return meanOfInfluences(parts, tasks.length);
+}
+
+/**
+ * The estimate Σ sign·auc / K with the variance of the summed influences (all on the same rows): the common core of
+ * {@link deLongMeanAuc} and of callers that keep influences from earlier scoring.
+ * @example
+ * meanOfInfluences([{ ...aucInfluence(y, a), sign: 1 }, { ...aucInfluence(y, b), sign: -1 }], 1); // deLongPaired(y, a, b)
+ */
+export function meanOfInfluences(parts: ReadonlyArray<{ auc: number; influence: Float64Array; sign: 1 | -1 }>, K: number): Estimate {
+  if (!parts.length) throw new Error('meanOfInfluences: no parts');
+  const n = parts[0].influence.length;
+  const total = new Float64Array(n);
+  let value = 0;
+  for (const [k, p] of parts.entries()) {
+    if (p.influence.length !== n) throw new Error(`meanOfInfluences: part ${k} has ${p.influence.length} rows, part 0 has ${n}`);
+    value += (p.sign * p.auc) / K;
+    for (let i = 0; i < n; i++) total[i] += (p.sign * p.influence[i]) / K;
+  }
+  let variance = 0;
+  for (const x of total) variance += x * x;
+  return { value, variance, se: Math.sqrt(variance) };
+}
+
 /** Result of {@link pairedBootstrap}. */
 export interface BootstrapResult extends Estimate {
   /** 2.5% and 97.5% percentiles of the replicated differences (linear interpolation, numpy's default). */

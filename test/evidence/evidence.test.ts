@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { combineSeedsAndTest, deLongAuc, deLongPaired, minimumDetectableEffect, normalCdf, pairedBootstrap, tQuantile } from '../../src/evidence/stats.ts';
+import { combineSeedsAndTest, deLongAuc, deLongMeanAuc, deLongPaired, minimumDetectableEffect, normalCdf, pairedBootstrap, tQuantile } from '../../src/evidence/stats.ts';
 import { checkSeeds, meanSe, reliableTasks, stillImproving } from '../../src/evidence/rules.ts';
 import { judgeClaim, judgeClaims, type Claim } from '../../src/evidence/claims.ts';
 import { parseRecordsCsv, recordsToCsv, select, type ResultRecord } from '../../src/evidence/records.ts';
@@ -177,4 +177,58 @@ test('table: one seed prints "1 seed" and no ± or p; unreliable metrics and sti
   assert.match(fmd, /still improving.*A: seeds 2/);
   assert.equal(flagged.records.length, 4);
   assert.equal(flagged.records[0].table, 'main');
+});
+
+/** Two correlated tasks on the same rows (a 'like' is mostly a click) and two correlated scorers. */
+function correlatedTasks(rng: Rng, n: number) {
+  const y1 = new Float32Array(n);
+  const y2 = new Float32Array(n);
+  const a1 = new Float32Array(n);
+  const b1 = new Float32Array(n);
+  const a2 = new Float32Array(n);
+  const b2 = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const z = rng.normal();
+    y1[i] = z + rng.normal() > 0.3 ? 1 : 0;
+    y2[i] = y1[i] === 1 && rng.uniform() < 0.6 ? 1 : 0;
+    const common = z + 0.8 * rng.normal();
+    a1[i] = common + 0.5 * rng.normal();
+    b1[i] = common + 0.7 * rng.normal();
+    a2[i] = a1[i] + 0.3 * rng.normal();
+    b2[i] = b1[i] + 0.3 * rng.normal();
+  }
+  return [{ labels: y1, a: a1, b: b1 }, { labels: y2, a: a2, b: b2 }];
+}
+
+test('deLongMeanAuc: one task gives DeLong exactly (alone and paired); identical tasks do not shrink the SE; rows must match', () => {
+  const [t1, t2] = correlatedTasks(new Rng(3), 500);
+  const one = deLongMeanAuc([{ labels: t1.labels, a: t1.a }]);
+  const d = deLongAuc(t1.labels, t1.a);
+  assert.ok(Math.abs(one.value - d.value) < 1e-12 && Math.abs(one.variance - d.variance) < 1e-12, `${one.variance} vs DeLong ${d.variance}`);
+  const paired = deLongMeanAuc([t1]);
+  const dp = deLongPaired(t1.labels, t1.a, t1.b as Float32Array);
+  assert.ok(Math.abs(paired.value - dp.value) < 1e-12 && Math.abs(paired.variance - dp.variance) < 1e-12, `${paired.variance} vs DeLong paired ${dp.variance}`);
+  const twice = deLongMeanAuc([t1, t1]);
+  assert.ok(Math.abs(twice.se - paired.se) < 1e-12, 'the same task twice is perfectly correlated: the SE of the mean is the SE of one');
+  const both = deLongMeanAuc([t1, t2]);
+  const e2 = deLongPaired(t2.labels, t2.a, t2.b as Float32Array);
+  assert.ok(Math.abs(both.value - (dp.value + e2.value) / 2) < 1e-12);
+  assert.ok(both.se > Math.hypot(dp.se, e2.se) / 2, `correlated tasks: ${both.se} above the independence form ${Math.hypot(dp.se, e2.se) / 2}`);
+  assert.throws(() => deLongMeanAuc([t1, { labels: t2.labels.subarray(1), a: t2.a.subarray(1) }]), /task 1 has 499 rows, task 0 has 500/);
+  assert.throws(() => deLongMeanAuc([]), /no tasks/);
+});
+
+test('deLongMeanAuc: its SE matches the spread of the statistic over repeated samples (correlated tasks, paired scorers)', () => {
+  const rng = new Rng(11);
+  const values: number[] = [];
+  const ses: number[] = [];
+  for (let r = 0; r < 300; r++) {
+    const e = deLongMeanAuc(correlatedTasks(rng, 400));
+    values.push(e.value);
+    ses.push(e.se);
+  }
+  const mean = values.reduce((s, v) => s + v, 0) / values.length;
+  const sd = Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (values.length - 1));
+  const meanSeValue = ses.reduce((s, v) => s + v, 0) / ses.length;
+  assert.ok(Math.abs(meanSeValue / sd - 1) < 0.15, `mean estimated SE ${meanSeValue} vs empirical SD ${sd}`);
 });

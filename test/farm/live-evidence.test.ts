@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { Dataset } from '../../src/data/dataset.ts';
 import type { Schema } from '../../src/data/schema.ts';
 import { Rng } from '../../src/random.ts';
-import { liveComparisonTable, meanAucEvidence, summaryNote, summaryTasks, taskEvidence, withKnob, type LiveFit } from '../../src/pipelines/farm/live-evidence.ts';
+import { deLongMeanAuc } from '../../src/evidence/stats.ts';
+import { liveComparisonTable, meanAucEvidence, pairedMeanAucGain, pairedSummaryGainRecords, summaryNote, summaryTasks, taskEvidence, withKnob, type LiveFit } from '../../src/pipelines/farm/live-evidence.ts';
 
 const N = 2000;
 const schema: Schema = { features: [{ kind: 'categorical', name: 'user_id', vocab: 200 }], labels: ['click', 'like', 'gift'], userId: 'user_id' };
@@ -41,7 +42,7 @@ test('summaryTasks: tasks with >= minPositives positives; the others left out wi
   assert.match(summaryNote(v, 'The monitor'), /no task has 1000 valid positives, so it uses click \(600\)/);
 });
 
-test('meanAucEvidence: mean of the tasks\' AUCs, se = sqrt(sum se_k^2)/K, the fewest positives; a task without an AUC is an error', () => {
+test('meanAucEvidence: mean of the tasks\' AUCs, SE with the tasks\' covariance (deLongMeanAuc), the fewest positives; copied evidence falls back to sqrt(sum se_k^2)/K; a task without an AUC is an error', () => {
   const { ds, probs } = data();
   const ev = taskEvidence(ds, probs(1));
   for (const t of ['click', 'like', 'gift']) {
@@ -52,7 +53,12 @@ test('meanAucEvidence: mean of the tasks\' AUCs, se = sqrt(sum se_k^2)/K, the fe
   const [a, b] = [ev.click.auc, ev.like.auc];
   assert.ok(a && b);
   assert.ok(Math.abs(m.value - (a.value + b.value) / 2) < 1e-15);
-  assert.ok(Math.abs(m.se - Math.sqrt(a.se ** 2 + b.se ** 2) / 2) < 1e-15);
+  const p1 = probs(1);
+  const want = deLongMeanAuc([{ labels: ds.label('click'), a: p1.click }, { labels: ds.label('like'), a: p1.like }]);
+  assert.ok(Math.abs(m.se - want.se) < 1e-12, `se ${m.se} = deLongMeanAuc's ${want.se}`);
+  assert.ok(m.se > Math.sqrt(a.se ** 2 + b.se ** 2) / 2, 'the like rows are click rows here: positively correlated AUC errors, so above the independence form');
+  const copied = meanAucEvidence(structuredClone(ev), ['click', 'like']);
+  assert.ok(Math.abs(copied.se - Math.sqrt(a.se ** 2 + b.se ** 2) / 2) < 1e-15, 'evidence without influences: the independence form');
   assert.equal(m.positives, 150);
   const none = taskEvidence(ds, { click: probs(1).click, gift: probs(1).gift });
   const empty = Dataset.fromColumns(schema, { user_id: ds.column('user_id'), click: new Float32Array(N), like: ds.label('like'), gift: ds.label('gift') });
@@ -60,6 +66,26 @@ test('meanAucEvidence: mean of the tasks\' AUCs, se = sqrt(sum se_k^2)/K, the fe
   assert.equal(e2.click.auc, null, 'one class only: no AUC');
   assert.throws(() => meanAucEvidence(e2, ['click']), /task 'click' has no AUC/);
   assert.ok(none.gift.auc);
+});
+
+test('pairedMeanAucGain / pairedSummaryGainRecords: the paired difference on the same rows with deLongMeanAuc\'s SE; other rows or copied evidence give none', () => {
+  const { ds, probs } = data();
+  const [pa, pb] = [probs(1), probs(2)];
+  const [ea, eb] = [taskEvidence(ds, pa), taskEvidence(ds, pb)];
+  const g = pairedMeanAucGain(ea, eb, ['click', 'like']);
+  const want = deLongMeanAuc(['click', 'like'].map((t) => ({ labels: ds.label(t), a: pa[t], b: pb[t] })));
+  assert.ok(g && Math.abs(g.value - want.value) < 1e-12 && Math.abs(g.se - want.se) < 1e-12, `${JSON.stringify(g)} vs ${JSON.stringify(want)}`);
+  assert.ok(Math.abs(g.value - (meanAucEvidence(ea, ['click', 'like']).value - meanAucEvidence(eb, ['click', 'like']).value)) < 1e-12);
+  assert.equal(pairedMeanAucGain(ea, structuredClone(eb), ['click', 'like']), null);
+  const fewer = Dataset.fromColumns(schema, Object.fromEntries(['user_id', ...schema.labels].map((c) => [c, ds.column(c).subarray(0, N - 10)])));
+  const ef = taskEvidence(fewer, Object.fromEntries(schema.labels.map((t) => [t, pa[t].subarray(0, N - 10)])));
+  assert.equal(pairedMeanAucGain(ea, ef, ['click', 'like']), null, 'different test rows: no paired gain');
+  const fit = (e: typeof ea, bestEpoch: number): LiveFit => ({ evidence: e, bestEpoch, epochsAllowed: 5, validBest: 0.6, seconds: 1 });
+  const recs = pairedSummaryGainRecords([fit(ea, 4)], [fit(eb, 1)], ['click', 'like'], 'A', 'k=1', [9]);
+  assert.equal(recs.length, 1);
+  assert.deepEqual({ ...recs[0], value: 0, se: 0 }, { pipeline: '', run: '', table: 'gain', method: 'A', variant: '', knob: 'k=1', metric: 'mean_auc_reliable_gain', split: 'test', seed: 9, value: 0, rows: N, positives: 150, se: 0, stillImproving: true });
+  assert.ok(Math.abs((recs[0].value) - g.value) < 1e-15 && Math.abs((recs[0].se ?? NaN) - g.se) < 1e-15);
+  assert.throws(() => pairedSummaryGainRecords([fit(ea, 1)], [], ['click'], 'A', 'k=1', [9]), /needs one fit per seed on both sides/);
 });
 
 test('liveComparisonTable: summary + per-task columns, unreliable UAUC/GAUC as extra records, flags and selection records', () => {

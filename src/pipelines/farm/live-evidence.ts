@@ -4,7 +4,11 @@
  * headline summary and for the early-stopping monitor, and one comparison table assembled from per-seed fits.
  *
  * The headline metric is `mean_auc_reliable`: the mean test AUC over the tasks with at least `minPositives` (default 100)
- * test positives, with se = √(Σ_k se_k²) / K over those K tasks (the tasks' DeLong SEs; their covariance is ignored).
+ * test positives. Its SE counts the tasks' covariance on the shared test rows (each row's DeLong influence summed over
+ * the tasks, `deLongMeanAuc` in src/evidence/stats.ts): the tasks' labels are correlated (a like is mostly a click), so
+ * the independence form √(Σ_k se_k²)/K would be too small. `taskEvidence` keeps each task's influences beside its
+ * evidence (in a WeakMap, so they never reach results.json); evidence without them (copied, or built elsewhere) falls
+ * back to the independence form. `pairedMeanAucGain` gives the paired difference of two fits on the same rows.
  * Tasks below the threshold (on the live world: gift, often comment and follow) stay visible per task in the table and
  * the records, with the reason, but never enter the summary, the monitor or a verdict. When no task reaches the
  * threshold (tiny smoke-test worlds) the summary falls back to the task with the most positives and its records carry
@@ -14,6 +18,7 @@ import type { Dataset } from '../../data/dataset.ts';
 import { auc } from '../../metrics/index.ts';
 import { evaluateCtrEvidence, type MetricEvidence } from '../../train/evaluate.ts';
 import { EVIDENCE_DEFAULTS, reliableTasks, stillImproving } from '../../evidence/rules.ts';
+import { aucInfluence, meanOfInfluences } from '../../evidence/stats.ts';
 import type { ResultRecord } from '../../evidence/records.ts';
 import { buildResultTable, type MethodResult, type MetricColumn, type ReferenceRow, type ResultTable } from '../result-table.ts';
 
@@ -50,6 +55,7 @@ export function taskEvidence(ds: Dataset, probs: Record<string, Float32Array>): 
     }
     const ev = evaluateCtrEvidence(ds, t, p);
     out[t] = { auc: ev.auc, uauc: ev.uauc ?? null, gauc: ev.gauc ?? null };
+    if (pos >= 2 && y.length - pos >= 2) AUC_INFLUENCE.set(ev.auc, aucInfluence(y, p));
   }
   return out;
 }
@@ -120,25 +126,74 @@ export function meanAucValidator(ds: Dataset, tasks: readonly string[], predict:
 }
 
 /**
- * The mean AUC over `tasks` as one metric: value the mean, se = √(Σ se_k²)/K, rows the split's rows, positives the
- * fewest among the tasks.
+ * The mean AUC over `tasks` as one metric: value the mean; se from the summed per-row DeLong influences when the
+ * evidence came from `taskEvidence` (the tasks' covariance counted), else √(Σ se_k²)/K; rows the split's rows,
+ * positives the fewest among the tasks.
  * @example
  * meanAucEvidence(ev, ['click', 'like']); // { value: 0.66, se: 0.006, rows: 11225, positives: 226 }
  */
 export function meanAucEvidence(ev: Record<string, TaskEvidence>, tasks: readonly string[]): MetricEvidence {
-  const parts = tasks.map((t) => {
+  const parts = summaryParts(ev, tasks);
+  const K = parts.length;
+  const influences = parts.map((a) => AUC_INFLUENCE.get(a));
+  const se = influences.every((x) => x !== undefined)
+    ? meanOfInfluences(influences.map((x) => ({ ...(x as { auc: number; influence: Float64Array }), sign: 1 as const })), K).se
+    : Math.sqrt(parts.reduce((s, a) => s + a.se ** 2, 0)) / K;
+  return { value: parts.reduce((s, a) => s + a.value, 0) / K, se, rows: parts[0].rows, positives: Math.min(...parts.map((a) => a.positives)) };
+}
+
+/**
+ * The paired difference a − b of `mean_auc_reliable` between two fits scored on the same test rows, with the SE of the
+ * summed DeLong influences (the tasks' and the two fits' covariances counted); null when either side's evidence has no
+ * influences (not built by `taskEvidence`) or the fits were scored on different rows.
+ * @example
+ * pairedMeanAucGain(fitA.evidence, fitB.evidence, summary.tasks)?.se;
+ */
+export function pairedMeanAucGain(a: Record<string, TaskEvidence>, b: Record<string, TaskEvidence>, tasks: readonly string[]): MetricEvidence | null {
+  const pa = summaryParts(a, tasks);
+  const pb = summaryParts(b, tasks);
+  const ia = pa.map((x) => AUC_INFLUENCE.get(x));
+  const ib = pb.map((x) => AUC_INFLUENCE.get(x));
+  if (![...ia, ...ib].every((x) => x !== undefined)) return null;
+  if (pa.some((x, k) => x.rows !== pb[k].rows || x.positives !== pb[k].positives)) return null;
+  const parts = tasks.flatMap((_, k) => [
+    { ...(ia[k] as { auc: number; influence: Float64Array }), sign: 1 as const },
+    { ...(ib[k] as { auc: number; influence: Float64Array }), sign: -1 as const },
+  ]);
+  const e = meanOfInfluences(parts, tasks.length);
+  return { value: e.value, se: e.se, rows: pa[0].rows, positives: Math.min(...pa.map((x) => x.positives)) };
+}
+
+/**
+ * Paired gain records of a mechanism sweep (table 'gain', metric `mean_auc_reliable_gain`, one per seed): method −
+ * base on the same test rows with `pairedMeanAucGain`'s SE; a seed whose evidence carries no influences gets no record
+ * (the mechanism module then falls back to the unpaired form for it). Still improving when either fit was best at its
+ * last allowed epoch.
+ * @param a - the method's fits per seed; b - the base's, in the same seed order.
+ * @example
+ * records.push(...pairedSummaryGainRecords(fits[0], fits[1], summary.tasks, 'FARM', 'burstStrength=1', [1, 2, 3]));
+ */
+export function pairedSummaryGainRecords(a: LiveFit[], b: LiveFit[], tasks: readonly string[], method: string, knob: string, seeds: number[]): ResultRecord[] {
+  if (a.length !== seeds.length || b.length !== seeds.length) throw new Error(`live evidence: paired gain of '${method}' at ${knob} needs one fit per seed on both sides (${a.length} and ${b.length} for ${seeds.length} seeds)`);
+  return seeds.flatMap((seed, s) => {
+    const g = pairedMeanAucGain(a[s].evidence, b[s].evidence, tasks);
+    if (!g) return [];
+    const still = stillImproving(a[s].bestEpoch, a[s].epochsAllowed) || stillImproving(b[s].bestEpoch, b[s].epochsAllowed);
+    return [{ pipeline: '', run: '', table: 'gain', method, variant: '', knob, metric: `${SUMMARY_METRIC}_gain`, split: 'test', seed, value: g.value, rows: g.rows, positives: g.positives, se: g.se, stillImproving: still }];
+  });
+}
+
+/** Each task's AUC evidence of the summary; a task without one (one class only) is an error naming it. */
+function summaryParts(ev: Record<string, TaskEvidence>, tasks: readonly string[]): MetricEvidence[] {
+  return tasks.map((t) => {
     const a = ev[t]?.auc;
     if (!a) throw new Error(`live evidence: task '${t}' has no AUC (one class only), so it cannot enter the summary`);
     return a;
   });
-  const K = parts.length;
-  return {
-    value: parts.reduce((s, a) => s + a.value, 0) / K,
-    se: Math.sqrt(parts.reduce((s, a) => s + a.se ** 2, 0)) / K,
-    rows: parts[0].rows,
-    positives: Math.min(...parts.map((a) => a.positives)),
-  };
 }
+
+/** Per-row DeLong influences of the AUCs `taskEvidence` computed, keyed by their evidence object. */
+const AUC_INFLUENCE = new WeakMap<MetricEvidence, { auc: number; influence: Float64Array }>();
 
 /** One trained method on one seed: its test evidence per task and what early stopping chose. */
 export interface LiveFit {
@@ -216,7 +271,7 @@ export function liveComparisonTable(args: {
     }
     references.push({ label: 'ground-truth ceiling', values, note: "the world's true probabilities scored on the same test rows (no model beats it in expectation)" });
   }
-  const notes = [summaryNote(summary, `The headline ${SUMMARY_METRIC} (se = √(Σ se_k²)/K from each task's DeLong SE)`), ...(args.notes ?? [])];
+  const notes = [summaryNote(summary, `The headline ${SUMMARY_METRIC} (its SE sums each test row's DeLong influence over the tasks, so the tasks' covariance is counted)`), ...(args.notes ?? [])];
   if (extra.length) notes.push(`UAUC / GAUC of the unreliable tasks are in the records (results.csv), not in this table: ${extra.join(', ')}.`);
   if (undefinedNames.length) notes.push(`Undefined for some method and seed (one class only, or no test user with both classes), so left out: ${undefinedNames.join(', ')}.`);
   // The unreliable tasks are named once, with their positives, by the summary note above; the table's own flag would

@@ -6,7 +6,7 @@
  * validation positives; scored on the test split with AUC, UAUC and GAUC per task (click, effective view, like,
  * comment, gift, follow). Table 'main' (records: `auc_<task>`, `uauc_<task>`, `gauc_<task>` with DeLong / user-cluster
  * SEs, rows and positives): the headline `mean_auc_reliable` (mean test AUC over the tasks with at least 100 test
- * positives, se = √(Σ se_k²)/K), each task's AUC, UAUC / GAUC of the reliable tasks; the paired difference against
+ * positives; its SE counts the tasks' covariance, see live-evidence.ts), each task's AUC, UAUC / GAUC of the reliable tasks; the paired difference against
  * PLE — the paper's production base, declared in the config and never chosen from results — with a 95% interval that
  * includes test-set sampling, p and MDE; the world's ground-truth ceiling as a reference row. Unreliable tasks stay in
  * the table per task and are named, with their positives, in a note. Claim (judged on every run): FARM > PLE on

@@ -13,7 +13,8 @@
  * 0.3, live and short-video histories of 50 steps, so live histories carry the structure); FARM and PLE train on it over
  * the seeds (early stopping on the reliable validation tasks) and are scored on the test split.
  * Records: table 'by-knob' (knob 'burstStrength=<b>'): `mean_auc_reliable` and `auc_<task>` per method, value and seed
- * with DeLong SEs; gain records from `gainRecords` (unpaired SE: hypot of the two SEs). Table 'mechanism': the
+ * with DeLong SEs; paired gain records per value and seed (`pairedSummaryGainRecords`: FARM − PLE on the same test
+ * rows, the tasks' and the methods' covariances counted) and `gainRecords`' gain_growth. Table 'mechanism': the
  * `mechanismSummary` (gain, 95% CI, p, MDE, within the MDE of zero) per knob value; figure: the gain against the knob.
  * Claims: `mechanismClaims` (gain at the declared default > 0; gain grows from 0 to the largest value).
  * Modes: quick (smoke test) = b in {0, 1, 2, 3}, 600 users (about 9.6k live training rows), the quick sizes, 2 epochs,
@@ -38,7 +39,7 @@ import type { PipelineSpec } from '../pipeline.ts';
 import { mechanismTable } from '../chorus-cvr/mechanism.ts';
 import { FARM_BASE, FARM_METHODS, LiveMethod, QUICK_MODEL_SIZES, QUICK_SIZES, QUICK_TRAINER } from './common.ts';
 import { EVIDENCE_SEEDS, EVIDENCE_TRAINER, liveSetup, runLiveComparison } from './main.ts';
-import { SUMMARY_METRIC, meanAucEvidence } from './live-evidence.ts';
+import { SUMMARY_METRIC, meanAucEvidence, pairedSummaryGainRecords } from './live-evidence.ts';
 
 /**
  * The sweep's mechanism: burstStrength from 0, FARM vs PLE on mean_auc_reliable.
@@ -144,11 +145,12 @@ export const farmMechanismPipeline: PipelineSpec<FarmMechanismConfig> = {
           for (const [task, ev] of Object.entries(fit.evidence)) if (ev.auc) records.push(record(method.label, knob, `auc_${task}`, config.seeds[s], ev.auc, still));
         }
       }
+      records.push(...pairedSummaryGainRecords(fits[0], fits[1], summary.tasks, spec.method, knob, config.seeds));
     }
     records.push(...gainRecords(records, spec));
     const summary = mechanismSummary(records, spec);
     const table = mechanismTable(records, spec, `${spec.method} vs ${spec.base}: ${SUMMARY_METRIC} by ${spec.knobName}, live world (${config.seeds.length} seed${config.seeds.length > 1 ? 's' : ''}, test split)`);
-    table.notes.push(summary.markdown, 'Gain SEs are unpaired (hypot of the two DeLong-based SEs), which errs wide.', ...probes);
+    table.notes.push(summary.markdown, 'Gain SEs are paired: both methods score the same test rows, and each row\'s DeLong influence is summed over the summary tasks and the two methods (the tasks\' and the methods\' covariances counted); the by-knob interval in this table adds the two sides\' SEs and so errs wide.', ...probes);
     const fig = mechanismFigure(records, spec, `${spec.method} gain over ${spec.base} vs ${spec.knobName}`);
     return { tables: [table], figures: [{ name: 'mechanism-gain', fig }], records, results: { rows: summary.rows, probes } };
   },

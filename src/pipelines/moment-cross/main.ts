@@ -7,7 +7,7 @@
  * Moment&Cross — and the multi-task baselines of src/models/live-baselines.ts (single-domain DNN / DIN / MMoE / PLE,
  * naive cross-domain). Every fit stops early on the mean validation AUC over the tasks with at least `minPositives`
  * (100) validation positives. Table 'main' (records `auc_<task>`, `uauc_<task>`, `gauc_<task>` with SEs, rows and
- * positives): `mean_auc_reliable` (mean test AUC over the tasks with at least 100 test positives, se = √(Σ se_k²)/K),
+ * positives): `mean_auc_reliable` (mean test AUC over the tasks with at least 100 test positives; SE with the tasks' covariance),
  * each task's AUC, UAUC / GAUC of the reliable tasks, the paired difference against the daily-batch base (declared in
  * the config, never chosen from results) with a 95% interval including test-set sampling, p and MDE, and the
  * ground-truth ceiling. Unreliable tasks (gift, with a handful of test positives) stay visible per task and are named
