@@ -19,6 +19,7 @@ import { runPipeline } from '../../src/pipelines/runner.ts';
 import '../../src/pipelines/registry.ts';
 import { GME_MECHANISM_SPEC } from '../../src/pipelines/gme/mechanism.ts';
 import { pairedColdGainRecords } from '../../src/pipelines/gme/common.ts';
+import type { StageEvidence } from '../../src/pipelines/gme/evidence.ts';
 import { deLongAuc, deLongPaired } from '../../src/evidence/stats.ts';
 
 process.env.RECLAB_PROGRESS = '0';
@@ -100,7 +101,9 @@ test('pairedColdGainRecords: DeLong paired difference per seed on the shared tes
   const labels = Float32Array.from({ length: 300 }, () => (rng.uniform() < 0.3 ? 1 : 0));
   const base = Float32Array.from(labels, (y) => 0.4 * y + rng.uniform());
   const method = Float32Array.from(base, (b, i) => b + 0.3 * labels[i] + 0.2 * rng.uniform());
-  const runs = { cold: [{ labels, probs: { A: method, B: base } }], meta: { A: [null], B: [null] } };
+  const positives = labels.reduce((s, y) => s + y, 0);
+  const coldOf = (p: Float32Array) => [{ cold: { auc: { ...deLongAuc(labels, p), rows: labels.length, positives } } }] as unknown as StageEvidence[];
+  const runs = { cold: [{ labels, probs: { A: method, B: base } }], meta: { A: [null], B: [null] }, byArm: { A: coldOf(method), B: coldOf(base) } };
   const [r] = pairedColdGainRecords(runs, 'A', 'B', 'k=1', [7]);
   const want = deLongPaired(labels, method, base);
   assert.equal(r.seed, 7);
@@ -110,6 +113,7 @@ test('pairedColdGainRecords: DeLong paired difference per seed on the shared tes
   assert.ok(Math.abs(r.value - (deLongAuc(labels, method).value - deLongAuc(labels, base).value)) < 1e-12);
   assert.ok((r.se ?? Infinity) < Math.hypot(deLongAuc(labels, method).se, deLongAuc(labels, base).se), 'correlated arms: the paired SE is below the unpaired one');
   assert.equal(r.positives, labels.reduce((s, y) => s + y, 0));
+  assert.equal(r.rows, labels.length);
   assert.throws(() => pairedColdGainRecords(runs, 'A', 'C', 'k=1', [7]), /no cold-start scores for 'C'/);
 });
 

@@ -106,15 +106,14 @@ export async function protocolOverSeeds(args: Omit<ProtocolArgs, 'seed'> & { mon
  * @example
  * records.push(...pairedColdGainRecords(runs, 'GME-A', 'ngb', 'irrelevantShare=0.3', [1, 2, 3]));
  */
-export function pairedColdGainRecords(runs: Pick<SeedRuns, 'cold' | 'meta'>, method: string, base: string, knob: string, seeds: number[]): ResultRecord[] {
+export function pairedColdGainRecords(runs: Pick<SeedRuns, 'cold' | 'meta' | 'byArm'>, method: string, base: string, knob: string, seeds: number[]): ResultRecord[] {
   return seeds.map((seed, i) => {
     const { labels, probs } = runs.cold[i];
     if (!probs[method] || !probs[base]) throw new Error(`pairedColdGainRecords: seed ${seed} has no cold-start scores for '${!probs[method] ? method : base}' (arms: ${Object.keys(probs).join(', ')})`);
     const d = deLongPaired(labels, probs[method], probs[base]);
-    let positives = 0;
-    for (const y of labels) positives += y > 0.5 ? 1 : 0;
+    const { rows, positives } = runs.byArm[method][i].cold.auc;
     const still = [method, base].some((m) => runs.meta[m]?.[i]?.stillImproving === true && (runs.meta[m]?.[i]?.validAuc.length ?? 0) > 0);
-    return { pipeline: '', run: '', table: 'gain', method, variant: '', knob, metric: 'cold_auc_gain', split: 'test', seed, value: d.value, rows: labels.length, positives, se: d.se, stillImproving: still };
+    return { pipeline: '', run: '', table: 'gain', method, variant: '', knob, metric: 'cold_auc_gain', split: 'test', seed, value: d.value, rows, positives, se: d.se, stillImproving: still };
   });
 }
 

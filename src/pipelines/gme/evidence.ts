@@ -62,12 +62,12 @@ export interface ProtocolEvidence {
 }
 
 /**
- * Test AUC / logloss with evidence of the backbone on a part.
+ * Test AUC / logloss with evidence of the backbone on a part (`probs`: its predictions there, when already made).
  * @example
  * partEvidence(backbone, world, world.parts.test).auc.se;
  */
-export function partEvidence(backbone: ColdStartBackbone, d: ColdStartData, ds = d.parts.test): Record<'auc' | 'logloss', MetricEvidence> {
-  const ev = evaluateCtrEvidence(ds, d.label, predict(backbone, ds));
+export function partEvidence(backbone: ColdStartBackbone, d: ColdStartData, ds = d.parts.test, probs = predict(backbone, ds)): Record<'auc' | 'logloss', MetricEvidence> {
+  const ev = evaluateCtrEvidence(ds, d.label, probs);
   return { auc: ev.auc, logloss: ev.logloss };
 }
 
@@ -198,8 +198,7 @@ export async function runProtocolEvidence(a: ProtocolArgs & { monitor: MetaMonit
       const warm = new WarmUp(backbone, old, a.warm, d.label);
       try {
         coldProbs[arm.label] = predict(backbone, testPart);
-        const { auc: coldAuc, logloss: coldLogloss } = evaluateCtrEvidence(testPart, d.label, coldProbs[arm.label]);
-        const cold = { auc: coldAuc, logloss: coldLogloss };
+        const cold = partEvidence(backbone, d, testPart, coldProbs[arm.label]);
         await warm.run(d.parts.warmA, a.seed);
         const wa = test();
         await warm.run(d.parts.warmB, a.seed);
