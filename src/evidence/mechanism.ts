@@ -72,6 +72,44 @@ export function knobLabel(name: string, value: number): string {
   return `${name}=${value}`;
 }
 
+/** One seed's gain (method − base) at one knob value, with what the record says about its evidence. */
+export interface GainRecordInput {
+  method: string;
+  knob: string;
+  /** The record's metric: `<headline metric>_gain` for a knob value, 'gain_growth' for the growth. */
+  metric: string;
+  seed: number;
+  value: number;
+  /** Test-sampling SE of the gain (paired when both sides scored the same rows); null when unknown. */
+  se: number | null;
+  rows: number | null;
+  positives: number | null;
+  /** True when either side's fit was best at its last allowed epoch; null when neither trained. */
+  stillImproving: boolean | null;
+  /** Default 'test'. */
+  split?: string;
+}
+
+/**
+ * A record of table 'gain' — the one shape every mechanism pipeline writes its paired gains in and {@link gainRecords}
+ * reads them from.
+ * @example
+ * records.push(gainRecord({ method: 'MiNet', knob: 'mechanismScale=1', metric: 'auc_gain', seed: 1, ...deLongPaired(y, a, b), rows: y.length, positives: 812, stillImproving: false }));
+ */
+export function gainRecord(g: GainRecordInput): ResultRecord {
+  return {
+    pipeline: '', run: '', table: 'gain', method: g.method, variant: '', knob: g.knob, metric: g.metric, split: g.split ?? 'test', seed: g.seed,
+    value: g.value, rows: g.rows, positives: g.positives, se: g.se, stillImproving: g.stillImproving,
+  };
+}
+
+/**
+ * The metric of a sweep's per-knob gain records: `<metric>_gain`.
+ * @example
+ * gainMetric({ metric: 'auc' }); // 'auc_gain'
+ */
+export const gainMetric = (spec: Pick<MechanismSpec, 'metric'>): string => `${spec.metric}_gain`;
+
 /** Throws when a spec cannot describe a sweep from 0. */
 export function checkMechanismSpec(spec: MechanismSpec): void {
   const where = `mechanism '${spec.knobName}'`;
@@ -84,8 +122,6 @@ export function checkMechanismSpec(spec: MechanismSpec): void {
   if (!spec.defaultSource.trim()) throw new Error(`${where}: defaultSource must say where the default comes from`);
   if (spec.method === spec.base) throw new Error(`${where}: method and base are both '${spec.method}'`);
 }
-
-const gainMetric = (spec: MechanismSpec) => `${spec.metric}_gain`;
 
 interface SeedGain {
   value: number;
@@ -129,9 +165,7 @@ function seedGains(records: ReadonlyArray<ResultRecord>, spec: MechanismSpec, va
 export function gainRecords(records: ReadonlyArray<ResultRecord>, spec: MechanismSpec): ResultRecord[] {
   checkMechanismSpec(spec);
   const split = spec.split ?? 'test';
-  const rec = (method: string, knob: string, metric: string, seed: number, g: SeedGain): ResultRecord => ({
-    pipeline: '', run: '', table: 'gain', method, variant: '', knob, metric, split, seed, value: g.value, rows: g.rows, positives: g.positives, se: g.se, stillImproving: g.stillImproving,
-  });
+  const rec = (method: string, knob: string, metric: string, seed: number, g: SeedGain): ResultRecord => gainRecord({ method, knob, metric, seed, split, ...g });
   const out: ResultRecord[] = [];
   const perValue = spec.values.map((v) => seedGains(records, spec, v));
   spec.values.forEach((v, i) => {

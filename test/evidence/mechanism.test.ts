@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkMechanismSpec, gainRecords, knobLabel, mechanismClaims, mechanismFigure, mechanismSummary, type MechanismSpec } from '../../src/evidence/mechanism.ts';
+import { checkMechanismSpec, gainRecord, gainRecords, knobLabel, mechanismClaims, mechanismFigure, mechanismSummary, type MechanismSpec } from '../../src/evidence/mechanism.ts';
 import { judgeClaims } from '../../src/evidence/claims.ts';
 import { select, type ResultRecord } from '../../src/evidence/records.ts';
 import { Rng } from '../../src/random.ts';
@@ -64,7 +64,9 @@ test('a flat gain: the growth claim cannot tell; a reversed one disagrees', () =
 test("a pipeline's own paired gain records are kept and used; the unpaired fallback fills only the rest", () => {
   const records = sweep(0.1);
   const knob = knobLabel('intentShare', 0.4);
-  const paired: ResultRecord = { pipeline: '', run: '', table: 'gain', method: 'M', variant: '', knob, metric: 'auc_gain', split: 'test', seed: 1, value: 0.05, rows: 5000, positives: 1000, se: 0.0005, stillImproving: false };
+  const paired = gainRecord({ method: 'M', knob, metric: 'auc_gain', seed: 1, value: 0.05, rows: 5000, positives: 1000, se: 0.0005, stillImproving: false });
+  const literal: ResultRecord = { pipeline: '', run: '', table: 'gain', method: 'M', variant: '', knob, metric: 'auc_gain', split: 'test', seed: 1, value: 0.05, rows: 5000, positives: 1000, se: 0.0005, stillImproving: false };
+  assert.deepEqual(paired, literal, 'gainRecord writes the table-gain record the module reads');
   const written = gainRecords([...records, paired], SPEC);
   assert.equal(select(written, { knob, metric: 'auc_gain' }).filter((r) => r.seed === 1).length, 0, 'the paired record is not duplicated');
   assert.equal(select(written, { knob, metric: 'auc_gain' }).length, SEEDS.length - 1);

@@ -18,7 +18,9 @@ import { checkSeeds } from '../../src/evidence/rules.ts';
 import type { ResultTable } from '../../src/pipelines/result-table.ts';
 import { generateFederatedWorld } from '../../src/worlds/federated-world.ts';
 import { clientBatch, disposeBatch, heldOutRows, validateClients } from '../../src/federated/data.ts';
-import { curveFigure, fitRate, rateScores, RATE_PRIOR } from '../../src/pipelines/mrff/common.ts';
+import { curveFigure, fitRate, pairedFitGainRecord, rateScores, RATE_PRIOR } from '../../src/pipelines/mrff/common.ts';
+import { MRFF_MECHANISM_SPEC } from '../../src/pipelines/mrff/mechanism.ts';
+import { deLongPaired } from '../../src/evidence/stats.ts';
 import { FEDPA_HOLDOUT } from '../../src/pipelines/fedpa/main.ts';
 
 process.env.RECLAB_PROGRESS = '0';
@@ -235,10 +237,38 @@ test('mrff/mechanism and fedpa/mechanism: by-knob records per value, gain record
       assert.ok(r.length > 0 && r.every((x) => (x.se ?? 0) > 0 && (x.rows ?? 0) > 0), `${run.pipeline}: ${m} at ${knob}=${v}`);
     }
     assert.ok(run.records.some((x) => x.table === 'gain' && x.metric === 'gain_growth' && x.method === method));
+    // Paired gain records (same test rows): the value is exactly method − base AUC, with a positive SE, per knob and seed.
+    const seeds = knob === 'groupStrength' ? [1, 2] : [1];
+    for (const v of values) for (const seed of seeds) {
+      const at = (m: string) => run.records.find((x) => x.table === 'by-knob' && x.knob === `${knob}=${v}` && x.method === m && x.metric === 'auc' && x.seed === seed)!;
+      const g = run.records.filter((x) => x.table === 'gain' && x.knob === `${knob}=${v}` && x.metric === 'auc_gain' && x.seed === seed);
+      assert.equal(g.length, 1, `${run.pipeline}: one gain record at ${knob}=${v} seed ${seed}`);
+      assert.ok(Math.abs(g[0].value - (at(method).value - at(base).value)) < 1e-9, `${run.pipeline}: gain ${g[0].value} = AUC difference`);
+      assert.ok((g[0].se ?? 0) > 0 && Number.isFinite(g[0].se), `${run.pipeline}: paired SE ${g[0].se}`);
+      assert.equal(g[0].rows, at(method).rows);
+    }
     assert.equal(run.verdicts.length, 2);
     for (const v of run.verdicts) assert.notEqual(v.verdict, 'not measured', `${run.pipeline}: ${v.claim.id} (${v.reason})`);
     assert.match(run.markdown, /mechanism absent/);
   }
   assert.ok(mr.records.some((x) => x.table === 'by-knob' && x.metric === 'ari_layer0' && x.method === 'MRFF'), 'MRFF ARI per knob value');
   await assert.rejects(runPipeline('mrff/mechanism', { ...RUN, config: { world: WORLD, values: [0.5, 1], training: TRAIN, seeds: [1] } }), /start at 0/);
+});
+
+test("pairedFitGainRecord: DeLong's paired gain when both fits scored the same rows, none (with the reason) when not", () => {
+  const data = generateFederatedWorld({ ...WORLD, seed: 3 });
+  const [user, item] = [fitRate(data, 'user-rate'), fitRate(data, 'item-rate')];
+  const spec = { ...MRFF_MECHANISM_SPEC, method: 'user-rate', base: 'item-rate' };
+  const g = pairedFitGainRecord(spec, 'groupStrength=1', 4, user, item);
+  const d = deLongPaired(user.scores.labels, user.scores.probs, item.scores.probs);
+  assert.ok(g.record, g.why);
+  assert.deepEqual([g.record.table, g.record.method, g.record.knob, g.record.metric, g.record.seed], ['gain', 'user-rate', 'groupStrength=1', 'auc_gain', 4]);
+  assert.ok(Math.abs(g.record.value - (user.auc - item.auc)) < 1e-9 && Math.abs(g.record.value - d.value) < 1e-12);
+  assert.equal(g.record.se, d.se);
+  assert.ok(d.se < Math.hypot(user.evidence.auc.se, item.evidence.auc.se), 'correlated scores: the paired SE is below the unpaired one');
+  const fewer = { ...item, scores: { users: item.scores.users.slice(1), labels: item.scores.labels.slice(1), probs: item.scores.probs.slice(1) } };
+  const h = pairedFitGainRecord(spec, 'groupStrength=1', 4, user, fewer);
+  assert.equal(h.record, null);
+  assert.match(h.why, /different test rows/);
+  assert.throws(() => pairedFitGainRecord({ ...spec, metric: 'logloss' }, 'k', 1, user, item), /only 'auc'/);
 });

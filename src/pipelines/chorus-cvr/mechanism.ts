@@ -29,7 +29,7 @@ import { FunnelWorldConfigSpec, generateFunnelWorld, FUNNEL_TRUTH, type FunnelWo
 import { deLongPaired } from '../../evidence/stats.ts';
 import type { ResultRecord } from '../../evidence/records.ts';
 import type { RunMode } from '../../evidence/rules.ts';
-import { gainRecords, knobLabel, mechanismClaims, mechanismFigure, mechanismSummary, type MechanismSpec } from '../../evidence/mechanism.ts';
+import { gainMetric, gainRecord, gainRecords, knobLabel, mechanismClaims, mechanismFigure, mechanismSummary, type MechanismSpec } from '../../evidence/mechanism.ts';
 import { tableFromRecords, type ResultTable } from '../result-table.ts';
 import type { PipelineSpec } from '../pipeline.ts';
 import {
@@ -149,6 +149,7 @@ export const chorusCvrMechanismPipeline: PipelineSpec<ChorusMechanismConfig> = {
       for (const x of cf) positives += x;
       for (const seed of config.seeds) {
         const cvr: Float32Array[] = [];
+        let still = false;
         for (const method of [config.method, config.base]) {
           // index 0: both methods start from the same initialisation per seed (common random numbers).
           const r = await fitEntireSpace({ world, method, backbone: config.backbone, trainer: config.trainer, seed, index: 0, ctx, stage: ` ${knob}` });
@@ -158,11 +159,12 @@ export const chorusCvrMechanismPipeline: PipelineSpec<ChorusMechanismConfig> = {
           }
           records.push(...selectionRecords(method.label, seed, r, knob));
           cvr.push(r.probs.cvr);
+          still ||= r.stillImproving === true;
           ctx.log(`${knob} ${method.label} seed ${seed}: CVR AUC over D ${r.evidence.cvr_auc_entire.value.toFixed(4)} (SE ${r.evidence.cvr_auc_entire.se.toFixed(4)}), O ${r.evidence.cvr_auc.value.toFixed(4)}, CTR AUC ${r.evidence.ctr_auc.value.toFixed(4)} (best epoch ${r.bestEpoch + 1} of ${r.epochsAllowed}, ${r.seconds.toFixed(1)} s)`);
         }
         // The gain's SE from DeLong's paired variance: both methods are scored on the same test rows.
         const g = deLongPaired(cf, cvr[0], cvr[1]);
-        records.push(record('gain', spec.method, knob, `${spec.metric}_gain`, seed, g.value, { rows: cf.length, positives, se: g.se }));
+        records.push(gainRecord({ method: spec.method, knob, metric: gainMetric(spec), seed, value: g.value, se: g.se, rows: cf.length, positives, stillImproving: still }));
       }
     }
     records.push(...gainRecords(records, spec));

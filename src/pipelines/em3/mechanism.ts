@@ -26,7 +26,7 @@ import { pythonSession } from '../../bridge/session.ts';
 import type { RunMode } from '../../evidence/rules.ts';
 import type { ResultRecord } from '../../evidence/records.ts';
 import { deLongPaired } from '../../evidence/stats.ts';
-import { gainRecords, knobLabel, mechanismClaims, mechanismFigure, mechanismSummary, type MechanismSpec } from '../../evidence/mechanism.ts';
+import { gainMetric, gainRecord, gainRecords, knobLabel, mechanismClaims, mechanismFigure, mechanismSummary, type MechanismSpec } from '../../evidence/mechanism.ts';
 import { tableFromRecords } from '../result-table.ts';
 import type { PipelineSpec } from '../pipeline.ts';
 import { EM3Config, em3World, fitVariant, pretrainContent, type EM3Variant } from './common.ts';
@@ -111,10 +111,10 @@ export const em3MechanismPipeline: PipelineSpec<EM3MechanismConfig> = {
           }
           const d = deLongPaired(labels, probs[spec.method], probs[spec.base]);
           const own = records.filter((x) => x.table === 'by-knob' && x.knob === knob && x.seed === seed);
-          records.push({
-            pipeline: '', run: '', table: 'gain', method: spec.method, variant: '', knob, metric: `${spec.metric}_gain`, split: 'test', seed, value: d.value, se: d.se,
+          records.push(gainRecord({
+            method: spec.method, knob, metric: gainMetric(spec), seed, value: d.value, se: d.se,
             rows: labels.length, positives: own[0]?.positives ?? null, stillImproving: own.some((x) => x.stillImproving === true),
-          });
+          }));
         }
       }
     } finally {

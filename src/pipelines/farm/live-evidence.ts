@@ -20,6 +20,7 @@ import { evaluateCtrEvidence, type MetricEvidence } from '../../train/evaluate.t
 import { EVIDENCE_DEFAULTS, reliableTasks, stillImproving } from '../../evidence/rules.ts';
 import { aucInfluence, meanOfInfluences } from '../../evidence/stats.ts';
 import type { ResultRecord } from '../../evidence/records.ts';
+import { gainMetric, gainRecord } from '../../evidence/mechanism.ts';
 import { buildResultTable, type MethodResult, type MetricColumn, type ReferenceRow, type ResultTable } from '../result-table.ts';
 
 /** The per-task metric kinds, in column order. */
@@ -179,7 +180,7 @@ export function pairedSummaryGainRecords(a: LiveFit[], b: LiveFit[], tasks: read
     const g = pairedMeanAucGain(a[s].evidence, b[s].evidence, tasks);
     if (!g) return [];
     const still = stillImproving(a[s].bestEpoch, a[s].epochsAllowed) || stillImproving(b[s].bestEpoch, b[s].epochsAllowed);
-    return [{ pipeline: '', run: '', table: 'gain', method, variant: '', knob, metric: `${SUMMARY_METRIC}_gain`, split: 'test', seed, value: g.value, rows: g.rows, positives: g.positives, se: g.se, stillImproving: still }];
+    return [gainRecord({ method, knob, metric: gainMetric({ metric: SUMMARY_METRIC }), seed, value: g.value, se: g.se, rows: g.rows, positives: g.positives, stillImproving: still })];
   });
 }
 

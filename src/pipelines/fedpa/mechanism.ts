@@ -12,7 +12,9 @@
  * Per knob value and seed: one world (same world seed), one open/private split and one foundation pre-trained on the
  * open users, shared by FedPA and FedAvg full fine-tuning (both from fedpa/main's methods and settings).
  * Records: table 'by-knob' (knob 'personalWeight=<w>'): private users' test AUC and logloss per method and seed with
- * DeLong / per-row SE, rows and positives; the mechanism module's 'gain' and 'gain_growth' records.
+ * DeLong / per-row SE, rows and positives; table 'gain': FedPA − FedAvg full fine-tuning per knob value and seed with
+ * DeLong's paired SE (both fits score the same private users' test rows; pairedFitGainRecord); the mechanism module's
+ * 'gain_growth' records.
  * Table 'mechanism' (AUC per knob value, FedPA vs FedAvg full fine-tuning, the mechanism summary in the notes);
  * figure: gain with 95% CI against the knob.
  * Modes: quick (800 users, values 0, 0.8, 1.6, 15 rounds, foundation up to 30 epochs, 2 seeds); evidence (fedpa/main's
@@ -26,7 +28,7 @@ import type { RunMode } from '../../evidence/rules.ts';
 import type { ResultRecord } from '../../evidence/records.ts';
 import { gainRecords, knobLabel, mechanismClaims, mechanismFigure, mechanismSummary, type MechanismSpec } from '../../evidence/mechanism.ts';
 import type { PipelineSpec } from '../pipeline.ts';
-import { FedTraining, HoldoutSpec, knobRecords, knobTable, withHoldout } from '../mrff/common.ts';
+import { FedTraining, HoldoutSpec, knobRecords, knobTable, pairedFitGainRecord, withHoldout, type FitResult } from '../mrff/common.ts';
 import { FedPAMethod, OpenSplit, fitFedPAMethod, openPrivateSplit, pretrainFoundation } from './common.ts';
 import { FEDPA_HOLDOUT, FEDPA_METHODS, fedpaMainDefaults } from './main.ts';
 
@@ -106,11 +108,16 @@ export const fedpaMechanismPipeline: PipelineSpec<FedpaMechanismConfig> = {
         const { open, priv } = openPrivateSplit(data, config.split, seed);
         const privData = subsetUsers(data, priv);
         const f = await ctx.stage(`${knob}: foundation seed ${seed}`, () => pretrainFoundation(data, open, config.training.central, config.model, seed, ctx));
+        const fits = new Map<string, FitResult>();
         for (const m of config.methods) {
           const r = await ctx.stage(`${knob}: ${m.label} seed ${seed}`, () => fitFedPAMethod(m, privData, f.state, config.training.fed, config.model, seed, ctx));
+          fits.set(m.label, r);
           records.push(...knobRecords(m.label, knob, seed, r));
           ctx.log(`${knob} ${m.label} seed ${seed}: AUC ${r.auc.toFixed(4)} (SE ${r.evidence.auc.se.toFixed(4)}), best round ${r.best}`);
         }
+        const g = pairedFitGainRecord(spec, knob, seed, fits.get(spec.method) as FitResult, fits.get(spec.base) as FitResult);
+        if (g.record) records.push(g.record);
+        else ctx.log(g.why);
       }
     }
     records.push(...gainRecords(records, spec));
@@ -118,6 +125,7 @@ export const fedpaMechanismPipeline: PipelineSpec<FedpaMechanismConfig> = {
     const table = knobTable(records, spec, `FedPA vs FedAvg full fine-tuning test AUC by personalWeight (${config.world.users} users, ${config.seeds.length} seed${config.seeds.length > 1 ? 's' : ''})`);
     table.notes.push(
       summary.markdown,
+      "The gain records carry DeLong's paired SE (both methods score the same test rows); the table's own interval adds the two sides' SEs and so errs wide.",
       'Each knob value is its own world (same world seed); per seed one open/private split and one foundation shared by both methods. personalWeight = 0: every user of a latent group has the same preference.',
     );
     return { tables: [table], figures: [{ name: 'mechanism', fig: mechanismFigure(records, spec, "FedPA's test-AUC gain over FedAvg full fine-tuning vs personalWeight") }], results: { summary: summary.rows }, records };

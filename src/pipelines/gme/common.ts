@@ -13,6 +13,7 @@ import { lineChart, type Figure } from '../../plots/index.ts';
 import type { Claim } from '../../evidence/claims.ts';
 import type { ResultRecord } from '../../evidence/records.ts';
 import { deLongPaired } from '../../evidence/stats.ts';
+import { gainMetric, gainRecord } from '../../evidence/mechanism.ts';
 import { buildResultTable, type MethodResult, type MetricColumn, type ReferenceRow, type ResultTable } from '../result-table.ts';
 import type { PipelineContext } from '../pipeline.ts';
 import { runProtocolEvidence, type MetaFit, type MetaMonitor, type StageEvidence } from './evidence.ts';
@@ -113,7 +114,7 @@ export function pairedColdGainRecords(runs: Pick<SeedRuns, 'cold' | 'meta' | 'by
     const d = deLongPaired(labels, probs[method], probs[base]);
     const { rows, positives } = runs.byArm[method][i].cold.auc;
     const still = [method, base].some((m) => runs.meta[m]?.[i]?.stillImproving === true && (runs.meta[m]?.[i]?.validAuc.length ?? 0) > 0);
-    return { pipeline: '', run: '', table: 'gain', method, variant: '', knob, metric: 'cold_auc_gain', split: 'test', seed, value: d.value, rows, positives, se: d.se, stillImproving: still };
+    return gainRecord({ method, knob, metric: gainMetric({ metric: 'cold_auc' }), seed, value: d.value, se: d.se, rows, positives, stillImproving: still });
   });
 }
 

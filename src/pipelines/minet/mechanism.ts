@@ -27,7 +27,7 @@ import { groundTruthCeiling } from '../../worlds/world.ts';
 import { deLongPaired } from '../../evidence/stats.ts';
 import type { RunMode } from '../../evidence/rules.ts';
 import type { ResultRecord } from '../../evidence/records.ts';
-import { gainRecords, knobLabel, mechanismClaims, mechanismFigure, mechanismSummary, type MechanismSpec } from '../../evidence/mechanism.ts';
+import { gainMetric, gainRecord, gainRecords, knobLabel, mechanismClaims, mechanismFigure, mechanismSummary, type MechanismSpec } from '../../evidence/mechanism.ts';
 import type { PipelineSpec } from '../pipeline.ts';
 import { knobTable } from '../gme/mechanism.ts';
 import { MINET_EVIDENCE_SEEDS, MINET_EVIDENCE_TRAINER, MINET_EVIDENCE_WORLD, MinetMethod, QUICK_TRAINER, fitMethod, mainMethods } from './common.ts';
@@ -127,7 +127,7 @@ export const minetMechanismPipeline: PipelineSpec<MinetMechanismConfig> = {
           ctx.log(`${knob} ${method.label} seed ${seed}: test AUC ${r.metrics.auc.toFixed(4)} (SE ${r.evidence.auc.se.toFixed(4)}; best epoch ${r.bestEpoch + 1} of ${r.epochs}${r.stillImproving ? ', still improving' : ''}, ${r.seconds.toFixed(1)} s)`);
         }
         const d = deLongPaired(y, fits[0].probs, fits[1].probs);
-        records.push({ pipeline: '', run: '', table: 'gain', method: spec.method, variant: '', knob, metric: `${spec.metric}_gain`, split: 'test', seed, value: d.value, rows: y.length, positives: fits[0].evidence.auc.positives, se: d.se, stillImproving: fits[0].stillImproving || fits[1].stillImproving });
+        records.push(gainRecord({ method: spec.method, knob, metric: gainMetric(spec), seed, value: d.value, se: d.se, rows: y.length, positives: fits[0].evidence.auc.positives, stillImproving: fits[0].stillImproving || fits[1].stillImproving }));
       }
     }
     records.push(...gainRecords(records, spec));

@@ -13,12 +13,12 @@ import { heldOutRows, holdoutCounts, validateClients } from '../../federated/dat
 import { federatedCeiling } from '../../worlds/federated-world.ts';
 import { SASRec, type SASRecConfig } from '../../models/sasrec.ts';
 import { auc as aucOf, logloss as loglossOf } from '../../metrics/index.ts';
-import { deLongAuc } from '../../evidence/stats.ts';
+import { deLongAuc, deLongPaired } from '../../evidence/stats.ts';
 import type { ResultRecord } from '../../evidence/records.ts';
 import type { MetricEvidence } from '../../train/evaluate.ts';
 import { lineChart, type Figure } from '../../plots/index.ts';
 import { tableFromRecords, type MethodResult, type MetricColumn, type ReferenceRow, type ResultTable } from '../result-table.ts';
-import { knobLabel, type MechanismSpec } from '../../evidence/mechanism.ts';
+import { gainMetric, gainRecord, knobLabel, type MechanismSpec } from '../../evidence/mechanism.ts';
 import type { PipelineContext } from '../pipeline.ts';
 
 /**
@@ -112,6 +112,8 @@ export interface FitResult {
   logloss: number;
   /** Test AUC and logloss with their test-sampling SE, rows and positives (held-out rows of every usable user). */
   evidence: Record<'auc' | 'logloss', MetricEvidence>;
+  /** The scored test rows behind `evidence` (users, labels, probabilities), for paired comparisons. */
+  scores: HeldOutScores;
   commMBPerRound: number;
   secondsPerRound: number;
   /** Validation AUC by round (federated) or epoch (central). */
@@ -138,7 +140,7 @@ export async function fitModel(model: FedModel, data: FederatedData, how: { cent
     const r = await trainCentral(model, data, how.central);
     const epochs = r.history.length;
     return {
-      auc: r.test.auc, logloss: r.test.logloss, evidence: scoreEvidence(r.testScores), commMBPerRound: 0, secondsPerRound: 0,
+      auc: r.test.auc, logloss: r.test.logloss, evidence: scoreEvidence(r.testScores), scores: r.testScores, commMBPerRound: 0, secondsPerRound: 0,
       curve: r.history.map((h) => ({ x: h.epoch, auc: h.valid.auc })), assignments: {}, fed: null, best: r.bestEpoch,
       stillImproving: epochs === 0 ? null : !r.earlyStopped && r.bestEpoch === epochs,
     };
@@ -147,7 +149,7 @@ export async function fitModel(model: FedModel, data: FederatedData, how: { cent
   if (!r.bestTestScores) throw new Error(`${how.fed?.label ?? 'federated run'}: no scored test rows at the best round (a resumed run whose best round came before the resume)`);
   const evals = r.history.filter((h) => h.valid);
   return {
-    auc: r.best.test.auc, logloss: r.best.test.logloss, evidence: scoreEvidence(r.bestTestScores), commMBPerRound: (r.bytesUpPerRound + r.bytesDownPerRound) / 1e6, secondsPerRound: r.secondsPerRound,
+    auc: r.best.test.auc, logloss: r.best.test.logloss, evidence: scoreEvidence(r.bestTestScores), scores: r.bestTestScores, commMBPerRound: (r.bytesUpPerRound + r.bytesDownPerRound) / 1e6, secondsPerRound: r.secondsPerRound,
     curve: evals.map((h) => ({ x: h.round, auc: (h.valid as { auc: number }).auc })), assignments: r.best.assignments, fed: r, best: r.best.round,
     stillImproving: !r.earlyStopped && r.best.round === evals.at(-1)?.round,
   };
@@ -229,8 +231,9 @@ export const RATE_PRIOR = 2;
  * fitRate(data, 'user-rate').auc;
  */
 export function fitRate(data: FederatedData, kind: 'user-rate' | 'item-rate'): FitResult {
-  const evidence = scoreEvidence(rateScores(data, kind));
-  return { auc: evidence.auc.value, logloss: evidence.logloss.value, evidence, commMBPerRound: 0, secondsPerRound: 0, curve: [], assignments: {}, fed: null, best: 0, stillImproving: null };
+  const scores = rateScores(data, kind);
+  const evidence = scoreEvidence(scores);
+  return { auc: evidence.auc.value, logloss: evidence.logloss.value, evidence, scores, commMBPerRound: 0, secondsPerRound: 0, curve: [], assignments: {}, fed: null, best: 0, stillImproving: null };
 }
 
 /**
@@ -349,4 +352,31 @@ export function knobTable(records: ReadonlyArray<ResultRecord>, spec: MechanismS
   const columns = spec.values.map((v) => knobLabel(spec.knobName, v)).filter((k) => rows.some((r) => r.metric === k));
   if (!columns.length) throw new Error(`knobTable: no '${table}' records of ${spec.method} / ${spec.base} on '${spec.metric}' (mechanism '${spec.knobName}')`);
   return tableFromRecords(rows, { id: 'mechanism', title, base: spec.base, methods: [spec.method, spec.base], metrics: columns.map((name) => ({ name, higherIsBetter: spec.direction === 'higher' })) });
+}
+
+/** True when two fits scored the same held-out rows (the same users' rows with the same labels, in the same order). */
+function sameRows(a: HeldOutScores, b: HeldOutScores): boolean {
+  if (a.labels.length !== b.labels.length) return false;
+  for (let i = 0; i < a.labels.length; i++) if (a.users[i] !== b.users[i] || a.labels[i] !== b.labels[i]) return false;
+  return true;
+}
+
+/**
+ * A mechanism sweep's paired gain record for one seed (table 'gain', metric `<spec.metric>_gain`; the metric must be
+ * 'auc'): method − base test AUC with DeLong's paired SE, both fits having scored the same test rows. Null, with the
+ * reason in `why`, when they scored different rows (a client excluded from one run): the mechanism module then
+ * falls back to adding the two sides' SEs for that seed.
+ * @example
+ * const g = pairedFitGainRecord(spec, 'groupStrength=1', 1, fits.MRFF, fits['FedAvg-SASRec']);
+ * if (g.record) records.push(g.record); else ctx.log(g.why);
+ */
+export function pairedFitGainRecord(spec: MechanismSpec, knob: string, seed: number, method: FitResult, base: FitResult): { record: ResultRecord | null; why: string } {
+  if (spec.metric !== 'auc') throw new Error(`pairedFitGainRecord: mechanism '${spec.knobName}' measures '${spec.metric}'; only 'auc' has a paired form here`);
+  if (!sameRows(method.scores, base.scores)) {
+    return { record: null, why: `${knob} seed ${seed}: ${spec.method} and ${spec.base} scored different test rows (${method.scores.labels.length} vs ${base.scores.labels.length}); the gain's SE adds the two sides' SEs` };
+  }
+  const d = deLongPaired(method.scores.labels, method.scores.probs, base.scores.probs);
+  const stillImproving = method.stillImproving === null && base.stillImproving === null ? null : method.stillImproving === true || base.stillImproving === true;
+  const record = gainRecord({ method: spec.method, knob, metric: gainMetric(spec), seed, value: d.value, se: d.se, rows: method.evidence.auc.rows, positives: method.evidence.auc.positives, stillImproving });
+  return { record, why: '' };
 }

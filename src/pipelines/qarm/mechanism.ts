@@ -25,7 +25,7 @@ import { QarmPrepareSpec, prepareQarm } from '../../qarm/prepare.ts';
 import type { RunMode } from '../../evidence/rules.ts';
 import type { ResultRecord } from '../../evidence/records.ts';
 import { deLongPaired } from '../../evidence/stats.ts';
-import { gainRecords, knobLabel, mechanismClaims, mechanismFigure, mechanismSummary, type MechanismSpec } from '../../evidence/mechanism.ts';
+import { gainMetric, gainRecord, gainRecords, knobLabel, mechanismClaims, mechanismFigure, mechanismSummary, type MechanismSpec } from '../../evidence/mechanism.ts';
 import type { PipelineSpec } from '../pipeline.ts';
 import { tableFromRecords, type ResultTable } from '../result-table.ts';
 import { QARM_VARIANTS, QarmWorld, RankerHyper, contentReferences, fitVariant, qarmModeDefaults, qarmWorld, u2iItemTable } from './common.ts';
@@ -141,10 +141,10 @@ export const qarmMechanismPipeline: PipelineSpec<QarmMechanismConfig> = {
         }
         const d = deLongPaired(labels, probs[spec.method], probs[spec.base]);
         const own = records.filter((x) => x.table === 'by-knob' && x.knob === knob && x.seed === seed && (x.method === spec.method || x.method === spec.base));
-        records.push({
-          pipeline: '', run: '', table: 'gain', method: spec.method, variant: '', knob, metric: `${spec.metric}_gain`, split: 'test', seed, value: d.value, se: d.se,
+        records.push(gainRecord({
+          method: spec.method, knob, metric: gainMetric(spec), seed, value: d.value, se: d.se,
           rows: labels.length, positives: own[0]?.positives ?? null, stillImproving: own.some((x) => x.stillImproving === true),
-        });
+        }));
       }
     }
     records.push(...gainRecords(records, spec));

@@ -24,7 +24,7 @@ import { createCdrModel, prepareCdr } from '../../models/cdr/index.ts';
 import type { RunMode } from '../../evidence/rules.ts';
 import { meanSe } from '../../evidence/rules.ts';
 import type { ResultRecord } from '../../evidence/records.ts';
-import { gainRecords, knobLabel, mechanismClaims, mechanismFigure, mechanismSummary, type MechanismSpec } from '../../evidence/mechanism.ts';
+import { gainMetric, gainRecord, gainRecords, knobLabel, mechanismClaims, mechanismFigure, mechanismSummary, type MechanismSpec } from '../../evidence/mechanism.ts';
 import { tableFromRecords, type ResultTable } from '../result-table.ts';
 import type { PipelineSpec } from '../pipeline.ts';
 import { CdrRunSettings } from './common.ts';
@@ -119,6 +119,7 @@ export const unicdrMechanismPipeline: PipelineSpec<UniCdrMechanismConfig> = {
       coldSizes.push(`${knob}: ${parts.map((p) => `${world.domains[p.d].name} ${p.pairs.users.length}`).join(', ')}`);
       for (const seed of config.seeds) {
         const hits = new Map<string, Float64Array[]>();
+        let still = false;
         for (const [i, m] of METHODS.entries()) {
           const cfg = m.model === 'unicdr' ? { dim: s.dim, ...s.unicdr } : { dim: s.dim };
           const model = createCdrModel(m.model, new Rng(seed * 7919 + i), prep, cfg);
@@ -126,6 +127,7 @@ export const unicdrMechanismPipeline: PipelineSpec<UniCdrMechanismConfig> = {
             const fit = await ctx.stage(`${knob} ${m.label} seed ${seed}`, () => fitCdr(model, prep, s.trainer, seed, `${knob} ${m.label} s${seed}`));
             const perDomain = parts.map((p) => evaluateListsRows(model, prep, p.d, p.pairs, p.lists, true).hr);
             hits.set(m.label, perDomain);
+            still ||= fit.stillImproving === true;
             const ev = domainMean(perDomain);
             records.push(rec('by-knob', m.label, knob, spec.metric, seed, ev.value, { se: ev.se, rows: ev.rows, positives: ev.rows, stillImproving: fit.stillImproving }));
             ctx.log(`${knob} ${m.label} seed ${seed}: cold HR@10 ${ev.value.toFixed(4)} ± ${ev.se.toFixed(4)} (${ev.rows} users; best epoch ${fit.bestEpoch} of ${fit.epochs}, ${fit.seconds.toFixed(1)} s)`);
@@ -135,7 +137,7 @@ export const unicdrMechanismPipeline: PipelineSpec<UniCdrMechanismConfig> = {
         }
         const [a, b] = [hits.get(spec.method) as Float64Array[], hits.get(spec.base) as Float64Array[]];
         const g = domainMean(a.map((x, d) => x.map((v, n) => v - b[d][n])));
-        records.push(rec('gain', spec.method, knob, `${spec.metric}_gain`, seed, g.value, { se: g.se, rows: g.rows, positives: g.rows }));
+        records.push(gainRecord({ method: spec.method, knob, metric: gainMetric(spec), seed, value: g.value, se: g.se, rows: g.rows, positives: g.rows, stillImproving: still }));
       }
     }
     records.push(...gainRecords(records, spec));
