@@ -12,8 +12,9 @@
  * method and the base, per seed. Records written by {@link gainRecords}: table 'gain', metric `<metric>_gain` per knob
  * value and seed (method − base; SE = √(se_m² + se_b²), unpaired and therefore wide, unless the pipeline wrote its own
  * paired gain records, e.g. from DeLong's paired variance, which are kept), and metric 'gain_growth' with knob '' (gain
- * at the largest value − gain at 0, per seed) for the method, with 0 (SE 0) for the base so that a claim can compare
- * the two.
+ * at the largest value − gain at 0, per seed) for the method; for the base, both metrics as 0 with SE 0, so that a
+ * claim comparing method and base in table 'gain' judges the gain record alone — its paired SE when the pipeline
+ * wrote one. Both claims of {@link mechanismClaims} read table 'gain'.
  */
 import type { Figure } from '../plots/figure.ts';
 import { lineChart } from '../plots/builders.ts';
@@ -171,7 +172,12 @@ export function gainRecords(records: ReadonlyArray<ResultRecord>, spec: Mechanis
   spec.values.forEach((v, i) => {
     const knob = knobLabel(spec.knobName, v);
     const own = new Set(select(records, { table: 'gain', method: spec.method, knob, metric: gainMetric(spec), split }).map((r) => r.seed));
-    for (const [seed, g] of perValue[i]) if (!own.has(seed)) out.push(rec(spec.method, knob, gainMetric(spec), seed, g));
+    const baseOwn = new Set(select(records, { table: 'gain', method: spec.base, knob, metric: gainMetric(spec), split }).map((r) => r.seed));
+    for (const [seed, g] of perValue[i]) {
+      if (!own.has(seed)) out.push(rec(spec.method, knob, gainMetric(spec), seed, g));
+      // The base's gain over itself: 0 with SE 0, so that the default claim judges the (paired) gain record alone.
+      if (!baseOwn.has(seed)) out.push(rec(spec.base, knob, gainMetric(spec), seed, { value: 0, se: g.se === null ? null : 0, rows: g.rows, positives: g.positives, stillImproving: null }));
+    }
   });
   const [first, last] = [perValue[0], perValue[perValue.length - 1]];
   if (spec.values.length >= 2) {
@@ -204,8 +210,8 @@ export function mechanismClaims(spec: MechanismSpec, idPrefix = 'mechanism'): Cl
       id: `${idPrefix}-${spec.knobName}-default`,
       text: `At the paper-derived default ${spec.knobName} = ${spec.defaultValue}, ${spec.method} ${better} ${spec.metric} over ${spec.base}`,
       source: spec.claimSource,
-      table: spec.table ?? 'by-knob',
-      metric: spec.metric,
+      table: 'gain',
+      metric: gainMetric(spec),
       split: spec.split,
       method: spec.method,
       base: spec.base,

@@ -31,7 +31,7 @@ test('em3/mechanism: both arms per newItemShare value, paired gains, growth, tab
     const knob = knobLabel('newItemShare', v);
     const [m, b] = [spec.method, spec.base].map((method) => run.records.find((x) => x.table === 'by-knob' && x.method === method && x.knob === knob && x.metric === 'auc'));
     for (const r of [m, b]) assert.ok(r && r.se !== null && r.se > 0 && (r.rows ?? 0) > 0 && typeof r.stillImproving === 'boolean', `${knob}: ${JSON.stringify(r)}`);
-    const gains = run.records.filter((x) => x.table === 'gain' && x.knob === knob && x.metric === 'auc_gain');
+    const gains = run.records.filter((x) => x.table === 'gain' && x.method === spec.method && x.knob === knob && x.metric === 'auc_gain');
     assert.equal(gains.length, 1, 'one paired gain per seed (the module adds no unpaired one)');
     assert.ok(Math.abs(gains[0].value - ((m?.value ?? 0) - (b?.value ?? 0))) < 1e-9, 'gain = EM3 - ID-only');
     assert.ok((gains[0].se ?? 0) > 0 && Number.isFinite(gains[0].se), `DeLong paired SE ${gains[0].se}`);

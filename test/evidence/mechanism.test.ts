@@ -68,11 +68,35 @@ test("a pipeline's own paired gain records are kept and used; the unpaired fallb
   const literal: ResultRecord = { pipeline: '', run: '', table: 'gain', method: 'M', variant: '', knob, metric: 'auc_gain', split: 'test', seed: 1, value: 0.05, rows: 5000, positives: 1000, se: 0.0005, stillImproving: false };
   assert.deepEqual(paired, literal, 'gainRecord writes the table-gain record the module reads');
   const written = gainRecords([...records, paired], SPEC);
-  assert.equal(select(written, { knob, metric: 'auc_gain' }).filter((r) => r.seed === 1).length, 0, 'the paired record is not duplicated');
-  assert.equal(select(written, { knob, metric: 'auc_gain' }).length, SEEDS.length - 1);
+  assert.equal(select(written, { method: 'M', knob, metric: 'auc_gain' }).filter((r) => r.seed === 1).length, 0, 'the paired record is not duplicated');
+  assert.equal(select(written, { method: 'M', knob, metric: 'auc_gain' }).length, SEEDS.length - 1);
+  assert.deepEqual(select(written, { method: 'B', knob, metric: 'auc_gain' }).map((r) => [r.seed, r.value, r.se]), SEEDS.map((s) => [s, 0, 0]), "the base's gain over itself: 0, SE 0, every seed");
   const growth1 = select(written, { method: 'M', metric: 'gain_growth' }).find((r) => r.seed === 1)!;
-  const at0 = select(written, { knob: knobLabel('intentShare', 0), metric: 'auc_gain' }).find((r) => r.seed === 1)!;
+  const at0 = select(written, { method: 'M', knob: knobLabel('intentShare', 0), metric: 'auc_gain' }).find((r) => r.seed === 1)!;
   assert.ok(Math.abs(growth1.value - (0.05 - at0.value)) < 1e-12, 'growth reads the paired gain at the top');
+});
+
+test("the default claim judges the paired gain records: a gain the unpaired SEs hide is found when the pipeline paired it", () => {
+  // Per seed M − B = 0.004 at the default; each side's SE is 0.01 (unpaired gain SE 0.014), the paired SE 0.001.
+  const at = knobLabel('intentShare', SPEC.defaultValue);
+  const records: ResultRecord[] = [];
+  for (const v of SPEC.values) {
+    for (const s of SEEDS) {
+      const base = { pipeline: '', run: '', table: 'by-knob', variant: '', knob: knobLabel('intentShare', v), metric: 'auc', split: 'test', seed: s, rows: 5000, positives: 1000, se: 0.01, stillImproving: false };
+      const b = 0.7 + 0.0001 * s;
+      records.push({ ...base, method: 'B', value: b }, { ...base, method: 'M', value: b + 0.004 + 0.0002 * (s % 2) });
+    }
+  }
+  const unpaired = judgeClaims(mechanismClaims(SPEC), [...records, ...gainRecords(records, SPEC)])[0];
+  assert.equal(unpaired.verdict, 'cannot tell', unpaired.reason);
+  const paired = records.filter((r) => r.knob === at && r.method === 'M').map((m) => {
+    const b = records.find((r) => r.knob === at && r.method === 'B' && r.seed === m.seed)!;
+    return gainRecord({ method: 'M', knob: at, metric: 'auc_gain', seed: m.seed, value: m.value - b.value, se: 0.001, rows: 5000, positives: 1000, stillImproving: false });
+  });
+  const withPaired = [...records, ...paired];
+  const v = judgeClaims(mechanismClaims(SPEC), [...withPaired, ...gainRecords(withPaired, SPEC)])[0];
+  assert.equal(v.claim.table, 'gain');
+  assert.equal(v.verdict, 'agrees', v.reason);
 });
 
 test('specs: the sweep starts at 0, ascends, names its default source; the figure draws intervals, zero line, default', () => {

@@ -241,7 +241,7 @@ test('mrff/mechanism and fedpa/mechanism: by-knob records per value, gain record
     const seeds = knob === 'groupStrength' ? [1, 2] : [1];
     for (const v of values) for (const seed of seeds) {
       const at = (m: string) => run.records.find((x) => x.table === 'by-knob' && x.knob === `${knob}=${v}` && x.method === m && x.metric === 'auc' && x.seed === seed)!;
-      const g = run.records.filter((x) => x.table === 'gain' && x.knob === `${knob}=${v}` && x.metric === 'auc_gain' && x.seed === seed);
+      const g = run.records.filter((x) => x.table === 'gain' && x.method === method && x.knob === `${knob}=${v}` && x.metric === 'auc_gain' && x.seed === seed);
       assert.equal(g.length, 1, `${run.pipeline}: one gain record at ${knob}=${v} seed ${seed}`);
       assert.ok(Math.abs(g[0].value - (at(method).value - at(base).value)) < 1e-9, `${run.pipeline}: gain ${g[0].value} = AUC difference`);
       assert.ok((g[0].se ?? 0) > 0 && Number.isFinite(g[0].se), `${run.pipeline}: paired SE ${g[0].se}`);

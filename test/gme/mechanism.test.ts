@@ -129,7 +129,7 @@ test('gme/mechanism: by-knob records of both arms per value, gain and gain_growt
       assert.ok(r && Number.isFinite(r.value) && r.se !== null && r.se > 0 && r.rows === 400, `${m} ${k}: ${JSON.stringify(r)}`);
     }
   }
-  const gain = run.records.filter((r) => r.table === 'gain' && r.metric === 'cold_auc_gain');
+  const gain = run.records.filter((r) => r.table === 'gain' && r.method === GME_MECHANISM_SPEC.method && r.metric === 'cold_auc_gain');
   assert.equal(gain.length, 2);
   const g0 = byKnob.find((x) => x.method === GME_MECHANISM_SPEC.method && x.knob === 'irrelevantShare=0');
   const b0 = byKnob.find((x) => x.method === GME_MECHANISM_SPEC.base && x.knob === 'irrelevantShare=0');

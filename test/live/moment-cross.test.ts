@@ -21,7 +21,7 @@ import '../../src/pipelines/registry.ts';
 import { checkSeeds, RUN_MODES } from '../../src/evidence/rules.ts';
 import { SUMMARY_METRIC } from '../../src/pipelines/farm/live-evidence.ts';
 import { MC_BASE, momentCrossMainDefaults } from '../../src/pipelines/moment-cross/main.ts';
-import { ablationVariants, momentCrossAblationDefaults } from '../../src/pipelines/moment-cross/ablation.ts';
+import { ONLINE_PASS, ablationVariants, momentCrossAblationDefaults } from '../../src/pipelines/moment-cross/ablation.ts';
 import { Rng } from '../../src/random.ts';
 
 process.env.RECLAB_PROGRESS = '0';
@@ -178,6 +178,19 @@ test('moment-cross/ablation: table "ablation" against the full model; removal cl
   assert.deepEqual(unmeasured(abl), ['l-moment-helps', 'align-helps'], 'only the claims on variants that run in evidence mode alone are unmeasured in quick mode');
   const evidenceLabels = ablationVariants(false, NET).map((v) => v.label);
   for (const c of getPipeline('moment-cross/ablation').claims ?? []) assert.ok(evidenceLabels.includes(c.method) && c.base === 'Moment&Cross', `claim '${c.id}' refers to an evidence-mode variant`);
+});
+
+test("order 'time': one epoch over the stream in emit-time order (no early stopping); impressions refuse it", async () => {
+  const online = { ...ablationVariants(false, NET).find((v) => v.label === ONLINE_PASS)! };
+  assert.deepEqual([online.order, online.data], ['time', 'stream']);
+  const methods = [ablationVariants(true, NET)[0], online];
+  const run = await runPipeline('moment-cross/ablation', { ...RUN, config: { ...TINY_PIPE, trainer: { epochs: 3, patience: 5, batchSize: 512 }, seeds: [1], methods } });
+  const epochs = (m: string) => run.records.find((x) => x.table === 'selection' && x.metric === 'best_epoch' && x.method === m)!;
+  assert.equal(epochs(ONLINE_PASS).value, 1, 'the online pass trains exactly one epoch');
+  assert.equal(epochs(ONLINE_PASS).stillImproving, true, 'its one allowed pass is its last');
+  assert.ok(run.records.some((x) => x.table === 'ablation' && x.method === ONLINE_PASS && x.metric === SUMMARY_METRIC && Number.isFinite(x.value)));
+  const bad = [{ ...ablationVariants(true, NET)[0] }, { ...online, data: 'impressions' as const }];
+  await assert.rejects(runPipeline('moment-cross/ablation', { ...RUN, config: { ...TINY_PIPE, seeds: [1], methods: bad } }), /order 'time', which needs the sample stream/);
 });
 
 test('moment-cross pipelines: quick defaults stay small; evidence and paper defaults have >= 5 distinct seeds, pass their schemas and stop early', () => {

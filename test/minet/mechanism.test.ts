@@ -116,7 +116,7 @@ test('minet/mechanism: by-knob records per method and value, paired gain records
       assert.ok(r && Number.isFinite(r.value) && r.se !== null && r.se > 0 && r.rows !== null && r.rows > 0, `${m} ${k}: ${JSON.stringify(r)}`);
     }
   }
-  const gains = run.records.filter((r) => r.table === 'gain' && r.metric === 'auc_gain');
+  const gains = run.records.filter((r) => r.table === 'gain' && r.method === 'MiNet' && r.metric === 'auc_gain');
   assert.equal(gains.length, 2, 'one paired gain per value (the pipeline writes its own; gainRecords adds none)');
   for (const g of gains) {
     const m = run.records.find((x) => x.table === 'by-knob' && x.method === 'MiNet' && x.knob === g.knob);

@@ -38,7 +38,7 @@ test('qarm/mechanism: both arms per mismatch value, paired gains, growth, table,
       const r = run.records.find((x) => x.table === 'by-knob' && x.method === method && x.knob === knobLabel('mismatch', v) && x.metric === 'auc');
       assert.ok(r && r.se !== null && r.se > 0 && (r.rows ?? 0) > 0 && typeof r.stillImproving === 'boolean', `${method} at mismatch ${v}: ${JSON.stringify(r)}`);
     }
-    const gains = run.records.filter((x) => x.table === 'gain' && x.knob === knobLabel('mismatch', v) && x.metric === 'auc_gain');
+    const gains = run.records.filter((x) => x.table === 'gain' && x.method === spec.method && x.knob === knobLabel('mismatch', v) && x.metric === 'auc_gain');
     assert.equal(gains.length, 1, 'one paired gain per seed (the module adds no unpaired one)');
     const m = run.records.find((x) => x.table === 'by-knob' && x.method === spec.method && x.knob === knobLabel('mismatch', v) && x.metric === 'auc');
     const b = run.records.find((x) => x.table === 'by-knob' && x.method === spec.base && x.knob === knobLabel('mismatch', v) && x.metric === 'auc');

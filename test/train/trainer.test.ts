@@ -15,6 +15,7 @@ import { train, resolveTrainerConfig, TRAINER_DEFAULTS } from '../../src/train/t
 import { saveCheckpoint, loadCheckpoint } from '../../src/train/checkpoint.ts';
 import { generateCtrWorld } from '../../src/worlds/ctr-world.ts';
 import { getModelSpec } from '../../src/models/registry.ts';
+import type { LossFn } from '../../src/models/model.ts';
 import { assertClose } from '../helpers/close.ts';
 
 const world = generateCtrWorld({ users: 300, items: 150, categories: 10, impressionsPerUser: 12, seed: 5 });
@@ -92,6 +93,32 @@ test('training keeps tf.memory().numTensors flat across epochs and improves vali
   assert.ok(r.history[3].loss < r.history[0].loss, 'training loss falls');
   assert.ok(r.history.every((h) => h.valid > 0.5 && h.samplesPerSecond > 0));
   model.dispose();
+});
+
+test('shuffle false: every epoch visits the rows in the dataset\'s order (a time-ordered pass); the default shuffles per epoch', async () => {
+  const spec = getModelSpec('dnn');
+  const inner = spec.loss('click');
+  const run = async (shuffle: boolean | undefined) => {
+    const seen: number[][] = [];
+    const spy: LossFn = (out, batch) => {
+      seen.push(Array.from(batch.user_id.dataSync()));
+      return inner(out, batch);
+    };
+    const model = spec.create(new Rng(4), world.train.schema);
+    await train({ model, loss: spy, train: world.train, config: { ...quiet, epochs: 2, batchSize: 500, monitor: 'none', seed: 3, ...(shuffle === undefined ? {} : { shuffle }) } });
+    model.dispose();
+    return seen;
+  };
+  const rows = Array.from(world.train.column('user_id') as Int32Array);
+  const perEpoch = Math.ceil(rows.length / 500);
+  const ordered = await run(false);
+  assert.equal(ordered.length, 2 * perEpoch);
+  assert.deepEqual(ordered.slice(0, perEpoch).flat(), rows, 'epoch 1 in row order');
+  assert.deepEqual(ordered.slice(perEpoch).flat(), rows, 'epoch 2 in row order');
+  const shuffled = await run(undefined);
+  assert.notDeepEqual(shuffled.slice(0, perEpoch).flat(), rows, 'the default shuffles');
+  assert.deepEqual([...shuffled.slice(0, perEpoch).flat()].sort((a, b) => a - b), [...rows].sort((a, b) => a - b), 'a shuffled epoch still visits every row once');
+  assert.notDeepEqual(shuffled.slice(0, perEpoch).flat(), shuffled.slice(perEpoch).flat(), 'a new order each epoch');
 });
 
 test('early stopping stops after `patience` epochs without improvement and restores the best epoch', async () => {

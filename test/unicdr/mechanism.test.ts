@@ -91,7 +91,7 @@ test('unicdr/mechanism: defaults sweep from 0 with the default among the values;
   });
   for (const v of ['preferenceShare=0', 'preferenceShare=0.84', 'preferenceShare=1']) {
     for (const m of ['UniCDR', 'BPR-MF']) assert.equal(run.records.filter((r) => r.table === 'by-knob' && r.method === m && r.knob === v && r.metric === 'hr10_cold_mean').length, 1, `${m} at ${v}`);
-    const g = run.records.filter((r) => r.table === 'gain' && r.knob === v && r.metric === 'hr10_cold_mean_gain');
+    const g = run.records.filter((r) => r.table === 'gain' && r.method === 'UniCDR' && r.knob === v && r.metric === 'hr10_cold_mean_gain');
     assert.equal(g.length, 1, `one paired gain record at ${v}`);
     const m = run.records.find((r) => r.table === 'by-knob' && r.method === 'UniCDR' && r.knob === v) as { value: number };
     const b = run.records.find((r) => r.table === 'by-knob' && r.method === 'BPR-MF' && r.knob === v) as { value: number };

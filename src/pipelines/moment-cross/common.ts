@@ -19,15 +19,24 @@ import { buildSampleStream } from './sample-stream.ts';
 import { meanAucEvidence, meanAucValidator, SUMMARY_METRIC, taskEvidence, type LiveFit, type SummaryTasks, type TaskEvidence } from '../farm/live-evidence.ts';
 
 /**
+ * Training orders of a live method. 'shuffled' (the default): the pipeline's trainer — shuffled epochs with early
+ * stopping on the validation monitor. 'time': one time-ordered online pass, as the paper trains Moment&Cross on its
+ * stream: a single epoch over the sample stream in emit-time order (no shuffling, no early stopping), so the model
+ * ends on the freshest samples; only for stream data (the impressions are not kept in time order).
+ */
+export const LIVE_ORDERS = ['shuffled', 'time'] as const;
+
+/**
  * A compared method: a registered live model with a config; `data` = 'impressions' (one row per impression, final
  * labels, as the daily-batch baselines) or the real-time sample stream with ('stream') or without ('stream-no-mask')
- * the first-only label mask.
+ * the first-only label mask; `order` = how it trains on that data (see {@link LIVE_ORDERS}).
  */
 export const LiveMethod = z.strictObject({
   label: z.string(),
   model: z.string(),
   config: z.record(z.string(), z.unknown()),
   data: z.enum(['impressions', 'stream', 'stream-no-mask']),
+  order: z.enum(LIVE_ORDERS).optional(),
 });
 /** See `LiveMethod`. */
 export type LiveMethod = z.infer<typeof LiveMethod>;
@@ -89,11 +98,15 @@ export async function fitLive(args: {
   if (spec.task !== 'live') throw new Error(`moment-cross pipeline: model '${method.model}' is a '${spec.task}' model, not a 'live' one`);
   const monitor = args.monitor.filter((t) => tasks.includes(t));
   if (!monitor.length) throw new Error(`moment-cross pipeline: none of the monitor tasks (${args.monitor.join(', ')}) is among the tasks (${tasks.join(', ')})`);
+  if (method.order === 'time' && method.data === 'impressions') {
+    throw new Error(`moment-cross pipeline: method '${method.label}' has order 'time', which needs the sample stream (data 'stream' or 'stream-no-mask', sorted by emit time), not 'impressions'`);
+  }
   const data = trainingData(world, method.data);
   const model = spec.create(new Rng(seed * 7919 + 11), data.schema, { ...method.config, tasks });
   try {
     const loss = method.model === 'moment-cross' ? momentCrossLoss((model as MomentCross).config)('click') : spec.loss('click');
-    const trainer: Partial<TrainerConfig> = { ...(args.trainer as Partial<TrainerConfig>), seed, monitor: 'auc', progressLabel: `${method.label} s${seed}` };
+    const online: Partial<TrainerConfig> = method.order === 'time' ? { epochs: 1, shuffle: false } : {};
+    const trainer: Partial<TrainerConfig> = { ...(args.trainer as Partial<TrainerConfig>), ...online, seed, monitor: 'auc', progressLabel: `${method.label} s${seed}` };
     const r = await args.ctx.stage(`${method.label} seed ${seed}`, () =>
       train({ model, loss, train: data, validate: meanAucValidator(world.valid, monitor, (ds) => predictTasks(model, ds, monitor)), config: trainer }),
     );
