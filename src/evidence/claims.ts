@@ -112,6 +112,6 @@ export function verdictsToMarkdown(verdicts: ReadonlyArray<Verdict>, label?: str
   const esc = (s: string) => s.replace(/\|/g, '\\|');
   const lines = [`### Claims and verdicts${label ? ` (${label})` : ''}`, '', '| claim | verdict | measured | source |', '|---|---|---|---|'];
   for (const v of verdicts) lines.push(`| ${esc(v.claim.text)} | **${v.verdict}** | ${esc(v.reason)} | ${esc(v.claim.source)} |`);
-  lines.push('', 'agrees: significant (two-sided, alpha 0.05) in the claimed direction; disagrees: significant the other way; cannot tell: not significant — the effect is below the minimum detectable effect (MDE, 80% power) of this run. Intervals combine seed variance with test-set sampling (the two methods\' test SEs added, which ignores their positive correlation and so errs wide).');
+  lines.push('', 'agrees: significant (two-sided, alpha 0.05) in the claimed direction; disagrees: significant the other way; cannot tell: not significant — the effect is below the minimum detectable effect (MDE, 80% power) of this run. Intervals combine seed variance with test-set sampling (the two methods\' test SEs added, which ignores their positive correlation and so errs wide — except for claims on table \'gain\', whose records carry the paired SE of method − base on the same test rows where the pipeline computed one).');
   return `${lines.join('\n')}\n`;
 }
