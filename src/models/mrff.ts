@@ -22,9 +22,16 @@
  * each, test AUC at the best validation round; DeLong SE about 0.008): FedAvg-SASRec 0.650 (still rising); released
  * MRFF 0.595 (best round 4); p*-scaling + shared router input + residual + zero-init user FFN at private lr x 1:
  * 0.598, x 0.1: 0.599, x 0.3 with weight decay 1: 0.600, x 0.02: 0.622 (still rising), x 0 (private weights frozen):
- * 0.640; group FFNs only: 0.635. The private lr x 0.02 was chosen from these runs; none of them beats FedAvg-SASRec
- * and the layer-0 ARI stayed below 0.02 in every variant (the p*-scaled gradient did not make the router find the
- * world's groups). Per-client Adam state kept across rounds was not tried.
+ * 0.640; group FFNs only: 0.635. None of them beats FedAvg-SASRec and the layer-0 ARI stayed below 0.02 in every
+ * variant (the p*-scaled gradient did not make the router find the world's groups).
+ * Private lr scale chosen on VALIDATION (bench/select-mrff-private-lr.ts; an earlier 0.02 had been read off one seed's
+ * test AUC): mrff/main's evidence world (3 000 users, 5 + 5 held out per user), up to 60 rounds with its early
+ * stopping, seeds 1 and 2, best validation AUC over the rounds, grid {0, 0.02, 0.1, 0.3, 1} fixed before the runs:
+ * 0.6577 / 0.6252 / 0.6030 / 0.5999 / 0.6077 (0 still improving at round 60 for seed 1; the others stopped by round
+ * 44). So `privateLrScale` is 0: in this world every rate at which the private weights train lowers validation AUC,
+ * and the chosen MRFF keeps its private user embeddings at their initial values and its zero-initialised user FFN a
+ * no-op — its user-level part does not train (Paper deviation). Per-client Adam state kept across rounds, or plain
+ * SGD for the private weights, was not tried.
  */
 import type { Rng } from '../random.ts';
 import type { Field } from '../federated/types.ts';
@@ -34,13 +41,14 @@ import { SASRec, type SASRecConfig } from './sasrec.ts';
  * MRFF's setting: 4 groups per layer, a private UserFFN, no shared FFN, balance alpha 0.1, partition 'mrff', with the
  * issue-16 fixes: group output scaled by p* (the router gets a task gradient), router input = pooled sequence + public
  * router-owned user-field embeddings (a shared segment -> group map can form), residual around the FFN block with a
- * zero-initialised user-FFN output (the private FFN starts as a no-op), private weights at 0.02 x the engine's rate.
+ * zero-initialised user-FFN output (the private FFN starts as a no-op), private weights at 0 x the engine's rate (not
+ * trained: chosen on validation, see the module comment).
  * @example
  * MRFF_CONFIG.groups; // 4
  */
 export const MRFF_CONFIG: Readonly<Partial<SASRecConfig>> = Object.freeze({
   groups: 4, userFfn: true, sharedFfn: false, balanceAlpha: 0.1, partition: 'mrff' as const,
-  scaleByGate: true, routerInput: 'shared' as const, residual: true, userFfnZeroInit: true, privateLrScale: 0.02,
+  scaleByGate: true, routerInput: 'shared' as const, residual: true, userFfnZeroInit: true, privateLrScale: 0,
 });
 
 /**
