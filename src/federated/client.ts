@@ -71,23 +71,38 @@ export interface LocalOptions {
   anchored: Set<string>;
   /** Per trainable name: learning-rate multiplier and decoupled weight decay (absent = 1 and 0). */
   optim?: Map<string, { lrScale: number; weightDecay: number }>;
+  /**
+   * Adam state carried in from earlier rounds for some trainables (a client keeping its optimiser between rounds):
+   * per name the first and second moments, each the shape of the (C, ...) parameter copies, and per client the local
+   * steps it has already taken (bias correction continues from there). Names not listed start fresh (zeros, step 0).
+   */
+  carried?: { m: Map<string, Tensor>; v: Map<string, Tensor>; steps: Float32Array };
 }
 
 /**
  * Local training of C clients at once: the objective is the sum over clients of each client's own mean BCE (+ aux
- * term + prox term), so the gradient w.r.t. client c's copy is client c's own gradient. Adam per element, fresh state;
- * per-parameter learning-rate multipliers and decoupled weight decay from `o.optim` (the model's `localOptim`).
- * Returns the trained copies (kept) and the mean per-client loss at the first step.
+ * term + prox term), so the gradient w.r.t. client c's copy is client c's own gradient. Adam per element, fresh state
+ * unless `o.carried` brings a name's moments and the clients' step counts from earlier rounds; per-parameter
+ * learning-rate multipliers and decoupled weight decay from `o.optim` (the model's `localOptim`).
+ * Returns the trained copies (kept), the mean per-client loss at the first step, and for the carried names their
+ * moments after the last step (kept; the caller disposes them).
  * @example
  * const { params, loss } = localTrain(model, start, batch, ctx, opts);
  */
-export function localTrain(model: FedModel, start: ParamMap, batch: ClientBatch, ctx: LossContext, o: LocalOptions): { params: ParamMap; loss: number } {
+export function localTrain(model: FedModel, start: ParamMap, batch: ClientBatch, ctx: LossContext, o: LocalOptions): { params: ParamMap; loss: number; moments: { m: Map<string, Tensor>; v: Map<string, Tensor> } } {
   const C = batch.users.length;
   const b1 = 0.9;
   const b2 = 0.999;
+  const carried = o.carried;
+  if (carried && carried.steps.length !== C) throw new Error(`localTrain: carried Adam steps for ${carried.steps.length} clients, the chunk has ${C}`);
   let cur = o.trainable.map((n) => tf.keep(tf.clone(start[n])));
-  let m = cur.map((x) => tf.keep(tf.zerosLike(x)));
-  let v = cur.map((x) => tf.keep(tf.zerosLike(x)));
+  let m = cur.map((x, i) => tf.keep(carried?.m.has(o.trainable[i]) ? tf.clone(carried.m.get(o.trainable[i]) as Tensor) : tf.zerosLike(x)));
+  let v = cur.map((x, i) => tf.keep(carried?.v.has(o.trainable[i]) ? tf.clone(carried.v.get(o.trainable[i]) as Tensor) : tf.zerosLike(x)));
+  for (const [i, n] of o.trainable.entries()) {
+    if (carried?.m.has(n) && !(m[i].shape.length === cur[i].shape.length && m[i].shape.every((d, k) => d === cur[i].shape[k]))) {
+      throw new Error(`localTrain: carried Adam moments of '${n}' have shape [${m[i].shape}], the parameter copies [${cur[i].shape}]`);
+    }
+  }
   let firstLoss = NaN;
   for (let step = 1; step <= o.steps; step++) {
     const res = tf.tidy(() => {
@@ -108,13 +123,16 @@ export function localTrain(model: FedModel, start: ParamMap, batch: ClientBatch,
       };
       const { value, grads } = tf.valueAndGrads(f)(cur);
       const lrT = (o.learningRate * Math.sqrt(1 - b2 ** step)) / (1 - b1 ** step);
+      // Carried names: each client's bias correction at its own step count t_c = steps_c + step, shape (C, 1, ...).
+      const clientLr = carried ? Float32Array.from(carried.steps, (s) => (o.learningRate * Math.sqrt(1 - b2 ** (s + step))) / (1 - b1 ** (s + step))) : null;
       const nm = grads.map((g, i) => tf.keep(tf.add(tf.mul(m[i], b1), tf.mul(g, 1 - b1))));
       const nv = grads.map((g, i) => tf.keep(tf.add(tf.mul(v[i], b2), tf.mul(tf.square(g), 1 - b2))));
       const np = cur.map((x, i) => {
         const oi = o.optim?.get(o.trainable[i]);
         const scale = oi?.lrScale ?? 1;
         const decayed = oi && oi.weightDecay > 0 ? tf.mul(x, 1 - o.learningRate * scale * oi.weightDecay) : x;
-        return tf.keep(tf.sub(decayed, tf.mul(tf.div(nm[i], tf.add(tf.sqrt(nv[i]), 1e-8)), lrT * scale)));
+        const rate = clientLr && carried?.m.has(o.trainable[i]) ? tf.mul(tf.reshape(tf.tensor1d(clientLr), [C, ...x.shape.slice(1).map(() => 1)]), scale) : lrT * scale;
+        return tf.keep(tf.sub(decayed, tf.mul(tf.div(nm[i], tf.add(tf.sqrt(nv[i]), 1e-8)), rate)));
       });
       return { value: value.dataSync()[0] / C, nm, nv, np };
     });
@@ -124,10 +142,16 @@ export function localTrain(model: FedModel, start: ParamMap, batch: ClientBatch,
     m = res.nm;
     v = res.nv;
   }
-  tf.dispose([...m, ...v]);
+  const moments = { m: new Map<string, Tensor>(), v: new Map<string, Tensor>() };
+  o.trainable.forEach((n, i) => {
+    if (carried?.m.has(n)) {
+      moments.m.set(n, m[i]);
+      moments.v.set(n, v[i]);
+    } else tf.dispose([m[i], v[i]]);
+  });
   const params: ParamMap = {};
   o.trainable.forEach((n, i) => (params[n] = cur[i]));
-  return { params, loss: firstLoss };
+  return { params, loss: firstLoss, moments };
 }
 
 /**

@@ -36,6 +36,13 @@ export const FedConfigSpec = z.strictObject({
   batchKind: z.enum(['sequence', 'pointwise']).default('sequence'),
   weighting: z.enum(['samples', 'uniform']).default('samples'),
   proxMu: z.number().min(0).default(0),
+  /**
+   * Adam state of the private parameters between rounds: 'fresh' (default; each client rebuilds its optimiser every
+   * round, as the released MRFF / FedPA code does, so each round's first step moves every private weight by about the
+   * learning rate) or 'kept' (each client keeps its private parameters' moments and step count on the device across
+   * rounds, so steps shrink where the gradient is noisy). Public and group parameters always start fresh.
+   */
+  privateAdam: z.enum(['fresh', 'kept']).default('fresh'),
   dp: z.strictObject({ clip: z.number().gt(0), noiseMultiplier: z.number().gt(0), delta: z.number().gt(0).lt(1) }).nullable().default(null),
   evalEvery: z.number().int().min(1).default(5),
   /** Early stopping: stop after this many evaluations in a row without a better validation AUC; null = run every round. */
@@ -184,6 +191,29 @@ export async function runFederated(model: FedModel, data: FederatedData, partial
     log(`${cfg.label}: resumed after round ${ck.meta.epoch} from ${cfg.checkpointDir}`);
   }
   const state: ChunkState = { shared, tables, privateStore };
+  // 'kept' private Adam: per private parameter the clients' moments (users x size each) and per user its local steps.
+  const keptAdam = cfg.privateAdam === 'kept' && privateStore.size > 0;
+  const moments = new Map<string, { m: Float32Array; v: Float32Array }>();
+  let privateSteps = new Float32Array(keptAdam ? data.users : 0);
+  if (keptAdam) {
+    for (const [n, s] of privateStore) moments.set(n, { m: new Float32Array(s.values.length), v: new Float32Array(s.values.length) });
+    if (cfg.checkpointDir && hasCheckpoint(cfg.checkpointDir)) {
+      const a = loadCheckpoint(cfg.checkpointDir).groups.privateAdam;
+      if (!a?.steps) throw new Error(`${cfg.label}: checkpoint in ${cfg.checkpointDir} has no private Adam state (privateAdam 'kept')`);
+      for (const [n, mv] of moments) {
+        mv.m.set(a[`${n}.m`].values);
+        mv.v.set(a[`${n}.v`].values);
+      }
+      privateSteps = Float32Array.from(a.steps.values);
+    }
+  }
+  /** The chunk's rows of a users x size store as a (C, ...shape) tensor. */
+  const gatherUsers = (values: Float32Array, shape: number[], users: Int32Array): Tensor => {
+    const size = sizeOf(shape);
+    const buf = new Float32Array(users.length * size);
+    users.forEach((u, c) => buf.set(values.subarray(u * size, (u + 1) * size), c * size));
+    return tf.tensor(buf, [users.length, ...shape]);
+  };
 
   const evaluate = (part: 'valid' | 'test') => {
     const rows = heldOutRows(data, clients, part);
@@ -239,7 +269,27 @@ export async function runFederated(model: FedModel, data: FederatedData, partial
       });
       const groupsT = Object.fromEntries(Object.entries(routes).map(([g, r]) => [g, tf.tensor1d(r, 'int32')]));
       const ctx = { training: true, seed: rng.int(2 ** 30), groups: groupsT, groupShare };
-      const { params: trained, loss } = localTrain(model, startParams, batch, ctx, { steps: cfg.localSteps, learningRate: cfg.learningRate, proxMu: cfg.proxMu, trainable, anchored, optim });
+      const carried = keptAdam
+        ? {
+            m: new Map([...moments].map(([n, mv]) => [n, gatherUsers(mv.m, privateStore.get(n)!.shape, users)])),
+            v: new Map([...moments].map(([n, mv]) => [n, gatherUsers(mv.v, privateStore.get(n)!.shape, users)])),
+            steps: Float32Array.from(users, (u) => privateSteps[u]),
+          }
+        : undefined;
+      const { params: trained, loss, moments: after } = localTrain(model, startParams, batch, ctx, { steps: cfg.localSteps, learningRate: cfg.learningRate, proxMu: cfg.proxMu, trainable, anchored, optim, carried });
+      if (carried) {
+        // The moments stay on the device with the private parameters.
+        for (const [n, mv] of moments) {
+          const size = sizeOf(privateStore.get(n)!.shape);
+          const [mm, vv] = [after.m.get(n)!.dataSync() as Float32Array, after.v.get(n)!.dataSync() as Float32Array];
+          users.forEach((u, c) => {
+            mv.m.set(mm.subarray(c * size, (c + 1) * size), u * size);
+            mv.v.set(vv.subarray(c * size, (c + 1) * size), u * size);
+          });
+        }
+        for (const u of users) privateSteps[u] += cfg.localSteps;
+        tf.dispose([...carried.m.values(), ...carried.v.values(), ...after.m.values(), ...after.v.values()]);
+      }
       lossSum += loss * users.length;
       const weights = Float32Array.from(batch.samples, (s) => (dpOn || cfg.weighting === 'uniform' ? 1 : s));
       // Private parameters stay on the device: written back to the client store, never uploaded.
@@ -330,7 +380,14 @@ export async function runFederated(model: FedModel, data: FederatedData, partial
     if (cfg.checkpointDir) {
       const dict = (m: Map<string, Tensor>): StateDict => Object.fromEntries([...m].map(([n, t]) => [n, { shape: [...t.shape], values: t.dataSync() as Float32Array }]));
       const priv: StateDict = Object.fromEntries([...privateStore].map(([n, s]) => [n, { shape: [data.users, ...s.shape], values: s.values }]));
-      saveCheckpoint(cfg.checkpointDir, { shared: dict(shared), tables: dict(tables), private: priv }, {
+      const adam: StateDict = {};
+      for (const [n, mv] of moments) {
+        const shape = [data.users, ...privateStore.get(n)!.shape];
+        adam[`${n}.m`] = { shape, values: mv.m };
+        adam[`${n}.v`] = { shape, values: mv.v };
+      }
+      if (keptAdam) adam.steps = { shape: [data.users], values: privateSteps };
+      saveCheckpoint(cfg.checkpointDir, { shared: dict(shared), tables: dict(tables), private: priv, ...(keptAdam ? { privateAdam: adam } : {}) }, {
         epoch: round,
         extra: { fingerprint, history, best, groupShare: Object.fromEntries(Object.entries(groupShare).map(([g, a]) => [g, [...a]])) },
       });

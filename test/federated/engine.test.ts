@@ -117,6 +117,26 @@ describe('federated engine', () => {
     }
   });
 
+  test("privateAdam 'kept': clients keep their private moments across rounds (a different run from 'fresh'), and a stopped run resumes exactly", async () => {
+    const data = world();
+    const dir = mkdtempSync(join(tmpdir(), 'reclab-fed-adam-'));
+    try {
+      const model = () => createMRFF(new Rng(4), data.itemFields, data.userFields, { ...small, privateLrScale: 0.5 });
+      const cfg = { ...fed, rounds: 4, privateAdam: 'kept' as const };
+      const [m0, m1, m2, m3] = [model(), model(), model(), createMRFF(new Rng(99), data.itemFields, data.userFields, { ...small, privateLrScale: 0.5 })];
+      const freshRun = await runFederated(m0, data, { ...cfg, privateAdam: 'fresh' });
+      const straight = await runFederated(m1, data, cfg);
+      assert.notDeepEqual(straight.history.map((h) => h.valid?.auc), freshRun.history.map((h) => h.valid?.auc), 'kept and fresh private Adam give the same run');
+      await runFederated(m2, data, { ...cfg, checkpointDir: dir, stopAfterRound: 2 });
+      const resumed = await runFederated(m3, data, { ...cfg, checkpointDir: dir });
+      const strip = (h: typeof straight.history) => h.map(({ seconds: _s, ...rest }) => rest);
+      assert.deepEqual(strip(resumed.history), strip(straight.history));
+      [m0, m1, m2, m3].forEach((m) => m.dispose());
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('empty and malformed clients are excluded with a reason and the round completes', async () => {
     const data: FederatedData = world();
     data.sequences[3] = { items: new Int32Array(0), labels: new Float32Array(0), timestamps: new Float64Array(0) };

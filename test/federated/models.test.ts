@@ -122,6 +122,32 @@ describe('federated models', () => {
     m.dispose();
   });
 
+  test('carried Adam state: two one-step calls with the private moments carried equal one two-step call on the private weights; public ones restart', () => {
+    const m = createMRFF(new Rng(5), data.itemFields, data.userFields, { fieldDim: 4, maxLen: 8, groups: 2, dropout: 0, privateLrScale: 0.5, userFfnZeroInit: false, residual: true });
+    const at0 = gradients(m, 'sequence');
+    const trainable = Object.keys(at0.params).filter((n) => m.role(n).kind !== 'frozen');
+    const privateNames = trainable.filter((n) => m.role(n).kind === 'private');
+    assert.ok(privateNames.includes('user.segment') && privateNames.includes('block0.userFfn.w2'));
+    const optim = new Map(trainable.map((n) => [n, m.localOptim(n)]));
+    const base = { learningRate: 0.01, proxMu: 0, trainable, anchored: new Set<string>(), optim };
+    const two = localTrain(m, at0.params, at0.batch, at0.ctx, { ...base, steps: 2 });
+    const C = at0.batch.users.length;
+    const zeros = (n: string) => tf.zerosLike(at0.params[n]);
+    const first = localTrain(m, at0.params, at0.batch, at0.ctx, { ...base, steps: 1, carried: { m: new Map(privateNames.map((n) => [n, zeros(n)])), v: new Map(privateNames.map((n) => [n, zeros(n)])), steps: new Float32Array(C) } });
+    assert.deepEqual([...first.moments.m.keys()].sort(), [...privateNames].sort(), 'moments come back for the carried names only');
+    // The second call is the two-step run's second step (same seed offset: dropout is 0 here).
+    const second = localTrain(m, first.params, at0.batch, at0.ctx, { ...base, steps: 1, carried: { m: first.moments.m, v: first.moments.v, steps: new Float32Array(C).fill(1) } });
+    for (const n of privateNames) {
+      const diff = tf.max(tf.abs(tf.sub(second.params[n], two.params[n]))).dataSync()[0];
+      assert.ok(diff < 1e-6, `private '${n}': carried state differs from the two-step run by ${diff}`);
+    }
+    const fresh = localTrain(m, first.params, at0.batch, at0.ctx, { ...base, steps: 1 });
+    assert.ok(tf.max(tf.abs(tf.sub(fresh.params['user.segment'], two.params['user.segment']))).dataSync()[0] > 1e-5, 'a fresh optimiser takes a different second step');
+    assert.ok(tf.max(tf.abs(tf.sub(second.params['head.w1'], two.params['head.w1']))).dataSync()[0] > 1e-6, 'public weights restart their Adam state');
+    assert.throws(() => localTrain(m, at0.params, at0.batch, at0.ctx, { ...base, steps: 1, carried: { m: new Map(), v: new Map(), steps: new Float32Array(C + 1) } }), /carried Adam steps for/);
+    m.dispose();
+  });
+
   test('FedPA without adapters: no LoRA and no gate, private user embeddings, frozen backbone; adapter lr scale only on the user LoRA', () => {
     const m = new FedPA(new Rng(5), data.itemFields, data.userFields, { userAdapter: false, groupFeatures: [] });
     const names = [...m.namedVariables().keys()];
