@@ -253,7 +253,10 @@ export function mechanismSummary(records: ReadonlyArray<ResultRecord>, spec: Mec
   const head = `| ${spec.knobName} | ${spec.method} − ${spec.base} (${spec.metric}) | 95% CI | p | MDE | seeds | reading |`;
   const lines = rows.map((r) => {
     const tags = [r.value === 0 ? 'mechanism absent' : '', r.value === spec.defaultValue ? 'paper default' : ''].filter(Boolean).join(', ');
-    const reading = !r.seeds ? 'not measured' : !Number.isFinite(r.mde) ? '1 seed: no interval' : r.withinMdeOfZero ? 'within the MDE of zero' : r.p !== null && r.p < 0.05 ? (Math.sign(r.gain) === (spec.direction === 'higher' ? 1 : -1) ? 'gain' : 'loss') : 'not significant';
+    // Significance first: a gain can be significant and still below the MDE (the MDE is the effect found 80% of the time).
+    const significant = r.p !== null && r.p < 0.05;
+    const sided = Math.sign(r.gain) === (spec.direction === 'higher' ? 1 : -1) ? 'gain' : 'loss';
+    const reading = !r.seeds ? 'not measured' : !Number.isFinite(r.mde) ? '1 seed: no interval' : significant ? (r.withinMdeOfZero ? `${sided} (significant, below the MDE)` : sided) : r.withinMdeOfZero ? 'within the MDE of zero' : 'not significant';
     const p = r.p === null ? '—' : r.p < 1e-4 ? '<1e-4' : r.p.toFixed(4);
     return `| ${r.value}${tags ? ` (${tags})` : ''} | ${fmt(r.gain)} | ${Number.isFinite(r.lo) ? `[${fmt(r.lo)}, ${fmt(r.hi)}]` : '—'} | ${p} | ${Number.isFinite(r.mde) ? r.mde.toFixed(4) : '—'} | ${r.seeds} | ${reading} |`;
   });

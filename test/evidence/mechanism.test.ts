@@ -99,6 +99,20 @@ test("the default claim judges the paired gain records: a gain the unpaired SEs 
   assert.equal(v.verdict, 'agrees', v.reason);
 });
 
+test('the summary reads significance first: a significant gain below the MDE says so instead of "within the MDE of zero"', () => {
+  const records: ResultRecord[] = [];
+  const offsets = [0, 0.0002, -0.0002, 0.0001, -0.0001];
+  for (const v of SPEC.values) {
+    const g = v === 0 ? 0.0001 : 0.007; // SE 0.00316 per seed: p about 0.03 at 0.007, MDE about 0.0089
+    SEEDS.forEach((seed, i) => records.push(gainRecord({ method: 'M', knob: knobLabel('intentShare', v), metric: 'auc_gain', seed, value: g + offsets[i], se: Math.sqrt(1e-5), rows: 5000, positives: 1000, stillImproving: false })));
+  }
+  const { rows, markdown } = mechanismSummary(records, SPEC);
+  const top = rows[rows.length - 1];
+  assert.ok(top.p !== null && top.p < 0.05 && top.withinMdeOfZero, `planted: p ${top.p}, |gain| ${top.gain} <= MDE ${top.mde}`);
+  assert.match(markdown, /\| 0\.4 \| \+0\.0070 \| .* \| gain \(significant, below the MDE\) \|/);
+  assert.match(markdown, /\| 0 \(mechanism absent\) \| .* \| within the MDE of zero \|/);
+});
+
 test('specs: the sweep starts at 0, ascends, names its default source; the figure draws intervals, zero line, default', () => {
   assert.throws(() => checkMechanismSpec({ ...SPEC, values: [0.1, 0.2] }), /must start at 0/);
   assert.throws(() => checkMechanismSpec({ ...SPEC, values: [0, 0.2, 0.1] }), /strictly ascending/);
