@@ -124,14 +124,14 @@ export function localTrain(model: FedModel, start: ParamMap, batch: ClientBatch,
       const { value, grads } = tf.valueAndGrads(f)(cur);
       const lrT = (o.learningRate * Math.sqrt(1 - b2 ** step)) / (1 - b1 ** step);
       // Carried names: each client's bias correction at its own step count t_c = steps_c + step, shape (C, 1, ...).
-      const clientLr = carried ? Float32Array.from(carried.steps, (s) => (o.learningRate * Math.sqrt(1 - b2 ** (s + step))) / (1 - b1 ** (s + step))) : null;
+      const clientLr = carried ? tf.tensor1d(Float32Array.from(carried.steps, (s) => (o.learningRate * Math.sqrt(1 - b2 ** (s + step))) / (1 - b1 ** (s + step)))) : null;
       const nm = grads.map((g, i) => tf.keep(tf.add(tf.mul(m[i], b1), tf.mul(g, 1 - b1))));
       const nv = grads.map((g, i) => tf.keep(tf.add(tf.mul(v[i], b2), tf.mul(tf.square(g), 1 - b2))));
       const np = cur.map((x, i) => {
         const oi = o.optim?.get(o.trainable[i]);
         const scale = oi?.lrScale ?? 1;
         const decayed = oi && oi.weightDecay > 0 ? tf.mul(x, 1 - o.learningRate * scale * oi.weightDecay) : x;
-        const rate = clientLr && carried?.m.has(o.trainable[i]) ? tf.mul(tf.reshape(tf.tensor1d(clientLr), [C, ...x.shape.slice(1).map(() => 1)]), scale) : lrT * scale;
+        const rate = clientLr && carried?.m.has(o.trainable[i]) ? tf.mul(tf.reshape(clientLr, [C, ...x.shape.slice(1).map(() => 1)]), scale) : lrT * scale;
         return tf.keep(tf.sub(decayed, tf.mul(tf.div(nm[i], tf.add(tf.sqrt(nv[i]), 1e-8)), rate)));
       });
       return { value: value.dataSync()[0] / C, nm, nv, np };

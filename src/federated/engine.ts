@@ -177,8 +177,9 @@ export async function runFederated(model: FedModel, data: FederatedData, partial
   let best: FedResult['best'] = { round: 0, valid: { auc: NaN, logloss: NaN }, test: { auc: NaN, logloss: NaN }, assignments: {} };
   let start = 1;
   const fingerprint = JSON.stringify({ ...cfg, stopAfterRound: null, checkpointDir: null, data: data.name, users: data.users });
-  if (cfg.checkpointDir && hasCheckpoint(cfg.checkpointDir)) {
-    const ck = loadCheckpoint(cfg.checkpointDir);
+  // Read once: the resume below and the kept private Adam state both come from it.
+  const ck = cfg.checkpointDir && hasCheckpoint(cfg.checkpointDir) ? loadCheckpoint(cfg.checkpointDir) : null;
+  if (ck) {
     const extra = ck.meta.extra as { fingerprint: string; history: RoundRecord[]; groupShare: Record<string, number[]>; best: FedResult['best'] };
     if (extra.fingerprint !== fingerprint) throw new Error(`${cfg.label}: checkpoint in ${cfg.checkpointDir} was written by a different config or data set`);
     for (const [n, s] of Object.entries(ck.groups.shared)) replace(shared, n, tf.tensor(s.values, s.shape));
@@ -197,8 +198,8 @@ export async function runFederated(model: FedModel, data: FederatedData, partial
   let privateSteps = new Float32Array(keptAdam ? data.users : 0);
   if (keptAdam) {
     for (const [n, s] of privateStore) moments.set(n, { m: new Float32Array(s.values.length), v: new Float32Array(s.values.length) });
-    if (cfg.checkpointDir && hasCheckpoint(cfg.checkpointDir)) {
-      const a = loadCheckpoint(cfg.checkpointDir).groups.privateAdam;
+    if (ck) {
+      const a = ck.groups.privateAdam;
       if (!a?.steps) throw new Error(`${cfg.label}: checkpoint in ${cfg.checkpointDir} has no private Adam state (privateAdam 'kept')`);
       for (const [n, mv] of moments) {
         mv.m.set(a[`${n}.m`].values);
