@@ -20,7 +20,7 @@ import type { Figure } from '../plots/figure.ts';
 import { lineChart } from '../plots/builders.ts';
 import type { Claim } from './claims.ts';
 import { select, type ResultRecord } from './records.ts';
-import { combineSeedsAndTest } from './stats.ts';
+import { combineSeedsAndTest, deLongPaired } from './stats.ts';
 
 /** A world's mechanism knob and the comparison whose gain should follow it. */
 export interface MechanismSpec {
@@ -102,6 +102,20 @@ export function gainRecord(g: GainRecordInput): ResultRecord {
     pipeline: '', run: '', table: 'gain', method: g.method, variant: '', knob: g.knob, metric: g.metric, split: g.split ?? 'test', seed: g.seed,
     value: g.value, rows: g.rows, positives: g.positives, se: g.se, stillImproving: g.stillImproving,
   };
+}
+
+/**
+ * The paired AUC gain record of one seed at one knob value: AUC(method) − AUC(base) on the same rows with DeLong's
+ * paired SE, metric `<spec.metric>_gain`, rows = the labels' length.
+ * @example
+ * records.push(pairedAucGainRecord(spec, 'mismatch=0.6', 1, labels, probs.aligned, probs.unaligned, { positives: 812, stillImproving: false }));
+ */
+export function pairedAucGainRecord(
+  spec: Pick<MechanismSpec, 'method' | 'metric' | 'split'>, knob: string, seed: number, labels: ArrayLike<number>, method: ArrayLike<number>, base: ArrayLike<number>,
+  about: { positives: number | null; stillImproving: boolean | null },
+): ResultRecord {
+  const d = deLongPaired(labels, method, base);
+  return gainRecord({ method: spec.method, knob, metric: gainMetric(spec), seed, value: d.value, se: d.se, rows: labels.length, split: spec.split, ...about });
 }
 
 /**

@@ -26,10 +26,9 @@
  */
 import { z } from 'zod';
 import { FunnelWorldConfigSpec, generateFunnelWorld, FUNNEL_TRUTH, type FunnelWorldConfig } from '../../worlds/funnel-world.ts';
-import { deLongPaired } from '../../evidence/stats.ts';
 import type { ResultRecord } from '../../evidence/records.ts';
 import type { RunMode } from '../../evidence/rules.ts';
-import { gainMetric, gainRecord, gainRecords, knobLabel, mechanismClaims, mechanismFigure, mechanismSummary, type MechanismSpec } from '../../evidence/mechanism.ts';
+import { gainRecords, knobLabel, pairedAucGainRecord, mechanismClaims, mechanismFigure, mechanismSummary, type MechanismSpec } from '../../evidence/mechanism.ts';
 import { tableFromRecords, type ResultTable } from '../result-table.ts';
 import type { PipelineSpec } from '../pipeline.ts';
 import {
@@ -163,8 +162,7 @@ export const chorusCvrMechanismPipeline: PipelineSpec<ChorusMechanismConfig> = {
           ctx.log(`${knob} ${method.label} seed ${seed}: CVR AUC over D ${r.evidence.cvr_auc_entire.value.toFixed(4)} (SE ${r.evidence.cvr_auc_entire.se.toFixed(4)}), O ${r.evidence.cvr_auc.value.toFixed(4)}, CTR AUC ${r.evidence.ctr_auc.value.toFixed(4)} (best epoch ${r.bestEpoch + 1} of ${r.epochsAllowed}, ${r.seconds.toFixed(1)} s)`);
         }
         // The gain's SE from DeLong's paired variance: both methods are scored on the same test rows.
-        const g = deLongPaired(cf, cvr[0], cvr[1]);
-        records.push(gainRecord({ method: spec.method, knob, metric: gainMetric(spec), seed, value: g.value, se: g.se, rows: cf.length, positives, stillImproving: still }));
+        records.push(pairedAucGainRecord(spec, knob, seed, cf, cvr[0], cvr[1], { positives, stillImproving: still }));
       }
     }
     records.push(...gainRecords(records, spec));

@@ -25,8 +25,7 @@ import { join } from 'node:path';
 import { pythonSession } from '../../bridge/session.ts';
 import type { RunMode } from '../../evidence/rules.ts';
 import type { ResultRecord } from '../../evidence/records.ts';
-import { deLongPaired } from '../../evidence/stats.ts';
-import { gainMetric, gainRecord, gainRecords, knobLabel, mechanismClaims, mechanismFigure, mechanismSummary, type MechanismSpec } from '../../evidence/mechanism.ts';
+import { gainRecords, knobLabel, pairedAucGainRecord, mechanismClaims, mechanismFigure, mechanismSummary, type MechanismSpec } from '../../evidence/mechanism.ts';
 import { tableFromRecords } from '../result-table.ts';
 import type { PipelineSpec } from '../pipeline.ts';
 import { EM3Config, em3World, fitVariant, pretrainContent, type EM3Variant } from './common.ts';
@@ -109,12 +108,8 @@ export const em3MechanismPipeline: PipelineSpec<EM3MechanismConfig> = {
             records.push({ pipeline: '', run: '', table: 'by-knob', method: v.label, variant: '', knob, metric: 'auc', split: 'test', seed, value: e.value, se: e.se, rows: e.rows, positives: e.positives, stillImproving: r.stillImproving });
             ctx.log(`${knob} ${v.label} seed ${seed}: AUC ${e.value.toFixed(4)} (SE ${e.se.toFixed(4)}), new-item AUC ${r.auc_new_items.toFixed(4)} (best epoch ${r.bestEpoch + 1}; ${r.seconds.toFixed(1)} s)`);
           }
-          const d = deLongPaired(labels, probs[spec.method], probs[spec.base]);
           const own = records.filter((x) => x.table === 'by-knob' && x.knob === knob && x.seed === seed);
-          records.push(gainRecord({
-            method: spec.method, knob, metric: gainMetric(spec), seed, value: d.value, se: d.se,
-            rows: labels.length, positives: own[0]?.positives ?? null, stillImproving: own.some((x) => x.stillImproving === true),
-          }));
+          records.push(pairedAucGainRecord(spec, knob, seed, labels, probs[spec.method], probs[spec.base], { positives: own[0]?.positives ?? null, stillImproving: own.some((x) => x.stillImproving === true) }));
         }
       }
     } finally {

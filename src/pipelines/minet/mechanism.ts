@@ -24,10 +24,9 @@
 import { z } from 'zod';
 import { NewsAdsWorldConfigSpec, NEWS_ADS_WORLD_DEFAULTS, generateNewsAdsWorld, newsLogOf, type NewsAdsWorldConfig } from '../../worlds/news-ads-world.ts';
 import { groundTruthCeiling } from '../../worlds/world.ts';
-import { deLongPaired } from '../../evidence/stats.ts';
 import type { RunMode } from '../../evidence/rules.ts';
 import type { ResultRecord } from '../../evidence/records.ts';
-import { gainMetric, gainRecord, gainRecords, knobLabel, mechanismClaims, mechanismFigure, mechanismSummary, type MechanismSpec } from '../../evidence/mechanism.ts';
+import { gainRecords, knobLabel, pairedAucGainRecord, mechanismClaims, mechanismFigure, mechanismSummary, type MechanismSpec } from '../../evidence/mechanism.ts';
 import type { PipelineSpec } from '../pipeline.ts';
 import { knobTable } from '../gme/mechanism.ts';
 import { MINET_EVIDENCE_SEEDS, MINET_EVIDENCE_TRAINER, MINET_EVIDENCE_WORLD, MinetMethod, QUICK_TRAINER, fitMethod, mainMethods } from './common.ts';
@@ -126,8 +125,7 @@ export const minetMechanismPipeline: PipelineSpec<MinetMechanismConfig> = {
           records.push({ pipeline: '', run: '', table: 'by-knob', method: method.label, variant: '', knob, metric: 'auc', split: 'test', seed, value: r.evidence.auc.value, rows: r.evidence.auc.rows, positives: r.evidence.auc.positives, se: r.evidence.auc.se, stillImproving: r.stillImproving });
           ctx.log(`${knob} ${method.label} seed ${seed}: test AUC ${r.metrics.auc.toFixed(4)} (SE ${r.evidence.auc.se.toFixed(4)}; best epoch ${r.bestEpoch + 1} of ${r.epochs}${r.stillImproving ? ', still improving' : ''}, ${r.seconds.toFixed(1)} s)`);
         }
-        const d = deLongPaired(y, fits[0].probs, fits[1].probs);
-        records.push(gainRecord({ method: spec.method, knob, metric: gainMetric(spec), seed, value: d.value, se: d.se, rows: y.length, positives: fits[0].evidence.auc.positives, stillImproving: fits[0].stillImproving || fits[1].stillImproving }));
+        records.push(pairedAucGainRecord(spec, knob, seed, y, fits[0].probs, fits[1].probs, { positives: fits[0].evidence.auc.positives, stillImproving: fits[0].stillImproving || fits[1].stillImproving }));
       }
     }
     records.push(...gainRecords(records, spec));

@@ -13,12 +13,12 @@ import { heldOutRows, holdoutCounts, validateClients } from '../../federated/dat
 import { federatedCeiling } from '../../worlds/federated-world.ts';
 import { SASRec, type SASRecConfig } from '../../models/sasrec.ts';
 import { auc as aucOf, logloss as loglossOf } from '../../metrics/index.ts';
-import { deLongAuc, deLongPaired } from '../../evidence/stats.ts';
+import { deLongAuc } from '../../evidence/stats.ts';
 import type { ResultRecord } from '../../evidence/records.ts';
 import type { MetricEvidence } from '../../train/evaluate.ts';
 import { lineChart, type Figure } from '../../plots/index.ts';
 import { tableFromRecords, type MethodResult, type MetricColumn, type ReferenceRow, type ResultTable } from '../result-table.ts';
-import { gainMetric, gainRecord, knobLabel, type MechanismSpec } from '../../evidence/mechanism.ts';
+import { knobLabel, pairedAucGainRecord, type MechanismSpec } from '../../evidence/mechanism.ts';
 import type { PipelineContext } from '../pipeline.ts';
 
 /**
@@ -375,8 +375,7 @@ export function pairedFitGainRecord(spec: MechanismSpec, knob: string, seed: num
   if (!sameRows(method.scores, base.scores)) {
     return { record: null, why: `${knob} seed ${seed}: ${spec.method} and ${spec.base} scored different test rows (${method.scores.labels.length} vs ${base.scores.labels.length}); the gain's SE adds the two sides' SEs` };
   }
-  const d = deLongPaired(method.scores.labels, method.scores.probs, base.scores.probs);
   const stillImproving = method.stillImproving === null && base.stillImproving === null ? null : method.stillImproving === true || base.stillImproving === true;
-  const record = gainRecord({ method: spec.method, knob, metric: gainMetric(spec), seed, value: d.value, se: d.se, rows: method.evidence.auc.rows, positives: method.evidence.auc.positives, stillImproving });
+  const record = pairedAucGainRecord(spec, knob, seed, method.scores.labels, method.scores.probs, base.scores.probs, { positives: method.evidence.auc.positives, stillImproving });
   return { record, why: '' };
 }

@@ -24,8 +24,7 @@ import { z } from 'zod';
 import { QarmPrepareSpec, prepareQarm } from '../../qarm/prepare.ts';
 import type { RunMode } from '../../evidence/rules.ts';
 import type { ResultRecord } from '../../evidence/records.ts';
-import { deLongPaired } from '../../evidence/stats.ts';
-import { gainMetric, gainRecord, gainRecords, knobLabel, mechanismClaims, mechanismFigure, mechanismSummary, type MechanismSpec } from '../../evidence/mechanism.ts';
+import { gainRecords, knobLabel, pairedAucGainRecord, mechanismClaims, mechanismFigure, mechanismSummary, type MechanismSpec } from '../../evidence/mechanism.ts';
 import type { PipelineSpec } from '../pipeline.ts';
 import { tableFromRecords, type ResultTable } from '../result-table.ts';
 import { QARM_VARIANTS, QarmWorld, RankerHyper, contentReferences, fitVariant, qarmModeDefaults, qarmWorld, u2iItemTable } from './common.ts';
@@ -139,12 +138,8 @@ export const qarmMechanismPipeline: PipelineSpec<QarmMechanismConfig> = {
           records.push({ pipeline: '', run: '', table: 'by-knob', method: variant.label, variant: '', knob, metric: 'auc', split: 'test', seed, value: e.value, se: e.se, rows: e.rows, positives: e.positives, stillImproving: r.stillImproving });
           ctx.log(`${knob} ${variant.label} seed ${seed}: AUC ${e.value.toFixed(4)} (SE ${e.se.toFixed(4)}; best epoch ${r.bestEpoch + 1} of ${r.epochs})`);
         }
-        const d = deLongPaired(labels, probs[spec.method], probs[spec.base]);
         const own = records.filter((x) => x.table === 'by-knob' && x.knob === knob && x.seed === seed && (x.method === spec.method || x.method === spec.base));
-        records.push(gainRecord({
-          method: spec.method, knob, metric: gainMetric(spec), seed, value: d.value, se: d.se,
-          rows: labels.length, positives: own[0]?.positives ?? null, stillImproving: own.some((x) => x.stillImproving === true),
-        }));
+        records.push(pairedAucGainRecord(spec, knob, seed, labels, probs[spec.method], probs[spec.base], { positives: own[0]?.positives ?? null, stillImproving: own.some((x) => x.stillImproving === true) }));
       }
     }
     records.push(...gainRecords(records, spec));
