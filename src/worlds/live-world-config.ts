@@ -91,6 +91,15 @@ export interface LiveWorldConfig {
    * and fresh real-time counters and a time-ordered stream matter.
    */
   popularityDrift: number;
+  /**
+   * Moment&Cross's long short-video history (0 = none): mean number of short videos each user clicked before the
+   * horizon (scaled by the user's activity), prepended to the short-video history only — they become no rows. They are
+   * drawn as the logged ones are (candidates from the user's interest categories or by popularity, kept with the
+   * calibrated click probability, behaviours from their own probabilities; engagement state and moments 0), from
+   * their own generator, so the rest of the world is unchanged by the knob. `svHistoryLen` must be long enough to
+   * hold them (the most recent `svHistoryLen` are kept).
+   */
+  svPastClicks: number;
   validShare: number;
   testShare: number;
   seed: number;
@@ -98,8 +107,8 @@ export interface LiveWorldConfig {
 
 /**
  * Defaults (= the 'quick' size): 20k users, 2k authors, 40 impressions per user, live share 10%, live rates click 10%,
- * effective view 4.5%, like 2%, comment 0.5%, gift 0.1%, follow 0.3%, seed 17; the mechanism knobs burstStrength and
- * popularityDrift at 0 (absent: the world before issue 14; the pipelines that sweep them declare the papers' values).
+ * effective view 4.5%, like 2%, comment 0.5%, gift 0.1%, follow 0.3%, seed 17; the mechanism knobs burstStrength,
+ * popularityDrift and svPastClicks at 0 (absent: the world before issue 14; the pipelines that sweep them declare the papers' values).
  */
 export const LIVE_WORLD_DEFAULTS: LiveWorldConfig = {
   users: 20000,
@@ -134,6 +143,7 @@ export const LIVE_WORLD_DEFAULTS: LiveWorldConfig = {
   burstStrength: 0,
   burstStay: 0.97,
   popularityDrift: 0,
+  svPastClicks: 0,
   validShare: 0.1,
   testShare: 0.2,
   seed: 17,
@@ -170,7 +180,7 @@ export const LiveWorldConfigSpec = z
     viewSignal: z.number().min(0), rareSignal: z.number().min(0), relevantShare: z.number().min(0).max(1),
     momentStrength: z.number().min(0), momentEnter: rate, momentStay: rate, crowdRate: z.number().gt(0),
     burstStrength: z.number().min(0), burstStay: rate, popularityDrift: z.number().min(0),
-    validShare: z.number().gt(0).lt(1), testShare: z.number().gt(0).lt(1), seed: z.number().int(),
+    svPastClicks: z.number().min(0), validShare: z.number().gt(0).lt(1), testShare: z.number().gt(0).lt(1), seed: z.number().int(),
   })
   .partial();
 

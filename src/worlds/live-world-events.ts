@@ -19,8 +19,57 @@ export interface LivePlatform {
   followersLog: Float32Array;
   videoCat: Int32Array;
   videoBias: Float64Array;
-  user: { age: Int32Array; gender: Int32Array; activity: Int32Array; clickBias: Float64Array; like: Float64Array; comment: Float64Array; gift: Float64Array; follow: Float64Array };
+  user: {
+    age: Int32Array; gender: Int32Array; activity: Int32Array; clickBias: Float64Array; like: Float64Array; comment: Float64Array; gift: Float64Array; follow: Float64Array;
+    /** Hidden: each user's interest categories and short-video interest vectors (live ones add the domain shift). */
+    interestCats: number[][];
+    interests: Float64Array[][];
+    /** The user's impressions over the horizon relative to `eventsPerUser` (the log-normal activity draw). */
+    eventScale: Float64Array;
+  };
   rooms: LiveRooms;
+  /** Hidden: short-video latent vectors, the videos of each category, and the cumulative popularity weights. */
+  videos: ShortVideoCatalogue;
+}
+
+/** The short-video catalogue the impressions are drawn from (hidden). */
+export interface ShortVideoCatalogue {
+  vec: Float64Array[];
+  ofCat: number[][];
+  /** Cumulative exp(videoBias): the popularity draw. */
+  cum: Float64Array;
+}
+
+/**
+ * Draws one short-video candidate for a user, as the logged impressions are drawn: with probability `relevantShare`
+ * a video of one of the user's interest categories, otherwise one by popularity (exp of its bias).
+ * @example
+ * const v = drawShortVideo(rng, platform.videos, platform.user.interestCats[u], 0.3);
+ */
+export function drawShortVideo(rng: Rng, videos: ShortVideoCatalogue, interestCats: readonly number[], relevantShare: number): number {
+  const pool = videos.ofCat[interestCats[rng.int(interestCats.length)]];
+  if (pool.length && rng.bernoulli(relevantShare)) return pool[rng.int(pool.length)];
+  const cum = videos.cum;
+  const r = rng.uniform() * cum[cum.length - 1];
+  let lo = 0;
+  let hi = cum.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (cum[mid] > r) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/**
+ * Raw interest match of a user with a short video: max_k cos(u_k, v) (the `affinity` of a short-video impression).
+ * @example
+ * shortVideoAffinity(platform.user.interests[u], platform.videos.vec[v]); // in [-1, 1]
+ */
+export function shortVideoAffinity(interests: readonly Float64Array[], v: Float64Array): number {
+  let a = -Infinity;
+  for (const uk of interests) a = Math.max(a, cos(uk, v));
+  return a;
 }
 
 /** Impressions of all users, user-major and time-ordered within a user. `item` is a video or stream index. */
@@ -132,7 +181,9 @@ export function generateLiveEvents(c: LiveWorldConfig): { platform: LivePlatform
   const user = {
     age: new Int32Array(U), gender: new Int32Array(U), activity: new Int32Array(U), clickBias: new Float64Array(U),
     like: new Float64Array(U), comment: new Float64Array(U), gift: new Float64Array(U), follow: new Float64Array(U),
+    interestCats: [] as number[][], interests: [] as Float64Array[][], eventScale: new Float64Array(U),
   };
+  const videos: ShortVideoCatalogue = { vec: videoVec, ofCat: videosOfCat, cum: videoCum };
   const ev = { user: [] as number[], domain: [] as number[], item: [] as number[], t: [] as number[], affinity: [] as number[], moment: [] as number[], row: [] as number[], engaged: [] as number[], popularity: [] as number[] };
   const bursts = c.burstStrength > 0;
   const expectedWarmup = c.eventsPerUser * c.warmupShare;
@@ -150,6 +201,9 @@ export function generateLiveEvents(c: LiveWorldConfig): { platform: LivePlatform
     const liveInterests = interests.map((v) => v.map((x, d) => x + shift[d]));
     const liveProp = Math.exp(0.5 * rng.normal() - 0.125);
     const n = Math.max(3, Math.round(c.eventsPerUser * Math.exp(0.6 * rng.normal() - 0.18)));
+    user.interestCats.push(interestCats);
+    user.interests.push(interests);
+    user.eventScale[u] = n / c.eventsPerUser;
     const times = Float64Array.from({ length: n }, () => rng.uniform() * horizon).sort();
     let warm = 0;
     let h = bursts ? (burstRng.bernoulli(0.5) ? 1 : -1) : 0; // stationary start of the engagement chain
@@ -174,21 +228,8 @@ export function generateLiveEvents(c: LiveWorldConfig): { platform: LivePlatform
         ev.popularity.push(driftAt(walks, c, a, t));
         ev.row.push(t >= warmupEnd ? 1 : 0);
       } else {
-        let v: number;
-        const pool = videosOfCat[interestCats[rng.int(interestCats.length)]];
-        if (pool.length && rng.bernoulli(c.relevantShare)) v = pool[rng.int(pool.length)];
-        else {
-          const r = rng.uniform() * videoCum[V - 1];
-          let lo = 0;
-          let hi = V - 1;
-          while (lo < hi) {
-            const mid = (lo + hi) >> 1;
-            if (videoCum[mid] > r) hi = mid;
-            else lo = mid + 1;
-          }
-          v = lo;
-        }
-        for (const uk of interests) affinity = Math.max(affinity, cos(uk, videoVec[v]));
+        const v = drawShortVideo(rng, videos, interestCats, c.relevantShare);
+        affinity = shortVideoAffinity(interests, videoVec[v]);
         ev.domain.push(0);
         ev.item.push(v);
         ev.moment.push(0);
@@ -213,5 +254,5 @@ export function generateLiveEvents(c: LiveWorldConfig): { platform: LivePlatform
     engaged: Int8Array.from(ev.engaged),
     popularity: Float32Array.from(ev.popularity),
   };
-  return { platform: { authorCat, authorPop, authorBias, quality, followersLog, videoCat, videoBias, user, rooms }, events };
+  return { platform: { authorCat, authorPop, authorBias, quality, followersLog, videoCat, videoBias, user, rooms, videos }, events };
 }

@@ -21,6 +21,9 @@
  * - Popularity drift (Moment&Cross's non-stationarity, knob `popularityDrift`, 0 = off): the live click logit gets
  *   the author's drift, a daily random walk (std popularityDrift per day, linear within a day); the crowd's clicks
  *   follow the same drift, so the real-time counters see it. `popularity` in the truth of each part is the drift.
+ * - Long short-video histories (Moment&Cross's cross-domain search, knob `svPastClicks`, 0 = off): history-only
+ *   short-video clicks before the horizon, drawn like the logged ones, lead each user's short-video history, so a
+ *   search over hundreds of items has more of the user's taste to find than the 8-13 logged clicks.
  * - Moments: a_w is a highlight Markov chain (`momentEnter`, `momentStay`, +`momentStrength`) plus drift; the crowd's
  *   counts over the complete 30 s / 1 min / 5 min windows before an impression are features (`live-world-rooms.ts`).
  * - Watch time given click: effective view -> T + Exp(T e^{m/2}); otherwise half short views U(0, 3) s, half U(3, T).
@@ -33,7 +36,7 @@ import { Dataset } from '../data/dataset.ts';
 import { Rng } from '../random.ts';
 import { groundTruthCeiling, sigmoid, splitByTime, type Ceiling, type WorldData } from './world.ts';
 import { LIVE_ACTIONS, LIVE_TASKS, RT_KINDS, RT_SPANS, liveWorldSchema, resolveLiveWorldConfig, type LiveRates, type LiveTask, type LiveWorldConfig } from './live-world-config.ts';
-import { generateLiveEvents, type LiveEvents, type LivePlatform } from './live-world-events.ts';
+import { drawShortVideo, generateLiveEvents, shortVideoAffinity, type LiveEvents, type LivePlatform } from './live-world-events.ts';
 import { rtFeatures, type LiveRooms } from './live-world-rooms.ts';
 import { calibrate, standardise } from './live-world-stats.ts';
 
@@ -72,11 +75,12 @@ export interface LiveWorldData extends WorldData, LiveDomainData {
   stats: { shortVideoImpressions: number; liveImpressions: number; liveRows: number; shortVideoRows: number; intercepts: Record<string, number> };
 }
 
-const AFTER_CLICK = LIVE_TASKS.filter((t) => t !== 'click');
+const AFTER_CLICK = LIVE_TASKS.filter((t): t is Exclude<LiveTask, 'click'> => t !== 'click');
 
 /** Logit parts (without intercepts) of every task for every event, and the standardised interest match. */
-function logitParts(c: LiveWorldConfig, p: LivePlatform, e: LiveEvents): Record<LiveTask, Float64Array> & { m: Float64Array } {
+function logitParts(c: LiveWorldConfig, p: LivePlatform, e: LiveEvents): Record<LiveTask, Float64Array> & { m: Float64Array; affinityStats: { mean: number; std: number }[] } {
   const m = new Float64Array(e.n);
+  const affinityStats: { mean: number; std: number }[] = [];
   for (const d of [0, 1]) {
     let s = 0;
     let s2 = 0;
@@ -89,9 +93,10 @@ function logitParts(c: LiveWorldConfig, p: LivePlatform, e: LiveEvents): Record<
     }
     const mean = s / Math.max(n, 1);
     const std = Math.sqrt(Math.max(s2 / Math.max(n, 1) - mean * mean, 1e-8));
+    affinityStats.push({ mean, std });
     for (let i = 0; i < e.n; i++) if (e.domain[i] === d) m[i] = (e.affinity[i] - mean) / std;
   }
-  const out = { m, ...Object.fromEntries(LIVE_TASKS.map((t) => [t, new Float64Array(e.n)])) } as Record<LiveTask, Float64Array> & { m: Float64Array };
+  const out = { m, affinityStats, ...Object.fromEntries(LIVE_TASKS.map((t) => [t, new Float64Array(e.n)])) } as Record<LiveTask, Float64Array> & { m: Float64Array; affinityStats: { mean: number; std: number }[] };
   for (let i = 0; i < e.n; i++) {
     const u = e.user[i];
     const live = e.domain[i] === 1;
@@ -160,7 +165,55 @@ export function generateLiveWorld(partial: Partial<LiveWorldConfig> = {}): LiveW
       delay[t][i] = rng.uniform() * Math.max(watch[i], 3);
     }
   }
-  return assemble(c, p, e, { label, prob, watch, watchGivenClick, delay, intercepts: b });
+  const past = pastShortVideoClicks(c, p, b, z.affinityStats[0]);
+  return assemble(c, p, e, { label, prob, watch, watchGivenClick, delay, intercepts: b }, past);
+}
+
+/** Short videos each user clicked before the horizon (history only), oldest first: user u's are at offset[u]..offset[u + 1]. */
+interface PastClicks {
+  offset: Int32Array;
+  video: Int32Array;
+  action: Uint8Array;
+}
+
+/**
+ * Draws the `svPastClicks` history-only short-video clicks of every user (see the knob's doc): candidates as the
+ * logged impressions, kept with probability sigmoid(b_click + clickSignal m + video bias + user bias) with m
+ * standardised as the logged short videos', behaviours from their calibrated probabilities without bursts or moments.
+ * Its own generator, so the rest of the world does not change with the knob.
+ */
+function pastShortVideoClicks(c: LiveWorldConfig, p: LivePlatform, b: Record<string, number>, stats: { mean: number; std: number }): PastClicks {
+  const U = c.users;
+  const offset = new Int32Array(U + 1);
+  const video: number[] = [];
+  const action: number[] = [];
+  if (c.svPastClicks > 0) {
+    const rng = new Rng(c.seed + 15485863);
+    for (let u = 0; u < U; u++) {
+      const want = Math.round(c.svPastClicks * p.user.eventScale[u]);
+      // Each candidate is clicked with probability about svRates.click; the cap only guards a degenerate config.
+      for (let draws = 0, got = 0; got < want && draws < 100 * want; draws++) {
+        const v = drawShortVideo(rng, p.videos, p.user.interestCats[u], c.relevantShare);
+        const m = (shortVideoAffinity(p.user.interests[u], p.videos.vec[v]) - stats.mean) / stats.std;
+        if (!rng.bernoulli(sigmoid(b['0.click'] + c.clickSignal * m + p.videoBias[v] + p.user.clickBias[u]))) continue;
+        const a = Math.floor(v / c.videosPerAuthor);
+        const parts: Record<Exclude<LiveTask, 'click'>, number> = {
+          effective_view: c.viewSignal * m + p.quality[a],
+          like: c.rareSignal * m + p.user.like[u],
+          comment: c.rareSignal * m + p.user.comment[u],
+          gift: c.rareSignal * m + p.user.gift[u],
+          follow: c.rareSignal * m + p.user.follow[u] + 0.5 * p.quality[a],
+        };
+        let best: number = LIVE_ACTIONS.click;
+        for (const t of AFTER_CLICK) if (rng.bernoulli(sigmoid(b[`0.${t}`] + parts[t]))) best = Math.max(best, LIVE_ACTIONS[t]);
+        video.push(v);
+        action.push(best);
+        got++;
+      }
+      offset[u + 1] = video.length;
+    }
+  }
+  return { offset, video: Int32Array.from(video), action: Uint8Array.from(action) };
 }
 
 interface Drawn {
@@ -173,7 +226,7 @@ interface Drawn {
 }
 
 /** Builds the histories and the rows of both domains, then splits each by time. */
-function assemble(c: LiveWorldConfig, p: LivePlatform, e: LiveEvents, dr: Drawn): LiveWorldData {
+function assemble(c: LiveWorldConfig, p: LivePlatform, e: LiveEvents, dr: Drawn, past: PastClicks): LiveWorldData {
   const schema = liveWorldSchema(c);
   const V = c.authors * c.videosPerAuthor;
   const horizon = c.days * 86400;
@@ -206,11 +259,20 @@ function assemble(c: LiveWorldConfig, p: LivePlatform, e: LiveEvents, dr: Drawn)
     for (const t of LIVE_TASKS) if (dr.label[t][i]) best = Math.max(best, LIVE_ACTIONS[t]);
     return best;
   };
+  // A history holds event indices i >= 0, and -(k + 1) for the k-th history-only past click (`past`).
   const writeHist = (cols: Record<string, Int32Array | Float32Array | Float64Array>, prefix: string, maxLen: number, r: number, hist: number[]) => {
     const from = Math.max(0, hist.length - maxLen); // most recent kept, oldest first
     for (let j = from; j < hist.length; j++) {
       const i = hist[j];
       const at = r * maxLen + (j - from);
+      if (i < 0) {
+        const v = past.video[-i - 1];
+        cols[`${prefix}_item`][at] = v + 1;
+        cols[`${prefix}_author`][at] = Math.floor(v / c.videosPerAuthor) + 1;
+        cols[`${prefix}_category`][at] = p.videoCat[v] + 1;
+        cols[`${prefix}_action`][at] = past.action[-i - 1];
+        continue;
+      }
       cols[`${prefix}_item`][at] = itemOf(i);
       cols[`${prefix}_author`][at] = authorOf(i) + 1;
       cols[`${prefix}_category`][at] = catOf(i) + 1;
@@ -224,7 +286,9 @@ function assemble(c: LiveWorldConfig, p: LivePlatform, e: LiveEvents, dr: Drawn)
   let histLive: number[] = [];
   for (let i = 0; i < e.n; i++) {
     if (i === 0 || e.user[i] !== e.user[i - 1]) {
+      const u = e.user[i];
       histSv = [];
+      for (let k = past.offset[u]; k < past.offset[u + 1]; k++) histSv.push(-k - 1);
       histLive = [];
     }
     if (e.row[i]) {

@@ -11,8 +11,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tf } from '../../src/tf.ts';
+import type { Tensor } from '@tensorflow/tfjs';
 import { batchOf, toTensors } from '../../src/data/batching.ts';
-import { MomentCross, momentCrossLoss, rankingScore, type MomentCrossConfig } from '../../src/models/moment-cross.ts';
+import { MomentCross, gsuMask, momentCrossLoss, rankingScore, type MomentCrossConfig } from '../../src/models/moment-cross.ts';
 import { generateLiveWorld, LIVE_TASKS, LIVE_WORLD_SIZES } from '../../src/worlds/live-world.ts';
 import { buildSampleStream, FAST_SECONDS } from '../../src/pipelines/moment-cross/sample-stream.ts';
 import { runPipeline, type RunRecord } from '../../src/pipelines/runner.ts';
@@ -22,7 +23,9 @@ import { checkSeeds, RUN_MODES } from '../../src/evidence/rules.ts';
 import { SUMMARY_METRIC } from '../../src/pipelines/farm/live-evidence.ts';
 import { MC_BASE, momentCrossMainDefaults } from '../../src/pipelines/moment-cross/main.ts';
 import { ONLINE_PASS, ablationVariants, momentCrossAblationDefaults } from '../../src/pipelines/moment-cross/ablation.ts';
+import { NO_SEARCH, SEARCH_KS, meanHistoryLength, momentCrossSearchDefaults, searchLabel } from '../../src/pipelines/moment-cross/search.ts';
 import { Rng } from '../../src/random.ts';
+import { figureFromFragment } from '../../src/plots/export.ts';
 
 process.env.RECLAB_PROGRESS = '0';
 const out = mkdtempSync(join(tmpdir(), 'reclab-moment-cross-'));
@@ -115,6 +118,29 @@ test('GSU hard search only selects short videos of the candidate author or categ
   model.dispose();
 });
 
+test('gsuMask: hard search keeps the K most recent matches; soft search the K best inner products (ties kept), padding never, and no gradient flows through the selection', () => {
+  // One row, L = 6 (the last step padding); candidate author 7, category 3.
+  const batch = {
+    hist_sv_author: tf.tensor2d([[7, 1, 7, 2, 7, 7]], [1, 6], 'int32'), hist_sv_category: tf.tensor2d([[9, 3, 9, 9, 9, 9]], [1, 6], 'int32'),
+    author_id: tf.tensor1d([7], 'int32'), category_id: tf.tensor1d([3], 'int32'),
+  };
+  const pad = tf.tensor2d([[1, 1, 1, 1, 1, 0]]);
+  const keys = tf.tensor3d([[[1, 0], [4, 0], [3, 0], [2, 0], [2, 0], [9, 0]]]); // scores with query (1, 0): 1 4 3 2 2 (9 padded)
+  const query = tf.tensor2d([[1, 0]]);
+  const mask = (k: number, search: 'hard' | 'soft') => Array.from(gsuMask(batch, keys, query, pad, k, search).dataSync());
+  assert.deepEqual(mask(2, 'hard'), [0, 0, 1, 0, 1, 0], 'matches are steps 0, 1, 2, 4: the two most recent are 2 and 4');
+  assert.deepEqual(mask(3, 'hard'), [0, 1, 1, 0, 1, 0]);
+  assert.deepEqual(mask(50, 'hard'), [1, 1, 1, 0, 1, 0], 'K beyond the matches keeps them all');
+  assert.deepEqual(mask(2, 'soft'), [0, 1, 1, 0, 0, 0], 'the two best real steps (the padded 9 is never selected)');
+  assert.deepEqual(mask(3, 'soft'), [0, 1, 1, 1, 1, 0], 'a tie at the K-th score keeps both');
+  const noMatch = { ...batch, author_id: tf.tensor1d([5], 'int32'), category_id: tf.tensor1d([5], 'int32') };
+  assert.deepEqual(Array.from(gsuMask(noMatch, keys, query, pad, 2, 'hard').dataSync()), [0, 1, 1, 0, 0, 0], 'no hard match: soft fallback');
+  const v = tf.variable(keys);
+  const g = tf.grad((x: Tensor) => tf.sum(tf.mul(gsuMask(batch, x, query, pad, 2, 'soft'), 1)))(v);
+  assert.ok(g.dataSync().every((x) => x === 0), 'the selection passes no gradient (and topk inside it raises none)');
+  tf.dispose([...Object.values(batch), ...Object.values(noMatch), pad, keys, query, v, g]);
+});
+
 test('rankingScore is the weighted product of probabilities; errors name the task', () => {
   const s = rankingScore({ click: Float32Array.of(0.5, 0.1), gift: Float32Array.of(0.01, 0.2) }, { click: 1, gift: 0.5 });
   assert.ok(Math.abs(s[0] - 0.5 * Math.sqrt(0.01)) < 1e-6 && Math.abs(s[1] - 0.1 * Math.sqrt(0.2)) < 1e-6);
@@ -191,6 +217,35 @@ test("order 'time': one epoch over the stream in emit-time order (no early stopp
   assert.ok(run.records.some((x) => x.table === 'ablation' && x.method === ONLINE_PASS && x.metric === SUMMARY_METRIC && Number.isFinite(x.value)));
   const bad = [{ ...ablationVariants(true, NET)[0] }, { ...online, data: 'impressions' as const }];
   await assert.rejects(runPipeline('moment-cross/ablation', { ...RUN, config: { ...TINY_PIPE, seeds: [1], methods: bad } }), /order 'time', which needs the sample stream/);
+});
+
+test('moment-cross/search: long histories fill the slots; table per history against the search-free base, one line per history in the figure, the K = 50 claim judged', async () => {
+  const world = { ...TINY_PIPE.world, svPastClicks: 60, svHistoryLen: 64 };
+  const config = { ...momentCrossSearchDefaults('quick'), world, ks: [5, 50], net: NET, shortHistory: true, trainer: { epochs: 1, batchSize: 512 }, seeds: [1] };
+  const run = await runPipeline('moment-cross/search', { ...RUN, config });
+  assert.deepEqual(run.tables.map((t) => t.id), ['search', 'search-short-history']);
+  for (const t of run.tables) {
+    assert.equal(t.base, NO_SEARCH);
+    assert.deepEqual(t.rows.map((r) => r.method), [NO_SEARCH, searchLabel(5), searchLabel(50)]);
+  }
+  const lengths = (JSON.parse(readFileSync(join(run.dir, 'results.json'), 'utf8')).results as { meanHistoryLength: Record<string, number> }).meanHistoryLength;
+  assert.ok(lengths.search > 45 && lengths['search-short-history'] < 20, `the past clicks fill the history: ${JSON.stringify(lengths)}`);
+  const html = readFileSync(join(run.dir, 'figures', 'search-by-k.html'), 'utf8');
+  const fig = figureFromFragment(html.slice(html.indexOf('<div id=')));
+  assert.ok(fig, 'the figure reads back');
+  const lines = fig.data.slice(-2) as Array<{ name: string; x: number[] }>; // the ± std bands come first
+  assert.equal(fig.data.length, 4, 'one line (and its band) per history');
+  assert.deepEqual(lines.map((l) => l.name.split(' (')[0]), ['60 past clicks', 'logged clicks only']);
+  assert.deepEqual(lines[0].x, [0, 5, 50], 'K = 0 (no search) then each K');
+  assert.deepEqual(unmeasured(run), []);
+  assert.equal(run.verdicts[0].claim.method, searchLabel(50));
+  assert.ok(run.records.some((r) => r.table === 'search-short-history' && r.method === searchLabel(5) && r.metric === SUMMARY_METRIC && Number.isFinite(r.value)));
+  await assert.rejects(runPipeline('moment-cross/search', { ...RUN, config: { ...config, world: { ...world, svPastClicks: 0 } } }), /world.svPastClicks must be > 0/);
+  assert.equal(meanHistoryLength(Int32Array.of(3, 4, 0, 0, 5, 0), 2), 1.5);
+  const evidence = momentCrossSearchDefaults('evidence');
+  assert.deepEqual(evidence.ks, SEARCH_KS);
+  assert.ok(SEARCH_KS.includes(50) && evidence.shortHistory && evidence.seeds.length === 5);
+  assert.ok(((evidence.world as { svHistoryLen: number }).svHistoryLen) >= 200, 'evidence histories of 200+ slots');
 });
 
 test('moment-cross pipelines: quick defaults stay small; evidence and paper defaults have >= 5 distinct seeds, pass their schemas and stop early', () => {

@@ -171,7 +171,7 @@ const EXPECTED: Record<string, (nb: Notebook) => void> = {
     assert.ok(html.includes('Plotly.newPlot') && html.includes('attractiveness vs real-time window features'), 'the room figure was not drawn');
     assert.ok(html.includes('ablation on live-world') && html.includes('error_y'), 'the ablation bars with error bars were not drawn');
     const md = outputsOf(nb, 'tableToMarkdown(').map((o) => mime(o, 'text/markdown')).join('');
-    for (const row of ['| Moment&Cross |', '| PLE |', '| Base (daily batch) |', '| w/o label mask |', '| *ground-truth ceiling* |']) assert.ok(hasRow(md, row), `the tables (text/markdown) lack '${row}':\n${md}`);
+    for (const row of ['| Moment&Cross |', '| PLE |', '| Base (daily batch) |', '| w/o label mask |', '| *ground-truth ceiling* |', '| w/o cross-domain search † |', '| hard search K = 50 |']) assert.ok(hasRow(md, row), `the tables (text/markdown) lack '${row}':\n${md}`);
   },
   'farm.ipynb': (nb) => {
     const printed = stdoutOf(outputsOf(nb, 'liveCeilings('));

@@ -14,7 +14,8 @@
  * Moment&Cross fits x 5 min, moment-cross/main's measured evidence-size fit, plus 5 one-pass fits of about one epoch
  * each: about 3 h on this loaded machine, about 1 h on a quiet one); paper = the spec's sizes and trainer on the
  * evidence world.
- * Paper deviations: the paper reports no ablation numbers (spec §4); K in {20, 50, 100} is not swept.
+ * Paper deviations: the paper reports no ablation numbers (spec §4); K is swept by moment-cross/search, on long
+ * short-video histories, not here.
  */
 import { z } from 'zod';
 import { LIVE_TASKS, LiveWorldConfigSpec, type LiveWorldConfig } from '../../worlds/live-world.ts';
