@@ -239,6 +239,16 @@ test('moment-cross/search: long histories fill the slots; table per history agai
   assert.deepEqual(lines[0].x, [0, 5, 50], 'K = 0 (no search) then each K');
   assert.deepEqual(unmeasured(run), []);
   assert.equal(run.verdicts[0].claim.method, searchLabel(50));
+  for (const knob of ['history=long', 'history=logged']) {
+    const gain = run.records.find((r) => r.table === 'gain' && r.knob === knob && r.method === searchLabel(50) && r.seed === 1);
+    const base = run.records.find((r) => r.table === 'gain' && r.knob === knob && r.method === NO_SEARCH && r.seed === 1);
+    const mean = (m: string) => run.records.find((r) => r.table === (knob === 'history=long' ? 'search' : 'search-short-history') && r.method === m && r.metric === SUMMARY_METRIC && r.seed === 1)!.value;
+    assert.ok(gain && base && gain.se !== null && gain.se > 0, `${knob}: a paired gain record with its SE`);
+    assert.ok(Math.abs(gain.value - (mean(searchLabel(50)) - mean(NO_SEARCH))) < 1e-9, `${knob}: the gain is the difference of the two summaries`);
+    assert.deepEqual([base.value, base.se], [0, 0], 'the base\'s own gain');
+  }
+  const verdict = run.verdicts[0];
+  assert.equal(verdict.claim.table, 'gain');
   assert.ok(run.records.some((r) => r.table === 'search-short-history' && r.method === searchLabel(5) && r.metric === SUMMARY_METRIC && Number.isFinite(r.value)));
   await assert.rejects(runPipeline('moment-cross/search', { ...RUN, config: { ...config, world: { ...world, svPastClicks: 0 } } }), /world.svPastClicks must be > 0/);
   assert.equal(meanHistoryLength(Int32Array.of(3, 4, 0, 0, 5, 0), 2), 1.5);
