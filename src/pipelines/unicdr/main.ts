@@ -22,13 +22,14 @@
  * overlapping users: about 230 per domain in evidence mode), so a cold-start HR@10 has an SE of about 0.02-0.03; a
  * bigger set needs a bigger world or a larger cold-start share (a world knob, issue 15). The table prints the actual
  * SEs through the records.
- * Estimated evidence wall time on this 2-core machine: about 20 hours, dominated by UniCDR+ (measured on the evidence
- * world of dual-user-intra, seed 1, quiet machine: one UniCDR fit ran 48 epochs, best epoch 43, in 349 s; one UniCDR+
- * epoch takes 49 s, 7x UniCDR's, so a UniCDR+ fit of the same length takes about 40 minutes; BPR-MF 3.7 s and PTUPCDR
- * 24 s per epoch measured at the full size, about half here, Shared-Emb and EMCDR in between): about 60 minutes per
- * scenario and seed,
- * x 4 scenarios x 5 seeds. At the full size one UniCDR fit ran 34 epochs (best 29) in 532 s. It needs the jobs issue
- * (fits in parallel workers) or a faster UniCDR+ step (its item-graph propagation and sequence encoder run every step).
+ * Estimated evidence wall time on this 2-core machine: about 12 hours, dominated by UniCDR+ (measured on the evidence
+ * world of dual-user-intra, seed 1, quiet machine: one UniCDR fit ran 48 epochs, best epoch 43, in 349 s; on
+ * 2026-12-06, two epochs each alternating in one process with two other jobs on the cores, a UniCDR+ epoch took 41-42 s
+ * against UniCDR's 16-19 s, 2.2-2.6x — an older measurement of 7x predates the dense item graph and the MMoE head's
+ * 3 negatives; bench/profile-unicdr.ts splits a step by extension: the sequence pooling +65%, the MMoE head +33%, the
+ * others none. So a UniCDR+ fit of the same length takes about 14 minutes quiet; BPR-MF 3.7 s and PTUPCDR 24 s per
+ * epoch measured at the full size, about half here, Shared-Emb and EMCDR in between): about 35 minutes per scenario and
+ * seed, x 4 scenarios x 5 seeds. At the full size one UniCDR fit ran 34 epochs (best 29) in 532 s. Not run yet.
  * No numbers from the paper exist to compare (spec §4).
  */
 import { z } from 'zod';
