@@ -10,7 +10,8 @@ import { Dataset } from '../../src/data/dataset.ts';
 import type { Schema } from '../../src/data/schema.ts';
 import { Rng } from '../../src/random.ts';
 import { deLongMeanAuc } from '../../src/evidence/stats.ts';
-import { liveComparisonTable, meanAucEvidence, pairedMeanAucGain, pairedSummaryGainRecords, summaryNote, summaryTasks, taskEvidence, withKnob, type LiveFit } from '../../src/pipelines/farm/live-evidence.ts';
+import { SUMMARY_GAIN, gainsAgainstBase, liveComparisonTable, meanAucEvidence, pairedMeanAucGain, pairedSummaryGainRecords, summaryNote, summaryTasks, taskEvidence, withKnob, type LiveFit } from '../../src/pipelines/farm/live-evidence.ts';
+import { judgeClaims } from '../../src/evidence/claims.ts';
 
 const N = 2000;
 const schema: Schema = { features: [{ kind: 'categorical', name: 'user_id', vocab: 200 }], labels: ['click', 'like', 'gift'], userId: 'user_id' };
@@ -102,5 +103,32 @@ test('liveComparisonTable: summary + per-task columns, unreliable UAUC/GAUC as e
   assert.ok(table.rows[0].cells.mean_auc_reliable.comparison !== null && table.rows[1].cells.mean_auc_reliable.comparison === null);
   assert.ok(table.notes.some((n) => n.includes('gift (12 test positives < 100)')));
   assert.ok(withKnob(table.records, 'live_share=0.05').every((r) => r.knob === 'live_share=0.05'));
+  assert.deepEqual(records.filter((r) => r.table === 'gain').map((r) => `${r.method} s${r.seed}`), ['A s1', 'A s2', 'B s1', 'B s2'], 'gain records against the base, the base\'s own 0 beside');
   assert.throws(() => liveComparisonTable({ id: 'main', title: 'T', base: 'B', methods: ['A', 'B'], seeds: [1, 2], fits: [[fit(1, 1)], [fit(2, 1)]], tasks: ['click'], summary }), /one fit per method and seed/);
+});
+
+test('gainsAgainstBase: paired gains per method and seed with the base\'s own 0; copied evidence falls back to the unpaired SE; a claim on table gain judges the paired SE', () => {
+  const { ds, probs } = data();
+  const tasks = ['click', 'like'];
+  const fit = (e: ReturnType<typeof taskEvidence>): LiveFit => ({ evidence: e, bestEpoch: 1, epochsAllowed: 5, validBest: 0.6, seconds: 1 });
+  // A = B's scores plus a little noise: strongly correlated scorers, where pairing matters.
+  const pb = probs(2);
+  const r = new Rng(7);
+  const pa = Object.fromEntries(Object.entries(pb).map(([t, p]) => [t, Float32Array.from(p, (x, i) => 0.95 * x + 0.02 * r.uniform() + (ds.label(t)[i] ? 0.01 : 0))]));
+  const [ea, eb] = [taskEvidence(ds, pa), taskEvidence(ds, pb)];
+  const recs = gainsAgainstBase([[fit(ea)], [fit(eb)]], ['A', 'B'], 'B', tasks, [3], 'k');
+  const a = recs.find((x) => x.method === 'A')!;
+  const b = recs.find((x) => x.method === 'B')!;
+  const unpaired = Math.hypot(meanAucEvidence(ea, tasks).se, meanAucEvidence(eb, tasks).se);
+  assert.ok(Math.abs(a.value - (meanAucEvidence(ea, tasks).value - meanAucEvidence(eb, tasks).value)) < 1e-12, 'the gain is the difference of the summaries');
+  assert.ok(a.se !== null && a.se < unpaired / 3, `paired SE ${a.se} well below the unpaired ${unpaired}`);
+  assert.deepEqual([a.table, a.metric, a.knob, b.value, b.se, b.seed], ['gain', SUMMARY_GAIN, 'k', 0, 0, 3]);
+  const ec = structuredClone(ea);
+  const copied = gainsAgainstBase([[fit(ec)], [fit(eb)]], ['A', 'B'], 'B', tasks, [3]);
+  const c = copied.find((x) => x.method === 'A')!;
+  assert.ok(Math.abs((c.se ?? NaN) - Math.hypot(meanAucEvidence(ec, tasks).se, meanAucEvidence(eb, tasks).se)) < 1e-12, 'without influences: the two SEs in quadrature');
+  const claim = { id: 'x', text: 'A beats B', source: 'test', table: 'gain', metric: SUMMARY_GAIN, knob: 'k', method: 'A', base: 'B', direction: 'higher' as const };
+  const [v] = judgeClaims([claim], recs);
+  assert.ok(v.comparison && Math.abs(v.comparison.se - (a.se as number)) < 1e-9, `the verdict's SE is the paired one (${v.comparison?.se} vs ${a.se})`);
+  assert.throws(() => gainsAgainstBase([[fit(ea)], [fit(eb)]], ['A', 'B'], 'C', tasks, [3]), /base 'C' is not one of the methods/);
 });

@@ -24,7 +24,7 @@ import type { Claim } from '../../evidence/claims.ts';
 import type { PipelineSpec } from '../pipeline.ts';
 import { LiveMethod, liveCeiling } from './common.ts';
 import { FARM_EVIDENCE_WORLD, FARM_QUICK_WORLD, EVIDENCE_SEEDS, farmMainDefaults, liveSetup, runLiveComparison } from './main.ts';
-import { SUMMARY_METRIC, liveComparisonTable, summaryBars, summaryNote } from './live-evidence.ts';
+import { SUMMARY_GAIN, SUMMARY_METRIC, liveComparisonTable, summaryBars, summaryNote } from './live-evidence.ts';
 
 /** The ablation variants (labels and FARM configs). */
 export const FARM_ABLATIONS: LiveMethod[] = [
@@ -82,7 +82,7 @@ export const FARM_ABLATION_CLAIMS: Claim[] = [
   {
     id: 'frequency-module-helps', text: 'Removing the frequency-aware module lowers the mean test AUC over the reliable tasks',
     source: 'farm.md §4 ("removing the intra-domain frequency-aware module lowers performance", 3P arxivlens; the size of the drop is unknown)',
-    table: 'ablation', metric: SUMMARY_METRIC, method: 'w/o frequency module', base: 'FARM', direction: 'lower',
+    table: 'gain', metric: SUMMARY_GAIN, method: 'w/o frequency module', base: 'FARM', direction: 'lower',
   },
 ];
 

@@ -23,7 +23,7 @@ import type { Claim } from '../../evidence/claims.ts';
 import type { PipelineSpec } from '../pipeline.ts';
 import { FARM_BASE, LiveMethod, PAPER_SIZES, PAPER_TRAINER, QUICK_SIZES, QUICK_TRAINER, fitLine, fitLive } from './common.ts';
 import { EVIDENCE_SEEDS, EVIDENCE_TRAINER } from './main.ts';
-import { SUMMARY_METRIC, liveComparisonTable, summaryNote, summaryTasks, type LiveFit } from './live-evidence.ts';
+import { SUMMARY_GAIN, liveComparisonTable, summaryNote, summaryTasks, type LiveFit } from './live-evidence.ts';
 
 const columns = { svHistory: [], liveHistory: ['hist_item', 'hist_author', 'hist_category', 'hist_action'], candidate: ['item_id', 'author_id', 'category_id'], exclude: ['is_rand'] };
 /** The compared methods: PLE and PLE with the frequency-aware module, on KuaiRand's single-domain columns. */
@@ -85,7 +85,7 @@ export const FARM_KUAIRAND_CLAIMS: Claim[] = [
   {
     id: 'frequency-module-helps-kuairand', text: 'The frequency-aware module raises PLE\'s mean test AUC over the reliable tasks on KuaiRand (single domain)',
     source: 'farm.md §4 (removing the frequency-aware module lowers performance, 3P arxivlens) on the public stand-in of §6 (KuaiRand-Pure for the sparse-behaviour multi-task part)',
-    table: 'kuairand', metric: SUMMARY_METRIC, method: 'PLE + frequency module', base: FARM_BASE, direction: 'higher',
+    table: 'gain', metric: SUMMARY_GAIN, method: 'PLE + frequency module', base: FARM_BASE, direction: 'higher',
   },
 ];
 

@@ -184,6 +184,41 @@ export function pairedSummaryGainRecords(a: LiveFit[], b: LiveFit[], tasks: read
   });
 }
 
+/** Metric of the paired gain records of `mean_auc_reliable` (table 'gain'): `mean_auc_reliable_gain`. */
+export const SUMMARY_GAIN = gainMetric({ metric: SUMMARY_METRIC });
+
+/**
+ * Gain records (table 'gain', metric {@link SUMMARY_GAIN}, knob `knob`) of every method against the base, one per seed,
+ * and the base's own gain (0, SE 0) beside them, so that a claim on table 'gain' judges the gain's own SE. Paired
+ * (`pairedSummaryGainRecords`: both fits scored the same test rows, DeLong influences summed over the summary tasks
+ * and the two methods) where the evidence allows; otherwise, for that seed, the difference of the two summaries with
+ * the two SEs added in quadrature (what an unpaired comparison does).
+ * @example
+ * records.push(...gainsAgainstBase(fits, ['FARM', 'PLE'], 'PLE', summary.tasks, [1, 2, 3]));
+ */
+export function gainsAgainstBase(fits: LiveFit[][], methods: readonly string[], base: string, tasks: readonly string[], seeds: number[], knob = ''): ResultRecord[] {
+  const b = methods.indexOf(base);
+  if (b < 0) throw new Error(`live evidence: base '${base}' is not one of the methods (${methods.join(', ')})`);
+  const out: ResultRecord[] = [];
+  const baseOf = new Map<number, ResultRecord>();
+  methods.forEach((method, m) => {
+    if (m === b) return;
+    const paired = new Map(pairedSummaryGainRecords(fits[m], fits[b], tasks, method, knob, seeds).map((r) => [r.seed, r]));
+    seeds.forEach((seed, s) => {
+      let r = paired.get(seed);
+      if (!r) {
+        const [x, y] = [meanAucEvidence(fits[m][s].evidence, tasks), meanAucEvidence(fits[b][s].evidence, tasks)];
+        const still = stillImproving(fits[m][s].bestEpoch, fits[m][s].epochsAllowed) || stillImproving(fits[b][s].bestEpoch, fits[b][s].epochsAllowed);
+        const se = Number.isFinite(x.se) && Number.isFinite(y.se) ? Math.hypot(x.se, y.se) : null;
+        r = gainRecord({ method, knob, metric: SUMMARY_GAIN, seed, value: x.value - y.value, se, rows: Math.min(x.rows, y.rows), positives: Math.min(x.positives, y.positives), stillImproving: still });
+      }
+      out.push(r);
+      if (!baseOf.has(seed)) baseOf.set(seed, gainRecord({ method: base, knob, metric: SUMMARY_GAIN, seed, value: 0, se: r.se === null ? null : 0, rows: r.rows, positives: r.positives, stillImproving: null }));
+    });
+  });
+  return [...out, ...baseOf.values()];
+}
+
 /** Each task's AUC evidence of the summary; a task without one (one class only) is an error naming it. */
 function summaryParts(ev: Record<string, TaskEvidence>, tasks: readonly string[]): MetricEvidence[] {
   return tasks.map((t) => {
@@ -231,6 +266,8 @@ export function liveComparisonTable(args: {
   /** Ground-truth evidence on the same test rows (a reference row), when the data has a truth. */
   ceiling?: Record<string, TaskEvidence>;
   notes?: string[];
+  /** Knob of the gain records against the base (default ''; a sweep calling this per knob value sets it). */
+  gainKnob?: string;
 }): { table: ResultTable; records: ResultRecord[] } {
   const { methods, seeds, fits, summary } = args;
   if (fits.length !== methods.length || fits.some((f) => f.length !== seeds.length)) throw new Error(`live evidence: table '${args.id}' needs one fit per method and seed`);
@@ -275,6 +312,8 @@ export function liveComparisonTable(args: {
   const notes = [summaryNote(summary, `The headline ${SUMMARY_METRIC} (its SE sums each test row's DeLong influence over the tasks, so the tasks' covariance is counted)`), ...(args.notes ?? [])];
   if (extra.length) notes.push(`UAUC / GAUC of the unreliable tasks are in the records (results.csv), not in this table: ${extra.join(', ')}.`);
   if (undefinedNames.length) notes.push(`Undefined for some method and seed (one class only, or no test user with both classes), so left out: ${undefinedNames.join(', ')}.`);
+  const gains = methods.includes(args.base) ? gainsAgainstBase(fits, methods, args.base, summary.tasks, seeds, args.gainKnob) : [];
+  if (gains.length) notes.push(`The claims on ${SUMMARY_METRIC} read the paired gains over ${args.base} (records of table 'gain', ${SUMMARY_GAIN}): every method scores the same test rows, so each row's DeLong influence is summed over the summary tasks and both methods; the interval in this table adds the two sides' test SEs and so errs wide.`);
   // The unreliable tasks are named once, with their positives, by the summary note above; the table's own flag would
   // repeat every one of them for every method (minPositives 0 turns that repetition off; the records keep positives,
   // so verdicts still apply the rule).
@@ -284,7 +323,7 @@ export function liveComparisonTable(args: {
   // Se NaN (a metric with one positive, a single user with both classes) is recorded as unknown, not as a number.
   const clean = (r: ResultRecord): ResultRecord => (r.se !== null && !Number.isFinite(r.se) ? { ...r, se: null } : r);
   table.records = table.records.map(clean);
-  const records: ResultRecord[] = [];
+  const records: ResultRecord[] = [...gains];
   for (const r of result(extra)) {
     r.seeds.forEach((seed, s) => {
       for (const name of extra) {

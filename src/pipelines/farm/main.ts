@@ -38,7 +38,7 @@ import type { Claim } from '../../evidence/claims.ts';
 import type { PipelineContext, PipelineSpec } from '../pipeline.ts';
 import { behaviourSpectrum, spectrumFigure } from './spectrum.ts';
 import { FARM_BASE, FARM_METHODS, LiveMethod, PAPER_SIZES, PAPER_TRAINER, QUICK_MODEL_SIZES, QUICK_SIZES, QUICK_TRAINER, fitLine, fitLive, liveCeiling } from './common.ts';
-import { SUMMARY_METRIC, liveComparisonTable, summaryBars, summaryNote, summaryTasks, type LiveFit, type SummaryTasks } from './live-evidence.ts';
+import { SUMMARY_GAIN, SUMMARY_METRIC, liveComparisonTable, summaryBars, summaryNote, summaryTasks, type LiveFit, type SummaryTasks } from './live-evidence.ts';
 
 /**
  * Strict config of `farm/main` (unknown keys, also nested, are errors).
@@ -103,7 +103,7 @@ export const FARM_MAIN_CLAIMS: Claim[] = [
   {
     id: 'farm-beats-ple', text: 'FARM beats PLE, its production base, on the mean test AUC over the reliable tasks',
     source: 'farm.md §2 [abs] (FARM outperforms the baselines) and §5 (PLE is the confirmed production base)',
-    table: 'main', metric: SUMMARY_METRIC, method: 'FARM', base: FARM_BASE, direction: 'higher',
+    table: 'gain', metric: SUMMARY_GAIN, method: 'FARM', base: FARM_BASE, direction: 'higher',
   },
 ];
 

@@ -25,7 +25,7 @@ import type { Claim } from '../../evidence/claims.ts';
 import type { PipelineSpec } from '../pipeline.ts';
 import { LiveMethod, runLiveComparison } from './common.ts';
 import { EVIDENCE_SEEDS, QUICK_NETS, liveTrainer, liveWorld, mcSetup } from './main.ts';
-import { SUMMARY_METRIC, liveComparisonTable, summaryBars, summaryNote } from '../farm/live-evidence.ts';
+import { SUMMARY_GAIN, SUMMARY_METRIC, liveComparisonTable, summaryBars, summaryNote } from '../farm/live-evidence.ts';
 
 /**
  * Strict config of `moment-cross/ablation`; `base` is the label of the full model.
@@ -90,7 +90,7 @@ export function momentCrossAblationDefaults(mode: RunMode): MomentCrossAblationC
 }
 
 const removal = (id: string, variant: string, what: string, source: string): Claim => ({
-  id, text: `Removing ${what} lowers the mean test AUC over the reliable tasks`, source, table: 'ablation', metric: SUMMARY_METRIC, method: variant, base: 'Moment&Cross', direction: 'lower',
+  id, text: `Removing ${what} lowers the mean test AUC over the reliable tasks`, source, table: 'gain', metric: SUMMARY_GAIN, method: variant, base: 'Moment&Cross', direction: 'lower',
 });
 /** The claims `moment-cross/ablation` judges. */
 export const MOMENT_CROSS_ABLATION_CLAIMS: Claim[] = [

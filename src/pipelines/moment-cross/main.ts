@@ -38,7 +38,7 @@ import { EVIDENCE_DEFAULTS, type RunMode } from '../../evidence/rules.ts';
 import type { Claim } from '../../evidence/claims.ts';
 import type { PipelineContext, PipelineSpec } from '../pipeline.ts';
 import { LiveMethod, ceilingEvidence, runLiveComparison } from './common.ts';
-import { SUMMARY_METRIC, liveComparisonTable, summaryBars, summaryNote, summaryTasks } from '../farm/live-evidence.ts';
+import { SUMMARY_GAIN, SUMMARY_METRIC, liveComparisonTable, summaryBars, summaryNote, summaryTasks } from '../farm/live-evidence.ts';
 
 /**
  * Strict config of `moment-cross/main`; `base` is the paper's base, fixed in advance.
@@ -132,9 +132,9 @@ export function momentCrossMainDefaults(mode: RunMode): MomentCrossMainConfig {
 const MAIN_SOURCE = 'moment-cross.md §2 [abs] (Moment: the 30 s real-time stream; Cross: short-video search and alignment) and §4 main table (daily-batch base vs + Moment vs + Cross vs full)';
 /** The claims `moment-cross/main` judges. */
 export const MOMENT_CROSS_MAIN_CLAIMS: Claim[] = [
-  { id: 'mc-beats-daily-base', text: 'Moment&Cross beats the daily-batch base model on the mean test AUC over the reliable tasks', source: MAIN_SOURCE, table: 'main', metric: SUMMARY_METRIC, method: 'Moment&Cross', base: MC_BASE, direction: 'higher' },
-  { id: 'moment-beats-daily-base', text: '+ Moment (real-time features on the 30 s sample stream) beats the daily-batch base', source: MAIN_SOURCE, table: 'main', metric: SUMMARY_METRIC, method: '+ Moment', base: MC_BASE, direction: 'higher' },
-  { id: 'cross-beats-daily-base', text: '+ Cross (short-video GSU/ESU search and alignment) beats the daily-batch base', source: MAIN_SOURCE, table: 'main', metric: SUMMARY_METRIC, method: '+ Cross', base: MC_BASE, direction: 'higher' },
+  { id: 'mc-beats-daily-base', text: 'Moment&Cross beats the daily-batch base model on the mean test AUC over the reliable tasks', source: MAIN_SOURCE, table: 'gain', metric: SUMMARY_GAIN, method: 'Moment&Cross', base: MC_BASE, direction: 'higher' },
+  { id: 'moment-beats-daily-base', text: '+ Moment (real-time features on the 30 s sample stream) beats the daily-batch base', source: MAIN_SOURCE, table: 'gain', metric: SUMMARY_GAIN, method: '+ Moment', base: MC_BASE, direction: 'higher' },
+  { id: 'cross-beats-daily-base', text: '+ Cross (short-video GSU/ESU search and alignment) beats the daily-batch base', source: MAIN_SOURCE, table: 'gain', metric: SUMMARY_GAIN, method: '+ Cross', base: MC_BASE, direction: 'higher' },
 ];
 
 /**
