@@ -20,12 +20,12 @@ import { getPipeline } from '../../src/pipelines/pipeline.ts';
 import { parseAbTests } from '../../src/report/ab-tests.ts';
 import { ALI_CCP_DENSE_FIELDS, ALI_CCP_SPARSE_FIELDS } from '../../src/data/ali-ccp.ts';
 import { Dataset } from '../../src/data/dataset.ts';
-import { EVIDENCE_WORLD, MAIN_METHODS, clickedConversions, funnelEvidence } from '../../src/pipelines/chorus-cvr/common.ts';
+import { EVIDENCE_WORLD, MAIN_METHODS, claimGainRecords, clickedConversions, funnelEvidence, gainVariant, type EntireSpaceFit } from '../../src/pipelines/chorus-cvr/common.ts';
 import { ABLATION_VARIANTS, CHORUS_ABLATION_CLAIMS } from '../../src/pipelines/chorus-cvr/ablation.ts';
 import { CHORUS_MAIN_CLAIMS } from '../../src/pipelines/chorus-cvr/main.ts';
 import { CHORUS_SWEEP_CLAIMS, SWEEP_EVIDENCE_WORLD, biasKnob, chorusBiasSweepDefaults } from '../../src/pipelines/chorus-cvr/bias-sweep.ts';
 import { evaluateEntireSpace } from '../../src/train/evaluate-cvr.ts';
-import { deLongAuc } from '../../src/evidence/stats.ts';
+import { deLongAuc, deLongPaired } from '../../src/evidence/stats.ts';
 import { checkSeeds, RUN_MODES } from '../../src/evidence/rules.ts';
 import { select } from '../../src/evidence/records.ts';
 import { generateFunnelWorld, FUNNEL_TRUTH } from '../../src/worlds/funnel-world.ts';
@@ -196,7 +196,44 @@ test('chorus-cvr/ablation: table ablation, every variant with a paired test agai
   assert.ok(t.rows.slice(1).every((r) => r.cells.cvr_auc_entire.pValue !== null));
   assertEvidence(run, 'ablation');
   assertClaimsMeasured(run);
+  for (const v of run.verdicts) {
+    // Each verdict reads its pair's paired gain: the difference equals the table's mean difference, the SE is paired.
+    const c = v.claim;
+    const base = t.rows.find((r) => r.method === c.base)!.cells.cvr_auc_entire.mean;
+    const full = t.rows.find((r) => r.method === c.method)!.cells.cvr_auc_entire.mean;
+    if (c.metric === 'cvr_auc_entire_gain') assert.ok(v.comparison && Math.abs(v.comparison.diff - (full - base)) < 1e-9, `${c.id}: diff ${v.comparison?.diff} vs ${full - base}`);
+    assert.equal(c.variant, gainVariant(c.base));
+  }
   assert.equal(resultsOf(run.dir).perSeed, undefined);
+});
+
+test('claimGainRecords: per claim and seed, AUC(method) − AUC(base) on the same rows with DeLong\'s paired SE and the base\'s own 0; different rows are an error', () => {
+  const rng = new Rng(3);
+  const n = 600;
+  const click = Float32Array.from({ length: n }, () => (rng.uniform() < 0.3 ? 1 : 0));
+  const conversion = Float32Array.from(click, (c) => (c && rng.uniform() < 0.3 ? 1 : 0));
+  const cf = Float32Array.from(conversion, (c) => (c || rng.uniform() < 0.05 ? 1 : 0));
+  const fit = (noise: number, labels = { click, conversion, cf }): EntireSpaceFit => ({
+    probs: { ctr: Float32Array.from(labels.click, (y) => 0.2 + 0.3 * y + noise * rng.uniform()), cvr: Float32Array.from(labels.cf, (y) => 0.1 + 0.2 * y + noise * rng.uniform()) },
+    labels, evidence: {}, metrics: {} as EntireSpaceFit['metrics'], bestEpoch: 1, epochsAllowed: 3, stillImproving: false, valid: { cvrAuc: 0.6, rows: 1, positives: 1 }, seconds: 1,
+  });
+  const [a, b] = [fit(0.5), fit(0.9)];
+  const claims = [
+    { id: 'x', text: '', source: '', table: 'gain', metric: 'cvr_auc_entire_gain', variant: gainVariant('B'), method: 'A', base: 'B', direction: 'higher' as const },
+    { id: 'y', text: '', source: '', table: 'gain', metric: 'cvr_auc_gain', variant: gainVariant('B'), method: 'A', base: 'B', direction: 'higher' as const },
+    { id: 'z', text: '', source: '', table: 'main', metric: 'cvr_auc', method: 'A', base: 'B', direction: 'higher' as const },
+  ];
+  const recs = claimGainRecords(claims, new Map([['A', [a]], ['B', [b]]]), [7]);
+  assert.equal(recs.length, 4, 'a gain and the base\'s 0 for each claim on table gain');
+  const entire = recs.find((r) => r.method === 'A' && r.metric === 'cvr_auc_entire_gain')!;
+  const want = deLongPaired(cf, a.probs.cvr, b.probs.cvr);
+  assert.ok(Math.abs(entire.value - want.value) < 1e-12 && Math.abs((entire.se ?? NaN) - want.se) < 1e-12);
+  const clicked = [...click.keys()].filter((i) => click[i] === 1);
+  const wantO = deLongPaired(clicked.map((i) => conversion[i]), clicked.map((i) => a.probs.cvr[i]), clicked.map((i) => b.probs.cvr[i]));
+  assert.ok(Math.abs(recs.find((r) => r.method === 'A' && r.metric === 'cvr_auc_gain')!.value - wantO.value) < 1e-12, 'cvr_auc: the clicked rows only');
+  assert.deepEqual(recs.filter((r) => r.method === 'B').map((r) => [r.value, r.se, r.variant, r.seed]), [[0, 0, 'vs B', 7], [0, 0, 'vs B', 7]]);
+  const other = fit(0.5, { click: click.map((c) => 1 - c), conversion, cf });
+  assert.throws(() => claimGainRecords(claims.slice(1, 2), new Map([['A', [other]], ['B', [b]]]), [7]), /scored different cvr_auc rows/);
 });
 
 test('chorus-cvr/main: model selection rests on validation only (test labels permuted: same best epochs and validation AUCs)', async () => {

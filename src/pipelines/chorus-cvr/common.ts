@@ -15,7 +15,9 @@ import type { EntireSpaceSpec } from '../../train/cvr-losses.ts';
 import { resolveTrainerConfig, train, type TrainerConfig } from '../../train/trainer.ts';
 import { entireSpaceValidator, evaluateEntireSpace, predictOutputs, type EntireSpaceMetrics } from '../../train/evaluate-cvr.ts';
 import type { MetricEvidence } from '../../train/evaluate.ts';
-import { deLongAuc } from '../../evidence/stats.ts';
+import { deLongAuc, deLongPaired } from '../../evidence/stats.ts';
+import { gainRecord } from '../../evidence/mechanism.ts';
+import type { Claim } from '../../evidence/claims.ts';
 import { EVIDENCE_DEFAULTS, stillImproving } from '../../evidence/rules.ts';
 import type { ResultRecord } from '../../evidence/records.ts';
 import { auc, logloss } from '../../metrics/index.ts';
@@ -160,6 +162,8 @@ export interface EntireSpaceFit {
   /** Per column name of {@link ENTIRE_SPACE_COLUMNS} (cvr_auc_entire only with the truth): value, test-sampling SE, rows, positives. */
   evidence: Record<string, MetricEvidence>;
   probs: Record<string, Float32Array>;
+  /** The test labels the probabilities were scored against (after `ctx.holdout`): click, conversion, counterfactual. */
+  labels: { click: Float32Array; conversion: Float32Array; cf?: Float32Array };
   /** 0-based best validation epoch, and whether it was the last one allowed (`stillImproving`). */
   bestEpoch: number;
   epochsAllowed: number;
@@ -272,8 +276,9 @@ export async function fitEntireSpace(args: {
     const probs = predictOutputs(model, test, ['ctr', 'cvr']);
     const metrics = evaluateEntireSpace(test, world.truth.test, { ctr: probs.ctr, cvr: probs.cvr });
     const evidence = funnelEvidence(test.label('click'), test.label('conversion'), probs.ctr, probs.cvr, world.truth.test[FUNNEL_TRUTH.cfConversion]);
+    const labels = { click: test.label('click'), conversion: test.label('conversion'), cf: world.truth.test[FUNNEL_TRUTH.cfConversion] };
     return {
-      metrics, evidence, probs, bestEpoch: r.bestEpoch, epochsAllowed, stillImproving: stillImproving(r.bestEpoch, epochsAllowed),
+      metrics, evidence, probs, labels, bestEpoch: r.bestEpoch, epochsAllowed, stillImproving: stillImproving(r.bestEpoch, epochsAllowed),
       valid: { cvrAuc: r.history[r.bestEpoch]?.valid ?? Number.NaN, ...clickedConversions(world.valid) }, seconds: r.seconds,
     };
   } finally {
@@ -432,4 +437,74 @@ export function funnelFigure(rates: ReturnType<typeof funnelRates>, title: strin
     ],
     { title, yTitle: 'rate (expected, from the truth)', yRange: 'zero', errorBars: false },
   );
+}
+
+/** The AUC columns a paired gain can be computed for, with the rows and scores `funnelEvidence` uses for each. */
+export const PAIRED_FUNNEL_METRICS = ['ctr_auc', 'cvr_auc', 'ctcvr_auc', 'cvr_auc_entire'] as const;
+
+/** Labels and scores of one AUC column of a fit, as {@link funnelEvidence} scores it. */
+function aucInputs(fit: EntireSpaceFit, metric: string): { labels: ArrayLike<number>; scores: ArrayLike<number> } {
+  const { click, conversion, cf } = fit.labels;
+  const { ctr, cvr } = fit.probs;
+  if (metric === 'ctr_auc') return { labels: click, scores: ctr };
+  if (metric === 'ctcvr_auc') return { labels: conversion, scores: ctr.map((p, i) => p * cvr[i]) };
+  if (metric === 'cvr_auc_entire') {
+    if (!cf) throw new Error('chorus-cvr paired gain: cvr_auc_entire needs the counterfactual labels (synthetic worlds only)');
+    return { labels: cf, scores: cvr };
+  }
+  if (metric === 'cvr_auc') {
+    const rows: number[] = [];
+    for (let i = 0; i < click.length; i++) if (click[i] === 1) rows.push(i);
+    return { labels: Float32Array.from(rows, (i) => conversion[i]), scores: Float32Array.from(rows, (i) => cvr[i]) };
+  }
+  throw new Error(`chorus-cvr paired gain: no paired AUC for '${metric}' (one of ${PAIRED_FUNNEL_METRICS.join(', ')})`);
+}
+
+/** Table note of the pipelines whose claims read {@link claimGainRecords}. */
+export const PAIRED_CLAIMS_NOTE = "The claims read paired gains (records of table 'gain', variant 'vs <base>'): within a seed both fits score the same test rows, so DeLong's paired SE applies; the comparisons in this table add the two sides' SEs and so err wide.";
+
+/**
+ * The variant of the gain records of a comparison against `base` (both sides carry it, so each claim reads its own pair).
+ * @example
+ * gainVariant('DCMT'); // 'vs DCMT'
+ */
+export const gainVariant = (base: string): string => `vs ${base}`;
+
+/**
+ * Paired gain records for the claims on table 'gain' (metric `<column>_gain`, variant {@link gainVariant}(base)): per
+ * seed, AUC(method) − AUC(base) on the same test rows with DeLong's paired SE, beside the base's own gain (0, SE 0), so
+ * that each claim judges its pair's paired SE (within a seed both fits score the same rows; the comparison in the
+ * table adds the two sides' SEs). Claims on other tables are ignored; a claim whose methods did not run gets none.
+ * @param fits - each method's fits in seed order.
+ * @example
+ * records.push(...claimGainRecords(CHORUS_MAIN_CLAIMS, fitsByMethod, config.seeds));
+ */
+export function claimGainRecords(claims: readonly Claim[], fits: ReadonlyMap<string, EntireSpaceFit[]>, seeds: readonly number[]): ResultRecord[] {
+  const out: ResultRecord[] = [];
+  const done = new Set<string>();
+  for (const c of claims) {
+    if (c.table !== 'gain' || !c.metric.endsWith('_gain')) continue;
+    const metric = c.metric.slice(0, -'_gain'.length);
+    const [a, b] = [fits.get(c.method), fits.get(c.base)];
+    const key = `${c.method}|${c.base}|${metric}`;
+    if (!a || !b || done.has(key)) continue;
+    done.add(key);
+    const variant = gainVariant(c.base);
+    seeds.forEach((seed, s) => {
+      const ia = aucInputs(a[s], metric);
+      const ib = aucInputs(b[s], metric);
+      if (ia.labels.length !== ib.labels.length || Array.prototype.some.call(ia.labels, (y: number, i: number) => y !== ib.labels[i])) {
+        throw new Error(`chorus-cvr paired gain: '${c.method}' and '${c.base}' seed ${seed} scored different ${metric} rows`);
+      }
+      const d = deLongPaired(ia.labels, ia.scores, ib.scores);
+      let positives = 0;
+      for (let i = 0; i < ia.labels.length; i++) positives += ia.labels[i] === 1 ? 1 : 0;
+      const about = { knob: '', metric: c.metric, seed, rows: ia.labels.length, positives };
+      out.push({ ...gainRecord({ ...about, method: c.method, value: d.value, se: d.se, stillImproving: a[s].stillImproving || b[s].stillImproving }), variant });
+      const baseKey = `${c.base}|${metric}|${seed}`;
+      if (!done.has(baseKey)) out.push({ ...gainRecord({ ...about, method: c.base, value: 0, se: 0, stillImproving: null }), variant });
+      done.add(baseKey);
+    });
+  }
+  return out;
 }
