@@ -58,9 +58,17 @@ test('gme/main: per-backbone tables (main: base random init; vs-meta-embedding),
   const run = await runPipeline('gme/main', { ...RUN, config: { ...TINY, backbones: ['dnn', 'autoint'], generators: ['random', 'meta-embedding', 'gme-p', 'gme-g', 'gme-a'], seeds: [1, 2], neighbours: 3 } });
   assert.equal(run.tables.length, 4);
   assert.deepEqual(run.tables.map((t) => t.id), ['main', 'vs-meta-embedding', 'main', 'vs-meta-embedding']);
-  assert.deepEqual([...new Set(run.records.map((r) => `${r.table}/${r.variant}`))], ['main/dnn', 'vs-meta-embedding/dnn', 'main/autoint', 'vs-meta-embedding/autoint']);
+  assert.deepEqual([...new Set(run.records.map((r) => `${r.table}/${r.variant}`))], [
+    'main/dnn', 'vs-meta-embedding/dnn', 'main/autoint', 'vs-meta-embedding/autoint',
+    'gain/dnn vs random init', 'gain/dnn vs Meta-Embedding', 'gain/autoint vs random init', 'gain/autoint vs Meta-Embedding',
+  ]);
   assert.ok(run.records.every((r) => r.split === 'test'), 'no validation records without a monitor');
-  for (const r of run.records) assert.ok(r.se !== null && r.se > 0 && (r.rows ?? 0) > (r.positives ?? 0) && (r.positives ?? 0) > 0, `${r.method} ${r.metric}`);
+  for (const r of run.records.filter((x) => x.table !== 'gain')) assert.ok(r.se !== null && r.se > 0 && (r.rows ?? 0) > (r.positives ?? 0) && (r.positives ?? 0) > 0, `${r.method} ${r.metric}`);
+  // The cold-start claims read paired gains: GME-A − Meta-Embedding per seed equals the difference of the two cold AUCs.
+  const cold = (m: string, seed: number) => run.records.find((r) => r.table === 'main' && r.variant === 'dnn' && r.method === m && r.metric === 'cold_auc' && r.seed === seed)!.value;
+  const g = run.records.find((r) => r.table === 'gain' && r.variant === 'dnn vs Meta-Embedding' && r.method === 'GME-A' && r.seed === 2)!;
+  assert.ok(Math.abs(g.value - (cold('GME-A', 2) - cold('Meta-Embedding', 2))) < 1e-9 && g.se !== null && g.se > 0);
+  assert.deepEqual(run.records.filter((r) => r.table === 'gain' && r.method === 'Meta-Embedding').map((r) => [r.value, r.se]), [[0, 0], [0, 0], [0, 0], [0, 0]], "the base's own gain, per backbone and seed");
   assertClaimsMeasured(run, getPipeline('gme/main').claims ?? []);
   const results = JSON.parse(readFileSync(join(run.dir, 'results.json'), 'utf8')) as { results: Record<string, unknown> };
   assert.ok(!('perBackbone' in results.results) && !JSON.stringify(results.results).includes('byArm'), 'no per-seed keys in results');

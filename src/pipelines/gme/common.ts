@@ -119,6 +119,35 @@ export function pairedColdGainRecords(runs: Pick<SeedRuns, 'cold' | 'meta' | 'by
 }
 
 /**
+ * The variant of a backbone's cold-start gain records against `base` (both sides carry it).
+ * @example
+ * coldGainVariant('dnn', 'random init'); // 'dnn vs random init'
+ */
+export const coldGainVariant = (backbone: string, base: string): string => `${backbone} vs ${base}`;
+
+/**
+ * Paired cold-start gain records for a backbone's claims on table 'gain' ({@link pairedColdGainRecords} per claim
+ * pair, variant {@link coldGainVariant}), with the base's own gain (0, SE 0) beside, so that each claim judges its
+ * pair's paired SE. Claims whose methods did not run get none (their verdict: not measured).
+ * @example
+ * records.push(...coldClaimGainRecords(gmeClaims('dnn'), 'dnn', runs, [1, 2, 3]));
+ */
+export function coldClaimGainRecords(claims: readonly Claim[], backbone: string, runs: Pick<SeedRuns, 'cold' | 'meta' | 'byArm'>, seeds: number[]): ResultRecord[] {
+  const out: ResultRecord[] = [];
+  const bases = new Set<string>();
+  for (const c of claims) {
+    if (c.table !== 'gain' || !runs.byArm[c.method] || !runs.byArm[c.base]) continue;
+    const variant = coldGainVariant(backbone, c.base);
+    const gains = pairedColdGainRecords(runs, c.method, c.base, '', seeds).map((r) => ({ ...r, variant }));
+    out.push(...gains);
+    if (bases.has(variant)) continue;
+    bases.add(variant);
+    out.push(...gains.map((r) => ({ ...r, method: c.base, value: 0, se: r.se === null ? null : 0, stillImproving: null })));
+  }
+  return out;
+}
+
+/**
  * Per-seed results with evidence (SE, rows, positives per column; still improving when an arm's meta-training was best
  * at its last allowed epoch under a monitor) in the shape buildResultTable reads.
  * @example
@@ -184,8 +213,10 @@ const WARM_SOURCE = 'GME paper abstract and warm-up tables: GMEs also improve th
  */
 export function gmeClaims(backbone: BackboneKind): Claim[] {
   const name = BACKBONE_LABELS[backbone];
+  // Cold-start claims read the paired gain records (coldClaimGainRecords); warm-up a has no per-row scores kept.
   const c = (id: string, method: string, base: string, metric: string, source: string, what: string): Claim => ({
-    id: `${backbone}-${id}`, text: `${name}: ${method} beats ${base} on new-ad test AUC (${what})`, source, table: 'main', variant: backbone, metric, method, base, direction: 'higher',
+    id: `${backbone}-${id}`, text: `${name}: ${method} beats ${base} on new-ad test AUC (${what})`, source, method, base, direction: 'higher',
+    ...(metric === 'cold_auc' ? { table: 'gain', variant: coldGainVariant(backbone, base), metric: gainMetric({ metric }) } : { table: 'main', variant: backbone, metric }),
   });
   return [
     c('gme-p-beats-random-cold', 'GME-P', 'random init', 'cold_auc', GME_SOURCE, 'cold start'),

@@ -33,7 +33,7 @@ import { COLD_START_WORLD_SIZES, coldStartCeiling, generateColdStartWorld, type 
 import type { RunMode } from '../../evidence/rules.ts';
 import type { ReferenceRow, ResultTable } from '../result-table.ts';
 import type { PipelineSpec } from '../pipeline.ts';
-import { GME_PROTOCOL_SHAPE, STAGE_COLUMNS, backboneTables, gmeClaims, orderingNote, protocolOverSeeds, stageFigure, validRecords } from './common.ts';
+import { GME_PROTOCOL_SHAPE, STAGE_COLUMNS, backboneTables, coldClaimGainRecords, gmeClaims, orderingNote, protocolOverSeeds, stageFigure, validRecords } from './common.ts';
 import type { ResultRecord } from '../../evidence/records.ts';
 
 /**
@@ -163,13 +163,14 @@ export const gmeMainPipeline: PipelineSpec<GmeMainConfig> = {
       const { patience, validShare, ...meta } = config.meta;
       const r = await protocolOverSeeds({ data: world, graph, backbone, backboneConfig: config.backbone, arms, pretrain: config.pretrain, meta, monitor: { patience, validShare }, warm: config.warm, dropRate: config.dropRate }, config.seeds, ctx);
       training[backbone] = { pretrainLoss: r.pretrainLoss, meta: r.meta };
-      valid.push(...validRecords('main', backbone, r, config.seeds));
+      valid.push(...validRecords('main', backbone, r, config.seeds), ...coldClaimGainRecords(gmeClaims(backbone), backbone, r, config.seeds));
       const ts = backboneTables({ backbone, runs: r, seeds: config.seeds, base, second, references: [ceilingReference(ceiling)], what: 'cold-start ads world' });
       const order = effectiveOrder(backbone, config.meta.order);
       ts[0].notes.push(
         `Neighbour signal of this world: correlation r = ${signal.graph.toFixed(3)} between a new ad's true ID effect and its ${config.neighbours} graph neighbours' mean (random old ads: ${signal.random.toFixed(3)}); clusterShare rho = ${world.world.clusterShare}, irrelevantShare ${world.world.irrelevantShare} (share of old ads whose effect ignores their cluster; gme/mechanism sweeps it).`,
         ...(config.generators.includes('ngb') ? [ngbNote(ts[0], gme)] : []),
         ...(second ? [orderingNote(ts[0], 'cold_auc', gme, second, base), orderingNote(ts[0], 'warm-c_auc', gme, second, base)] : []),
+        "The cold-start claims read paired gains (records of table 'gain', variant '<backbone> vs <base>'): both arms score the same new-ad test rows, so DeLong's paired SE applies; the comparisons in this table add the two sides' SEs and so err wide.",
         `Meta-gradient: ${order} order${order !== config.meta.order ? ` (asked ${config.meta.order}; tfjs's softmax gradient breaks second order, see src/gme/meta.ts)` : ''} (inner step eta = ${config.meta.innerLr}, alpha = ${config.meta.alpha}); ${metaNote(config.meta)}; warm-up scope '${config.warm.scope}'. The paper's numbers for this table are not available (spec §4).`,
       );
       tables.push(...ts);
