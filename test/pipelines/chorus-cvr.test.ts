@@ -20,7 +20,8 @@ import { getPipeline } from '../../src/pipelines/pipeline.ts';
 import { parseAbTests } from '../../src/report/ab-tests.ts';
 import { ALI_CCP_DENSE_FIELDS, ALI_CCP_SPARSE_FIELDS } from '../../src/data/ali-ccp.ts';
 import { Dataset } from '../../src/data/dataset.ts';
-import { EVIDENCE_WORLD, MAIN_METHODS, claimGainRecords, clickedConversions, funnelEvidence, gainVariant, type EntireSpaceFit } from '../../src/pipelines/chorus-cvr/common.ts';
+import { EVIDENCE_WORLD, MAIN_METHODS, claimGainRecords, clickedConversions, funnelEvidence, type EntireSpaceFit } from '../../src/pipelines/chorus-cvr/common.ts';
+import { gainVariant } from '../../src/evidence/paired-claims.ts';
 import { ABLATION_VARIANTS, CHORUS_ABLATION_CLAIMS } from '../../src/pipelines/chorus-cvr/ablation.ts';
 import { CHORUS_MAIN_CLAIMS } from '../../src/pipelines/chorus-cvr/main.ts';
 import { CHORUS_SWEEP_CLAIMS, SWEEP_EVIDENCE_WORLD, biasKnob, chorusBiasSweepDefaults } from '../../src/pipelines/chorus-cvr/bias-sweep.ts';
@@ -233,7 +234,7 @@ test('claimGainRecords: per claim and seed, AUC(method) − AUC(base) on the sam
   assert.ok(Math.abs(recs.find((r) => r.method === 'A' && r.metric === 'cvr_auc_gain')!.value - wantO.value) < 1e-12, 'cvr_auc: the clicked rows only');
   assert.deepEqual(recs.filter((r) => r.method === 'B').map((r) => [r.value, r.se, r.variant, r.seed]), [[0, 0, 'vs B', 7], [0, 0, 'vs B', 7]]);
   const other = fit(0.5, { click: click.map((c) => 1 - c), conversion, cf });
-  assert.throws(() => claimGainRecords(claims.slice(1, 2), new Map([['A', [other]], ['B', [b]]]), [7]), /scored different cvr_auc rows/);
+  assert.throws(() => claimGainRecords(claims.slice(1, 2), new Map([['A', [other]], ['B', [b]]]), [7]), /'A' and 'B' seed 7 scored different cvr_auc rows/);
 });
 
 test('chorus-cvr/main: model selection rests on validation only (test labels permuted: same best epochs and validation AUCs)', async () => {

@@ -51,6 +51,14 @@ test('qarm/main: main, cold-start and code tables with the ceiling; evidence rec
   assert.ok(Math.abs(enc.pretrain_loss_chance - Math.log(128)) < 1e-9, 'chance of in-batch InfoNCE over 128 items');
   assert.ok(Number.isFinite(enc.pretrain_loss_final) && Number.isFinite(enc.pair_auc_aligned));
   assert.match(run.markdown, /Content encoder pre-training \(1 epochs[^)]*\): loss [\d.]+ -> [\d.]+ against 4\.852 at chance/);
+  // The claims read paired gains: each equals the difference of the two variants' AUCs on the same rows.
+  for (const [column, table] of [['auc', 'main'], ['auc_new', 'cold-start']] as const) {
+    const value = (m: string) => run.records.find((r) => r.table === table && r.metric === column && r.method === m && r.seed === 1)!;
+    const g = run.records.find((r) => r.table === 'gain' && r.metric === `${column}_gain` && r.method === '+ VQ + RQ codes' && r.variant === 'vs Base (ID only)')!;
+    assert.ok(g && Math.abs(g.value - (value('+ VQ + RQ codes').value - value('Base (ID only)').value)) < 1e-9, `${column}: paired gain = AUC difference`);
+    assert.equal(g.rows, value('Base (ID only)').rows, `${column}: the gain is on the column's rows`);
+    assert.ok(g.se !== null && g.se > 0);
+  }
   const byClaim = Object.fromEntries(run.verdicts.map((v) => [v.claim.id, v.verdict]));
   assert.equal(byClaim['all-best'], 'not measured', "quick mode leaves '+ all' out on purpose");
   for (const v of run.verdicts) if (v.claim.id !== 'all-best') assert.notEqual(v.verdict, 'not measured', `claim '${v.claim.id}': ${v.reason}`);

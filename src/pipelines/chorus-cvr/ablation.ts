@@ -24,6 +24,7 @@
 import { z } from 'zod';
 import { FunnelWorldConfigSpec, featuresOnlyCvrCeiling, funnelCeilings, generateFunnelWorld, type FunnelWorldConfig } from '../../worlds/funnel-world.ts';
 import type { Claim } from '../../evidence/claims.ts';
+import { gainVariant } from '../../evidence/paired-claims.ts';
 import type { ResultRecord } from '../../evidence/records.ts';
 import type { RunMode } from '../../evidence/rules.ts';
 import { barChart } from '../../plots/index.ts';
@@ -31,7 +32,7 @@ import { buildResultTable } from '../result-table.ts';
 import type { PipelineSpec } from '../pipeline.ts';
 import {
   Backbone, CHORUS_WORLD_KNOBS, CvrMethod, ENTIRE_SPACE_COLUMNS, EVIDENCE_SEEDS, EVIDENCE_TRAINER, EVIDENCE_WORLD, QUICK_BACKBONE, QUICK_TRAINER, ceilingRow, emptyResult, featuresOnlyCeilingRow,
-  fitEntireSpace, meanBar, monitorNote, orderingNote, pushFit, selectionRecords, PAIRED_CLAIMS_NOTE, claimGainRecords, gainVariant, type EntireSpaceFit,
+  fitEntireSpace, meanBar, monitorNote, orderingNote, pushFit, selectionRecords, PAIRED_CLAIMS_NOTE, claimGainRecords, type EntireSpaceFit,
 } from './common.ts';
 
 /**

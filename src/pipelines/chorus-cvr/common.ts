@@ -15,8 +15,8 @@ import type { EntireSpaceSpec } from '../../train/cvr-losses.ts';
 import { resolveTrainerConfig, train, type TrainerConfig } from '../../train/trainer.ts';
 import { entireSpaceValidator, evaluateEntireSpace, predictOutputs, type EntireSpaceMetrics } from '../../train/evaluate-cvr.ts';
 import type { MetricEvidence } from '../../train/evaluate.ts';
-import { deLongAuc, deLongPaired } from '../../evidence/stats.ts';
-import { gainRecord } from '../../evidence/mechanism.ts';
+import { deLongAuc } from '../../evidence/stats.ts';
+import { pairedClaimGains } from '../../evidence/paired-claims.ts';
 import type { Claim } from '../../evidence/claims.ts';
 import { EVIDENCE_DEFAULTS, stillImproving } from '../../evidence/rules.ts';
 import type { ResultRecord } from '../../evidence/records.ts';
@@ -464,47 +464,16 @@ function aucInputs(fit: EntireSpaceFit, metric: string): { labels: ArrayLike<num
 export const PAIRED_CLAIMS_NOTE = "The claims read paired gains (records of table 'gain', variant 'vs <base>'): within a seed both fits score the same test rows, so DeLong's paired SE applies; the comparisons in this table add the two sides' SEs and so err wide.";
 
 /**
- * The variant of the gain records of a comparison against `base` (both sides carry it, so each claim reads its own pair).
- * @example
- * gainVariant('DCMT'); // 'vs DCMT'
- */
-export const gainVariant = (base: string): string => `vs ${base}`;
-
-/**
- * Paired gain records for the claims on table 'gain' (metric `<column>_gain`, variant {@link gainVariant}(base)): per
- * seed, AUC(method) − AUC(base) on the same test rows with DeLong's paired SE, beside the base's own gain (0, SE 0), so
- * that each claim judges its pair's paired SE (within a seed both fits score the same rows; the comparison in the
- * table adds the two sides' SEs). Claims on other tables are ignored; a claim whose methods did not run gets none.
+ * Paired gain records for the claims on table 'gain' (metric `<column>_gain`, variant `gainVariant(base)`): per seed,
+ * AUC(method) − AUC(base) on the same test rows with DeLong's paired SE, beside the base's own gain (0, SE 0)
+ * (`pairedClaimGains`, src/evidence/paired-claims.ts); the columns are {@link PAIRED_FUNNEL_METRICS}.
  * @param fits - each method's fits in seed order.
  * @example
  * records.push(...claimGainRecords(CHORUS_MAIN_CLAIMS, fitsByMethod, config.seeds));
  */
 export function claimGainRecords(claims: readonly Claim[], fits: ReadonlyMap<string, EntireSpaceFit[]>, seeds: readonly number[]): ResultRecord[] {
-  const out: ResultRecord[] = [];
-  const done = new Set<string>();
-  for (const c of claims) {
-    if (c.table !== 'gain' || !c.metric.endsWith('_gain')) continue;
-    const metric = c.metric.slice(0, -'_gain'.length);
-    const [a, b] = [fits.get(c.method), fits.get(c.base)];
-    const key = `${c.method}|${c.base}|${metric}`;
-    if (!a || !b || done.has(key)) continue;
-    done.add(key);
-    const variant = gainVariant(c.base);
-    seeds.forEach((seed, s) => {
-      const ia = aucInputs(a[s], metric);
-      const ib = aucInputs(b[s], metric);
-      if (ia.labels.length !== ib.labels.length || Array.prototype.some.call(ia.labels, (y: number, i: number) => y !== ib.labels[i])) {
-        throw new Error(`chorus-cvr paired gain: '${c.method}' and '${c.base}' seed ${seed} scored different ${metric} rows`);
-      }
-      const d = deLongPaired(ia.labels, ia.scores, ib.scores);
-      let positives = 0;
-      for (let i = 0; i < ia.labels.length; i++) positives += ia.labels[i] === 1 ? 1 : 0;
-      const about = { knob: '', metric: c.metric, seed, rows: ia.labels.length, positives };
-      out.push({ ...gainRecord({ ...about, method: c.method, value: d.value, se: d.se, stillImproving: a[s].stillImproving || b[s].stillImproving }), variant });
-      const baseKey = `${c.base}|${metric}|${seed}`;
-      if (!done.has(baseKey)) out.push({ ...gainRecord({ ...about, method: c.base, value: 0, se: 0, stillImproving: null }), variant });
-      done.add(baseKey);
-    });
-  }
-  return out;
+  return pairedClaimGains(claims, seeds, (m, s, column) => {
+    const f = fits.get(m)?.[s];
+    return f ? aucInputs(f, column) : null;
+  }, (m, s) => fits.get(m)?.[s]?.stillImproving ?? null);
 }

@@ -55,6 +55,7 @@ import { aliCcpAvailability, aliCcpSchema, buildAliCcpVocab, streamAliCcp, ALI_C
 import type { Dataset } from '../../data/dataset.ts';
 import { batches } from '../../data/batching.ts';
 import type { Claim } from '../../evidence/claims.ts';
+import { gainVariant } from '../../evidence/paired-claims.ts';
 import type { ResultRecord } from '../../evidence/records.ts';
 import type { RunMode } from '../../evidence/rules.ts';
 import { Rng } from '../../random.ts';
@@ -64,7 +65,7 @@ import type { PipelineContext, PipelineSpec } from '../pipeline.ts';
 import {
   Backbone, CHORUS_WORLD_KNOBS, CvrMethod, ENTIRE_SPACE_COLUMNS, EVIDENCE_SEEDS, EVIDENCE_TRAINER, EVIDENCE_WORLD, MAIN_METHODS, QUICK_BACKBONE, QUICK_TRAINER,
   ceilingRow, emptyResult, featuresOnlyCeilingRow, entireSpaceSpec, fitEntireSpace, funnelEvidence, meanBar, funnelFigure, funnelRates, monitorNote, orderingNote, pushFit,
-  selectionRecords, PAIRED_CLAIMS_NOTE, claimGainRecords, gainVariant, type EntireSpaceFit,
+  selectionRecords, PAIRED_CLAIMS_NOTE, claimGainRecords, type EntireSpaceFit,
 } from './common.ts';
 
 const pos = z.number().int().positive();

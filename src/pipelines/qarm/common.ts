@@ -201,6 +201,22 @@ export function splitEvidence(world: MultimodalWorld, ds: Dataset, probs: Float3
 }
 
 /**
+ * The labels and scores an AUC column of {@link splitEvidence} is computed on: 'auc' every test row, 'auc_new' /
+ * 'auc_old' the rows of new / old items (for paired gains).
+ * @example
+ * scoredRows(world, test, fit.probs, 'auc_new').labels.length; // test rows of new items
+ */
+export function scoredRows(world: MultimodalWorld, ds: Dataset, probs: Float32Array, column: string): { labels: Float32Array; scores: Float32Array } {
+  const y = ds.label('click');
+  if (column === 'auc') return { labels: y, scores: probs };
+  if (column !== 'auc_new' && column !== 'auc_old') throw new Error(`qarm: no paired AUC for column '${column}' (auc, auc_new, auc_old)`);
+  const ids = ds.column('item_id');
+  const rows: number[] = [];
+  for (let r = 0; r < ds.size; r++) if ((world.isNew[ids[r] - 1] === 1) === (column === 'auc_new')) rows.push(r);
+  return { labels: Float32Array.from(rows, (r) => y[r]), scores: Float32Array.from(rows, (r) => probs[r]) };
+}
+
+/**
  * Values of {@link splitEvidence}.
  * @example
  * splitMetrics(world, world.test, probs).auc_new;

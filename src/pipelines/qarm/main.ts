@@ -25,11 +25,12 @@ import { z } from 'zod';
 import { QarmPrepareSpec, type QarmPrepared } from '../../qarm/prepare.ts';
 import type { RunMode } from '../../evidence/rules.ts';
 import type { Claim } from '../../evidence/claims.ts';
+import { gainVariant, pairedClaimGains } from '../../evidence/paired-claims.ts';
 import type { ResultRecord } from '../../evidence/records.ts';
 import { barChart } from '../../plots/index.ts';
 import { buildResultTable, type MethodResult, type ResultTable } from '../result-table.ts';
 import type { PipelineSpec } from '../pipeline.ts';
-import { QARM_VARIANTS, QarmWorld, RankerHyper, Variant, ceilingMetrics, contentReferences, evidenceResult, fitVariant, preparedFor, pushEvidence, qarmModeDefaults, stageARecords, type SplitMetrics } from './common.ts';
+import { QARM_VARIANTS, QarmWorld, RankerHyper, Variant, ceilingMetrics, contentReferences, evidenceResult, fitVariant, preparedFor, pushEvidence, qarmModeDefaults, scoredRows, stageARecords, type SplitMetrics, type VariantFit } from './common.ts';
 
 /**
  * Strict config of `qarm/main` (unknown keys, also nested, are errors).
@@ -66,18 +67,20 @@ export function qarmMainDefaults(mode: RunMode): QarmMainConfig {
   };
 }
 
+const PAIRED_NOTE = "The claims read paired gains (records of table 'gain', variant 'vs <base>'): within a seed every variant scores the same test rows, so DeLong's paired SE applies; the comparisons in this table add the two sides' SEs and so err wide.";
+
 /**
  * The claims of `qarm/main` (spec §4: QARM-V2 speaker notes, slides 9-10, third-party and unverified; spec §2: the
  * abstract's representation unmatching and unlearning). Quick mode leaves '+ all' out, so 'all-best' is not measured
  * there.
  */
 export const QARM_MAIN_CLAIMS: Claim[] = [
-  { id: 'codes-beat-base', text: 'Trainable quantitative codes (VQ + RQ) beat the base ranker on test AUC', source: 'spec §4 (QARM-V2 speaker notes, slides 9-10: codes +0.18 AUC; third-party, unverified); abstract', table: 'main', metric: 'auc', method: '+ VQ + RQ codes', base: 'Base (ID only)', direction: 'higher' },
-  { id: 'frozen-mm-beats-base', text: 'A frozen multimodal vector as an extra input beats the base ranker on test AUC', source: 'spec §4 (speaker notes: frozen MM vector +0.02 AUC; third-party, unverified)', table: 'main', metric: 'auc', method: '+ frozen MM (unaligned)', base: 'Base (ID only)', direction: 'higher' },
-  { id: 'alignment-helps', text: 'Aligning the multimodal vector with behaviour (frozen aligned vs frozen unaligned) raises test AUC', source: 'abstract and spec §2 (representation unmatching; alignment on behaviour pairs)', table: 'main', metric: 'auc', method: '+ frozen MM (aligned)', base: '+ frozen MM (unaligned)', direction: 'higher' },
-  { id: 'codes-beat-frozen-vector', text: 'Trainable codes beat the frozen aligned vector on test AUC', source: 'abstract and spec §2 (representation unlearning: cached vectors get no gradient); spec §4 (+0.18 vs +0.02)', table: 'main', metric: 'auc', method: '+ VQ + RQ codes', base: '+ frozen MM (aligned)', direction: 'higher' },
-  { id: 'all-best', text: 'Codes and the aligned vector together beat the codes alone on test AUC', source: 'spec §4 (speaker notes: "both together best"; third-party, unverified)', table: 'main', metric: 'auc', method: '+ all (codes + aligned MM)', base: '+ VQ + RQ codes', direction: 'higher' },
-  { id: 'codes-help-new-items', text: 'Trainable codes beat the base ranker on the AUC of new (cold-start) items', source: 'spec §4 online A/B (new ads gain most, almost +10% revenue; third-party, unverified), as an offline analogue', table: 'cold-start', metric: 'auc_new', method: '+ VQ + RQ codes', base: 'Base (ID only)', direction: 'higher' },
+  { id: 'codes-beat-base', text: 'Trainable quantitative codes (VQ + RQ) beat the base ranker on test AUC', source: 'spec §4 (QARM-V2 speaker notes, slides 9-10: codes +0.18 AUC; third-party, unverified); abstract', table: 'gain', metric: 'auc_gain', variant: gainVariant('Base (ID only)'), method: '+ VQ + RQ codes', base: 'Base (ID only)', direction: 'higher' },
+  { id: 'frozen-mm-beats-base', text: 'A frozen multimodal vector as an extra input beats the base ranker on test AUC', source: 'spec §4 (speaker notes: frozen MM vector +0.02 AUC; third-party, unverified)', table: 'gain', metric: 'auc_gain', variant: gainVariant('Base (ID only)'), method: '+ frozen MM (unaligned)', base: 'Base (ID only)', direction: 'higher' },
+  { id: 'alignment-helps', text: 'Aligning the multimodal vector with behaviour (frozen aligned vs frozen unaligned) raises test AUC', source: 'abstract and spec §2 (representation unmatching; alignment on behaviour pairs)', table: 'gain', metric: 'auc_gain', variant: gainVariant('+ frozen MM (unaligned)'), method: '+ frozen MM (aligned)', base: '+ frozen MM (unaligned)', direction: 'higher' },
+  { id: 'codes-beat-frozen-vector', text: 'Trainable codes beat the frozen aligned vector on test AUC', source: 'abstract and spec §2 (representation unlearning: cached vectors get no gradient); spec §4 (+0.18 vs +0.02)', table: 'gain', metric: 'auc_gain', variant: gainVariant('+ frozen MM (aligned)'), method: '+ VQ + RQ codes', base: '+ frozen MM (aligned)', direction: 'higher' },
+  { id: 'all-best', text: 'Codes and the aligned vector together beat the codes alone on test AUC', source: 'spec §4 (speaker notes: "both together best"; third-party, unverified)', table: 'gain', metric: 'auc_gain', variant: gainVariant('+ VQ + RQ codes'), method: '+ all (codes + aligned MM)', base: '+ VQ + RQ codes', direction: 'higher' },
+  { id: 'codes-help-new-items', text: 'Trainable codes beat the base ranker on the AUC of new (cold-start) items', source: 'spec §4 online A/B (new ads gain most, almost +10% revenue; third-party, unverified), as an offline analogue', table: 'gain', metric: 'auc_new_gain', variant: gainVariant('Base (ID only)'), method: '+ VQ + RQ codes', base: 'Base (ID only)', direction: 'higher' },
 ];
 
 const MAIN_COLUMNS = [{ name: 'auc', higherIsBetter: true }, { name: 'gauc', higherIsBetter: true }];
@@ -112,11 +115,13 @@ export const qarmMainPipeline: PipelineSpec<QarmMainConfig> = {
     const metrics = [...MAIN_COLUMNS, ...COLD_COLUMNS].map((c) => c.name);
     const results = config.variants.map((v) => evidenceResult(v.label, config.seeds, metrics));
     const records: ResultRecord[] = [...stageA.records, ...refs.records];
+    const fits = new Map<string, VariantFit[]>(config.variants.map((v) => [v.label, []]));
     for (const seed of config.seeds) {
       for (const [i, variant] of config.variants.entries()) {
         const r = await fitVariant({ world, prep, variant, hyper: config.ranker, trainer: config.trainer, seed, index: i, ctx, test });
         pushEvidence(results[i], r.evidence);
         results[i].stillImproving.push(r.stillImproving);
+        fits.get(variant.label)?.push({ ...r, model: null });
         const sel = { pipeline: '', run: '', table: 'selection', method: variant.label, variant: '', knob: '', split: 'valid', seed, stillImproving: r.stillImproving };
         records.push({ ...sel, metric: 'best_epoch', value: r.bestEpoch + 1, rows: null, positives: null, se: null }, { ...sel, metric: 'auc', value: r.valid.value, rows: r.valid.rows, positives: r.valid.positives, se: r.valid.se });
         ctx.log(`${variant.label} seed ${seed}: AUC ${r.metrics.auc.toFixed(4)} (SE ${r.evidence.auc.se.toFixed(4)}), GAUC ${r.metrics.gauc.toFixed(4)}, new-item AUC ${r.metrics.auc_new.toFixed(4)} (SE ${r.evidence.auc_new.se.toFixed(4)}) (best epoch ${r.bestEpoch + 1} of ${r.epochs}${r.stillImproving ? ', still improving' : ''}, ${r.seconds.toFixed(1)} s)`);
@@ -139,8 +144,13 @@ export const qarmMainPipeline: PipelineSpec<QarmMainConfig> = {
       `Paper (third-party speaker notes, unverified, spec §4): a frozen MM vector gives +0.02 AUC, trainable codes +0.18 AUC (unit probably percentage points), both together best. Our deltas are in AUC units on a synthetic world with mismatch ${String(world.config.mismatch)}; compare orderings, not sizes.`,
       `Alignment (held-out behaviour pairs, AUC of cos(a, b) vs a random item): ${prep.alignment.pairAucUnaligned.toFixed(4)} unaligned -> ${prep.alignment.pairAucAligned.toFixed(4)} aligned; pairs: ${prep.pairs.i2i} Swing + ${prep.pairs.u2i} U2I trigger, ${prep.pairs.used} used. Top-10 content neighbours: Swing recall ${prep.alignment.swingRecallUnaligned.toFixed(3)} -> ${prep.alignment.swingRecallAligned.toFixed(3)}, same true category ${prep.alignment.sameCategoryUnaligned.toFixed(3)} -> ${prep.alignment.sameCategoryAligned.toFixed(3)} (truth, diagnostics only).`,
     );
+    records.push(...pairedClaimGains(QARM_MAIN_CLAIMS, config.seeds, (m, s, column) => {
+      const f = fits.get(m)?.[s];
+      return f ? scoredRows(world, test, f.probs, column) : null;
+    }, (m, s) => fits.get(m)?.[s]?.stillImproving ?? null));
+    main.notes.push(PAIRED_NOTE);
     const cold = buildResultTable({ id: 'cold-start', title: `QARM cold-start: test rows of new items vs old items (${n} seed${n > 1 ? 's' : ''})`, base: config.base, metrics: COLD_COLUMNS, results: pick(COLD_COLUMNS), references: [ceilingRow(COLD_COLUMNS), ...refRows(COLD_COLUMNS)] });
-    cold.notes.push(`Ordering by mean new-item AUC: ${[...cold.rows].sort((a, b) => b.cells.auc_new.mean - a.cells.auc_new.mean).map((r) => r.method).join(' > ')}.`, 'New items are shown only in the test period and never appear in behaviour sequences, so their id embeddings never train; only content, vectors and codes can rank them. gauc_new averages over users with both classes among their new-item rows.', refs.newNote);
+    cold.notes.push(PAIRED_NOTE, `Ordering by mean new-item AUC: ${[...cold.rows].sort((a, b) => b.cells.auc_new.mean - a.cells.auc_new.mean).map((r) => r.method).join(' > ')}.`, 'New items are shown only in the test period and never appear in behaviour sequences, so their id embeddings never train; only content, vectors and codes can rank them. gauc_new averages over users with both classes among their new-item rows.', refs.newNote);
     const stats = statsTable(prep, config.prepare.rqK, config.prepare.rqLevels);
     const t = prep.timings;
     const faster = t.kmeansTs !== null && t.kmeansTorch !== null ? (t.kmeansTs < t.kmeansTorch ? 'TypeScript' : 'PyTorch') : null;
