@@ -73,10 +73,13 @@ const HELP: Record<string, string> = {
                        from it (KuaiSAR-R, KuaiRand, Ali-CCP, Amazon 2014, CDRIB, MovieLens-1M; see 'reclab data --help')
   --out DIR            results root (default results)
   --no-images          HTML figures only (no PNG/SVG)
-  --workers N          run several pipelines in N worker processes (default: the number of cores; 1 = one process)
+  --workers N          worker processes (default: the number of cores; 1 = everything in this process). One pipeline:
+                       its independent fits (method x seed x knob value) run in N workers, where the pipeline declares
+                       them as jobs (ctx.fits; default 1 with --quick, whose fits take seconds and a worker's start-up
+                       and world more); several pipelines: N pipelines at a time, each fitting serially
   --ray ADDRESS        run each pipeline as a one-CPU task on a Ray cluster (ADDRESS as 'ray start --head' prints it,
                        or 'auto'); every node needs this checkout, set up, at the same path; run folders come back
-                       under --out. Parallelism is per pipeline (a pipeline's seeds run in its own task)
+                       under --out. Parallelism is per pipeline (a pipeline's fits run serially in its own task)
   Every named pipeline's config is built and checked first — its strict schema, the seeds, every model config against
   the model's schema, and the method names that base / proposed / control / treatment refer to — and nothing trains
   (and no run folder is made) when one is wrong.`,
@@ -364,6 +367,13 @@ async function main(argv: string[]): Promise<number> {
     console.log(JSON.stringify(report, null, 2));
     return report.ok ? 0 : 1;
   }
+  if (command === 'fit-worker') {
+    // Internal: one fit of a pipeline run with fit workers (src/pipelines/fits.ts starts these).
+    if (rest.length !== 1) throw new Error('fit-worker: expects one spec file (started by a run with fit workers, not by hand)');
+    await loadNativeQuietly();
+    const { runFitWorker } = await import('./pipelines/fits.ts');
+    return runFitWorker(rest[0]);
+  }
   if (command === 'reproduce') {
     const { values, positionals } = parseArgs({
       args: rest,
@@ -411,7 +421,8 @@ async function main(argv: string[]): Promise<number> {
     if (values.ray !== undefined || (workers > 1 && names.length > 1)) {
       const { runJobs } = await import('./pipelines/jobs.ts');
       // Independent pipelines in worker processes; each worker is this command for one pipeline.
-      const passThrough = [...(values.seeds ? ['--seeds', values.seeds] : []), ...(values.set ?? []).flatMap((x) => ['--set', x]), ...(values.config ? ['--config', values.config] : []), ...(values.data ? ['--data', values.data] : []), '--out', out, ...(values['no-images'] ? ['--no-images'] : [])];
+      // Each worker fits its pipeline serially: the workers already use the cores.
+      const passThrough = ['--workers', '1', ...(values.seeds ? ['--seeds', values.seeds] : []), ...(values.set ?? []).flatMap((x) => ['--set', x]), ...(values.config ? ['--config', values.config] : []), ...(values.data ? ['--data', values.data] : []), '--out', out, ...(values['no-images'] ? ['--no-images'] : [])];
       const where = values.ray !== undefined ? `Ray tasks at ${values.ray}` : `${workers} workers`;
       console.log(`reproduce: ${names.length} pipeline${names.length > 1 ? 's' : ''} on ${where} (${mode}${mode === 'quick' ? ': smoke test — not evidence' : ''}); each worker's output goes to ${out}/.jobs/`);
       try {
@@ -431,7 +442,7 @@ async function main(argv: string[]): Promise<number> {
       for (const name of names) {
         const t0 = Date.now();
         try {
-          const run = await runPipeline(name, { mode, seeds, config: built.get(name)?.config ?? {}, out, figureFormats: values['no-images'] ? [] : ['png', 'svg'] });
+          const run = await runPipeline(name, { mode, seeds, config: built.get(name)?.config ?? {}, out, figureFormats: values['no-images'] ? [] : ['png', 'svg'], fitWorkers: names.length === 1 && (values.workers !== undefined || mode !== 'quick') ? workers : 1 });
           console.log(`\n${run.markdown}`);
           for (const w of run.warnings) console.log(`warning: ${w}`);
           console.log(`results: ${run.dir}`);

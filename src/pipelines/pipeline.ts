@@ -11,6 +11,7 @@ import type { Claim } from '../evidence/claims.ts';
 import type { ResultRecord } from '../evidence/records.ts';
 import type { RunMode } from '../evidence/rules.ts';
 import type { Dataset } from '../data/dataset.ts';
+import type { FitMap } from './fits.ts';
 
 /** What a pipeline's run gets from the runner. */
 export interface PipelineContext {
@@ -27,6 +28,14 @@ export interface PipelineContext {
    * can check that model selection (early stopping, chosen epochs, bases) rests on validation only.
    */
   holdout(ds: Dataset): Dataset;
+  /**
+   * Runs independent fits and returns their results in item order: serially here, or in the run's fit workers (child
+   * processes) — see src/pipelines/fits.ts for the contract a fit keeps (it depends only on its item and on what was
+   * built before the call; its result survives structured cloning).
+   * @example
+   * const fits = await ctx.fits('main', grid, (g) => fitOne(g), (g) => `${g.method} seed ${g.seed}`);
+   */
+  fits: FitMap;
 }
 
 /** What a pipeline's run returns. */

@@ -19,6 +19,7 @@ import { recordsToCsv, type ResultRecord } from '../evidence/records.ts';
 import { judgeClaims, verdictsToMarkdown, type Verdict } from '../evidence/claims.ts';
 import { checkSeeds, RUN_MODES, SMOKE_TEST_LABEL, type RunMode } from '../evidence/rules.ts';
 import { collectProvenance } from './provenance.ts';
+import { removeFitResults, serialFits, workerFits } from './fits.ts';
 import { ChromiumMissingError, exportFigures, type Figure } from '../plots/index.ts';
 
 /** Options of `runPipeline`; defaults in `RUN_DEFAULTS`. */
@@ -42,9 +43,16 @@ export interface RunOptions {
    * Test metrics then fall to chance while every selection made on validation must stay the same (tested).
    */
   permuteTestLabels: number | null;
+  /**
+   * Child processes for the pipeline's independent fits (`ctx.fits`, src/pipelines/fits.ts); 1 = every fit in this
+   * process. Records are the same either way.
+   */
+  fitWorkers: number;
+  /** Modules a fit worker imports first: where a pipeline registered outside src/pipelines/registry.ts lives. */
+  pipelineModules: string[];
 }
-/** Defaults: evidence mode, the pipeline's seeds, results/, PNG and SVG figures, verbose. */
-export const RUN_DEFAULTS: RunOptions = { mode: 'evidence', quick: false, seeds: 0, out: 'results', config: {}, figureFormats: ['png', 'svg'], verbose: true, permuteTestLabels: null };
+/** Defaults: evidence mode, the pipeline's seeds, results/, PNG and SVG figures, verbose, fits in this process. */
+export const RUN_DEFAULTS: RunOptions = { mode: 'evidence', quick: false, seeds: 0, out: 'results', config: {}, figureFormats: ['png', 'svg'], verbose: true, permuteTestLabels: null, fitWorkers: 1, pipelineModules: [] };
 
 /** What a finished (or skipped) run produced. */
 export interface RunRecord {
@@ -117,6 +125,7 @@ export async function runPipeline(name: string, options: Partial<RunOptions> = {
     throw new Error(`pipeline '${name}' config: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
   }
   const config = parsed.data;
+  if (!(Number.isInteger(o.fitWorkers) && o.fitWorkers >= 1)) throw new Error(`runPipeline: fitWorkers must be a positive integer, got ${o.fitWorkers}`);
   const seeds = (config as { seeds?: unknown }).seeds;
   if (Array.isArray(seeds)) checkSeeds(seeds as number[], mode, `pipeline '${name}' config: seeds`);
   // Every model config and method name is checked before a run folder exists (as `reclab reproduce` does), so a
@@ -154,13 +163,18 @@ export async function runPipeline(name: string, options: Partial<RunOptions> = {
   process.once('SIGHUP', onSignal); // a closed terminal
   const provenance = collectProvenance();
   const writeMeta = (extra: Record<string, unknown>) =>
-    writeFileSync(join(dir, 'meta.json'), `${JSON.stringify({ pipeline: name, paper: spec.paper, title: spec.title, mode, smokeTest: mode === 'quick', seeds: (config as { seeds?: number[] }).seeds ?? null, config, provenance, ...extra }, null, 2)}\n`);
+    writeFileSync(join(dir, 'meta.json'), `${JSON.stringify({ pipeline: name, paper: spec.paper, title: spec.title, mode, smokeTest: mode === 'quick', seeds: (config as { seeds?: number[] }).seeds ?? null, config, fitWorkers: o.fitWorkers, provenance, ...extra }, null, 2)}\n`);
   writeMeta({ timings, warnings }); // written again at the end with the timings; lets `reclab runs` show a running run's mode and seeds
   log(`reclab: ${name} (${mode}${mode === 'quick' ? `: ${SMOKE_TEST_LABEL}` : ''}) -> ${dir}`);
   log(`backend: ${provenance.backend.name} (${provenance.backend.package} ${provenance.backend.version}; ${provenance.backend.reason})`);
   const t0 = Date.now();
+  const fits = o.fitWorkers === 1
+    ? serialFits
+    : workerFits({ workers: o.fitWorkers, pipeline: name, mode, config, permuteTestLabels: o.permuteTestLabels, modules: o.pipelineModules, dir, log });
+  if (o.fitWorkers > 1) log(`fits: up to ${o.fitWorkers} worker processes (each fit's log under ${join(dir, 'fits')})`);
   try {
     const output = await spec.run(config, {
+      fits,
       mode,
       quick: mode === 'quick',
       holdout: (ds) => (o.permuteTestLabels === null ? ds : ds.withPermutedLabels(new Rng(o.permuteTestLabels))),
@@ -202,6 +216,7 @@ export async function runPipeline(name: string, options: Partial<RunOptions> = {
       status.reason = output.skipped;
       writeStatus();
     } else {
+      removeFitResults(dir);
       status.state = 'finished';
       writeStatus();
       writeFileSync(join(dir, 'FINISHED'), `${status.ended}\n`);

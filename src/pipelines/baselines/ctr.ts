@@ -86,38 +86,43 @@ export const ctrBaselinesPipeline: PipelineSpec<CtrBaselinesConfig> = {
     const empty = () => Object.fromEntries(metricNames.map((k) => [k, [] as number[]]));
     const results: Array<Required<MethodResult>> = config.models.map((m) => ({ method: m.label, seeds: [...config.seeds], values: empty(), se: empty(), rows: empty(), positives: empty(), stillImproving: [] }));
     const curves: Record<string, EpochRecord[]> = {};
-    for (const seed of config.seeds) {
-      for (const [i, m] of config.models.entries()) {
-        const spec = getModelSpec(m.model);
-        const model = spec.create(new Rng(seed * 7919 + i), world.train.schema, m.config);
-        try {
-          const r = await ctx.stage(`train ${m.label} seed ${seed}`, () =>
-            train({
-              model,
-              loss: spec.loss(config.label),
-              train: world.train,
-              valid: world.valid,
-              config: { ...(config.trainer as Partial<TrainerConfig>), seed, label: config.label, progressLabel: `${m.label} seed ${seed}` },
-            }),
-          );
-          if (seed === config.seeds[0]) curves[m.label] = r.history;
-          const ev = await ctx.stage(`eval ${m.label} seed ${seed}`, () => evaluateCtrEvidence(test, config.label, predict(model, test)));
-          for (const k of metricNames) {
-            const e = ev[k];
-            if (!e) throw new Error(`baselines/ctr: metric '${k}' is undefined on the test split (no user has both classes)`);
-            results[i].values[k].push(e.value);
-            results[i].se[k].push(e.se);
-            results[i].rows[k].push(e.rows);
-            results[i].positives[k].push(e.positives);
-          }
-          const epochs = (config.trainer as { epochs?: number }).epochs ?? r.history.length;
-          results[i].stillImproving.push(stillImproving(r.bestEpoch, epochs));
-          selection.push(selectionRecord(m.label, seed, r.bestEpoch, r.history[r.bestEpoch]?.valid ?? Number.NaN, epochs));
-          ctx.log(`${m.label} seed ${seed}: test AUC ${ev.auc.value.toFixed(4)} (SE ${ev.auc.se.toFixed(4)}), GAUC ${(ev.gauc?.value ?? Number.NaN).toFixed(4)}, logloss ${ev.logloss.value.toFixed(4)} (best epoch ${r.bestEpoch + 1} of ${epochs}, ${r.seconds.toFixed(1)} s)`);
-        } finally {
-          model.dispose();
-        }
+    // Every (seed, model) fit is independent: the fit workers may run them in parallel (src/pipelines/fits.ts).
+    const grid = config.seeds.flatMap((seed) => config.models.map((m, i) => ({ seed, i, label: m.label })));
+    const fitted = await ctx.fits('baselines', grid, async ({ seed, i }) => {
+      const m = config.models[i];
+      const spec = getModelSpec(m.model);
+      const model = spec.create(new Rng(seed * 7919 + i), world.train.schema, m.config);
+      try {
+        const r = await ctx.stage(`train ${m.label} seed ${seed}`, () =>
+          train({
+            model,
+            loss: spec.loss(config.label),
+            train: world.train,
+            valid: world.valid,
+            config: { ...(config.trainer as Partial<TrainerConfig>), seed, label: config.label, progressLabel: `${m.label} seed ${seed}` },
+          }),
+        );
+        const ev = await ctx.stage(`eval ${m.label} seed ${seed}`, () => evaluateCtrEvidence(test, config.label, predict(model, test)));
+        const epochs = (config.trainer as { epochs?: number }).epochs ?? r.history.length;
+        ctx.log(`${m.label} seed ${seed}: test AUC ${ev.auc.value.toFixed(4)} (SE ${ev.auc.se.toFixed(4)}), GAUC ${(ev.gauc?.value ?? Number.NaN).toFixed(4)}, logloss ${ev.logloss.value.toFixed(4)} (best epoch ${r.bestEpoch + 1} of ${epochs}, ${r.seconds.toFixed(1)} s)`);
+        return { ev, history: r.history, bestEpoch: r.bestEpoch, epochs };
+      } finally {
+        model.dispose();
       }
+    }, (g) => `${g.label} seed ${g.seed}`);
+    for (const [k, { seed, i, label }] of grid.entries()) {
+      const { ev, history, bestEpoch, epochs } = fitted[k];
+      if (seed === config.seeds[0]) curves[label] = history;
+      for (const name of metricNames) {
+        const e = ev[name];
+        if (!e) throw new Error(`baselines/ctr: metric '${name}' is undefined on the test split (no user has both classes)`);
+        results[i].values[name].push(e.value);
+        results[i].se[name].push(e.se);
+        results[i].rows[name].push(e.rows);
+        results[i].positives[name].push(e.positives);
+      }
+      results[i].stillImproving.push(stillImproving(bestEpoch, epochs));
+      selection.push(selectionRecord(label, seed, bestEpoch, history[bestEpoch]?.valid ?? Number.NaN, epochs));
     }
     const table = buildResultTable({
       id: 'main',

@@ -231,6 +231,37 @@ function summaryParts(ev: Record<string, TaskEvidence>, tasks: readonly string[]
 /** Per-row DeLong influences of the AUCs `taskEvidence` computed, keyed by their evidence object. */
 const AUC_INFLUENCE = new WeakMap<MetricEvidence, { auc: number; influence: Float64Array }>();
 
+/**
+ * A fit's evidence as plain data, its DeLong influences beside it: what crosses a process boundary (a fit worker's
+ * result is structured-cloned, and the influences live in a WeakMap keyed by the evidence objects, which a clone
+ * replaces). {@link restoredFit} puts them back.
+ * @example
+ * const back = restoredFit(structuredClone(portableFit(fit))); // paired SEs still available
+ */
+export function portableFit<F extends { evidence: Record<string, TaskEvidence> }>(fit: F): F & { influences: Record<string, { auc: number; influence: Float64Array }> } {
+  const influences: Record<string, { auc: number; influence: Float64Array }> = {};
+  for (const [t, e] of Object.entries(fit.evidence)) {
+    const inf = e.auc ? AUC_INFLUENCE.get(e.auc) : undefined;
+    if (inf) influences[t] = inf;
+  }
+  return { ...fit, influences };
+}
+
+/**
+ * The fit {@link portableFit} packed, with its influences registered again for its (new) evidence objects.
+ * @example
+ * const fit = restoredFit(packed); // meanAucEvidence(fit.evidence, tasks).se as before the trip
+ */
+export function restoredFit<F extends { evidence: Record<string, TaskEvidence> }>(packed: F & { influences: Record<string, { auc: number; influence: Float64Array }> }): F {
+  const { influences, ...fit } = packed;
+  for (const [t, inf] of Object.entries(influences)) {
+    const a = fit.evidence[t]?.auc;
+    if (!a) throw new Error(`restoredFit: task '${t}' has influences but no AUC`);
+    AUC_INFLUENCE.set(a, inf);
+  }
+  return fit as unknown as F;
+}
+
 /** One trained method on one seed: its test evidence per task and what early stopping chose. */
 export interface LiveFit {
   evidence: Record<string, TaskEvidence>;

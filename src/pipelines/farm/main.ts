@@ -38,7 +38,7 @@ import type { Claim } from '../../evidence/claims.ts';
 import type { PipelineContext, PipelineSpec } from '../pipeline.ts';
 import { behaviourSpectrum, spectrumFigure } from './spectrum.ts';
 import { FARM_BASE, FARM_METHODS, LiveMethod, PAPER_SIZES, PAPER_TRAINER, QUICK_MODEL_SIZES, QUICK_SIZES, QUICK_TRAINER, fitLine, fitLive, liveCeiling } from './common.ts';
-import { SUMMARY_GAIN, SUMMARY_METRIC, liveComparisonTable, summaryBars, summaryNote, summaryTasks, type LiveFit, type SummaryTasks } from './live-evidence.ts';
+import { SUMMARY_GAIN, SUMMARY_METRIC, liveComparisonTable, portableFit, restoredFit, summaryBars, summaryNote, summaryTasks, type LiveFit, type SummaryTasks } from './live-evidence.ts';
 
 /**
  * Strict config of `farm/main` (unknown keys, also nested, are errors).
@@ -123,14 +123,16 @@ export interface LiveComparisonOptions {
 export async function runLiveComparison(
   data: Pick<LiveWorldData, 'train' | 'valid' | 'test'>, models: LiveMethod[], o: LiveComparisonOptions, monitor: SummaryTasks, summary: SummaryTasks, ctx: PipelineContext, stage = '',
 ): Promise<LiveFit[][]> {
+  // Every (seed, method) fit is independent: the run's fit workers may take them in parallel (src/pipelines/fits.ts).
+  const grid = o.seeds.flatMap((seed) => models.map((method, i) => ({ seed, i, label: method.label })));
+  const done = await ctx.fits(`live comparison${stage}`, grid, async ({ seed, i }) => {
+    const method = models[i];
+    const { probs: _probs, ...fit } = await fitLive({ world: data, method, sizes: o.sizes, modelSizes: o.modelSizes, trainer: o.trainer, monitor: monitor.tasks, seed, index: i, ctx, stage });
+    ctx.log(fitLine(`${method.label}${stage}`, seed, fit, summary.tasks));
+    return portableFit(fit);
+  }, (g) => `${g.label}${stage} seed ${g.seed}`);
   const fits: LiveFit[][] = models.map(() => []);
-  for (const seed of o.seeds) {
-    for (const [i, method] of models.entries()) {
-      const { probs: _probs, ...fit } = await fitLive({ world: data, method, sizes: o.sizes, modelSizes: o.modelSizes, trainer: o.trainer, monitor: monitor.tasks, seed, index: i, ctx, stage });
-      fits[i].push(fit);
-      ctx.log(fitLine(`${method.label}${stage}`, seed, fit, summary.tasks));
-    }
-  }
+  for (const [k, { i }] of grid.entries()) fits[i].push(restoredFit(done[k]));
   return fits;
 }
 

@@ -136,32 +136,39 @@ export async function runScenario(a: {
     r.rows[metric].push(e.rows);
     r.positives[metric].push(e.positives);
   };
-  for (const seed of a.seeds) {
-    for (const [i, m] of methods.entries()) {
-      const cfg = m.model === 'unicdr' ? { dim: s.dim, ...s.unicdr, ...m.config } : { dim: s.dim, ...m.config };
-      const model = createCdrModel(m.model, new Rng(seed * 7919 + i), prep, cfg);
-      try {
-        const fit = await a.ctx.stage(`${data.scenario} ${m.label} seed ${seed}`, () => fitCdr(model, prep, s.trainer, seed, `${data.scenario} ${m.label} s${seed}`));
-        const byPart = new Map<string, { hr: RankingEvidence; ndcg: RankingEvidence }>();
-        for (const p of parts) {
-          const rows = p.full
-            ? evaluateFullRows(data.domains[p.domain], p.pairs, (lists) => scoreCandidates(model, prep, p.domain, p.pairs.users, lists, false))
-            : evaluateListsRows(model, prep, p.domain, p.pairs, p.lists as CandidateLists, p.cold);
-          const ev = rankingEvidence(rows);
-          byPart.set(p.key, ev);
-          push(results[i], `hr10_${p.key}`, ev.hr);
-          push(results[i], `ndcg10_${p.key}`, ev.ndcg);
-        }
-        for (const g of groups) {
-          push(results[i], `hr10_${g.summary}`, summarise(g.used.map((p) => (byPart.get(p.key) as { hr: RankingEvidence }).hr), g.allUnreliable));
-          push(results[i], `ndcg10_${g.summary}`, summarise(g.used.map((p) => (byPart.get(p.key) as { ndcg: RankingEvidence }).ndcg), g.allUnreliable));
-        }
-        results[i].stillImproving.push(fit.stillImproving);
-        a.ctx.log(`${data.scenario} ${m.label} seed ${seed}: ${[...groups.map((g) => `hr10_${g.summary}`), ...parts.map((p) => `hr10_${p.key}`)].map((k) => `${k} ${results[i].values[k].at(-1)?.toFixed(4)}`).join(', ')} (best epoch ${fit.bestEpoch} of ${fit.epochs}${fit.stillImproving ? ', still improving' : ''}, ${fit.validNdcg.length} run, ${fit.seconds.toFixed(1)} s)`);
-      } finally {
-        model.dispose();
+  // Every (seed, method) fit is independent: the run's fit workers may take them in parallel (src/pipelines/fits.ts).
+  const grid = a.seeds.flatMap((seed) => methods.map((m, i) => ({ seed, i, label: m.label })));
+  const fitted = await a.ctx.fits(`${a.id} ${data.scenario}`, grid, async ({ seed, i }) => {
+    const m = methods[i];
+    const cfg = m.model === 'unicdr' ? { dim: s.dim, ...s.unicdr, ...m.config } : { dim: s.dim, ...m.config };
+    const model = createCdrModel(m.model, new Rng(seed * 7919 + i), prep, cfg);
+    try {
+      const fit = await a.ctx.stage(`${data.scenario} ${m.label} seed ${seed}`, () => fitCdr(model, prep, s.trainer, seed, `${data.scenario} ${m.label} s${seed}`));
+      const byPart = new Map<string, { hr: RankingEvidence; ndcg: RankingEvidence }>();
+      const evidence: Array<[string, RankingEvidence]> = [];
+      for (const p of parts) {
+        const rows = p.full
+          ? evaluateFullRows(data.domains[p.domain], p.pairs, (lists) => scoreCandidates(model, prep, p.domain, p.pairs.users, lists, false))
+          : evaluateListsRows(model, prep, p.domain, p.pairs, p.lists as CandidateLists, p.cold);
+        const ev = rankingEvidence(rows);
+        byPart.set(p.key, ev);
+        evidence.push([`hr10_${p.key}`, ev.hr], [`ndcg10_${p.key}`, ev.ndcg]);
       }
+      for (const g of groups) {
+        evidence.push([`hr10_${g.summary}`, summarise(g.used.map((p) => (byPart.get(p.key) as { hr: RankingEvidence }).hr), g.allUnreliable)]);
+        evidence.push([`ndcg10_${g.summary}`, summarise(g.used.map((p) => (byPart.get(p.key) as { ndcg: RankingEvidence }).ndcg), g.allUnreliable)]);
+      }
+      const hr = new Map(evidence);
+      a.ctx.log(`${data.scenario} ${m.label} seed ${seed}: ${[...groups.map((g) => `hr10_${g.summary}`), ...parts.map((p) => `hr10_${p.key}`)].map((k) => `${k} ${hr.get(k)?.value.toFixed(4)}`).join(', ')} (best epoch ${fit.bestEpoch} of ${fit.epochs}${fit.stillImproving ? ', still improving' : ''}, ${fit.validNdcg.length} run, ${fit.seconds.toFixed(1)} s)`);
+      return { evidence, stillImproving: fit.stillImproving };
+    } finally {
+      model.dispose();
     }
+  }, (g) => `${data.scenario} ${g.label} seed ${g.seed}`);
+  // Pushed in the order a serial run would: part metrics, then the group summaries, per (seed, method).
+  for (const [k, { i }] of grid.entries()) {
+    for (const [metric, e] of fitted[k].evidence) push(results[i], metric, e);
+    results[i].stillImproving.push(fitted[k].stillImproving);
   }
   const oracle: Record<string, number> = {};
   const references: ReferenceRow[] = [];
