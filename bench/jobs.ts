@@ -1,6 +1,8 @@
 /**
- * Benchmark: wall time of a fixed set of independent pipeline runs with 1 worker process vs 2 (src/pipelines/jobs.ts),
- * on this machine. The set is RECLAB_BENCH_JOBS (default 4) quick runs of baselines/ctr, 1 seed each, on a world of
+ * Benchmark, two parts. Pipelines as jobs: wall time of a fixed set of independent pipeline runs with 1 worker process
+ * vs 2 (src/pipelines/jobs.ts), on this machine. Fits as jobs: wall time of one pipeline run whose fits go to 1 vs 2 fit
+ * workers (src/pipelines/fits.ts): baselines/ctr quick on the same world with RECLAB_BENCH_FIT_SEEDS seeds (default 3,
+ * so 12 fits), fits in this process vs in two persistent fit workers. The set is RECLAB_BENCH_JOBS (default 4) quick runs of baselines/ctr, 1 seed each, on a world of
  * RECLAB_BENCH_USERS users (default 3000) — the same work in both arms, each run in its own worker process with
  * TensorFlow's 1-thread pools (src/tf.ts).
  *
@@ -11,17 +13,23 @@
  * since a second worker then competes with that work rather than using an idle core. Results go to results/bench/jobs-<stamp>.json.
  *
  * Run: `npm run bench:jobs` (or `node --import tsx bench/jobs.ts`).
- * Env: RECLAB_BENCH_REPEATS (3), RECLAB_BENCH_JOBS (4), RECLAB_BENCH_USERS (3000).
+ * Env: RECLAB_BENCH_REPEATS (3), RECLAB_BENCH_JOBS (4), RECLAB_BENCH_USERS (3000), RECLAB_BENCH_FIT_SEEDS (3),
+ * RECLAB_BENCH_PART (both | pipelines | fits).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runJobs } from '../src/pipelines/jobs.ts';
+import '../src/pipelines/registry.ts';
+import { runPipeline } from '../src/pipelines/runner.ts';
 
 const REPEATS = Number(process.env.RECLAB_BENCH_REPEATS ?? 3);
 const JOBS = Number(process.env.RECLAB_BENCH_JOBS ?? 4);
 const USERS = Number(process.env.RECLAB_BENCH_USERS ?? 3000);
-for (const [k, v] of Object.entries({ RECLAB_BENCH_REPEATS: REPEATS, RECLAB_BENCH_JOBS: JOBS, RECLAB_BENCH_USERS: USERS })) {
+const FIT_SEEDS = Number(process.env.RECLAB_BENCH_FIT_SEEDS ?? 3);
+const PART = process.env.RECLAB_BENCH_PART ?? 'both';
+if (!['both', 'pipelines', 'fits'].includes(PART)) throw new Error(`bench/jobs: RECLAB_BENCH_PART must be both, pipelines or fits, got '${PART}'`);
+for (const [k, v] of Object.entries({ RECLAB_BENCH_REPEATS: REPEATS, RECLAB_BENCH_JOBS: JOBS, RECLAB_BENCH_USERS: USERS, RECLAB_BENCH_FIT_SEEDS: FIT_SEEDS })) {
   if (!(Number.isInteger(v) && v >= 1)) throw new Error(`bench/jobs: ${k} must be a positive integer, got '${process.env[k]}'`);
 }
 
@@ -55,7 +63,8 @@ async function busyCores(ms = 3000): Promise<number> {
   return t1 > t0 ? ((b1 - b0) / (t1 - t0)) * cpus().length : 0;
 }
 
-async function once(workers: number): Promise<Run> {
+/** Pipelines as jobs: JOBS quick baselines/ctr runs, each in its own worker process. */
+async function oncePipelines(workers: number): Promise<Run> {
   const out = mkdtempSync(join(tmpdir(), 'reclab-bench-jobs-'));
   const load = await busyCores();
   const t0 = process.hrtime.bigint();
@@ -63,7 +72,7 @@ async function once(workers: number): Promise<Run> {
     const outcomes = await runJobs(Array.from({ length: JOBS }, () => 'baselines/ctr'), {
       mode: 'quick',
       workers,
-      passThrough: ['--seeds', '1', '--set', `world.users=${USERS}`, '--no-images', '--out', out],
+      passThrough: ['--workers', '1', '--seeds', '1', '--set', `world.users=${USERS}`, '--no-images', '--out', out],
       out,
     });
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -74,27 +83,51 @@ async function once(workers: number): Promise<Run> {
   }
 }
 
-const runs: Run[] = [];
-const ratios: number[] = [];
-for (let r = 0; r < REPEATS; r++) {
-  const order = r % 2 === 0 ? [1, 2] : [2, 1];
-  const pair: Record<number, Run> = {};
-  for (const w of order) {
-    const run = await once(w);
-    pair[w] = run;
-    runs.push(run);
-    console.log(`round ${r + 1}/${REPEATS}: ${w} worker${w > 1 ? 's' : ''} ${run.seconds.toFixed(1)} s (busy cores before ${run.load.toFixed(2)}${run.failed ? `, ${run.failed} jobs FAILED` : ''})`);
+/** Fits as jobs: one quick baselines/ctr run (4 models x FIT_SEEDS seeds), fits here (1) or in fit workers. */
+async function onceFits(workers: number): Promise<Run> {
+  const out = mkdtempSync(join(tmpdir(), 'reclab-bench-fits-'));
+  const load = await busyCores();
+  const t0 = process.hrtime.bigint();
+  try {
+    await runPipeline('baselines/ctr', { quick: true, seeds: FIT_SEEDS, config: { world: { users: USERS } }, out, verbose: false, figureFormats: [], fitWorkers: workers });
+    return { workers, seconds: Number(process.hrtime.bigint() - t0) / 1e9, load, failed: 0 };
+  } catch (e) {
+    console.error(`bench/jobs: fits run failed: ${(e as Error).message}`);
+    return { workers, seconds: Number(process.hrtime.bigint() - t0) / 1e9, load, failed: 1 };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
   }
-  ratios.push(pair[1].seconds / pair[2].seconds);
 }
-const one = median(runs.filter((r) => r.workers === 1).map((r) => r.seconds));
-const two = median(runs.filter((r) => r.workers === 2).map((r) => r.seconds));
-const speedup = median(ratios);
-const maxLoad = Math.max(...runs.map((r) => r.load));
-const unreliable = maxLoad > 0.3 || runs.some((r) => r.failed);
-console.log(`\n| ${JOBS} × baselines/ctr quick (1 seed, ${USERS} users) | median wall s |\n|---|---|\n| 1 worker | ${one.toFixed(1)} |\n| 2 workers | ${two.toFixed(1)} |\n| speed-up (median of ${REPEATS} pairs) | ${speedup.toFixed(2)}x |`);
-console.log(`\n${cpus().length} cores; busy cores before runs up to ${maxLoad.toFixed(2)}${unreliable ? ' — UNRELIABLE: other work was running (or jobs failed)' : ''}. Target >= 1.7x.`);
+
+/** ABBA pairs of 1 vs 2 workers; medians and the median per-pair speed-up. */
+async function measure(title: string, once: (workers: number) => Promise<Run>) {
+  const runs: Run[] = [];
+  const ratios: number[] = [];
+  for (let r = 0; r < REPEATS; r++) {
+    const order = r % 2 === 0 ? [1, 2] : [2, 1];
+    const pair: Record<number, Run> = {};
+    for (const w of order) {
+      const run = await once(w);
+      pair[w] = run;
+      runs.push(run);
+      console.log(`${title} round ${r + 1}/${REPEATS}: ${w} worker${w > 1 ? 's' : ''} ${run.seconds.toFixed(1)} s (busy cores before ${run.load.toFixed(2)}${run.failed ? `, ${run.failed} FAILED` : ''})`);
+    }
+    ratios.push(pair[1].seconds / pair[2].seconds);
+  }
+  const one = median(runs.filter((r) => r.workers === 1).map((r) => r.seconds));
+  const two = median(runs.filter((r) => r.workers === 2).map((r) => r.seconds));
+  const speedup = median(ratios);
+  const maxLoad = Math.max(...runs.map((r) => r.load));
+  const unreliable = maxLoad > 0.3 || runs.some((r) => r.failed);
+  console.log(`\n| ${title} | median wall s |\n|---|---|\n| 1 worker | ${one.toFixed(1)} |\n| 2 workers | ${two.toFixed(1)} |\n| speed-up (median of ${REPEATS} pairs: ${ratios.map((x) => x.toFixed(2)).join(', ')}) | ${speedup.toFixed(2)}x |`);
+  console.log(`\n${cpus().length} cores; busy cores before runs up to ${maxLoad.toFixed(2)}${unreliable ? ' — UNRELIABLE: other work was running (or runs failed)' : ''}. Target >= 1.7x.\n`);
+  return { title, runs, ratios, medians: { one, two, speedup }, unreliable, maxLoad };
+}
+
+const parts = [];
+if (PART !== 'fits') parts.push(await measure(`pipelines as jobs: ${JOBS} × baselines/ctr quick (1 seed, ${USERS} users)`, oncePipelines));
+if (PART !== 'pipelines') parts.push(await measure(`fits as jobs: baselines/ctr quick (${FIT_SEEDS} seeds × 4 models, ${USERS} users)`, onceFits));
 mkdirSync(join('results', 'bench'), { recursive: true });
 const file = join('results', 'bench', `jobs-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-writeFileSync(file, `${JSON.stringify({ jobs: JOBS, users: USERS, repeats: REPEATS, cores: cpus().length, runs, ratios, medians: { one, two, speedup }, unreliable }, null, 2)}\n`);
+writeFileSync(file, `${JSON.stringify({ jobs: JOBS, users: USERS, fitSeeds: FIT_SEEDS, repeats: REPEATS, cores: cpus().length, parts }, null, 2)}\n`);
 console.log(`written: ${file}`);

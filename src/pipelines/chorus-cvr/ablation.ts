@@ -32,7 +32,7 @@ import { buildResultTable } from '../result-table.ts';
 import type { PipelineSpec } from '../pipeline.ts';
 import {
   Backbone, CHORUS_WORLD_KNOBS, CvrMethod, ENTIRE_SPACE_COLUMNS, EVIDENCE_SEEDS, EVIDENCE_TRAINER, EVIDENCE_WORLD, QUICK_BACKBONE, QUICK_TRAINER, ceilingRow, emptyResult, featuresOnlyCeilingRow,
-  fitEntireSpace, meanBar, monitorNote, orderingNote, pushFit, selectionRecords, PAIRED_CLAIMS_NOTE, claimGainRecords, type EntireSpaceFit,
+  fitEntireSpaceAll, meanBar, monitorNote, orderingNote, pushFit, selectionRecords, PAIRED_CLAIMS_NOTE, claimGainRecords, type EntireSpaceFit,
 } from './common.ts';
 
 /**
@@ -136,10 +136,11 @@ export const chorusCvrAblationPipeline: PipelineSpec<ChorusAblationConfig> = {
     const results = config.variants.map((v) => emptyResult(v.label, config.seeds, COLUMNS.map((c) => c.name)));
     const selection: ResultRecord[] = [];
     const fitsByMethod = new Map<string, EntireSpaceFit[]>(config.variants.map((v) => [v.label, []]));
-    for (const seed of config.seeds) {
+    // One initialisation per seed for every variant (index 0): the variants differ only in their loss.
+    const fits = await fitEntireSpaceAll({ world, methods: config.variants, seeds: config.seeds, backbone: config.backbone, trainer: config.trainer, index: 0, ctx });
+    for (const [s, seed] of config.seeds.entries()) {
       for (const [i, method] of config.variants.entries()) {
-        // One initialisation per seed for every variant (index 0): the variants differ only in their loss.
-        const r = await fitEntireSpace({ world, method, backbone: config.backbone, trainer: config.trainer, seed, index: 0, ctx });
+        const r = fits[i][s];
         pushFit(results[i], r.evidence, r.stillImproving);
         selection.push(...selectionRecords(method.label, seed, r));
         fitsByMethod.get(method.label)?.push(r);

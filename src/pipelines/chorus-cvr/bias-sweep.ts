@@ -41,7 +41,7 @@ import type { RunMode } from '../../evidence/rules.ts';
 import { buildResultTable, type ResultTable } from '../result-table.ts';
 import type { PipelineSpec } from '../pipeline.ts';
 import {
-  Backbone, CHORUS_WORLD_KNOBS, CvrMethod, EVIDENCE_SEEDS, EVIDENCE_TRAINER, MAIN_METHODS, QUICK_BACKBONE, QUICK_TRAINER, emptyResult, fitEntireSpace, funnelRates,
+  Backbone, CHORUS_WORLD_KNOBS, CvrMethod, EVIDENCE_SEEDS, EVIDENCE_TRAINER, MAIN_METHODS, QUICK_BACKBONE, QUICK_TRAINER, emptyResult, fitEntireSpaceAll, funnelRates,
   monitorNote, selectionRecords,
 } from './common.ts';
 
@@ -165,10 +165,11 @@ export const chorusCvrBiasSweepPipeline: PipelineSpec<ChorusBiasSweepConfig> = {
       const cf = world.truth.test[FUNNEL_TRUTH.cfConversion];
       const perLevel = new Map<number, { value: number; se: number; rows: number; positives: number }>();
       gains.set(level, perLevel);
-      for (const seed of config.seeds) {
+      const fits = await fitEntireSpaceAll({ world, methods: config.models, seeds: config.seeds, backbone: config.backbone, trainer: config.trainer, index: 0, ctx, stage: ` bias=${level}` });
+      for (const [s, seed] of config.seeds.entries()) {
         const cvr = new Map<string, Float32Array>();
         for (const [i, method] of config.models.entries()) {
-          const r = await fitEntireSpace({ world, method, backbone: config.backbone, trainer: config.trainer, seed, index: 0, ctx, stage: ` bias=${level}` });
+          const r = fits[i][s];
           const col = biasColumn(level);
           const e = r.evidence.cvr_auc_entire;
           results[i].values[col].push(e.value);

@@ -287,6 +287,22 @@ export async function fitEntireSpace(args: {
 }
 
 /**
+ * {@link fitEntireSpace} for every (seed, method): fits[m][s] by method and seed index. The fits are declared as jobs
+ * (`ctx.fits`), so a run with fit workers trains them in parallel; the results are plain data and come back the same.
+ * @example
+ * const fits = await fitEntireSpaceAll({ world, methods: config.models, seeds: config.seeds, backbone: {}, trainer: {}, index: 0, ctx });
+ * fits[0][0].evidence.cvr_auc_entire; // the first method on the first seed
+ */
+export async function fitEntireSpaceAll(args: Omit<Parameters<typeof fitEntireSpace>[0], 'method' | 'seed'> & { methods: CvrMethod[]; seeds: number[] }): Promise<EntireSpaceFit[][]> {
+  const { methods, seeds, ...rest } = args;
+  const grid = seeds.flatMap((seed) => methods.map((method, i) => ({ seed, i, label: method.label })));
+  const done = await args.ctx.fits(`entire-space${args.stage ?? ''}`, grid, ({ seed, i }) => fitEntireSpace({ ...rest, method: methods[i], seed }), (g) => `${g.label} seed ${g.seed}${args.stage ?? ''}`);
+  const fits: EntireSpaceFit[][] = methods.map(() => []);
+  for (const [k, { i }] of grid.entries()) fits[i].push(done[k]);
+  return fits;
+}
+
+/**
  * An empty per-seed result of one method over the given columns, with every evidence field (filled by {@link pushFit}).
  * @example
  * const r = emptyResult('DCMT', [1, 2], ['cvr_auc']); // { method: 'DCMT', seeds: [1, 2], values: { cvr_auc: [] }, se: ..., ... }

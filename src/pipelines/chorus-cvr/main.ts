@@ -64,7 +64,7 @@ import { buildResultTable, type ResultTable } from '../result-table.ts';
 import type { PipelineContext, PipelineSpec } from '../pipeline.ts';
 import {
   Backbone, CHORUS_WORLD_KNOBS, CvrMethod, ENTIRE_SPACE_COLUMNS, EVIDENCE_SEEDS, EVIDENCE_TRAINER, EVIDENCE_WORLD, MAIN_METHODS, QUICK_BACKBONE, QUICK_TRAINER,
-  ceilingRow, emptyResult, featuresOnlyCeilingRow, entireSpaceSpec, fitEntireSpace, funnelEvidence, meanBar, funnelFigure, funnelRates, monitorNote, orderingNote, pushFit,
+  ceilingRow, emptyResult, featuresOnlyCeilingRow, entireSpaceSpec, fitEntireSpaceAll, funnelEvidence, meanBar, funnelFigure, funnelRates, monitorNote, orderingNote, pushFit,
   selectionRecords, PAIRED_CLAIMS_NOTE, claimGainRecords, type EntireSpaceFit,
 } from './common.ts';
 
@@ -257,9 +257,10 @@ export const chorusCvrMainPipeline: PipelineSpec<ChorusMainConfig> = {
     const selection: ResultRecord[] = [];
     const firstSeedProbs = new Map<string, Record<string, Float32Array>>();
     const fitsByMethod = new Map<string, EntireSpaceFit[]>(config.models.map((m) => [m.label, []]));
-    for (const seed of config.seeds) {
+    const fits = await fitEntireSpaceAll({ world, methods: config.models, seeds: config.seeds, backbone: config.backbone, trainer: config.trainer, index: 0, ctx });
+    for (const [s, seed] of config.seeds.entries()) {
       for (const [i, method] of config.models.entries()) {
-        const r = await fitEntireSpace({ world, method, backbone: config.backbone, trainer: config.trainer, seed, index: 0, ctx });
+        const r = fits[i][s];
         pushFit(results[i], r.evidence, r.stillImproving);
         selection.push(...selectionRecords(method.label, seed, r));
         if (seed === config.seeds[0]) firstSeedProbs.set(method.label, r.probs);

@@ -32,7 +32,7 @@ import { gainRecords, knobLabel, pairedAucGainRecord, mechanismClaims, mechanism
 import { tableFromRecords, type ResultTable } from '../result-table.ts';
 import type { PipelineSpec } from '../pipeline.ts';
 import {
-  Backbone, CHORUS_WORLD_KNOBS, CvrMethod, EVIDENCE_SEEDS, EVIDENCE_TRAINER, MAIN_METHODS, QUICK_BACKBONE, QUICK_TRAINER, fitEntireSpace, funnelRates,
+  Backbone, CHORUS_WORLD_KNOBS, CvrMethod, EVIDENCE_SEEDS, EVIDENCE_TRAINER, MAIN_METHODS, QUICK_BACKBONE, QUICK_TRAINER, fitEntireSpaceAll, funnelRates,
   monitorNote, selectionRecords,
 } from './common.ts';
 import { SWEEP_EVIDENCE_WORLD } from './bias-sweep.ts';
@@ -146,12 +146,13 @@ export const chorusCvrMechanismPipeline: PipelineSpec<ChorusMechanismConfig> = {
       const cf = world.truth.test[FUNNEL_TRUTH.cfConversion];
       let positives = 0;
       for (const x of cf) positives += x;
-      for (const seed of config.seeds) {
+      // index 0: both methods start from the same initialisation per seed (common random numbers).
+      const fits = await fitEntireSpaceAll({ world, methods: [config.method, config.base], seeds: config.seeds, backbone: config.backbone, trainer: config.trainer, index: 0, ctx, stage: ` ${knob}` });
+      for (const [s, seed] of config.seeds.entries()) {
         const cvr: Float32Array[] = [];
         let still = false;
-        for (const method of [config.method, config.base]) {
-          // index 0: both methods start from the same initialisation per seed (common random numbers).
-          const r = await fitEntireSpace({ world, method, backbone: config.backbone, trainer: config.trainer, seed, index: 0, ctx, stage: ` ${knob}` });
+        for (const [m, method] of [config.method, config.base].entries()) {
+          const r = fits[m][s];
           for (const metric of KNOB_METRICS) {
             const e = r.evidence[metric];
             records.push(record('by-knob', method.label, knob, metric, seed, e.value, { rows: e.rows, positives: e.positives, se: e.se, stillImproving: r.stillImproving }));

@@ -117,23 +117,31 @@ export const unicdrMechanismPipeline: PipelineSpec<UniCdrMechanismConfig> = {
       const parts = world.domains.map((dom, d) => ({ d, pairs: dom.coldTest, lists: testLists(dom, dom.coldTest, Math.min(s.negatives, dom.nItems - 1 - maxSeen(dom)), s.evalSeed * 101 + 50 + d) }));
       if (parts.some((p) => !p.pairs.users.length)) throw new Error(`unicdr/mechanism: a domain has no cold-start users at ${knob} (world coldStart ${world.config.coldStart})`);
       coldSizes.push(`${knob}: ${parts.map((p) => `${world.domains[p.d].name} ${p.pairs.users.length}`).join(', ')}`);
+      // Every (seed, method) fit at this knob value is independent: the run's fit workers may take them in parallel.
+      const grid = config.seeds.flatMap((seed) => METHODS.map((m, i) => ({ seed, i, label: m.label })));
+      const fitted = await ctx.fits(`cold ${knob}`, grid, async ({ seed, i }) => {
+        const m = METHODS[i];
+        const cfg = m.model === 'unicdr' ? { dim: s.dim, ...s.unicdr } : { dim: s.dim };
+        const model = createCdrModel(m.model, new Rng(seed * 7919 + i), prep, cfg);
+        try {
+          const fit = await ctx.stage(`${knob} ${m.label} seed ${seed}`, () => fitCdr(model, prep, s.trainer, seed, `${knob} ${m.label} s${seed}`));
+          const perDomain = parts.map((p) => evaluateListsRows(model, prep, p.d, p.pairs, p.lists, true).hr);
+          const ev = domainMean(perDomain);
+          ctx.log(`${knob} ${m.label} seed ${seed}: cold HR@10 ${ev.value.toFixed(4)} ± ${ev.se.toFixed(4)} (${ev.rows} users; best epoch ${fit.bestEpoch} of ${fit.epochs}, ${fit.seconds.toFixed(1)} s)`);
+          return { perDomain, stillImproving: fit.stillImproving };
+        } finally {
+          model.dispose();
+        }
+      }, (g) => `${knob} ${g.label} seed ${g.seed}`);
       for (const seed of config.seeds) {
         const hits = new Map<string, Float64Array[]>();
         let still = false;
         for (const [i, m] of METHODS.entries()) {
-          const cfg = m.model === 'unicdr' ? { dim: s.dim, ...s.unicdr } : { dim: s.dim };
-          const model = createCdrModel(m.model, new Rng(seed * 7919 + i), prep, cfg);
-          try {
-            const fit = await ctx.stage(`${knob} ${m.label} seed ${seed}`, () => fitCdr(model, prep, s.trainer, seed, `${knob} ${m.label} s${seed}`));
-            const perDomain = parts.map((p) => evaluateListsRows(model, prep, p.d, p.pairs, p.lists, true).hr);
-            hits.set(m.label, perDomain);
-            still ||= fit.stillImproving === true;
-            const ev = domainMean(perDomain);
-            records.push(rec('by-knob', m.label, knob, spec.metric, seed, ev.value, { se: ev.se, rows: ev.rows, positives: ev.rows, stillImproving: fit.stillImproving }));
-            ctx.log(`${knob} ${m.label} seed ${seed}: cold HR@10 ${ev.value.toFixed(4)} ± ${ev.se.toFixed(4)} (${ev.rows} users; best epoch ${fit.bestEpoch} of ${fit.epochs}, ${fit.seconds.toFixed(1)} s)`);
-          } finally {
-            model.dispose();
-          }
+          const { perDomain, stillImproving } = fitted[grid.findIndex((g) => g.seed === seed && g.i === i)];
+          hits.set(m.label, perDomain);
+          still ||= stillImproving === true;
+          const ev = domainMean(perDomain);
+          records.push(rec('by-knob', m.label, knob, spec.metric, seed, ev.value, { se: ev.se, rows: ev.rows, positives: ev.rows, stillImproving }));
         }
         const [a, b] = [hits.get(spec.method) as Float64Array[], hits.get(spec.base) as Float64Array[]];
         const g = domainMean(a.map((x, d) => x.map((v, n) => v - b[d][n])));
