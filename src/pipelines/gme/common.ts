@@ -84,8 +84,10 @@ export async function protocolOverSeeds(args: Omit<ProtocolArgs, 'seed'> & { mon
   const meta: SeedRuns['meta'] = Object.fromEntries(args.arms.map((a) => [a.label, [] as Array<MetaFit | null>]));
   const pretrainLoss: number[][] = [];
   const cold: SeedRuns['cold'] = [];
-  for (const seed of seeds) {
-    const r = await ctx.stage(`${args.backbone} seed ${seed}`, () => runProtocolEvidence({ ...args, seed, holdout: (ds) => ctx.holdout(ds) }));
+  // Each seed's protocol (pre-training, then every arm) is independent: the run's fit workers may take seeds in parallel.
+  const protocols = await ctx.fits(`gme ${args.backbone}`, seeds, (seed) => ctx.stage(`${args.backbone} seed ${seed}`, () => runProtocolEvidence({ ...args, seed, holdout: (ds) => ctx.holdout(ds) })), (seed) => `${BACKBONE_LABELS[args.backbone]} seed ${seed}`);
+  for (const [k, seed] of seeds.entries()) {
+    const r = protocols[k];
     pretrainLoss.push(r.pretrainLoss);
     cold.push({ labels: r.testLabels, probs: r.coldProbs });
     for (const arm of args.arms) {

@@ -22,7 +22,7 @@ import type { RunMode } from '../../evidence/rules.ts';
 import type { Claim } from '../../evidence/claims.ts';
 import { buildResultTable } from '../result-table.ts';
 import type { PipelineSpec } from '../pipeline.ts';
-import { MINET_COLUMNS, MINET_EVIDENCE_SEEDS, MINET_EVIDENCE_TRAINER, MINET_EVIDENCE_WORLD, MinetMethod, QUICK_TRAINER, ceilingRow, evidenceResult, fitMethod, mainMethods, pushFit, type FitResult } from './common.ts';
+import { MINET_COLUMNS, MINET_EVIDENCE_SEEDS, MINET_EVIDENCE_TRAINER, MINET_EVIDENCE_WORLD, MinetMethod, QUICK_TRAINER, ceilingRow, evidenceResult, fitMethodAll, mainMethods, pushFit, type FitResult } from './common.ts';
 
 const pos = z.number().int().positive();
 /**
@@ -104,10 +104,11 @@ export const minetAbPipeline: PipelineSpec<MinetAbConfig> = {
     const z = normalQuantile(0.5 + config.ab.level / 2);
     let abTests: Array<AbResult & { note: string }> = [];
     const aaCovers: boolean[] = [];
-    for (const seed of config.seeds) {
+    const all = await fitMethodAll({ data, methods: arms, seeds: config.seeds, trainer: config.trainer, ctx });
+    for (const [s, seed] of config.seeds.entries()) {
       const fits: FitResult[] = [];
       for (const [i, method] of arms.entries()) {
-        const r = await fitMethod({ data, method, trainer: config.trainer, seed, index: i, ctx });
+        const r = all[i][s];
         ctx.log(`${method.label} seed ${seed}: test AUC ${r.metrics.auc.toFixed(4)} (SE ${r.evidence.auc.se.toFixed(4)}), logloss ${r.metrics.logloss.toFixed(4)} (best epoch ${r.bestEpoch + 1} of ${r.epochs})`);
         pushFit(offline[i], r);
         fits.push(r);

@@ -19,7 +19,7 @@ import type { ResultRecord } from '../../evidence/records.ts';
 import type { Claim } from '../../evidence/claims.ts';
 import { buildResultTable } from '../result-table.ts';
 import type { PipelineSpec } from '../pipeline.ts';
-import { MINET_COLUMNS, MINET_EVIDENCE_SEEDS, MINET_EVIDENCE_TRAINER, MINET_EVIDENCE_WORLD, MinetMethod, QUICK_SIZES, QUICK_TRAINER, barStd, ceilingRow, evidenceResult, fitMethod, validRecord, orderingNote, pushFit } from './common.ts';
+import { MINET_COLUMNS, MINET_EVIDENCE_SEEDS, MINET_EVIDENCE_TRAINER, MINET_EVIDENCE_WORLD, MinetMethod, QUICK_SIZES, QUICK_TRAINER, barStd, ceilingRow, evidenceResult, fitMethodAll, validRecord, orderingNote, pushFit } from './common.ts';
 
 /**
  * Strict config schema of `minet/ablation` (unknown keys are errors; variant configs are checked by the model).
@@ -108,11 +108,12 @@ export const minetAblationPipeline: PipelineSpec<MinetAblationConfig> = {
     ctx.log(`news-ads world: ${world.train.size} train / ${world.test.size} test ad impressions; ceiling AUC ${ceiling.auc.toFixed(4)}`);
     const results = config.variants.map((m) => evidenceResult(m.label, config.seeds, ['auc', 'logloss']));
     const valid: ResultRecord[] = [];
-    for (const seed of config.seeds) {
+    // Same index for every variant: each starts from the same seed stream (their parameter sets differ anyway).
+    const methods = config.variants.map((variant) => ({ ...variant, config: { ...config.backbone, ...variant.config } }));
+    const fits = await fitMethodAll({ data, methods, seeds: config.seeds, trainer: config.trainer, ctx, index: 4 });
+    for (const [s, seed] of config.seeds.entries()) {
       for (const [i, variant] of config.variants.entries()) {
-        const method = { ...variant, config: { ...config.backbone, ...variant.config } };
-        // Same index for every variant: each starts from the same seed stream (their parameter sets differ anyway).
-        const r = await fitMethod({ data, method, trainer: config.trainer, seed, index: 4, ctx });
+        const r = fits[i][s];
         pushFit(results[i], r);
         valid.push(validRecord('ablation', variant.label, seed, r));
         ctx.log(`${variant.label} seed ${seed}: test AUC ${r.metrics.auc.toFixed(4)} (SE ${r.evidence.auc.se.toFixed(4)}), logloss ${r.metrics.logloss.toFixed(4)} (best epoch ${r.bestEpoch + 1} of ${r.epochs}${r.stillImproving ? ', still improving' : ''}, ${r.seconds.toFixed(1)} s)`);

@@ -152,6 +152,22 @@ export function collectOutputs(model: RecModel, ds: Dataset, names: string[], ba
 }
 
 /**
+ * {@link fitMethod} for every (seed, method): fits[m][s] by method and seed index. `index` fixes the initialisation
+ * offset for every method (the ablation's shared stream); by default it is the method's position. The fits are declared
+ * as jobs (`ctx.fits`), so a run with fit workers trains them in parallel; the results are plain data.
+ * @example
+ * const fits = await fitMethodAll({ data, methods: config.methods, seeds: config.seeds, trainer: config.trainer, ctx });
+ */
+export async function fitMethodAll(args: Omit<Parameters<typeof fitMethod>[0], 'method' | 'seed' | 'index'> & { methods: MinetMethod[]; seeds: number[]; index?: number }): Promise<FitResult[][]> {
+  const { methods, seeds, index, ...rest } = args;
+  const grid = seeds.flatMap((seed) => methods.map((method, i) => ({ seed, i, label: method.label })));
+  const done = await args.ctx.fits(`minet${args.stage ?? ''}`, grid, ({ seed, i }) => fitMethod({ ...rest, method: methods[i], seed, index: index ?? i }), (g) => `${g.label} seed ${g.seed}${args.stage ?? ''}`);
+  const fits: FitResult[][] = methods.map(() => []);
+  for (const [k, { i }] of grid.entries()) fits[i].push(done[k]);
+  return fits;
+}
+
+/**
  * Trains one method (early stopping on validation target AUC; with `data.sourceLog`, cross-domain models draw their
  * source batches from it, see {@link CrossDomainParts}) and scores the test part (pass it through
  * `ctx.holdout`, so the selection audit can permute its labels); the model is disposed.

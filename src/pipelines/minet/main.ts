@@ -31,7 +31,7 @@ import { buildResultTable } from '../result-table.ts';
 import type { PipelineSpec } from '../pipeline.ts';
 import {
   MINET_COLUMNS, MINET_EVIDENCE_SEEDS, MINET_EVIDENCE_TRAINER, MINET_EVIDENCE_WORLD, MinetMethod, QUICK_TRAINER, SEGMENTS, WEIGHT_OUTPUTS, barStd, ceilingRow,
-  evidenceResult, fitMethod, validRecord, interestWeightTable, mainMethods, minetMainClaims, orderingNote, pushEvidence, pushFit, segmentWeights, subsetAucEvidence,
+  evidenceResult, fitMethodAll, validRecord, interestWeightTable, mainMethods, minetMainClaims, orderingNote, pushEvidence, pushFit, segmentWeights, subsetAucEvidence,
 } from './common.ts';
 
 /**
@@ -111,9 +111,10 @@ export const minetMainPipeline: PipelineSpec<MinetMainConfig> = {
     const results = config.methods.map((m) => evidenceResult(m.label, config.seeds, ['auc', 'logloss', 'auc_sparse']));
     const weights: Array<Record<string, number[]>> = [];
     const valid: ResultRecord[] = [];
-    for (const seed of config.seeds) {
+    const fits = await fitMethodAll({ data, methods: config.methods, seeds: config.seeds, trainer: config.trainer, ctx, outputs: WEIGHT_OUTPUTS.map(([o]) => o) });
+    for (const [s, seed] of config.seeds.entries()) {
       for (const [i, method] of config.methods.entries()) {
-        const r = await fitMethod({ data, method, trainer: config.trainer, seed, index: i, ctx, outputs: WEIGHT_OUTPUTS.map(([o]) => o) });
+        const r = fits[i][s];
         pushFit(results[i], r);
         valid.push(validRecord('main', method.label, seed, r));
         pushEvidence(results[i], 'auc_sparse', subsetAucEvidence(y, r.probs, sparse));

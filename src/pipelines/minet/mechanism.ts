@@ -29,7 +29,7 @@ import type { ResultRecord } from '../../evidence/records.ts';
 import { gainRecords, knobLabel, pairedAucGainRecord, mechanismClaims, mechanismFigure, mechanismSummary, type MechanismSpec } from '../../evidence/mechanism.ts';
 import type { PipelineSpec } from '../pipeline.ts';
 import { knobTable } from '../gme/mechanism.ts';
-import { MINET_EVIDENCE_SEEDS, MINET_EVIDENCE_TRAINER, MINET_EVIDENCE_WORLD, MinetMethod, QUICK_TRAINER, fitMethod, mainMethods } from './common.ts';
+import { MINET_EVIDENCE_SEEDS, MINET_EVIDENCE_TRAINER, MINET_EVIDENCE_WORLD, MinetMethod, QUICK_TRAINER, fitMethodAll, mainMethods } from './common.ts';
 
 /**
  * The sweep: `mechanismScale` from 0, MiNet vs the cross-domain DNN on target AUC; default 1 (both world knobs at
@@ -117,10 +117,11 @@ export const minetMechanismPipeline: PipelineSpec<MinetMechanismConfig> = {
       const test = ctx.holdout(world.test);
       const data = { train: world.train, valid: world.valid, test, sourceLog: newsLogOf(world)?.train ?? null }; // dense source (issue 15)
       const y = test.label('click');
-      for (const seed of config.seeds) {
+      const all = await fitMethodAll({ data, methods: [config.method, config.base], seeds: config.seeds, trainer: config.trainer, ctx, stage: ` ${knob}` });
+      for (const [s, seed] of config.seeds.entries()) {
         const fits = [];
         for (const [i, method] of [config.method, config.base].entries()) {
-          const r = await fitMethod({ data, method, trainer: config.trainer, seed, index: i, ctx, stage: ` ${knob}` });
+          const r = all[i][s];
           fits.push(r);
           records.push({ pipeline: '', run: '', table: 'by-knob', method: method.label, variant: '', knob, metric: 'auc', split: 'test', seed, value: r.evidence.auc.value, rows: r.evidence.auc.rows, positives: r.evidence.auc.positives, se: r.evidence.auc.se, stillImproving: r.stillImproving });
           ctx.log(`${knob} ${method.label} seed ${seed}: test AUC ${r.metrics.auc.toFixed(4)} (SE ${r.evidence.auc.se.toFixed(4)}; best epoch ${r.bestEpoch + 1} of ${r.epochs}${r.stillImproving ? ', still improving' : ''}, ${r.seconds.toFixed(1)} s)`);
