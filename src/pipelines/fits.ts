@@ -26,7 +26,6 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { deserialize, serialize } from 'node:v8';
-import { execa } from 'execa';
 import { Rng } from '../random.ts';
 import type { RunMode } from '../evidence/rules.ts';
 import type { PipelineContext } from './pipeline.ts';
@@ -119,6 +118,8 @@ export function workerFits(o: WorkerFitOptions): FitMap {
   };
 
   async function inWorkers<I, O>(call: number, key: string, items: readonly I[], label: (item: I, index: number) => string): Promise<O[]> {
+    // Loaded here, not at the top: execa is ESM-only, and notebooks (tslab's CommonJS require) load the runner.
+    const { execa } = await import('execa');
     mkdirSync(root, { recursive: true });
     const base = join(root, `${call}-${slug(key)}`);
     const spec: FitWorkerSpec = { pipeline: o.pipeline, mode: o.mode, config: o.config, permuteTestLabels: o.permuteTestLabels, modules: o.modules ?? [], target: { call, key }, replay: [...replay], out: base };
