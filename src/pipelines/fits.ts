@@ -12,6 +12,10 @@
  *   IPC, one at a time, until none is left (so a slow fit never holds fits back behind it), writes each result to a
  *   file, and stops.
  *
+ * An input that is costly to build and that later fits share (a pre-trained encoder, a Python stage) is declared with
+ * `ctx.shared(key, build)`: built once in this process, written to a file, and read by the children when they replay,
+ * instead of being built again in every worker.
+ *
  * So a fit must depend only on its item and on what the pipeline built before the call (no generator shared across
  * fits, no state carried from one fit to the next), and its result must survive structured cloning (plain objects,
  * arrays, typed arrays, Maps: no functions, no tensors, no class methods). Under that contract a run with workers
@@ -36,6 +40,15 @@ import type { PipelineContext } from './pipeline.ts';
  */
 export type FitMap = <I, O>(key: string, items: readonly I[], fit: (item: I, index: number) => Promise<O>, name?: (item: I, index: number) => string) => Promise<O[]>;
 
+/** Builds a costly input once per run; fit workers read it from a file instead of building it again (`ctx.shared`). */
+export type SharedInput = <T>(key: string, build: () => Promise<T>) => Promise<T>;
+
+/** The fit map and the shared-input hook a run hands its pipeline (`ctx.fits`, `ctx.shared`). */
+export interface FitJobs {
+  fits: FitMap;
+  shared: SharedInput;
+}
+
 /** What a fit-worker child is told: which pipeline and config to replay, and which fit to run. */
 export interface FitWorkerSpec {
   pipeline: string;
@@ -49,6 +62,8 @@ export interface FitWorkerSpec {
   target: { call: number; key: string };
   /** Results of the earlier calls, one structured-serialised file each, in call order. */
   replay: Array<{ key: string; file: string }>;
+  /** The `ctx.shared` inputs built before the call, one structured-serialised file each, in call order. */
+  shared: Array<{ key: string; file: string }>;
   /** Result files are `<out>-<index>.result` (structured-serialised); a replay that fails writes `<out>.error.json`. */
   out: string;
 }
@@ -67,6 +82,31 @@ export const serialFits: FitMap = async (_key, items, fit) => {
   for (const [i, item] of items.entries()) out.push(await fit(item, i));
   return out;
 };
+
+/**
+ * Every (seed, method) fit of a comparison as jobs of one `ctx.fits` call, returned by method and seed: out[m][s]. The
+ * jobs run seed by seed (every method of the first seed first), as the serial loops they replace did; `fit` gets the
+ * method, the seed and the method's position. Items are named '<label><suffix> seed <seed>' in progress lines and errors.
+ * @example
+ * const fits = await fitGrid(ctx.fits, 'main', methods, [1, 2], (m, seed, i) => fitOne(m, seed, i));
+ * fits[0][1]; // the first method on the second seed
+ */
+export async function fitGrid<M extends { label: string }, O>(
+  fits: FitMap, key: string, methods: readonly M[], seeds: readonly number[], fit: (method: M, seed: number, index: number) => Promise<O>, suffix = '',
+): Promise<O[][]> {
+  const grid = seeds.flatMap((seed) => methods.map((method, i) => ({ seed, i, method })));
+  const done = await fits(key, grid, ({ method, seed, i }) => fit(method, seed, i), (g) => `${g.method.label}${suffix} seed ${g.seed}`);
+  const out: O[][] = methods.map(() => []);
+  for (const [k, { i }] of grid.entries()) out[i].push(done[k]);
+  return out;
+}
+
+/**
+ * The jobs of a run without fit workers: every fit in this process ({@link serialFits}), every shared input built here.
+ * @example
+ * const { fits, shared } = SERIAL_JOBS;
+ */
+export const SERIAL_JOBS: FitJobs = { fits: serialFits, shared: (_key, build) => build() };
 
 /** Options of {@link workerFits}. */
 export interface WorkerFitOptions {
@@ -94,17 +134,29 @@ function slug(key: string): string {
 }
 
 /**
- * The FitMap of a run with fit workers: each call's fits go to up to `workers` child processes at a time. A call with
- * a single item runs in this process (no child to start; the same result by the contract above).
+ * The jobs of a run with fit workers: each `fits` call's fits go to up to `workers` child processes at a time (a call
+ * with a single item runs in this process: no child to start, the same result by the contract above), and each
+ * `shared` input is built here and written to a file the children read.
  * @example
- * const fits = workerFits({ workers: 2, pipeline: 'baselines/ctr', mode: 'quick', config, permuteTestLabels: null, dir, log: console.log });
+ * const { fits, shared } = workerFits({ workers: 2, pipeline: 'baselines/ctr', mode: 'quick', config, permuteTestLabels: null, dir, log: console.log });
  */
-export function workerFits(o: WorkerFitOptions): FitMap {
+export function workerFits(o: WorkerFitOptions): FitJobs {
   if (!(Number.isInteger(o.workers) && o.workers >= 1)) throw new Error(`fits: workers must be a positive integer, got ${o.workers}`);
   const root = join(o.dir, 'fits');
   const replay: FitWorkerSpec['replay'] = [];
+  const sharedFiles: FitWorkerSpec['shared'] = [];
+  const shared: SharedInput = async (key, build) => {
+    const value = await build();
+    mkdirSync(root, { recursive: true });
+    const file = join(root, `shared-${sharedFiles.length}-${slug(key)}.shared`);
+    writeFileSync(file, serialize(value));
+    sharedFiles.push({ key, file });
+    return value;
+  };
   let calls = 0;
-  return async function fits<I, O>(key: string, items: readonly I[], fit: (item: I, index: number) => Promise<O>, name?: (item: I, index: number) => string): Promise<O[]> {
+  return { fits, shared };
+
+  async function fits<I, O>(key: string, items: readonly I[], fit: (item: I, index: number) => Promise<O>, name?: (item: I, index: number) => string): Promise<O[]> {
     const call = calls++;
     const results = items.length <= 1 || o.workers === 1
       ? await serialFits(key, items, fit)
@@ -115,14 +167,14 @@ export function workerFits(o: WorkerFitOptions): FitMap {
     writeFileSync(file, serialize(results));
     replay.push({ key, file });
     return results;
-  };
+  }
 
   async function inWorkers<I, O>(call: number, key: string, items: readonly I[], label: (item: I, index: number) => string): Promise<O[]> {
     // Loaded here, not at the top: execa is ESM-only, and notebooks (tslab's CommonJS require) load the runner.
     const { execa } = await import('execa');
     mkdirSync(root, { recursive: true });
     const base = join(root, `${call}-${slug(key)}`);
-    const spec: FitWorkerSpec = { pipeline: o.pipeline, mode: o.mode, config: o.config, permuteTestLabels: o.permuteTestLabels, modules: o.modules ?? [], target: { call, key }, replay: [...replay], out: base };
+    const spec: FitWorkerSpec = { pipeline: o.pipeline, mode: o.mode, config: o.config, permuteTestLabels: o.permuteTestLabels, modules: o.modules ?? [], target: { call, key }, replay: [...replay], shared: [...sharedFiles], out: base };
     writeFileSync(`${base}.json`, `${JSON.stringify(spec, null, 2)}\n`);
     const results = new Array<O>(items.length);
     const queue = items.map((_x, i) => i);
@@ -207,7 +259,7 @@ export function workerFits(o: WorkerFitOptions): FitMap {
 }
 
 /**
- * Removes the fit result files of a finished run (they can be tens of MB: per-row scores for paired tests); each
+ * Removes the fit result and shared-input files of a finished run (tens of MB: per-row scores for paired tests); each
  * worker's spec and log stay in `<dir>/fits/`.
  * @example
  * removeFitResults(run.dir);
@@ -215,7 +267,7 @@ export function workerFits(o: WorkerFitOptions): FitMap {
 export function removeFitResults(dir: string): void {
   const root = join(dir, 'fits');
   if (!existsSync(root)) return;
-  for (const f of readdirSync(root)) if (f.endsWith('.result') || f.endsWith('.results')) rmSync(join(root, f));
+  for (const f of readdirSync(root)) if (f.endsWith('.result') || f.endsWith('.results') || f.endsWith('.shared')) rmSync(join(root, f));
 }
 
 /** Thrown inside a fit-worker child once its fits are written, to stop the pipeline there. */
@@ -239,6 +291,7 @@ export async function runFitWorker(specFile: string): Promise<number> {
   const { getPipeline } = await import('./pipeline.ts');
   const pipeline = getPipeline(spec.pipeline);
   let call = 0;
+  let sharedCall = 0;
   let active = false;
   const fits: FitMap = async <I, O>(key: string, items: readonly I[], fit: (item: I, index: number) => Promise<O>): Promise<O[]> => {
     const c = call++;
@@ -278,6 +331,12 @@ export async function runFitWorker(specFile: string): Promise<number> {
     },
     stage: async (_name, fn) => fn(),
     fits,
+    shared: async <T>(key: string, _build: () => Promise<T>): Promise<T> => {
+      const c = sharedCall++;
+      const r = spec.shared[c];
+      if (!r || r.key !== key) throw new Error(`fit-worker: shared input ${c} of ${spec.pipeline} is '${key}', but the run's was '${r?.key ?? '(none)'}': the pipeline's shared inputs are not the same on every run`);
+      return deserialize(readFileSync(r.file)) as T;
+    },
   };
   try {
     await pipeline.run(pipeline.schema.parse(spec.config), ctx);

@@ -11,7 +11,7 @@ import type { Claim } from '../evidence/claims.ts';
 import type { ResultRecord } from '../evidence/records.ts';
 import type { RunMode } from '../evidence/rules.ts';
 import type { Dataset } from '../data/dataset.ts';
-import type { FitMap } from './fits.ts';
+import type { FitMap, SharedInput } from './fits.ts';
 
 /** What a pipeline's run gets from the runner. */
 export interface PipelineContext {
@@ -36,6 +36,15 @@ export interface PipelineContext {
    * const fits = await ctx.fits('main', grid, (g) => fitOne(g), (g) => `${g.method} seed ${g.seed}`);
    */
   fits: FitMap;
+  /**
+   * A costly input that later fits share (a pre-trained encoder, mined pairs): `build()` runs once, in this process.
+   * With fit workers, the value goes to a file and the workers read it when they replay the pipeline, instead of
+   * building it again; so it must survive structured cloning (plain data and typed arrays). Serially it is `build()`.
+   * Call it from the pipeline's own code, never inside a fit.
+   * @example
+   * const prep = await ctx.shared('stage A', () => pretrainEncoder(world));
+   */
+  shared: SharedInput;
 }
 
 /** What a pipeline's run returns. */

@@ -19,7 +19,7 @@ import { recordsToCsv, type ResultRecord } from '../evidence/records.ts';
 import { judgeClaims, verdictsToMarkdown, type Verdict } from '../evidence/claims.ts';
 import { checkSeeds, RUN_MODES, SMOKE_TEST_LABEL, type RunMode } from '../evidence/rules.ts';
 import { collectProvenance } from './provenance.ts';
-import { removeFitResults, serialFits, workerFits } from './fits.ts';
+import { removeFitResults, SERIAL_JOBS, workerFits } from './fits.ts';
 import { ChromiumMissingError, exportFigures, type Figure } from '../plots/index.ts';
 
 /** Options of `runPipeline`; defaults in `RUN_DEFAULTS`. */
@@ -168,13 +168,14 @@ export async function runPipeline(name: string, options: Partial<RunOptions> = {
   log(`reclab: ${name} (${mode}${mode === 'quick' ? `: ${SMOKE_TEST_LABEL}` : ''}) -> ${dir}`);
   log(`backend: ${provenance.backend.name} (${provenance.backend.package} ${provenance.backend.version}; ${provenance.backend.reason})`);
   const t0 = Date.now();
-  const fits = o.fitWorkers === 1
-    ? serialFits
+  const { fits, shared } = o.fitWorkers === 1
+    ? SERIAL_JOBS
     : workerFits({ workers: o.fitWorkers, pipeline: name, mode, config, permuteTestLabels: o.permuteTestLabels, modules: o.pipelineModules, dir, log });
   if (o.fitWorkers > 1) log(`fits: up to ${o.fitWorkers} worker processes (each fit's log under ${join(dir, 'fits')})`);
   try {
     const output = await spec.run(config, {
       fits,
+      shared,
       mode,
       quick: mode === 'quick',
       holdout: (ds) => (o.permuteTestLabels === null ? ds : ds.withPermutedLabels(new Rng(o.permuteTestLabels))),

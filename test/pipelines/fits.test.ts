@@ -1,8 +1,8 @@
 /**
  * Fits as jobs inside a pipeline (src/pipelines/fits.ts): a run whose fits go to worker processes gives the records of
- * a serial run bit for bit; a later call's workers replay the earlier calls' results instead of fitting them again; a
- * worker that crashes has its fit retried once in a new worker, then failed, while the other fits finish and the run is
- * marked failed.
+ * a serial run bit for bit; a later call's workers replay the earlier calls' results and the shared inputs instead of
+ * building them again; a worker that crashes has its fit retried once in a new worker, then failed, while the other
+ * fits finish and the run is marked failed.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import '../../src/pipelines/registry.ts';
 import '../fixtures/pipelines/fit-jobs.ts';
 import { runPipeline } from '../../src/pipelines/runner.ts';
+import { fitGrid, serialFits } from '../../src/pipelines/fits.ts';
 import type { ResultRecord } from '../../src/evidence/records.ts';
 
 const TINY = { world: { users: 300, items: 150, categories: 10, impressionsPerUser: 12 }, trainer: { epochs: 2, progressLabel: '' } };
@@ -32,12 +33,31 @@ test('fits: baselines/ctr with 2 fit workers gives the serial records bit for bi
   assert.ok(!existsSync(join(serial.dir, 'fits')), 'a serial run starts no worker');
 });
 
-test('fits: a later call replays the earlier results in its workers; records equal the serial run', async () => {
+test('fitGrid: fits run seed by seed, and come back by method and seed with the method position', async () => {
+  const order: string[] = [];
+  const names: string[] = [];
+  const spy: typeof serialFits = (key, items, fit, name) => {
+    for (const [i, item] of items.entries()) names.push(name ? name(item, i) : '');
+    return serialFits(key, items, fit);
+  };
+  const out = await fitGrid(spy, 'grid', [{ label: 'A' }, { label: 'B' }, { label: 'C' }], [7, 9], async (m, seed, i) => {
+    order.push(`${m.label}${seed}`);
+    return `${m.label}:${seed}:${i}`;
+  }, ' (x)');
+  assert.deepEqual(order, ['A7', 'B7', 'C7', 'A9', 'B9', 'C9']);
+  assert.deepEqual(out, [['A:7:0', 'A:9:0'], ['B:7:1', 'B:9:1'], ['C:7:2', 'C:9:2']]);
+  assert.equal(names[4], 'B (x) seed 9');
+});
+
+test('fits: a later call replays the earlier results and the shared input in its workers; records equal the serial run', async () => {
   const out = mkdtempSync(join(tmpdir(), 'reclab-fits-'));
   const marks = mkdtempSync(join(tmpdir(), 'reclab-marks-'));
   const config = { items: [1, 2, 3, 4], crashItem: null, marks };
   const parallel = await runPipeline('test/fit-jobs', { quick: true, out, verbose: false, figureFormats: [], config, fitWorkers: 2, pipelineModules: [FIXTURE] });
   for (const x of [1, 2, 3, 4]) assert.equal(starts(marks, x), 1, `item ${x} squared once: the 'sums' workers replayed the squares`);
+  const builds = readFileSync(join(marks, 'shared-built'), 'utf8').trim().split('\n');
+  assert.deepEqual(builds, [String(process.pid)], 'the shared input was built once, in this process; the workers read its file');
+  assert.deepEqual(readdirSync(join(parallel.dir, 'fits')).filter((f) => /\.(results?|shared)$/.test(f)), [], 'result and shared files removed from the finished run');
   const serial = await runPipeline('test/fit-jobs', { quick: true, out, verbose: false, figureFormats: [], config });
   assert.deepEqual(strip(parallel.records), strip(serial.records));
   assert.equal(serial.records.find((r) => r.metric === 'value')?.value, 1 + 4 + 9 + 16 + (0 + 1 + 2 + 3));

@@ -22,6 +22,7 @@ import { Rng } from '../../random.ts';
 import { barChart, lineChart } from '../../plots/index.ts';
 import { buildResultTable, type MethodResult } from '../result-table.ts';
 import type { PipelineSpec } from '../pipeline.ts';
+import { fitGrid } from '../fits.ts';
 
 const worldKeys = Object.fromEntries(Object.keys(CTR_WORLD_DEFAULTS).map((k) => [k, z.number()])) as Record<keyof CtrWorldConfig, z.ZodNumber>;
 
@@ -87,9 +88,7 @@ export const ctrBaselinesPipeline: PipelineSpec<CtrBaselinesConfig> = {
     const results: Array<Required<MethodResult>> = config.models.map((m) => ({ method: m.label, seeds: [...config.seeds], values: empty(), se: empty(), rows: empty(), positives: empty(), stillImproving: [] }));
     const curves: Record<string, EpochRecord[]> = {};
     // Every (seed, model) fit is independent: the fit workers may run them in parallel (src/pipelines/fits.ts).
-    const grid = config.seeds.flatMap((seed) => config.models.map((m, i) => ({ seed, i, label: m.label })));
-    const fitted = await ctx.fits('baselines', grid, async ({ seed, i }) => {
-      const m = config.models[i];
+    const fitted = await fitGrid(ctx.fits, 'baselines', config.models, config.seeds, async (m, seed, i) => {
       const spec = getModelSpec(m.model);
       const model = spec.create(new Rng(seed * 7919 + i), world.train.schema, m.config);
       try {
@@ -109,20 +108,22 @@ export const ctrBaselinesPipeline: PipelineSpec<CtrBaselinesConfig> = {
       } finally {
         model.dispose();
       }
-    }, (g) => `${g.label} seed ${g.seed}`);
-    for (const [k, { seed, i, label }] of grid.entries()) {
-      const { ev, history, bestEpoch, epochs } = fitted[k];
-      if (seed === config.seeds[0]) curves[label] = history;
-      for (const name of metricNames) {
-        const e = ev[name];
-        if (!e) throw new Error(`baselines/ctr: metric '${name}' is undefined on the test split (no user has both classes)`);
-        results[i].values[name].push(e.value);
-        results[i].se[name].push(e.se);
-        results[i].rows[name].push(e.rows);
-        results[i].positives[name].push(e.positives);
+    });
+    for (const [k, seed] of config.seeds.entries()) {
+      for (const [i, { label }] of config.models.entries()) {
+        const { ev, history, bestEpoch, epochs } = fitted[i][k];
+        if (seed === config.seeds[0]) curves[label] = history;
+        for (const name of metricNames) {
+          const e = ev[name];
+          if (!e) throw new Error(`baselines/ctr: metric '${name}' is undefined on the test split (no user has both classes)`);
+          results[i].values[name].push(e.value);
+          results[i].se[name].push(e.se);
+          results[i].rows[name].push(e.rows);
+          results[i].positives[name].push(e.positives);
+        }
+        results[i].stillImproving.push(stillImproving(bestEpoch, epochs));
+        selection.push(selectionRecord(label, seed, bestEpoch, history[bestEpoch]?.valid ?? Number.NaN, epochs));
       }
-      results[i].stillImproving.push(stillImproving(bestEpoch, epochs));
-      selection.push(selectionRecord(label, seed, bestEpoch, history[bestEpoch]?.valid ?? Number.NaN, epochs));
     }
     const table = buildResultTable({
       id: 'main',

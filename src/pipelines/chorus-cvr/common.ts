@@ -25,6 +25,7 @@ import { Rng } from '../../random.ts';
 import { barChart } from '../../plots/index.ts';
 import type { MethodResult, MetricColumn, ResultTable } from '../result-table.ts';
 import type { PipelineContext } from '../pipeline.ts';
+import { fitGrid } from '../fits.ts';
 
 /**
  * One compared method (strict): a display label, a registered entire-space model and its config (passed to both
@@ -295,11 +296,7 @@ export async function fitEntireSpace(args: {
  */
 export async function fitEntireSpaceAll(args: Omit<Parameters<typeof fitEntireSpace>[0], 'method' | 'seed'> & { methods: CvrMethod[]; seeds: number[] }): Promise<EntireSpaceFit[][]> {
   const { methods, seeds, ...rest } = args;
-  const grid = seeds.flatMap((seed) => methods.map((method, i) => ({ seed, i, label: method.label })));
-  const done = await args.ctx.fits(`entire-space${args.stage ?? ''}`, grid, ({ seed, i }) => fitEntireSpace({ ...rest, method: methods[i], seed }), (g) => `${g.label} seed ${g.seed}${args.stage ?? ''}`);
-  const fits: EntireSpaceFit[][] = methods.map(() => []);
-  for (const [k, { i }] of grid.entries()) fits[i].push(done[k]);
-  return fits;
+  return fitGrid(args.ctx.fits, `entire-space${args.stage ?? ''}`, methods, seeds, (method, seed) => fitEntireSpace({ ...rest, method, seed }), args.stage);
 }
 
 /**

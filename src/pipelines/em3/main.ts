@@ -36,6 +36,7 @@ import type { Claim } from '../../evidence/claims.ts';
 import type { ResultRecord } from '../../evidence/records.ts';
 import { buildResultTable, type MethodResult, type ResultTable } from '../result-table.ts';
 import type { PipelineContext, PipelineOutput, PipelineSpec } from '../pipeline.ts';
+import { fitGrid } from '../fits.ts';
 import { EM3Config, EM3_COLUMNS, EM3_PRETRAIN_BATCH, em3World, fitVariant, lossStillFalling, pretrainContent, type EM3Variant, type Pretrained } from './common.ts';
 
 /** The four rows of the main table. */
@@ -120,9 +121,13 @@ export async function runEM3Table(config: EM3Config, ctx: PipelineContext, id: s
   const pretrainNotes: string[] = [];
   const chance = Math.log(Math.min(EM3_PRETRAIN_BATCH, world.content.items));
   try {
+    const needs = config.variants.some((v) => v.content !== 'none');
+    const pres: Pretrained[] = [];
     for (const seed of config.seeds) {
-      const needs = config.variants.some((v) => v.content !== 'none');
-      const pre: Pretrained = needs ? await ctx.stage(`pretrain seed ${seed}`, () => pretrainContent(py, world, config, seed, join(dir, `encoder-${seed}.pt`))) : { weights: '', frozen: new Float32Array(0), losses: [] };
+      // The seed's pre-trained encoder is the run's shared input: with fit workers it is trained here, once, and the
+      // workers read it (their Python loads the weights file, which stays in this process's folder until the run ends).
+      const pre: Pretrained = needs ? await ctx.shared(`pretrain seed ${seed}`, () => ctx.stage(`pretrain seed ${seed}`, () => pretrainContent(py, world, config, seed, join(dir, `encoder-${seed}.pt`)))) : { weights: '', frozen: new Float32Array(0), losses: [] };
+      pres.push(pre);
       if (pre.losses.length) {
         const still = lossStillFalling(pre.losses);
         const final = pre.losses.at(-1) as number;
@@ -132,8 +137,17 @@ export async function runEM3Table(config: EM3Config, ctx: PipelineContext, id: s
         pretrainNotes.push(`seed ${seed}: ${pre.losses[0].toFixed(3)} -> ${final.toFixed(3)}${still ? ' (STILL FALLING)' : ''}`);
         ctx.log(`content pre-training seed ${seed}: loss ${pre.losses[0].toFixed(3)} -> ${final.toFixed(3)} over ${pre.losses.length} epochs (chance ${chance.toFixed(3)})${still ? ', still falling by more than 2% over the last three epochs' : ', flat'}`);
       }
+    }
+    // Every (seed, variant) fit is independent: the run's fit workers may take them in parallel, each with its own
+    // Python process (src/pipelines/fits.ts).
+    const fitted = await fitGrid(ctx.fits, `${id} variants`, config.variants, config.seeds, async (v, seed) => {
+      const r = await fitVariant({ py, world, config, variant: v, seed, pretrained: pres[config.seeds.indexOf(seed)], ctx, test });
+      ctx.log(`${v.label} seed ${seed}: AUC ${r.auc.toFixed(4)} (SE ${r.evidence.auc.se.toFixed(4)}), GAUC ${r.gauc.toFixed(4)}, new-item AUC ${r.auc_new_items.toFixed(4)} (best epoch ${r.bestEpoch + 1} of ${r.epochsRun} run, ${config.epochs} allowed${r.stillImproving ? ', still improving' : ''}; ${r.seconds.toFixed(1)} s)`);
+      return r;
+    });
+    for (const [k, seed] of config.seeds.entries()) {
       for (const [i, v] of config.variants.entries()) {
-        const r = await fitVariant({ py, world, config, variant: v, seed, pretrained: pre, ctx, test });
+        const r = fitted[i][k];
         for (const c of EM3_COLUMNS) {
           const e = r.evidence[c.name as 'auc' | 'gauc' | 'auc_new_items'];
           results[i].values[c.name].push(e.value);
@@ -144,7 +158,6 @@ export async function runEM3Table(config: EM3Config, ctx: PipelineContext, id: s
         results[i].stillImproving.push(r.stillImproving);
         const sel = { pipeline: '', run: '', table: 'selection', method: v.label, variant: id === 'main' ? '' : id, knob: '', split: 'valid', seed, rows: null, positives: null, se: null, stillImproving: r.stillImproving };
         records.push({ ...sel, metric: 'best_epoch', value: r.bestEpoch + 1 }, { ...sel, metric: 'auc', value: r.validAuc }, { ...sel, split: 'train', metric: 'seconds', value: r.seconds });
-        ctx.log(`${v.label} seed ${seed}: AUC ${r.auc.toFixed(4)} (SE ${r.evidence.auc.se.toFixed(4)}), GAUC ${r.gauc.toFixed(4)}, new-item AUC ${r.auc_new_items.toFixed(4)} (best epoch ${r.bestEpoch + 1} of ${r.epochsRun} run, ${config.epochs} allowed${r.stillImproving ? ', still improving' : ''}; ${r.seconds.toFixed(1)} s)`);
       }
     }
   } finally {

@@ -28,7 +28,8 @@ import type { ResultRecord } from '../../evidence/records.ts';
 import { gainRecords, knobLabel, pairedAucGainRecord, mechanismClaims, mechanismFigure, mechanismSummary, type MechanismSpec } from '../../evidence/mechanism.ts';
 import { tableFromRecords } from '../result-table.ts';
 import type { PipelineSpec } from '../pipeline.ts';
-import { EM3Config, em3World, fitVariant, pretrainContent, type EM3Variant } from './common.ts';
+import { fitGrid } from '../fits.ts';
+import { EM3Config, em3World, fitVariant, pretrainContent, type EM3Variant, type Pretrained } from './common.ts';
 import { EM3_MAIN_VARIANTS, em3Defaults } from './main.ts';
 
 const ID_ONLY = EM3_MAIN_VARIANTS[0];
@@ -98,15 +99,22 @@ export const em3MechanismPipeline: PipelineSpec<EM3MechanismConfig> = {
         const test = ctx.holdout(world.test);
         const labels = test.label('click');
         ctx.log(`${knob}: ${world.isNew.reduce((a, b) => a + b, 0)} new items of ${world.content.items}; ${test.size} test rows`);
-        for (const seed of config.seeds) {
-          const pre = await ctx.stage(`pretrain ${knob} seed ${seed}`, () => pretrainContent(py, world, config, seed, join(dir, `encoder-${value}-${seed}.pt`)));
+        // Each seed's pre-trained encoder is a shared input: with fit workers it is trained here, once, and the
+        // workers read it (their Python loads the weights file, kept in this process's folder until the run ends).
+        const pres: Pretrained[] = [];
+        for (const seed of config.seeds) pres.push(await ctx.shared(`pretrain ${knob} seed ${seed}`, () => ctx.stage(`pretrain ${knob} seed ${seed}`, () => pretrainContent(py, world, config, seed, join(dir, `encoder-${value}-${seed}.pt`)))));
+        // Every (seed, arm) fit at this value is independent: the run's fit workers may take them in parallel.
+        const fitted = await fitGrid(ctx.fits, `arms ${knob}`, arms, config.seeds, async (v, seed) => {
+          const r = await fitVariant({ py, world, config, variant: v, seed, pretrained: pres[config.seeds.indexOf(seed)], ctx, test });
+          ctx.log(`${knob} ${v.label} seed ${seed}: AUC ${r.evidence.auc.value.toFixed(4)} (SE ${r.evidence.auc.se.toFixed(4)}), new-item AUC ${r.auc_new_items.toFixed(4)} (best epoch ${r.bestEpoch + 1}; ${r.seconds.toFixed(1)} s)`);
+          return { probs: r.probs, auc: r.evidence.auc, stillImproving: r.stillImproving };
+        }, ` (${knob})`);
+        for (const [k, seed] of config.seeds.entries()) {
           const probs: Record<string, Float32Array> = {};
-          for (const v of arms) {
-            const r = await fitVariant({ py, world, config, variant: v, seed, pretrained: pre, ctx, test });
-            probs[v.label] = r.probs;
-            const e = r.evidence.auc;
-            records.push({ pipeline: '', run: '', table: 'by-knob', method: v.label, variant: '', knob, metric: 'auc', split: 'test', seed, value: e.value, se: e.se, rows: e.rows, positives: e.positives, stillImproving: r.stillImproving });
-            ctx.log(`${knob} ${v.label} seed ${seed}: AUC ${e.value.toFixed(4)} (SE ${e.se.toFixed(4)}), new-item AUC ${r.auc_new_items.toFixed(4)} (best epoch ${r.bestEpoch + 1}; ${r.seconds.toFixed(1)} s)`);
+          for (const [i, v] of arms.entries()) {
+            const { probs: p, auc: e, stillImproving } = fitted[i][k];
+            probs[v.label] = p;
+            records.push({ pipeline: '', run: '', table: 'by-knob', method: v.label, variant: '', knob, metric: 'auc', split: 'test', seed, value: e.value, se: e.se, rows: e.rows, positives: e.positives, stillImproving });
           }
           const own = records.filter((x) => x.table === 'by-knob' && x.knob === knob && x.seed === seed);
           records.push(pairedAucGainRecord(spec, knob, seed, labels, probs[spec.method], probs[spec.base], { positives: own[0]?.positives ?? null, stillImproving: own.some((x) => x.stillImproving === true) }));

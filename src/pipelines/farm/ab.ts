@@ -25,6 +25,7 @@ import { EVIDENCE_DEFAULTS, type RunMode } from '../../evidence/rules.ts';
 import { combineSeedsAndTest, tQuantile } from '../../evidence/stats.ts';
 import type { ResultRecord } from '../../evidence/records.ts';
 import type { PipelineContext, PipelineSpec } from '../pipeline.ts';
+import { fitGrid } from '../fits.ts';
 import { FARM_BASE, LiveMethod, fitLive } from './common.ts';
 import { FARM_EVIDENCE_WORLD, FARM_QUICK_WORLD, EVIDENCE_SEEDS, farmMainDefaults } from './main.ts';
 import { summaryTasks } from './live-evidence.ts';
@@ -188,13 +189,16 @@ export const farmAbPipeline: PipelineSpec<FarmAbConfig> = {
     const monitor = summaryTasks(world.valid, world.train.schema.labels, config.minPositives, 'valid');
     const perSeed: AbResult[][] = [];
     const records: ResultRecord[] = [];
-    for (const seed of config.seeds) {
-      const probs: Record<string, Record<string, Float32Array>> = {};
-      for (const [i, m] of [config.control, config.treatment].entries()) {
-        const r = await fitLive({ world: data, method: m, sizes: config.sizes, modelSizes: config.modelSizes, trainer: config.trainer, monitor: monitor.tasks, seed, index: i, ctx });
-        probs[m.label] = r.probs;
-        ctx.log(`${m.label} seed ${seed}: best epoch ${r.bestEpoch + 1} of ${r.epochsAllowed} (${r.seconds.toFixed(1)} s)`);
-      }
+    // Every (seed, arm) fit is independent: the run's fit workers may take them in parallel (src/pipelines/fits.ts);
+    // a fit hands back only its test predictions (plain typed arrays).
+    const arms = [config.control, config.treatment];
+    const fitted = await fitGrid(ctx.fits, 'arms', arms, config.seeds, async (m, seed, i) => {
+      const r = await fitLive({ world: data, method: m, sizes: config.sizes, modelSizes: config.modelSizes, trainer: config.trainer, monitor: monitor.tasks, seed, index: i, ctx });
+      ctx.log(`${m.label} seed ${seed}: best epoch ${r.bestEpoch + 1} of ${r.epochsAllowed} (${r.seconds.toFixed(1)} s)`);
+      return r.probs;
+    });
+    for (const [k, seed] of config.seeds.entries()) {
+      const probs = Object.fromEntries(arms.map((m, i) => [m.label, fitted[i][k]]));
       const results = await liveAbTests(world, probs, treatment, control, { ...config.ab, seed: config.ab.seed + seed }, ctx, ` seed ${seed}`);
       perSeed.push(results);
       const z = tQuantile(1 - (1 - config.ab.level) / 2, Infinity);

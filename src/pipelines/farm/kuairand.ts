@@ -21,9 +21,10 @@ import { timeSplit } from '../../data/split.ts';
 import { EVIDENCE_DEFAULTS, type RunMode } from '../../evidence/rules.ts';
 import type { Claim } from '../../evidence/claims.ts';
 import type { PipelineSpec } from '../pipeline.ts';
+import { fitGrid } from '../fits.ts';
 import { FARM_BASE, LiveMethod, PAPER_SIZES, PAPER_TRAINER, QUICK_SIZES, QUICK_TRAINER, fitLine, fitLive } from './common.ts';
 import { EVIDENCE_SEEDS, EVIDENCE_TRAINER } from './main.ts';
-import { SUMMARY_GAIN, liveComparisonTable, summaryNote, summaryTasks, type LiveFit } from './live-evidence.ts';
+import { SUMMARY_GAIN, liveComparisonTable, portableFit, restoredFit, summaryNote, summaryTasks, type LiveFit } from './live-evidence.ts';
 
 const columns = { svHistory: [], liveHistory: ['hist_item', 'hist_author', 'hist_category', 'hist_action'], candidate: ['item_id', 'author_id', 'category_id'], exclude: ['is_rand'] };
 /** The compared methods: PLE and PLE with the frequency-aware module, on KuaiRand's single-domain columns. */
@@ -120,14 +121,13 @@ export const farmKuaiRandPipeline: PipelineSpec<FarmKuaiRandConfig> = {
     const tasks = ds.schema.labels;
     const summary = summaryTasks(data.test, tasks, config.minPositives, 'test');
     const monitor = summaryTasks(data.valid, tasks, config.minPositives, 'valid');
-    const fits: LiveFit[][] = config.models.map(() => []);
-    for (const seed of config.seeds) {
-      for (const [i, method] of config.models.entries()) {
-        const { probs: _probs, ...fit } = await fitLive({ world: data, method, sizes: config.sizes, trainer: config.trainer, monitor: monitor.tasks, seed, index: i, ctx, stage: ' (KuaiRand)' });
-        fits[i].push(fit);
-        ctx.log(fitLine(method.label, seed, fit, summary.tasks));
-      }
-    }
+    // Every (seed, method) fit is independent: the run's fit workers may take them in parallel (src/pipelines/fits.ts).
+    const packed = await fitGrid(ctx.fits, 'kuairand', config.models, config.seeds, async (method, seed, i) => {
+      const { probs: _probs, ...fit } = await fitLive({ world: data, method, sizes: config.sizes, trainer: config.trainer, monitor: monitor.tasks, seed, index: i, ctx, stage: ' (KuaiRand)' });
+      ctx.log(fitLine(method.label, seed, fit, summary.tasks));
+      return portableFit(fit);
+    });
+    const fits: LiveFit[][] = packed.map((bySeed) => bySeed.map(restoredFit));
     const { table, records } = liveComparisonTable({
       id: 'kuairand', title: `Frequency module on KuaiRand-${k.variant} (single domain, ${config.seeds.length} seeds, time split)`, base: config.base,
       methods: config.models.map((m) => m.label), seeds: config.seeds, fits, tasks, summary,

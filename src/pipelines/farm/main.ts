@@ -36,6 +36,7 @@ import { barChart } from '../../plots/index.ts';
 import { EVIDENCE_DEFAULTS, type RunMode } from '../../evidence/rules.ts';
 import type { Claim } from '../../evidence/claims.ts';
 import type { PipelineContext, PipelineSpec } from '../pipeline.ts';
+import { fitGrid } from '../fits.ts';
 import { behaviourSpectrum, spectrumFigure } from './spectrum.ts';
 import { FARM_BASE, FARM_METHODS, LiveMethod, PAPER_SIZES, PAPER_TRAINER, QUICK_MODEL_SIZES, QUICK_SIZES, QUICK_TRAINER, fitLine, fitLive, liveCeiling } from './common.ts';
 import { SUMMARY_GAIN, SUMMARY_METRIC, liveComparisonTable, portableFit, restoredFit, summaryBars, summaryNote, summaryTasks, type LiveFit, type SummaryTasks } from './live-evidence.ts';
@@ -124,16 +125,12 @@ export async function runLiveComparison(
   data: Pick<LiveWorldData, 'train' | 'valid' | 'test'>, models: LiveMethod[], o: LiveComparisonOptions, monitor: SummaryTasks, summary: SummaryTasks, ctx: PipelineContext, stage = '',
 ): Promise<LiveFit[][]> {
   // Every (seed, method) fit is independent: the run's fit workers may take them in parallel (src/pipelines/fits.ts).
-  const grid = o.seeds.flatMap((seed) => models.map((method, i) => ({ seed, i, label: method.label })));
-  const done = await ctx.fits(`live comparison${stage}`, grid, async ({ seed, i }) => {
-    const method = models[i];
+  const done = await fitGrid(ctx.fits, `live comparison${stage}`, models, o.seeds, async (method, seed, i) => {
     const { probs: _probs, ...fit } = await fitLive({ world: data, method, sizes: o.sizes, modelSizes: o.modelSizes, trainer: o.trainer, monitor: monitor.tasks, seed, index: i, ctx, stage });
     ctx.log(fitLine(`${method.label}${stage}`, seed, fit, summary.tasks));
     return portableFit(fit);
-  }, (g) => `${g.label}${stage} seed ${g.seed}`);
-  const fits: LiveFit[][] = models.map(() => []);
-  for (const [k, { i }] of grid.entries()) fits[i].push(restoredFit(done[k]));
-  return fits;
+  }, stage);
+  return done.map((bySeed) => bySeed.map(restoredFit));
 }
 
 /**

@@ -20,7 +20,7 @@ import type { RunMode } from '../../evidence/rules.ts';
 import type { ResultRecord } from '../../evidence/records.ts';
 import { buildResultTable } from '../result-table.ts';
 import type { PipelineSpec } from '../pipeline.ts';
-import { MINET_COLUMNS, MINET_EVIDENCE_SEEDS, MINET_EVIDENCE_TRAINER, MinetMethod, QUICK_TRAINER, barStd, evidenceResult, fitMethod, validRecord, mainMethods, minetMainClaims, orderingNote, pushFit } from './common.ts';
+import { MINET_COLUMNS, MINET_EVIDENCE_SEEDS, MINET_EVIDENCE_TRAINER, MinetMethod, QUICK_TRAINER, barStd, evidenceResult, fitMethodAll, validRecord, mainMethods, minetMainClaims, orderingNote, pushFit } from './common.ts';
 
 const pos = z.number().int().positive();
 /**
@@ -87,9 +87,11 @@ export const minetAmazonPipeline: PipelineSpec<MinetAmazonConfig> = {
     ctx.log(`Amazon ${config.data.source} -> ${config.data.target}: ${stats.sharedUsers} shared users; ${stats.rows.train} / ${stats.rows.valid} / ${stats.rows.test} rows; positive rate ${stats.positiveRate.toFixed(4)}; ${stats.badLineCount} bad lines`);
     const results = config.methods.map((m) => evidenceResult(m.label, config.seeds, ['auc', 'logloss']));
     const valid: ResultRecord[] = [];
-    for (const seed of config.seeds) {
+    // The (seed, method) fits run as jobs (fitMethodAll): in parallel with fit workers.
+    const fits = await fitMethodAll({ data: { ...data, test: ctx.holdout(data.test) }, methods: config.methods, seeds: config.seeds, trainer: config.trainer, ctx, stage: ' (amazon)' });
+    for (const [k, seed] of config.seeds.entries()) {
       for (const [i, method] of config.methods.entries()) {
-        const r = await fitMethod({ data: { ...data, test: ctx.holdout(data.test) }, method, trainer: config.trainer, seed, index: i, ctx, stage: ' (amazon)' });
+        const r = fits[i][k];
         pushFit(results[i], r);
         valid.push(validRecord('main', method.label, seed, r));
         ctx.log(`Amazon ${method.label} seed ${seed}: test AUC ${r.metrics.auc.toFixed(4)} (SE ${r.evidence.auc.se.toFixed(4)}), logloss ${r.metrics.logloss.toFixed(4)} (best epoch ${r.bestEpoch + 1} of ${r.epochs})`);

@@ -25,6 +25,7 @@ import { Rng } from '../../random.ts';
 import { barChart, type Figure } from '../../plots/index.ts';
 import { buildResultTable, type MethodResult, type MetricColumn, type ResultTable } from '../result-table.ts';
 import type { PipelineContext } from '../pipeline.ts';
+import { fitGrid } from '../fits.ts';
 import type { Claim } from '../../evidence/claims.ts';
 import type { ResultRecord } from '../../evidence/records.ts';
 
@@ -160,11 +161,7 @@ export function collectOutputs(model: RecModel, ds: Dataset, names: string[], ba
  */
 export async function fitMethodAll(args: Omit<Parameters<typeof fitMethod>[0], 'method' | 'seed' | 'index'> & { methods: MinetMethod[]; seeds: number[]; index?: number }): Promise<FitResult[][]> {
   const { methods, seeds, index, ...rest } = args;
-  const grid = seeds.flatMap((seed) => methods.map((method, i) => ({ seed, i, label: method.label })));
-  const done = await args.ctx.fits(`minet${args.stage ?? ''}`, grid, ({ seed, i }) => fitMethod({ ...rest, method: methods[i], seed, index: index ?? i }), (g) => `${g.label} seed ${g.seed}${args.stage ?? ''}`);
-  const fits: FitResult[][] = methods.map(() => []);
-  for (const [k, { i }] of grid.entries()) fits[i].push(done[k]);
-  return fits;
+  return fitGrid(args.ctx.fits, `minet${args.stage ?? ''}`, methods, seeds, (method, seed, i) => fitMethod({ ...rest, method, seed, index: index ?? i }), args.stage);
 }
 
 /**

@@ -15,6 +15,7 @@ import { Rng } from '../../random.ts';
 import { checkTaskNames } from '../../layers/mtl.ts';
 import type { LiveWorldData } from '../../worlds/live-world.ts';
 import type { PipelineContext } from '../pipeline.ts';
+import { fitGrid } from '../fits.ts';
 import { buildSampleStream } from './sample-stream.ts';
 import { meanAucEvidence, meanAucValidator, portableFit, restoredFit, SUMMARY_METRIC, taskEvidence, type LiveFit, type SummaryTasks, type TaskEvidence } from '../farm/live-evidence.ts';
 
@@ -143,15 +144,11 @@ export async function runLiveComparison(
 ): Promise<LiveFit[][]> {
   checkTaskNames(config.tasks, world.train.schema.labels, 'moment-cross config');
   // Every (seed, method) fit is independent: the run's fit workers may take them in parallel (src/pipelines/fits.ts).
-  const grid = config.seeds.flatMap((seed) => config.methods.map((method, i) => ({ seed, i, label: method.label })));
-  const done = await ctx.fits('live comparison', grid, async ({ seed, i }) => {
-    const method = config.methods[i];
+  const done = await fitGrid(ctx.fits, 'live comparison', config.methods, config.seeds, async (method, seed) => {
     const f = await fitLive({ world, test, method, tasks: config.tasks, monitor: monitor.tasks, trainer: config.trainer, seed, ctx });
     const m = meanAucEvidence(f.evidence, summary.tasks);
     ctx.log(`${method.label} seed ${seed}: ${SUMMARY_METRIC} ${m.value.toFixed(4)} (SE ${m.se.toFixed(4)}); AUC ${config.tasks.map((t) => `${t} ${f.evidence[t]?.auc?.value.toFixed(4) ?? 'n/a'}`).join(', ')} (best epoch ${f.bestEpoch + 1} of ${f.epochsAllowed}, ${f.seconds.toFixed(0)} s)`);
     return portableFit(f);
-  }, (g) => `${g.label} seed ${g.seed}`);
-  const fits: LiveFit[][] = config.methods.map(() => []);
-  for (const [k, { i }] of grid.entries()) fits[i].push(restoredFit(done[k]));
-  return fits;
+  });
+  return done.map((bySeed) => bySeed.map(restoredFit));
 }

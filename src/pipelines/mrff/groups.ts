@@ -20,6 +20,7 @@ import type { ResultRecord } from '../../evidence/records.ts';
 import { barChart, type Figure } from '../../plots/index.ts';
 import { buildResultTable } from '../result-table.ts';
 import type { PipelineSpec } from '../pipeline.ts';
+import { fitGrid } from '../fits.ts';
 import { FED_COLUMNS, FedTraining, HoldoutSpec, LOO, ceilingReference, curveFigure, emptyResult, fitSeqMethod, orderNote, pushFit, selectionRecords, testRowsNote, withHoldout, type SeqMethod } from './common.ts';
 import { MRFF_EVIDENCE } from './main.ts';
 
@@ -101,9 +102,11 @@ export const mrffGroupsPipeline: PipelineSpec<MrffGroupsConfig> = {
     const curves: Record<string, Array<Array<{ x: number; auc: number }>>> = {};
     const shares: Record<string, Array<{ seed: number; layer0: number[]; layer1: number[] }>> = {};
     let example: { assign: number[]; k: number } | null = null;
-    for (const seed of config.seeds) {
+    // Every (seed, variant) fit is independent: the run's fit workers may take them in parallel (src/pipelines/fits.ts).
+    const fitted = await fitGrid(ctx.fits, 'variants', variants, config.seeds, (m, seed) => ctx.stage(`${m.label} seed ${seed}`, () => fitSeqMethod(m, world, config.training, seed, ctx)));
+    for (const [k, seed] of config.seeds.entries()) {
       for (const [i, m] of variants.entries()) {
-        const r = await ctx.stage(`${m.label} seed ${seed}`, () => fitSeqMethod(m, world, config.training, seed, ctx));
+        const r = fitted[i][k];
         const ari = (layer: string) => {
           const a = r.assignments[layer];
           if (!a) return NaN;

@@ -34,6 +34,7 @@ import type { Claim } from '../../evidence/claims.ts';
 import type { ResultRecord } from '../../evidence/records.ts';
 import { buildResultTable, type ResultTable } from '../result-table.ts';
 import type { PipelineContext, PipelineSpec } from '../pipeline.ts';
+import { fitGrid } from '../fits.ts';
 import type { Figure } from '../../plots/index.ts';
 import { FED_COLUMNS, FedTraining, HoldoutSpec, LOO, SeqMethod, ceilingReference, curveFigure, emptyResult, fitSeqMethod, orderNote, pushFit, selectionRecords, testRowsNote, withHoldout } from './common.ts';
 
@@ -120,9 +121,11 @@ async function tableOn(data: FederatedData, config: MrffMainConfig, ctx: Pipelin
   const curves: Record<string, Array<Array<{ x: number; auc: number }>>> = {};
   const records: ResultRecord[] = [];
   const aris: Record<string, number[]> = {};
-  for (const seed of config.seeds) {
+  // Every (seed, method) fit is independent: the run's fit workers may take them in parallel (src/pipelines/fits.ts).
+  const fitted = await fitGrid(ctx.fits, `${id} methods`, config.methods, config.seeds, (m, seed) => ctx.stage(`${id}: ${m.label} seed ${seed}`, () => fitSeqMethod(m, data, config.training, seed, ctx)), ` (${id})`);
+  for (const [k, seed] of config.seeds.entries()) {
     for (const [i, m] of config.methods.entries()) {
-      const r = await ctx.stage(`${id}: ${m.label} seed ${seed}`, () => fitSeqMethod(m, data, config.training, seed, ctx));
+      const r = fitted[i][k];
       pushFit(results[i], r);
       records.push(...selectionRecords(m.label, seed, r, id === 'main' ? '' : id));
       if (m.kind === 'federated') (curves[m.label] ??= []).push(r.curve);

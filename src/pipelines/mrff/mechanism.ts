@@ -25,6 +25,7 @@ import type { RunMode } from '../../evidence/rules.ts';
 import type { ResultRecord } from '../../evidence/records.ts';
 import { gainRecords, knobLabel, mechanismClaims, mechanismFigure, mechanismSummary, type MechanismSpec } from '../../evidence/mechanism.ts';
 import type { PipelineSpec } from '../pipeline.ts';
+import { fitGrid } from '../fits.ts';
 import { FedTraining, HoldoutSpec, LOO, SeqMethod, fitSeqMethod, knobTable, knobRecords, pairedFitGainRecord, withHoldout, type FitResult } from './common.ts';
 import { MRFF_EVIDENCE, MRFF_METHODS } from './main.ts';
 
@@ -112,10 +113,12 @@ export const mrffMechanismPipeline: PipelineSpec<MrffMechanismConfig> = {
       const world = withHoldout(await ctx.stage(`world ${knob}`, () => generateFederatedWorld(groupStrengthWorld(config.world, value))), config.holdout);
       const truth = world.truth?.group as Int32Array;
       const aris: number[] = [];
-      for (const seed of config.seeds) {
+      // Every (seed, method) fit at this value is independent: the run's fit workers may take them in parallel.
+      const fitted = await fitGrid(ctx.fits, `methods ${knob}`, config.methods, config.seeds, (m, seed) => ctx.stage(`${knob}: ${m.label} seed ${seed}`, () => fitSeqMethod(m, world, config.training, seed, ctx)), ` (${knob})`);
+      for (const [k, seed] of config.seeds.entries()) {
         const fits = new Map<string, FitResult>();
-        for (const m of config.methods) {
-          const r = await ctx.stage(`${knob}: ${m.label} seed ${seed}`, () => fitSeqMethod(m, world, config.training, seed, ctx));
+        for (const [i, m] of config.methods.entries()) {
+          const r = fitted[i][k];
           fits.set(m.label, r);
           const extra: Record<string, number> = {};
           for (const layer of Object.keys(r.assignments)) {

@@ -27,6 +27,7 @@ import type { Claim } from '../../evidence/claims.ts';
 import type { ResultRecord } from '../../evidence/records.ts';
 import { buildResultTable, tableFromRecords } from '../result-table.ts';
 import type { PipelineSpec } from '../pipeline.ts';
+import { fitGrid } from '../fits.ts';
 import { QARM_VARIANTS, QarmWorld, RankerHyper, evidenceResult, fitVariant, preparedFor, pushEvidence, qarmModeDefaults } from './common.ts';
 
 const pos = z.number().int().positive();
@@ -104,19 +105,23 @@ export const qarmAbPipeline: PipelineSpec<QarmAbConfig> = {
     const pools = (['new', 'old'] as const).map((which) => ({ which, ...candidatePool(world, { which, users: config.ab.users, itemsPerUser: config.ab.itemsPerUser, seed: config.ab.seed }) }));
     /** Pool scores per seed, arm and pool. */
     const scores: Float32Array[][][] = [];
-    for (const seed of config.seeds) {
-      const perSeed: Float32Array[][] = [];
-      scores.push(perSeed);
-      for (const [i, label] of labels.entries()) {
-        const r = await fitVariant({ world, prep, variant: variantOf(label), hyper: config.ranker, trainer: config.trainer, seed, index: i, ctx, keep: true, test });
-        try {
-          perSeed.push(pools.map((p) => predict(r.model as QarmRanker, p.ds)));
-        } finally {
-          r.model?.dispose();
-        }
-        pushEvidence(arms[i], { valid_auc: r.valid, auc: r.evidence.auc, auc_new: r.evidence.auc_new, auc_old: r.evidence.auc_old });
-        arms[i].stillImproving.push(r.stillImproving);
+    // Every (seed, arm) fit is independent: the run's fit workers may take them in parallel (src/pipelines/fits.ts); a
+    // fit hands back its pool scores and evidence, not the model.
+    const fitted = await fitGrid(ctx.fits, 'arms', labels.map((label) => ({ label })), config.seeds, async ({ label }, seed, i) => {
+      const r = await fitVariant({ world, prep, variant: variantOf(label), hyper: config.ranker, trainer: config.trainer, seed, index: i, ctx, keep: true, test });
+      try {
         ctx.log(`${label} seed ${seed}: validation AUC ${r.validAuc.toFixed(4)}, test AUC ${r.metrics.auc.toFixed(4)} (best epoch ${r.bestEpoch + 1} of ${r.epochs}${r.stillImproving ? ', still improving' : ''})`);
+        const evidence = { valid_auc: r.valid, auc: r.evidence.auc, auc_new: r.evidence.auc_new, auc_old: r.evidence.auc_old };
+        return { pools: pools.map((p) => predict(r.model as QarmRanker, p.ds)), evidence, stillImproving: r.stillImproving };
+      } finally {
+        r.model?.dispose();
+      }
+    });
+    for (const k of config.seeds.keys()) {
+      scores.push(labels.map((_l, i) => fitted[i][k].pools));
+      for (const i of labels.keys()) {
+        pushEvidence(arms[i], fitted[i][k].evidence);
+        arms[i].stillImproving.push(fitted[i][k].stillImproving);
       }
     }
     const meanValid = (i: number) => arms[i].values.valid_auc.reduce((a, b) => a + b, 0) / config.seeds.length;

@@ -361,12 +361,14 @@ export async function u2iItemTable(world: MultimodalWorld, hyper: Partial<QarmRa
   }
 }
 
-const PREPARED = new Map<string, Promise<{ world: MultimodalWorld; prep: QarmPrepared }>>();
+const PREPARED = new Map<string, { world: Promise<MultimodalWorld>; prep?: Promise<QarmPrepared> }>();
 
 /**
  * The world, the U2I stand-in and QARM's stages A and B for a config, memoised in this process by the config's JSON:
  * qarm/main and qarm/ab with the same world, prepare, ranker and trainer settings (as in `reclab reproduce --all`)
- * share one computation — every step is deterministic given the config, so the reuse changes no number.
+ * share one computation — every step is deterministic given the config, so the reuse changes no number. The stand-in
+ * and stages A and B (Python) are the run's shared input (`ctx.shared`): with fit workers they are built once and the
+ * workers read them from the run's file; each worker generates the world again (seconds).
  * @example
  * const { world, prep } = await preparedFor(config, ctx);
  */
@@ -375,20 +377,24 @@ export async function preparedFor(
   ctx: PipelineContext,
 ): Promise<{ world: MultimodalWorld; prep: QarmPrepared }> {
   const key = stableJson([config.world, config.prepare, config.ranker, config.trainer]);
-  const hit = PREPARED.get(key);
-  if (hit) {
-    ctx.log('QARM world, U2I stand-in and stages A/B: reused from an earlier run in this process (same config)');
-    return hit;
+  let entry = PREPARED.get(key);
+  if (entry) ctx.log('QARM world, U2I stand-in and stages A/B: reused from an earlier run in this process (same config)');
+  else {
+    entry = { world: ctx.stage('world', () => qarmWorld(config.world)) };
+    PREPARED.set(key, entry);
   }
-  const job = (async () => {
-    const world = await ctx.stage('world', () => qarmWorld(config.world));
-    const u2i = await ctx.stage('U2I stand-in', () => u2iItemTable(world, config.ranker, config.trainer, ctx));
-    const prep = await ctx.stage('QARM stages A and B', () => prepareQarm(world, u2i, config.prepare, (m) => ctx.log(m)));
+  const memo = entry;
+  try {
+    const world = await memo.world;
+    const prep = await ctx.shared('QARM stages A and B', () => (memo.prep ??= (async () => {
+      const u2i = await ctx.stage('U2I stand-in', () => u2iItemTable(world, config.ranker, config.trainer, ctx));
+      return ctx.stage('QARM stages A and B', () => prepareQarm(world, u2i, config.prepare, (m) => ctx.log(m)));
+    })()));
     return { world, prep };
-  })();
-  PREPARED.set(key, job);
-  job.catch(() => PREPARED.delete(key));
-  return job;
+  } catch (e) {
+    PREPARED.delete(key);
+    throw e;
+  }
 }
 
 /** JSON with object keys sorted (a config's identity regardless of key order). */

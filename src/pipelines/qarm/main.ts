@@ -30,6 +30,7 @@ import type { ResultRecord } from '../../evidence/records.ts';
 import { barChart } from '../../plots/index.ts';
 import { buildResultTable, type MethodResult, type ResultTable } from '../result-table.ts';
 import type { PipelineSpec } from '../pipeline.ts';
+import { fitGrid } from '../fits.ts';
 import { QARM_VARIANTS, QarmWorld, RankerHyper, Variant, ceilingMetrics, contentReferences, evidenceResult, fitVariant, preparedFor, pushEvidence, qarmModeDefaults, scoredRows, stageARecords, type SplitMetrics, type VariantFit } from './common.ts';
 
 /**
@@ -115,16 +116,20 @@ export const qarmMainPipeline: PipelineSpec<QarmMainConfig> = {
     const metrics = [...MAIN_COLUMNS, ...COLD_COLUMNS].map((c) => c.name);
     const results = config.variants.map((v) => evidenceResult(v.label, config.seeds, metrics));
     const records: ResultRecord[] = [...stageA.records, ...refs.records];
-    const fits = new Map<string, VariantFit[]>(config.variants.map((v) => [v.label, []]));
-    for (const seed of config.seeds) {
+    // Every (seed, variant) fit is independent: the run's fit workers may take them in parallel (src/pipelines/fits.ts).
+    const fitted = await fitGrid(ctx.fits, 'variants', config.variants, config.seeds, async (variant, seed, i) => {
+      const r = await fitVariant({ world, prep, variant, hyper: config.ranker, trainer: config.trainer, seed, index: i, ctx, test });
+      ctx.log(`${variant.label} seed ${seed}: AUC ${r.metrics.auc.toFixed(4)} (SE ${r.evidence.auc.se.toFixed(4)}), GAUC ${r.metrics.gauc.toFixed(4)}, new-item AUC ${r.metrics.auc_new.toFixed(4)} (SE ${r.evidence.auc_new.se.toFixed(4)}) (best epoch ${r.bestEpoch + 1} of ${r.epochs}${r.stillImproving ? ', still improving' : ''}, ${r.seconds.toFixed(1)} s)`);
+      return { ...r, model: null };
+    });
+    const fits = new Map<string, VariantFit[]>(config.variants.map((v, i) => [v.label, fitted[i]]));
+    for (const [k, seed] of config.seeds.entries()) {
       for (const [i, variant] of config.variants.entries()) {
-        const r = await fitVariant({ world, prep, variant, hyper: config.ranker, trainer: config.trainer, seed, index: i, ctx, test });
+        const r = fitted[i][k];
         pushEvidence(results[i], r.evidence);
         results[i].stillImproving.push(r.stillImproving);
-        fits.get(variant.label)?.push({ ...r, model: null });
         const sel = { pipeline: '', run: '', table: 'selection', method: variant.label, variant: '', knob: '', split: 'valid', seed, stillImproving: r.stillImproving };
         records.push({ ...sel, metric: 'best_epoch', value: r.bestEpoch + 1, rows: null, positives: null, se: null }, { ...sel, metric: 'auc', value: r.valid.value, rows: r.valid.rows, positives: r.valid.positives, se: r.valid.se });
-        ctx.log(`${variant.label} seed ${seed}: AUC ${r.metrics.auc.toFixed(4)} (SE ${r.evidence.auc.se.toFixed(4)}), GAUC ${r.metrics.gauc.toFixed(4)}, new-item AUC ${r.metrics.auc_new.toFixed(4)} (SE ${r.evidence.auc_new.se.toFixed(4)}) (best epoch ${r.bestEpoch + 1} of ${r.epochs}${r.stillImproving ? ', still improving' : ''}, ${r.seconds.toFixed(1)} s)`);
       }
     }
     const ceilingRow = (cols: Array<{ name: string }>) => ({ label: 'ground-truth ceiling', values: Object.fromEntries(cols.map((c) => [c.name, ceiling[c.name as keyof SplitMetrics]])), note: "the world's true click probabilities on the same test rows" });

@@ -26,6 +26,7 @@ import type { RunMode } from '../../evidence/rules.ts';
 import type { ResultRecord } from '../../evidence/records.ts';
 import { gainRecords, knobLabel, pairedAucGainRecord, mechanismClaims, mechanismFigure, mechanismSummary, type MechanismSpec } from '../../evidence/mechanism.ts';
 import type { PipelineSpec } from '../pipeline.ts';
+import { fitGrid } from '../fits.ts';
 import { tableFromRecords, type ResultTable } from '../result-table.ts';
 import { QARM_VARIANTS, QarmWorld, RankerHyper, contentReferences, fitVariant, qarmModeDefaults, qarmWorld, u2iItemTable } from './common.ts';
 
@@ -121,22 +122,30 @@ export const qarmMechanismPipeline: PipelineSpec<QarmMechanismConfig> = {
       const knob = knobLabel(spec.knobName, value);
       const worldSel = { ...config.world, overrides: { ...config.world.overrides, mismatch: value } };
       const world = await ctx.stage(`world ${knob}`, () => qarmWorld(worldSel));
-      const u2i = await ctx.stage(`U2I stand-in ${knob}`, () => u2iItemTable(world, config.ranker, config.trainer, ctx));
-      const prep = await ctx.stage(`QARM stages A and B ${knob}`, () => prepareQarm(world, u2i, config.prepare, (m) => ctx.log(m)));
+      // This value's shared input: with fit workers, built once here and read by the workers from the run's file.
+      const prep = await ctx.shared(`QARM stages A and B ${knob}`, async () => {
+        const u2i = await ctx.stage(`U2I stand-in ${knob}`, () => u2iItemTable(world, config.ranker, config.trainer, ctx));
+        return ctx.stage(`QARM stages A and B ${knob}`, () => prepareQarm(world, u2i, config.prepare, (m) => ctx.log(m)));
+      });
       const test = ctx.holdout(world.test);
       const labels = test.label('click');
       const refs = contentReferences(world, prep, test);
       for (const r of refs.records) if (r.metric === 'auc') records.push({ ...r, table: 'by-knob', knob });
       alignment.push({ value, pairAucUnaligned: prep.alignment.pairAucUnaligned, pairAucAligned: prep.alignment.pairAucAligned, maxCosUnaligned: refs.rows[0].values.auc, maxCosAligned: refs.rows[1].values.auc });
       ctx.log(`${knob}: held-out pair AUC ${prep.alignment.pairAucUnaligned.toFixed(4)} unaligned -> ${prep.alignment.pairAucAligned.toFixed(4)} aligned; max-cos content AUC ${refs.rows[0].values.auc.toFixed(4)} -> ${refs.rows[1].values.auc.toFixed(4)}`);
-      for (const seed of config.seeds) {
+      // Every (seed, arm) fit at this value is independent: the run's fit workers may take them in parallel.
+      const arms = [ALIGNED, UNALIGNED];
+      const fitted = await fitGrid(ctx.fits, `arms ${knob}`, arms, config.seeds, async (variant, seed, index) => {
+        const r = await fitVariant({ world, prep, variant, hyper: config.ranker, trainer: config.trainer, seed, index, ctx, test });
+        ctx.log(`${knob} ${variant.label} seed ${seed}: AUC ${r.evidence.auc.value.toFixed(4)} (SE ${r.evidence.auc.se.toFixed(4)}; best epoch ${r.bestEpoch + 1} of ${r.epochs})`);
+        return { probs: r.probs, auc: r.evidence.auc, stillImproving: r.stillImproving };
+      }, ` (${knob})`);
+      for (const [k, seed] of config.seeds.entries()) {
         const probs: Record<string, Float32Array> = {};
-        for (const [index, variant] of [ALIGNED, UNALIGNED].entries()) {
-          const r = await fitVariant({ world, prep, variant, hyper: config.ranker, trainer: config.trainer, seed, index, ctx, test });
-          probs[variant.label] = r.probs;
-          const e = r.evidence.auc;
-          records.push({ pipeline: '', run: '', table: 'by-knob', method: variant.label, variant: '', knob, metric: 'auc', split: 'test', seed, value: e.value, se: e.se, rows: e.rows, positives: e.positives, stillImproving: r.stillImproving });
-          ctx.log(`${knob} ${variant.label} seed ${seed}: AUC ${e.value.toFixed(4)} (SE ${e.se.toFixed(4)}; best epoch ${r.bestEpoch + 1} of ${r.epochs})`);
+        for (const [i, variant] of arms.entries()) {
+          const { probs: p, auc: e, stillImproving } = fitted[i][k];
+          probs[variant.label] = p;
+          records.push({ pipeline: '', run: '', table: 'by-knob', method: variant.label, variant: '', knob, metric: 'auc', split: 'test', seed, value: e.value, se: e.se, rows: e.rows, positives: e.positives, stillImproving });
         }
         const own = records.filter((x) => x.table === 'by-knob' && x.knob === knob && x.seed === seed && (x.method === spec.method || x.method === spec.base));
         records.push(pairedAucGainRecord(spec, knob, seed, labels, probs[spec.method], probs[spec.base], { positives: own[0]?.positives ?? null, stillImproving: own.some((x) => x.stillImproving === true) }));

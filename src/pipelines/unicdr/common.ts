@@ -11,6 +11,7 @@ import { CDR_MODEL_KINDS, USER_OVERLAP_ONLY, createCdrModel, prepareCdr, type Cd
 import { EVIDENCE_DEFAULTS, reliableTasks } from '../../evidence/rules.ts';
 import { buildResultTable, type MethodResult, type MetricColumn, type ReferenceRow, type ResultTable } from '../result-table.ts';
 import type { PipelineContext } from '../pipeline.ts';
+import { fitGrid } from '../fits.ts';
 import { evaluateFull, evaluateFullRows, evaluateListsRows, fitCdr, maxSeen, rankingEvidence, scoreCandidates, testLists, type RankingEvidence } from './fit.ts';
 
 /**
@@ -137,9 +138,7 @@ export async function runScenario(a: {
     r.positives[metric].push(e.positives);
   };
   // Every (seed, method) fit is independent: the run's fit workers may take them in parallel (src/pipelines/fits.ts).
-  const grid = a.seeds.flatMap((seed) => methods.map((m, i) => ({ seed, i, label: m.label })));
-  const fitted = await a.ctx.fits(`${a.id} ${data.scenario}`, grid, async ({ seed, i }) => {
-    const m = methods[i];
+  const fitted = await fitGrid(a.ctx.fits, `${a.id} ${data.scenario}`, methods, a.seeds, async (m, seed, i) => {
     const cfg = m.model === 'unicdr' ? { dim: s.dim, ...s.unicdr, ...m.config } : { dim: s.dim, ...m.config };
     const model = createCdrModel(m.model, new Rng(seed * 7919 + i), prep, cfg);
     try {
@@ -164,11 +163,13 @@ export async function runScenario(a: {
     } finally {
       model.dispose();
     }
-  }, (g) => `${data.scenario} ${g.label} seed ${g.seed}`);
-  // Pushed in the order a serial run would: part metrics, then the group summaries, per (seed, method).
-  for (const [k, { i }] of grid.entries()) {
-    for (const [metric, e] of fitted[k].evidence) push(results[i], metric, e);
-    results[i].stillImproving.push(fitted[k].stillImproving);
+  }, ` (${data.scenario})`);
+  // Pushed per method in seed order: part metrics, then the group summaries.
+  for (const [i, bySeed] of fitted.entries()) {
+    for (const f of bySeed) {
+      for (const [metric, e] of f.evidence) push(results[i], metric, e);
+      results[i].stillImproving.push(f.stillImproving);
+    }
   }
   const oracle: Record<string, number> = {};
   const references: ReferenceRow[] = [];

@@ -27,6 +27,7 @@ import type { ResultRecord } from '../../evidence/records.ts';
 import { gainMetric, gainRecord, gainRecords, knobLabel, mechanismClaims, mechanismFigure, mechanismSummary, type MechanismSpec } from '../../evidence/mechanism.ts';
 import { tableFromRecords, type ResultTable } from '../result-table.ts';
 import type { PipelineSpec } from '../pipeline.ts';
+import { fitGrid } from '../fits.ts';
 import { CdrRunSettings } from './common.ts';
 import { evaluateListsRows, fitCdr, maxSeen, testLists } from './fit.ts';
 import { CDR_EVIDENCE_SEEDS, cdrSettings } from './main.ts';
@@ -118,9 +119,7 @@ export const unicdrMechanismPipeline: PipelineSpec<UniCdrMechanismConfig> = {
       if (parts.some((p) => !p.pairs.users.length)) throw new Error(`unicdr/mechanism: a domain has no cold-start users at ${knob} (world coldStart ${world.config.coldStart})`);
       coldSizes.push(`${knob}: ${parts.map((p) => `${world.domains[p.d].name} ${p.pairs.users.length}`).join(', ')}`);
       // Every (seed, method) fit at this knob value is independent: the run's fit workers may take them in parallel.
-      const grid = config.seeds.flatMap((seed) => METHODS.map((m, i) => ({ seed, i, label: m.label })));
-      const fitted = await ctx.fits(`cold ${knob}`, grid, async ({ seed, i }) => {
-        const m = METHODS[i];
+      const fitted = await fitGrid(ctx.fits, `cold ${knob}`, METHODS, config.seeds, async (m, seed, i) => {
         const cfg = m.model === 'unicdr' ? { dim: s.dim, ...s.unicdr } : { dim: s.dim };
         const model = createCdrModel(m.model, new Rng(seed * 7919 + i), prep, cfg);
         try {
@@ -132,12 +131,12 @@ export const unicdrMechanismPipeline: PipelineSpec<UniCdrMechanismConfig> = {
         } finally {
           model.dispose();
         }
-      }, (g) => `${knob} ${g.label} seed ${g.seed}`);
-      for (const seed of config.seeds) {
+      }, ` (${knob})`);
+      for (const [k, seed] of config.seeds.entries()) {
         const hits = new Map<string, Float64Array[]>();
         let still = false;
         for (const [i, m] of METHODS.entries()) {
-          const { perDomain, stillImproving } = fitted[grid.findIndex((g) => g.seed === seed && g.i === i)];
+          const { perDomain, stillImproving } = fitted[i][k];
           hits.set(m.label, perDomain);
           still ||= stillImproving === true;
           const ev = domainMean(perDomain);
