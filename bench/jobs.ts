@@ -1,10 +1,12 @@
 /**
- * Benchmark, two parts. Pipelines as jobs: wall time of a fixed set of independent pipeline runs with 1 worker process
- * vs 2 (src/pipelines/jobs.ts), on this machine. Fits as jobs: wall time of one pipeline run whose fits go to 1 vs 2 fit
- * workers (src/pipelines/fits.ts): baselines/ctr quick on the same world with RECLAB_BENCH_FIT_SEEDS seeds (default 3,
- * so 12 fits), fits in this process vs in two persistent fit workers. The set is RECLAB_BENCH_JOBS (default 4) quick runs of baselines/ctr, 1 seed each, on a world of
- * RECLAB_BENCH_USERS users (default 3000) — the same work in both arms, each run in its own worker process with
- * TensorFlow's 1-thread pools (src/tf.ts).
+ * Benchmark, three parts, each 1 worker process vs 2 on this machine, every worker with TensorFlow's 1-thread pools
+ * (src/tf.ts):
+ * - pipelines as jobs (src/pipelines/jobs.ts): RECLAB_BENCH_JOBS (default 4) quick runs of baselines/ctr, 1 seed
+ *   each, on a world of RECLAB_BENCH_USERS users (default 3000), each run in its own worker process;
+ * - fits as jobs (src/pipelines/fits.ts): one quick baselines/ctr run on the same world with RECLAB_BENCH_FIT_SEEDS
+ *   seeds (default 3, so 12 fits in one call), fits in this process vs in two fit workers;
+ * - a sweep: one quick unicdr/mechanism run with RECLAB_BENCH_FIT_SEEDS seeds (one call of 2 methods x the seeds per
+ *   knob value, 4 values), fits in this process vs in two fit workers that persist across the calls.
  *
  * The arms alternate (ABBA order) RECLAB_BENCH_REPEATS times (default 3); the table shows the median wall time of each
  * arm and the median of the per-pair speed-ups (1 worker / 2 workers). Before each run the machine's busy cores are
@@ -14,21 +16,23 @@
  *
  * Run: `npm run bench:jobs` (or `node --import tsx bench/jobs.ts`).
  * Env: RECLAB_BENCH_REPEATS (3), RECLAB_BENCH_JOBS (4), RECLAB_BENCH_USERS (3000), RECLAB_BENCH_FIT_SEEDS (3),
- * RECLAB_BENCH_PART (both | pipelines | fits).
+ * RECLAB_BENCH_PART (all, or a comma-separated list of pipelines, fits, sweep; 'both' = pipelines,fits).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runJobs } from '../src/pipelines/jobs.ts';
 import '../src/pipelines/registry.ts';
-import { runPipeline } from '../src/pipelines/runner.ts';
+import { runPipeline, type RunOptions } from '../src/pipelines/runner.ts';
 
 const REPEATS = Number(process.env.RECLAB_BENCH_REPEATS ?? 3);
 const JOBS = Number(process.env.RECLAB_BENCH_JOBS ?? 4);
 const USERS = Number(process.env.RECLAB_BENCH_USERS ?? 3000);
 const FIT_SEEDS = Number(process.env.RECLAB_BENCH_FIT_SEEDS ?? 3);
-const PART = process.env.RECLAB_BENCH_PART ?? 'both';
-if (!['both', 'pipelines', 'fits'].includes(PART)) throw new Error(`bench/jobs: RECLAB_BENCH_PART must be both, pipelines or fits, got '${PART}'`);
+const PART_NAMES = ['pipelines', 'fits', 'sweep'];
+const PART = process.env.RECLAB_BENCH_PART ?? 'all';
+const PARTS = PART === 'all' ? PART_NAMES : PART === 'both' ? ['pipelines', 'fits'] : PART.split(',');
+for (const p of PARTS) if (!PART_NAMES.includes(p)) throw new Error(`bench/jobs: RECLAB_BENCH_PART must be all, both or a comma-separated list of ${PART_NAMES.join(', ')}; got '${PART}'`);
 for (const [k, v] of Object.entries({ RECLAB_BENCH_REPEATS: REPEATS, RECLAB_BENCH_JOBS: JOBS, RECLAB_BENCH_USERS: USERS, RECLAB_BENCH_FIT_SEEDS: FIT_SEEDS })) {
   if (!(Number.isInteger(v) && v >= 1)) throw new Error(`bench/jobs: ${k} must be a positive integer, got '${process.env[k]}'`);
 }
@@ -83,21 +87,26 @@ async function oncePipelines(workers: number): Promise<Run> {
   }
 }
 
-/** Fits as jobs: one quick baselines/ctr run (4 models x FIT_SEEDS seeds), fits here (1) or in fit workers. */
-async function onceFits(workers: number): Promise<Run> {
+/** One pipeline run with its fits here (1) or in fit workers: wall time, load before, failed or not. */
+async function onceRun(name: string, options: Partial<RunOptions>, workers: number): Promise<Run> {
   const out = mkdtempSync(join(tmpdir(), 'reclab-bench-fits-'));
   const load = await busyCores();
   const t0 = process.hrtime.bigint();
   try {
-    await runPipeline('baselines/ctr', { quick: true, seeds: FIT_SEEDS, config: { world: { users: USERS } }, out, verbose: false, figureFormats: [], fitWorkers: workers });
+    await runPipeline(name, { ...options, quick: true, out, verbose: false, figureFormats: [], fitWorkers: workers });
     return { workers, seconds: Number(process.hrtime.bigint() - t0) / 1e9, load, failed: 0 };
   } catch (e) {
-    console.error(`bench/jobs: fits run failed: ${(e as Error).message}`);
+    console.error(`bench/jobs: ${name} run failed: ${(e as Error).message}`);
     return { workers, seconds: Number(process.hrtime.bigint() - t0) / 1e9, load, failed: 1 };
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
 }
+
+/** Fits as jobs: one quick baselines/ctr run (4 models x FIT_SEEDS seeds in one call). */
+const onceFits = (workers: number) => onceRun('baselines/ctr', { seeds: FIT_SEEDS, config: { world: { users: USERS } } }, workers);
+/** The sweep: one quick unicdr/mechanism run (FIT_SEEDS seeds; a call per knob value), workers persisting across calls. */
+const onceSweep = (workers: number) => onceRun('unicdr/mechanism', { seeds: FIT_SEEDS }, workers);
 
 /** ABBA pairs of 1 vs 2 workers; medians and the median per-pair speed-up. */
 async function measure(title: string, once: (workers: number) => Promise<Run>) {
@@ -125,8 +134,9 @@ async function measure(title: string, once: (workers: number) => Promise<Run>) {
 }
 
 const parts = [];
-if (PART !== 'fits') parts.push(await measure(`pipelines as jobs: ${JOBS} × baselines/ctr quick (1 seed, ${USERS} users)`, oncePipelines));
-if (PART !== 'pipelines') parts.push(await measure(`fits as jobs: baselines/ctr quick (${FIT_SEEDS} seeds × 4 models, ${USERS} users)`, onceFits));
+if (PARTS.includes('pipelines')) parts.push(await measure(`pipelines as jobs: ${JOBS} × baselines/ctr quick (1 seed, ${USERS} users)`, oncePipelines));
+if (PARTS.includes('fits')) parts.push(await measure(`fits as jobs: baselines/ctr quick (${FIT_SEEDS} seeds × 4 models, ${USERS} users)`, onceFits));
+if (PARTS.includes('sweep')) parts.push(await measure(`a sweep: unicdr/mechanism quick (${FIT_SEEDS} seeds × 2 methods per knob value)`, onceSweep));
 mkdirSync(join('results', 'bench'), { recursive: true });
 const file = join('results', 'bench', `jobs-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 writeFileSync(file, `${JSON.stringify({ jobs: JOBS, users: USERS, fitSeeds: FIT_SEEDS, repeats: REPEATS, cores: cpus().length, parts }, null, 2)}\n`);

@@ -3,14 +3,15 @@
  * `ctx.fits(key, items, fit)`; the runner decides where they run:
  *
  * - serially in this process (`fitWorkers: 1`, the notebook default): `fit(item, i)` for each item in order;
- * - in up to `fitWorkers` child processes (execa; `reclab reproduce <pipeline> --workers N` on the command line). Each
- *   child is `reclab fit-worker SPEC.json`: it runs the same pipeline with the same config from the start, so the
- *   world and everything else the pipeline builds before the call are regenerated deterministically in the child
- *   (cheaper than handing them over for worlds that take seconds to a minute; paid once per worker and call, not per
- *   fit). Earlier `ctx.fits` calls are not re-fitted: their results are handed over by file (node's structured
- *   serialisation, so typed arrays survive). At the call it was started for, the child asks this process for fits over
- *   IPC, one at a time, until none is left (so a slow fit never holds fits back behind it), writes each result to a
- *   file, and stops.
+ * - in up to `fitWorkers` child processes (execa; `reclab reproduce <pipeline> --workers N` on the command line), which
+ *   live for the whole run. Each child is `reclab fit-worker SPEC.json`: it runs the same pipeline with the same config
+ *   alongside this process, so the world and everything else the pipeline builds between calls are generated again,
+ *   deterministically, in the child (cheaper than handing them over for worlds that take seconds to a minute; paid
+ *   once per worker and knob value, not per fit). At each call the child asks this process for fits over IPC, one at a
+ *   time, until none is left (so a slow fit never holds fits back behind it), writes each result to a file, then
+ *   waits for the call's results (its own and the other children's, by file: node's structured serialisation, so
+ *   typed arrays survive) and goes on to the next call. A child started later (a replacement for one that died) reads
+ *   the results of the calls before it from their files instead of fitting them again.
  *
  * An input that is costly to build and that later fits share (a pre-trained encoder, a Python stage) is declared with
  * `ctx.shared(key, build)`: built once in this process, written to a file, and read by the children when they replay,
@@ -21,10 +22,12 @@
  * arrays, typed arrays, Maps: no functions, no tensors, no class methods). Under that contract a run with workers
  * gives the same records as a serial run, bit for bit (tested on baselines/ctr and moment-cross/search).
  *
- * A child that crashes (a signal, or an exit status other than 0/1) has its fit retried once; a fit that still fails
- * is marked failed, the other fits of the call go on, and the call then throws an error naming every failed fit and its
- * log, so the run is marked failed, never finished. Ctrl-C reaches every child (execa kills them when this process
- * exits). A progress line per finished fit: fits done / total and an ETA from the mean fit time so far.
+ * A child that crashes in a fit (a signal, or an exit status other than 0/1) has its fit retried once, by another or
+ * a new child; a fit that still fails is marked failed, the other fits of the call go on, and the call then throws an
+ * error naming every failed fit and its log, so the run is marked failed, never finished. A child whose replay fails
+ * (or two that crash outside their fits) fail the run with that error. The children are stopped when the pipeline
+ * returns or throws; Ctrl-C or `kill -9` of this process stops them too (a child exits when its IPC channel closes).
+ * A progress line per finished fit: fits done / total and an ETA from the mean fit time so far.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -47,9 +50,11 @@ export type SharedInput = <T>(key: string, build: () => Promise<T>) => Promise<T
 export interface FitJobs {
   fits: FitMap;
   shared: SharedInput;
+  /** Stops whatever workers are left (the run finished or failed); resolves when they have exited. */
+  close?: () => Promise<void>;
 }
 
-/** What a fit-worker child is told: which pipeline and config to replay, and which fit to run. */
+/** What a fit-worker child is told: which pipeline and config to replay, and from which call on it takes fits. */
 export interface FitWorkerSpec {
   pipeline: string;
   mode: RunMode;
@@ -58,19 +63,35 @@ export interface FitWorkerSpec {
   permuteTestLabels: number | null;
   /** Modules to import before looking the pipeline up (pipelines registered outside src/pipelines/registry.ts). */
   modules: string[];
-  /** The call whose fits the child runs: the `call`-th `ctx.fits` call of the run (0-based) and its key. */
-  target: { call: number; key: string };
-  /** Results of the earlier calls, one structured-serialised file each, in call order. */
+  /** The first `ctx.fits` call (0-based) whose fits the child takes; the calls before it were finished before it started. */
+  start: number;
+  /** Results of the calls before `start`, one structured-serialised file each, in call order. */
   replay: Array<{ key: string; file: string }>;
-  /** The `ctx.shared` inputs built before the call, one structured-serialised file each, in call order. */
+  /** The `ctx.shared` inputs built before the child started, one structured-serialised file each, in call order. */
   shared: Array<{ key: string; file: string }>;
-  /** Result files are `<out>-<index>.result` (structured-serialised); a replay that fails writes `<out>.error.json`. */
-  out: string;
+  /** The run's fits folder: each fit's result goes to `<dir>/<call>-<key>-<index>.result` (structured-serialised). */
+  dir: string;
+  /** Where a child whose replay fails writes `{ message, stack }`. */
+  errorFile: string;
 }
 
-/** Messages between the parent and a fit worker (IPC). */
-type ToParent = { type: 'next' } | { type: 'finished'; index: number; error?: string };
-type ToWorker = { type: 'fit'; index: number } | { type: 'stop' };
+/**
+ * Messages between the parent and a fit worker (IPC). The worker asks, one request at a time, and the parent answers
+ * each request once, as soon as it can. To 'next' (at a call): a fit of that call while any is waiting — also one
+ * handed back by a worker that crashed — else, once every fit of the call is in, the file of the call's results. To
+ * 'shared': the file of that shared input once it is built. 'abort' when the run failed or ended. 'finished' reports
+ * a fit and needs no answer.
+ */
+type ToParent =
+  | { type: 'next'; call: number; key: string }
+  | { type: 'finished'; call: number; index: number; error?: string }
+  | { type: 'shared'; n: number; key: string };
+type ToWorker = { type: 'fit'; index: number } | { type: 'file'; file: string } | { type: 'abort'; reason: string };
+
+/** Where the fit `index` of call `call` writes its result. */
+function resultFile(dir: string, call: number, key: string, index: number): string {
+  return join(dir, `${call}-${slug(key)}-${index}.result`);
+}
 
 /**
  * The serial FitMap: every fit in this process, in item order.
@@ -134,129 +155,236 @@ function slug(key: string): string {
 }
 
 /**
- * The jobs of a run with fit workers: each `fits` call's fits go to up to `workers` child processes at a time (a call
- * with a single item runs in this process: no child to start, the same result by the contract above), and each
- * `shared` input is built here and written to a file the children read.
+ * The jobs of a run with fit workers. The workers persist for the whole run: each replays the pipeline alongside this
+ * process and, at each `fits` call, takes fits until none is left, then waits for the call's results (its own and the
+ * other workers') and goes on to the next call, generating the next knob value's world itself. A call with a single
+ * item runs in this process (no fit to share out; the same result by the contract above) and the workers read its
+ * result. Each `shared` input is built here and written to a file the workers read. A worker that dies is replaced
+ * while the current call still has fits to hand out; the replacement replays from the current call.
  * @example
- * const { fits, shared } = workerFits({ workers: 2, pipeline: 'baselines/ctr', mode: 'quick', config, permuteTestLabels: null, dir, log: console.log });
+ * const { fits, shared, close } = workerFits({ workers: 2, pipeline: 'baselines/ctr', mode: 'quick', config, permuteTestLabels: null, dir, log: console.log });
  */
 export function workerFits(o: WorkerFitOptions): FitJobs {
   if (!(Number.isInteger(o.workers) && o.workers >= 1)) throw new Error(`fits: workers must be a positive integer, got ${o.workers}`);
   const root = join(o.dir, 'fits');
-  const replay: FitWorkerSpec['replay'] = [];
+  /** One `fits` call: its fits still to hand out, how often each was handed out, and what came back. */
+  interface Call {
+    key: string;
+    size: number;
+    viaWorkers: boolean;
+    label: (index: number) => string;
+    queue: number[];
+    tries: number[];
+    results: unknown[];
+    done: number;
+    failed: string[];
+    t0: number;
+    /** The results file, once every fit of the call is in (later workers replay it). */
+    file: string | null;
+    wake: () => void;
+  }
+  interface Worker {
+    child: ResultPromiseLike;
+    logFile: string;
+    /** The fit it is running, if any. */
+    current: { call: number; index: number } | null;
+    /** Its request the parent could not answer yet. */
+    waiting: ToParent | null;
+  }
+  const calls: Call[] = [];
   const sharedFiles: FitWorkerSpec['shared'] = [];
+  const workers = new Set<Worker>();
+  const exits: Array<Promise<unknown>> = [];
+  let execa: ExecaFn | null = null;
+  let workerNo = 0;
+  let crashesOutsideFits = 0;
+  let broken: string | null = null; // the replay failed or diverged: every worker would fail the same way
+  let closed = false;
+
+  const send = (w: Worker, m: ToWorker) => void w.child.sendMessage(m).catch(() => undefined); // a dead worker is handled on exit
+  const active = (): Call | undefined => calls.at(-1);
+  const finishedAll = (c: Call) => c.done + c.failed.length === c.size;
+
+  function breakRun(reason: string): void {
+    broken ??= reason;
+    active()?.wake();
+    for (const w of workers) answer(w);
+  }
+
+  /** Answers the worker's waiting request if it can be answered now. */
+  function answer(w: Worker): void {
+    const q = w.waiting;
+    if (q === null || q.type === 'finished') return;
+    if (broken !== null || closed) {
+      w.waiting = null;
+      send(w, { type: 'abort', reason: broken ?? 'the run ended' });
+      return;
+    }
+    if (q.type === 'shared') {
+      const f = sharedFiles[q.n];
+      if (!f) return; // not built yet
+      w.waiting = null;
+      if (f.key !== q.key) return breakRun(`shared input ${q.n} is '${q.key}' in a worker but '${f.key}' in the run: the pipeline's shared inputs are not the same on every run`);
+      return send(w, { type: 'file', file: f.file });
+    }
+    const c = calls[q.call];
+    if (!c) return; // the run has not reached this call yet
+    if (c.key !== q.key) {
+      w.waiting = null;
+      return breakRun(`call ${q.call} is '${q.key}' in a worker but '${c.key}' in the run: the pipeline's fits are not the same on every run`);
+    }
+    const index = c.queue.shift();
+    if (index !== undefined) {
+      w.waiting = null;
+      c.tries[index]++;
+      w.current = { call: q.call, index };
+      return send(w, { type: 'fit', index });
+    }
+    if (c.file === null) return; // fits still running elsewhere: one may yet come back to the queue
+    w.waiting = null;
+    send(w, { type: 'file', file: c.file });
+  }
+
+  function settle(w: Worker, m: Extract<ToParent, { type: 'finished' }>): void {
+    w.current = null;
+    const c = calls[m.call];
+    const file = resultFile(root, m.call, c.key, m.index);
+    if (m.error !== undefined || !existsSync(file)) {
+      const why = (m.error ?? 'no result file').split('\n')[0];
+      c.failed.push(`${c.label(m.index)}: ${why} (log ${w.logFile})`);
+      o.log(`fits '${c.key}': ${c.label(m.index)} FAILED: ${why}`);
+    } else {
+      c.results[m.index] = deserialize(readFileSync(file));
+      c.done++;
+      const elapsed = (Date.now() - c.t0) / 1000;
+      const left = c.size - c.done - c.failed.length;
+      // elapsed / done is the wall time per fit with every worker busy.
+      o.log(`fits '${c.key}': ${c.done}/${c.size} done (${c.label(m.index)}); ${left > 0 ? `ETA ${formatSeconds((elapsed / c.done) * left)}` : `${formatSeconds(elapsed)} in all`}`);
+    }
+    if (finishedAll(c)) c.wake();
+  }
+
+  function onExit(w: Worker, r: { signal?: string; exitCode?: number }): void {
+    workers.delete(w);
+    if (closed) return;
+    const crashed = r.signal !== undefined || (r.exitCode !== 0 && r.exitCode !== 1);
+    const why = `crashed (${r.signal ?? `exit ${r.exitCode}`})`;
+    if (w.current !== null) {
+      // The worker died inside a fit: that fit goes back to the front of the queue once, then fails.
+      const c = calls[w.current.call];
+      const i = w.current.index;
+      w.current = null;
+      if (c.tries[i] < 2 && crashed) {
+        o.log(`fits '${c.key}': ${c.label(i)} ${why}; retrying once (log ${w.logFile})`);
+        c.queue.unshift(i);
+        for (const other of workers) answer(other); // a worker waiting for the call's results takes it
+      } else {
+        c.failed.push(`${c.label(i)}: ${why}${c.tries[i] >= 2 ? ' twice' : ''} (log ${w.logFile})`);
+        o.log(`fits '${c.key}': ${c.label(i)} FAILED: ${why}`);
+        if (finishedAll(c)) c.wake();
+      }
+    } else if (r.exitCode === 1 && !crashed) {
+      // Exit 1 outside a fit: the replay itself failed; its error is in the worker's error file.
+      const errFile = w.logFile.replace(/\.log$/, '.error.json');
+      breakRun(existsSync(errFile) ? (JSON.parse(readFileSync(errFile, 'utf8')) as { message: string }).message : `a worker failed outside its fits (log ${w.logFile})`);
+    } else if (crashed && ++crashesOutsideFits >= 2) {
+      breakRun(`workers crashed twice outside their fits (${r.signal ?? `exit ${r.exitCode}`}; log ${w.logFile})`);
+    }
+    refill();
+  }
+
+  /** Starts workers while the current call has more fits waiting than live workers (up to `workers`). */
+  function refill(): void {
+    const c = active();
+    if (!c || !c.viaWorkers || c.file !== null || broken !== null || closed || execa === null) return;
+    while (workers.size < Math.min(o.workers, c.queue.length)) spawn(calls.length - 1);
+  }
+
+  function spawn(start: number): void {
+    const base = join(root, `w${workerNo++}`);
+    const spec: FitWorkerSpec = {
+      pipeline: o.pipeline, mode: o.mode, config: o.config, permuteTestLabels: o.permuteTestLabels, modules: o.modules ?? [], start,
+      replay: calls.slice(0, start).map((c) => ({ key: c.key, file: c.file as string })), shared: [...sharedFiles], dir: root, errorFile: `${base}.error.json`,
+    };
+    writeFileSync(`${base}.json`, `${JSON.stringify(spec, null, 2)}\n`);
+    const child = (execa as ExecaFn)(process.execPath, ['--import', 'tsx', CLI, 'fit-worker', `${base}.json`], {
+      reject: false, ipc: true, buffer: false, stdout: { file: `${base}.log` }, stderr: { file: `${base}.log` }, env: { RECLAB_PROGRESS: '0' },
+    });
+    const w: Worker = { child, logFile: `${base}.log`, current: null, waiting: null };
+    workers.add(w);
+    void (async () => {
+      for await (const m of child.getEachMessage()) {
+        const msg = m as ToParent;
+        if (msg.type === 'finished') settle(w, msg);
+        else {
+          w.waiting = msg;
+          answer(w);
+        }
+      }
+    })().catch(() => undefined);
+    exits.push(Promise.resolve(child).then((r) => onExit(w, r)));
+  }
+
   const shared: SharedInput = async (key, build) => {
     const value = await build();
     mkdirSync(root, { recursive: true });
     const file = join(root, `shared-${sharedFiles.length}-${slug(key)}.shared`);
     writeFileSync(file, serialize(value));
     sharedFiles.push({ key, file });
+    for (const w of workers) answer(w);
     return value;
   };
-  let calls = 0;
-  return { fits, shared };
 
   async function fits<I, O>(key: string, items: readonly I[], fit: (item: I, index: number) => Promise<O>, name?: (item: I, index: number) => string): Promise<O[]> {
-    const call = calls++;
-    const results = items.length <= 1 || o.workers === 1
-      ? await serialFits(key, items, fit)
-      : await inWorkers<I, O>(call, key, items, name ?? ((_x, i) => `${key} #${i}`));
-    // Later calls' children replay this call's results instead of fitting them again.
-    mkdirSync(root, { recursive: true });
-    const file = join(root, `${call}-${slug(key)}.results`);
-    writeFileSync(file, serialize(results));
-    replay.push({ key, file });
-    return results;
-  }
-
-  async function inWorkers<I, O>(call: number, key: string, items: readonly I[], label: (item: I, index: number) => string): Promise<O[]> {
+    if (broken !== null) throw new Error(`fits '${key}': the fit workers failed earlier in this run: ${broken}`);
+    const viaWorkers = items.length > 1 && o.workers > 1;
     // Loaded here, not at the top: execa is ESM-only, and notebooks (tslab's CommonJS require) load the runner.
-    const { execa } = await import('execa');
+    if (viaWorkers) execa ??= (await import('execa')).execa as unknown as ExecaFn;
     mkdirSync(root, { recursive: true });
-    const base = join(root, `${call}-${slug(key)}`);
-    const spec: FitWorkerSpec = { pipeline: o.pipeline, mode: o.mode, config: o.config, permuteTestLabels: o.permuteTestLabels, modules: o.modules ?? [], target: { call, key }, replay: [...replay], shared: [...sharedFiles], out: base };
-    writeFileSync(`${base}.json`, `${JSON.stringify(spec, null, 2)}\n`);
-    const results = new Array<O>(items.length);
-    const queue = items.map((_x, i) => i);
-    const tries = new Array<number>(items.length).fill(0);
-    const failed: string[] = [];
-    const t0 = Date.now();
-    let done = 0;
-    let workerNo = 0;
-    let emptyCrashes = 0;
-    let broken: string | null = null; // the replay itself failed: every worker would fail the same way
-
-    const settle = (i: number, logFile: string, error?: string) => {
-      if (error !== undefined || !existsSync(`${base}-${i}.result`)) {
-        const why = error ?? 'no result file';
-        failed.push(`${label(items[i], i)}: ${why.split('\n')[0]} (log ${logFile})`);
-        o.log(`fits '${key}': ${label(items[i], i)} FAILED: ${why.split('\n')[0]}`);
-        return;
-      }
-      results[i] = deserialize(readFileSync(`${base}-${i}.result`)) as O;
-      done++;
-      const elapsed = (Date.now() - t0) / 1000;
-      const left = items.length - done - failed.length;
-      // elapsed / done is the wall time per fit with every worker busy.
-      o.log(`fits '${key}': ${done}/${items.length} done (${label(items[i], i)}); ${left > 0 ? `ETA ${formatSeconds((elapsed / done) * left)}` : `${formatSeconds(elapsed)} in all`}`);
+    let wake = () => {};
+    const woken = new Promise<void>((res) => (wake = res));
+    const c: Call = {
+      key, size: items.length, viaWorkers, label: (i) => (name ?? ((_x: I, j: number) => `${key} #${j}`))(items[i], i),
+      queue: viaWorkers ? items.map((_x, i) => i) : [], tries: new Array<number>(items.length).fill(0), results: new Array(items.length),
+      done: 0, failed: [], t0: Date.now(), file: null, wake,
     };
-
-    const lane = async (): Promise<void> => {
-      while (queue.length && broken === null) {
-        const logFile = `${base}-w${workerNo++}.log`;
-        const child = execa(process.execPath, ['--import', 'tsx', CLI, 'fit-worker', `${base}.json`], {
-          reject: false,
-          ipc: true,
-          buffer: false,
-          stdout: { file: logFile },
-          stderr: { file: logFile },
-          env: { RECLAB_PROGRESS: '0' },
-        });
-        let current: number | null = null;
-        let took = 0;
-        const talk = (async () => {
-          for await (const m of child.getEachMessage()) {
-            const msg = m as ToParent;
-            if (msg.type === 'finished') {
-              settle(msg.index, logFile, msg.error);
-              current = null;
-            } else if (msg.type === 'next') {
-              current = broken === null ? (queue.shift() ?? null) : null;
-              if (current !== null) {
-                tries[current]++;
-                took++;
-              }
-              const reply: ToWorker = current === null ? { type: 'stop' } : { type: 'fit', index: current };
-              await child.sendMessage(reply).catch(() => undefined); // a worker that died meanwhile is handled below
-            }
-          }
-        })();
-        const r = await child;
-        await talk.catch(() => undefined);
-        const crashed = r.signal !== undefined || (r.exitCode !== 0 && r.exitCode !== 1);
-        if (current !== null) {
-          // The worker died inside a fit: retry that fit once in a new worker.
-          const why = `crashed (${r.signal ?? `exit ${r.exitCode}`})`;
-          if (tries[current] < 2 && crashed) {
-            o.log(`fits '${key}': ${label(items[current], current)} ${why}; retrying once (log ${logFile})`);
-            queue.unshift(current);
-          } else {
-            failed.push(`${label(items[current], current)}: ${why}${tries[current] >= 2 ? ' twice' : ''} (log ${logFile})`);
-            o.log(`fits '${key}': ${label(items[current], current)} FAILED: ${why}`);
-          }
-        } else if (took === 0 && queue.length) {
-          const errFile = `${base}.error.json`;
-          if (!crashed && existsSync(errFile)) broken = (JSON.parse(readFileSync(errFile, 'utf8')) as { message: string }).message;
-          else if (++emptyCrashes >= 2) broken = `workers crashed twice before their first fit (${r.signal ?? `exit ${r.exitCode}`}; log ${logFile})`;
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(o.workers, items.length) }, lane));
-    if (broken !== null) throw new Error(`fits '${key}': the fit workers could not replay the pipeline up to this call: ${broken}`);
-    if (failed.length) throw new Error(`${failed.length} of ${items.length} fits of '${key}' failed (the other ${items.length - failed.length} finished):\n  ${failed.join('\n  ')}`);
+    calls.push(c);
+    for (const w of workers) answer(w); // workers already waiting at this call
+    let results: O[];
+    if (viaWorkers) {
+      refill();
+      if (finishedAll(c)) wake();
+      await woken;
+      if (broken !== null) throw new Error(`fits '${key}': the fit workers could not replay the pipeline up to this call: ${broken}`);
+      if (c.failed.length) throw new Error(`${c.failed.length} of ${c.size} fits of '${key}' failed (the other ${c.done} finished):\n  ${c.failed.join('\n  ')}`);
+      results = c.results as O[];
+    } else {
+      results = await serialFits(key, items, fit);
+    }
+    // The workers (and later replacements) read this call's results instead of fitting them again.
+    const file = join(root, `${calls.length - 1}-${slug(key)}.results`);
+    writeFileSync(file, serialize(results));
+    c.file = file;
+    for (const w of workers) answer(w);
     return results;
   }
+
+  async function close(): Promise<void> {
+    closed = true;
+    for (const w of workers) w.child.kill('SIGTERM');
+    await Promise.allSettled(exits);
+  }
+
+  return { fits, shared, close };
 }
+
+/** The part of execa's subprocess that {@link workerFits} uses. */
+interface ResultPromiseLike extends PromiseLike<{ signal?: string; exitCode?: number }> {
+  sendMessage(m: unknown): Promise<void>;
+  getEachMessage(): AsyncIterable<unknown>;
+  kill(signal?: NodeJS.Signals): boolean;
+}
+type ExecaFn = (file: string, args: string[], options: Record<string, unknown>) => ResultPromiseLike;
 
 /**
  * Removes the fit result and shared-input files of a finished run (tens of MB: per-row scores for paired tests); each
@@ -270,14 +398,13 @@ export function removeFitResults(dir: string): void {
   for (const f of readdirSync(root)) if (f.endsWith('.result') || f.endsWith('.results') || f.endsWith('.shared')) rmSync(join(root, f));
 }
 
-/** Thrown inside a fit-worker child once its fits are written, to stop the pipeline there. */
-class FitsDone extends Error {}
-
 /**
- * The child side: replays the pipeline up to the target call, runs that one fit and writes its result. Returns the
- * process exit status (0 written, 1 the fit or the replay failed; the error goes to `<out>.error.json`).
+ * The child side: replays the pipeline, reading the results of the calls before `spec.start` from their files; from
+ * that call on, takes fits from the parent until none is left, writes each result, then waits for the call's results
+ * and goes on. Returns the process exit status: 0 when the pipeline ran to its end (or the parent ended the run), 1
+ * when the replay failed outside a fit (the error goes to `spec.errorFile`).
  * @example
- * process.exitCode = await runFitWorker('results/x/run/fits/0-seeds-1.json');
+ * process.exitCode = await runFitWorker('results/x/run/fits/w0.json');
  */
 export async function runFitWorker(specFile: string): Promise<number> {
   if (!existsSync(specFile)) throw new Error(`fit-worker: no spec file ${specFile}`);
@@ -286,6 +413,14 @@ export async function runFitWorker(specFile: string): Promise<number> {
   const send = (m: ToParent) => process.send!(m);
   // The parent is gone (killed, even with -9): nobody will collect the fits, so stop instead of waiting forever.
   process.on('disconnect', () => process.exit(130));
+  /** One request, one answer; 'abort' (the run failed or ended) ends this worker. */
+  const ask = async (m: ToParent): Promise<Exclude<ToWorker, { type: 'abort' }>> => {
+    const reply = new Promise<ToWorker>((res) => process.once('message', (x) => res(x as ToWorker)));
+    send(m);
+    const r = await reply;
+    if (r.type === 'abort') process.exit(0);
+    return r;
+  };
   for (const m of spec.modules) await import(pathToFileURL(resolve(m)).href);
   await import('./registry.ts');
   const { getPipeline } = await import('./pipeline.ts');
@@ -295,32 +430,25 @@ export async function runFitWorker(specFile: string): Promise<number> {
   let active = false;
   const fits: FitMap = async <I, O>(key: string, items: readonly I[], fit: (item: I, index: number) => Promise<O>): Promise<O[]> => {
     const c = call++;
-    if (c < spec.target.call) {
+    if (c < spec.start) {
       const r = spec.replay[c];
       if (!r || r.key !== key) throw new Error(`fit-worker: call ${c} of ${spec.pipeline} is '${key}', but the run's call ${c} was '${r?.key ?? '(none)'}': the pipeline's fits are not the same on every run`);
       return deserialize(readFileSync(r.file)) as O[];
     }
-    if (c > spec.target.call) throw new Error('fit-worker: ran past its target call');
-    if (key !== spec.target.key) {
-      throw new Error(`fit-worker: call ${c} of ${spec.pipeline} is '${key}', but the target is '${spec.target.key}': the pipeline's fits are not the same on every run`);
-    }
-    active = true;
     for (;;) {
-      const reply = new Promise<ToWorker>((res) => process.once('message', (m) => res(m as ToWorker)));
-      send({ type: 'next' });
-      const m = await reply;
-      if (m.type === 'stop') break;
+      const m = await ask({ type: 'next', call: c, key });
+      if (m.type === 'file') return deserialize(readFileSync(m.file)) as O[]; // every fit of the call is in
+      active = true;
       try {
         const result = await fit(items[m.index], m.index);
-        writeFileSync(`${spec.out}-${m.index}.result`, serialize(result));
-        send({ type: 'finished', index: m.index });
+        writeFileSync(resultFile(spec.dir, c, key, m.index), serialize(result));
+        send({ type: 'finished', call: c, index: m.index });
       } catch (e) {
         // A fit that throws is a failed fit, not a crash: no retry; this worker goes on with the next.
         console.error((e as Error).stack ?? String(e));
-        send({ type: 'finished', index: m.index, error: (e as Error).message ?? String(e) });
+        send({ type: 'finished', call: c, index: m.index, error: (e as Error).message ?? String(e) });
       }
     }
-    throw new FitsDone();
   };
   const ctx: PipelineContext = {
     mode: spec.mode,
@@ -332,21 +460,20 @@ export async function runFitWorker(specFile: string): Promise<number> {
     stage: async (_name, fn) => fn(),
     fits,
     shared: async <T>(key: string, _build: () => Promise<T>): Promise<T> => {
-      const c = sharedCall++;
-      const r = spec.shared[c];
-      if (!r || r.key !== key) throw new Error(`fit-worker: shared input ${c} of ${spec.pipeline} is '${key}', but the run's was '${r?.key ?? '(none)'}': the pipeline's shared inputs are not the same on every run`);
-      return deserialize(readFileSync(r.file)) as T;
+      const n = sharedCall++;
+      const known = spec.shared[n];
+      if (known && known.key !== key) throw new Error(`fit-worker: shared input ${n} of ${spec.pipeline} is '${key}', but the run's was '${known.key}': the pipeline's shared inputs are not the same on every run`);
+      const file = known?.file ?? (await ask({ type: 'shared', n, key }).then((r) => (r.type === 'file' ? r.file : Promise.reject(new Error(`fit-worker: expected shared input ${n}, got '${r.type}'`)))));
+      return deserialize(readFileSync(file)) as T;
     },
   };
   try {
     await pipeline.run(pipeline.schema.parse(spec.config), ctx);
+    return 0;
   } catch (e) {
-    if (e instanceof FitsDone) return 0;
     // Only a failure outside the fits gets here (a fit's own error is reported and the worker goes on).
-    writeFileSync(`${spec.out}.error.json`, `${JSON.stringify({ message: (e as Error).message ?? String(e), stack: (e as Error).stack ?? '' }, null, 2)}\n`);
+    writeFileSync(spec.errorFile, `${JSON.stringify({ message: (e as Error).message ?? String(e), stack: (e as Error).stack ?? '' }, null, 2)}\n`);
     console.error((e as Error).stack ?? String(e));
     return 1;
   }
-  writeFileSync(`${spec.out}.error.json`, `${JSON.stringify({ message: `the pipeline ended before its fits call ${spec.target.call} ('${spec.target.key}')` })}\n`);
-  return 1;
 }

@@ -168,14 +168,15 @@ export async function runPipeline(name: string, options: Partial<RunOptions> = {
   log(`reclab: ${name} (${mode}${mode === 'quick' ? `: ${SMOKE_TEST_LABEL}` : ''}) -> ${dir}`);
   log(`backend: ${provenance.backend.name} (${provenance.backend.package} ${provenance.backend.version}; ${provenance.backend.reason})`);
   const t0 = Date.now();
-  const { fits, shared } = o.fitWorkers === 1
+  const jobs = o.fitWorkers === 1
     ? SERIAL_JOBS
     : workerFits({ workers: o.fitWorkers, pipeline: name, mode, config, permuteTestLabels: o.permuteTestLabels, modules: o.pipelineModules, dir, log });
   if (o.fitWorkers > 1) log(`fits: up to ${o.fitWorkers} worker processes (each fit's log under ${join(dir, 'fits')})`);
   try {
+    // The fit workers (if any) are stopped as soon as the pipeline returns or throws.
     const output = await spec.run(config, {
-      fits,
-      shared,
+      fits: jobs.fits,
+      shared: jobs.shared,
       mode,
       quick: mode === 'quick',
       holdout: (ds) => (o.permuteTestLabels === null ? ds : ds.withPermutedLabels(new Rng(o.permuteTestLabels))),
@@ -188,7 +189,7 @@ export async function runPipeline(name: string, options: Partial<RunOptions> = {
           timings[stageName] = (Date.now() - s) / 1000;
         }
       },
-    });
+    }).finally(() => jobs.close?.());
     timings.total = (Date.now() - t0) / 1000;
     const runId = basename(dir);
     const records: ResultRecord[] = [...output.tables.flatMap((t) => t.records), ...(output.records ?? [])].map((r) => ({ ...r, pipeline: name, run: runId }));

@@ -1,8 +1,8 @@
 /**
  * Fits as jobs inside a pipeline (src/pipelines/fits.ts): a run whose fits go to worker processes gives the records of
- * a serial run bit for bit; a later call's workers replay the earlier calls' results and the shared inputs instead of
- * building them again; a worker that crashes has its fit retried once in a new worker, then failed, while the other
- * fits finish and the run is marked failed.
+ * a serial run bit for bit; the workers persist across calls and read the shared inputs and the parent's one-item
+ * calls from files instead of building them again; a worker that crashes has its fit retried once, then failed,
+ * while the other fits finish and the run is marked failed.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -49,12 +49,13 @@ test('fitGrid: fits run seed by seed, and come back by method and seed with the 
   assert.equal(names[4], 'B (x) seed 9');
 });
 
-test('fits: a later call replays the earlier results and the shared input in its workers; records equal the serial run', async () => {
+test('fits: the workers persist across calls, read the shared input and a one-item call from files; records equal the serial run', async () => {
   const out = mkdtempSync(join(tmpdir(), 'reclab-fits-'));
   const marks = mkdtempSync(join(tmpdir(), 'reclab-marks-'));
   const config = { items: [1, 2, 3, 4], crashItem: null, marks };
   const parallel = await runPipeline('test/fit-jobs', { quick: true, out, verbose: false, figureFormats: [], config, fitWorkers: 2, pipelineModules: [FIXTURE] });
   for (const x of [1, 2, 3, 4]) assert.equal(starts(marks, x), 1, `item ${x} squared once: the 'sums' workers replayed the squares`);
+  assert.equal(readdirSync(join(parallel.dir, 'fits')).filter((f) => f.endsWith('.log')).length, 2, 'the same two workers served both calls');
   const builds = readFileSync(join(marks, 'shared-built'), 'utf8').trim().split('\n');
   assert.deepEqual(builds, [String(process.pid)], 'the shared input was built once, in this process; the workers read its file');
   assert.deepEqual(readdirSync(join(parallel.dir, 'fits')).filter((f) => /\.(results?|shared)$/.test(f)), [], 'result and shared files removed from the finished run');

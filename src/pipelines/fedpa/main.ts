@@ -32,6 +32,7 @@ import type { Claim } from '../../evidence/claims.ts';
 import type { ResultRecord } from '../../evidence/records.ts';
 import { buildResultTable, type ResultTable } from '../result-table.ts';
 import type { PipelineContext, PipelineSpec } from '../pipeline.ts';
+import { fitGrid } from '../fits.ts';
 import { FED_COLUMNS, FedTraining, HoldoutSpec, ceilingReference, curveFigure, emptyResult, orderNote, pushFit, selectionRecords, testRowsNote, withHoldout } from '../mrff/common.ts';
 import { FedPAMethod, OpenSplit, fitFedPAMethod, openPrivateSplit, pretrainFoundation } from './common.ts';
 
@@ -134,11 +135,19 @@ export async function fedpaTable(world: FederatedData, config: FedpaMainConfig, 
   const foundationNotes: string[] = [];
   /** Privacy of DP variants, per method (the first seed's run; early stopping can shorten other seeds' runs). */
   const dp: Record<string, { epsilon: number; delta: number }> = {};
-  let privData: FederatedData | null = null;
-  for (const seed of config.seeds) {
+  // Each seed's open/private split is cheap and deterministic; its foundation (pre-trained on the open users) is a fit,
+  // and so is each (seed, method) on the private users: both batches run as jobs (src/pipelines/fits.ts).
+  const splits = config.seeds.map((seed) => {
     const { open, priv } = openPrivateSplit(data, config.split, seed);
-    privData = subsetUsers(data, priv);
-    const f = await ctx.stage(`foundation seed ${seed}`, () => pretrainFoundation(data, open, config.training.central, config.model, seed, ctx));
+    return { open, priv: subsetUsers(data, priv) };
+  });
+  const foundations = await ctx.fits(`${id} foundations`, config.seeds, (seed, k) => ctx.stage(`foundation seed ${seed}`, () => pretrainFoundation(data, splits[k].open, config.training.central, config.model, seed, ctx)), (seed) => `foundation seed ${seed}`);
+  const fitted = await fitGrid(ctx.fits, `${id} methods`, config.methods, config.seeds, (m, seed) => {
+    const k = config.seeds.indexOf(seed);
+    return ctx.stage(`${m.label} seed ${seed}`, () => fitFedPAMethod(m, splits[k].priv, foundations[k].state, config.training.fed, config.model, seed, ctx));
+  });
+  for (const [k, seed] of config.seeds.entries()) {
+    const f = foundations[k];
     foundationCurves.push(f.fit.curve);
     const fb = { pipeline: '', run: '', table: 'foundation', method: 'Foundation pre-training (open users)', variant: '', knob: '', seed, stillImproving: f.fit.stillImproving };
     const ev = f.fit.evidence.auc;
@@ -149,7 +158,7 @@ export async function fedpaTable(world: FederatedData, config: FedpaMainConfig, 
     );
     foundationNotes.push(`seed ${seed}: best epoch ${f.fit.best} of ${f.fit.curve.length}${f.fit.stillImproving ? ' (still improving)' : ''}, open-user test AUC ${ev.value.toFixed(4)}`);
     for (const [i, m] of config.methods.entries()) {
-      const r = await ctx.stage(`${m.label} seed ${seed}`, () => fitFedPAMethod(m, privData as FederatedData, f.state, config.training.fed, config.model, seed, ctx));
+      const r = fitted[i][k];
       pushFit(results[i], r);
       records.push(...selectionRecords(m.label, seed, r));
       if (r.fed) (curves[m.label] ??= []).push(r.curve);
@@ -157,6 +166,7 @@ export async function fedpaTable(world: FederatedData, config: FedpaMainConfig, 
       ctx.log(`${m.label} seed ${seed}: test AUC ${r.auc.toFixed(4)} (SE ${r.evidence.auc.se.toFixed(4)}, ${r.evidence.auc.rows} rows), logloss ${r.logloss.toFixed(4)}, ${r.commMBPerRound.toFixed(3)} MB/round${r.fed?.dp ? `, (epsilon ${r.fed.dp.epsilon.toFixed(2)}, delta ${r.fed.dp.delta})-DP` : ''}${r.fed ? `, best round ${r.best}${r.stillImproving ? ' (still improving)' : ''}` : ''}`);
     }
   }
+  const privData = splits.at(-1)?.priv;
   const table: ResultTable = buildResultTable({ id, title, base: config.base, metrics: FED_COLUMNS, results, references: ceilingReference(privData as FederatedData) });
   table.notes.push(
     orderNote(table),

@@ -28,6 +28,7 @@ import type { RunMode } from '../../evidence/rules.ts';
 import type { ResultRecord } from '../../evidence/records.ts';
 import { gainRecords, knobLabel, mechanismClaims, mechanismFigure, mechanismSummary, type MechanismSpec } from '../../evidence/mechanism.ts';
 import type { PipelineSpec } from '../pipeline.ts';
+import { fitGrid } from '../fits.ts';
 import { FedTraining, HoldoutSpec, knobRecords, knobTable, pairedFitGainRecord, withHoldout, type FitResult } from '../mrff/common.ts';
 import { FedPAMethod, OpenSplit, fitFedPAMethod, openPrivateSplit, pretrainFoundation } from './common.ts';
 import { FEDPA_HOLDOUT, FEDPA_METHODS, fedpaMainDefaults } from './main.ts';
@@ -104,13 +105,20 @@ export const fedpaMechanismPipeline: PipelineSpec<FedpaMechanismConfig> = {
     for (const value of config.values) {
       const knob = knobLabel(spec.knobName, value);
       const data = withHoldout(await ctx.stage(`world ${knob}`, () => generateFederatedWorld({ ...config.world, personalWeight: value })), config.holdout);
-      for (const seed of config.seeds) {
+      // Per seed: the foundation, then every method from it; both batches run as jobs (src/pipelines/fits.ts).
+      const splits = config.seeds.map((seed) => {
         const { open, priv } = openPrivateSplit(data, config.split, seed);
-        const privData = subsetUsers(data, priv);
-        const f = await ctx.stage(`${knob}: foundation seed ${seed}`, () => pretrainFoundation(data, open, config.training.central, config.model, seed, ctx));
+        return { open, priv: subsetUsers(data, priv) };
+      });
+      const foundations = await ctx.fits(`foundations ${knob}`, config.seeds, (seed, k) => ctx.stage(`${knob}: foundation seed ${seed}`, () => pretrainFoundation(data, splits[k].open, config.training.central, config.model, seed, ctx)), (seed) => `${knob} foundation seed ${seed}`);
+      const fitted = await fitGrid(ctx.fits, `methods ${knob}`, config.methods, config.seeds, (m, seed) => {
+        const k = config.seeds.indexOf(seed);
+        return ctx.stage(`${knob}: ${m.label} seed ${seed}`, () => fitFedPAMethod(m, splits[k].priv, foundations[k].state, config.training.fed, config.model, seed, ctx));
+      }, ` (${knob})`);
+      for (const [k, seed] of config.seeds.entries()) {
         const fits = new Map<string, FitResult>();
-        for (const m of config.methods) {
-          const r = await ctx.stage(`${knob}: ${m.label} seed ${seed}`, () => fitFedPAMethod(m, privData, f.state, config.training.fed, config.model, seed, ctx));
+        for (const [i, m] of config.methods.entries()) {
+          const r = fitted[i][k];
           fits.set(m.label, r);
           records.push(...knobRecords(m.label, knob, seed, r));
           ctx.log(`${knob} ${m.label} seed ${seed}: AUC ${r.auc.toFixed(4)} (SE ${r.evidence.auc.se.toFixed(4)}), best round ${r.best}`);
