@@ -155,8 +155,8 @@ function slug(key: string): string {
 }
 
 /**
- * The jobs of a run with fit workers. The workers persist for the whole run: each replays the pipeline alongside this
- * process and, at each `fits` call, takes fits until none is left, then waits for the call's results (its own and the
+ * The jobs of a run with fit workers. The workers start with the run and persist for the whole run: each replays the
+ * pipeline alongside this process and, at each `fits` call, takes fits until none is left, then waits for the call's results (its own and the
  * other workers') and goes on to the next call, generating the next knob value's world itself. A call with a single
  * item runs in this process (no fit to share out; the same result by the contract above) and the workers read its
  * result. Each `shared` input is built here and written to a file the workers read. A worker that dies is replaced
@@ -301,6 +301,7 @@ export function workerFits(o: WorkerFitOptions): FitJobs {
   }
 
   function spawn(start: number): void {
+    mkdirSync(root, { recursive: true });
     const base = join(root, `w${workerNo++}`);
     const spec: FitWorkerSpec = {
       pipeline: o.pipeline, mode: o.mode, config: o.config, permuteTestLabels: o.permuteTestLabels, modules: o.modules ?? [], start,
@@ -338,8 +339,7 @@ export function workerFits(o: WorkerFitOptions): FitJobs {
   async function fits<I, O>(key: string, items: readonly I[], fit: (item: I, index: number) => Promise<O>, name?: (item: I, index: number) => string): Promise<O[]> {
     if (broken !== null) throw new Error(`fits '${key}': the fit workers failed earlier in this run: ${broken}`);
     const viaWorkers = items.length > 1 && o.workers > 1;
-    // Loaded here, not at the top: execa is ESM-only, and notebooks (tslab's CommonJS require) load the runner.
-    if (viaWorkers) execa ??= (await import('execa')).execa as unknown as ExecaFn;
+    if (viaWorkers) await ready;
     mkdirSync(root, { recursive: true });
     let wake = () => {};
     const woken = new Promise<void>((res) => (wake = res));
@@ -368,6 +368,18 @@ export function workerFits(o: WorkerFitOptions): FitJobs {
     for (const w of workers) answer(w);
     return results;
   }
+
+  // The workers start now, not at the first batch of fits: their start-up and world generation overlap with this
+  // process's own. Loaded here, not at the top: execa is ESM-only, and notebooks (tslab's CommonJS require) load
+  // the runner.
+  const ready = import('execa').then(
+    (m) => {
+      execa = m.execa as unknown as ExecaFn;
+      const firstOpen = calls.findIndex((c) => c.file === null);
+      while (!closed && broken === null && workers.size < o.workers) spawn(firstOpen < 0 ? calls.length : firstOpen);
+    },
+    (e: Error) => breakRun(`could not load execa to start the fit workers: ${e.message}`),
+  );
 
   async function close(): Promise<void> {
     closed = true;
