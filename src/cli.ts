@@ -77,9 +77,10 @@ const HELP: Record<string, string> = {
                        its independent fits (method x seed x knob value) run in N workers, where the pipeline declares
                        them as jobs (ctx.fits; default 1 with --quick, whose fits take seconds and a worker's start-up
                        and world more); several pipelines: N pipelines at a time, each fitting serially
-  --ray ADDRESS        run each pipeline as a one-CPU task on a Ray cluster (ADDRESS as 'ray start --head' prints it,
-                       or 'auto'); every node needs this checkout, set up, at the same path; run folders come back
-                       under --out. Parallelism is per pipeline (a pipeline's fits run serially in its own task)
+  --ray ADDRESS        send every independent fit to a Ray cluster as a one-CPU task (ADDRESS as 'ray start --head'
+                       prints it, or 'auto'); the pipeline itself runs here and its run folder is written here, the same
+                       as a local run's. Every node needs this checkout, set up, at the same path. With several
+                       pipelines, --workers N of them run here at a time, each sending its fits to the cluster
   Every named pipeline's config is built and checked first — its strict schema, the seeds, every model config against
   the model's schema, and the method names that base / proposed / control / treatment refer to — and nothing trains
   (and no run folder is made) when one is wrong.`,
@@ -107,7 +108,7 @@ const HELP: Record<string, string> = {
 
 const USAGE = `usage:
   reclab list
-  reclab reproduce <pipeline|--all> [--quick | --scale paper] [--seeds N] [--set key=value]... [--config FILE.json] [--data DIR] [--workers N | --ray ADDRESS] [--out DIR] [--no-images]
+  reclab reproduce <pipeline|--all> [--quick | --scale paper] [--seeds N] [--set key=value]... [--config FILE.json] [--data DIR] [--workers N] [--ray ADDRESS] [--out DIR] [--no-images]
       default: evidence mode (>= 5 seeds, converged fits, verdicts); --quick: a smoke test, not evidence;
       --scale paper: the paper's sizes where known (for bigger machines)
   reclab runs [--results DIR]
@@ -388,7 +389,6 @@ async function main(argv: string[]): Promise<number> {
     if (values.seeds !== undefined && !(/^\d+$/.test(values.seeds) && seeds >= 1)) throw new Error(`reproduce: --seeds must be a positive integer, got '${values.seeds}'`);
     const workers = values.workers === undefined ? availableParallelism() : Number(values.workers);
     if (!(Number.isInteger(workers) && workers >= 1)) throw new Error(`reproduce: --workers must be a positive integer, got '${values.workers}'`);
-    if (values.ray !== undefined && values.workers !== undefined) throw new Error('reproduce: --ray and --workers exclude each other (Ray schedules one task per pipeline)');
     if (values.ray !== undefined && !values.ray.trim()) throw new Error("reproduce: --ray needs an address (host:port as 'ray start --head' prints it, or 'auto')");
     if (values.data !== undefined && !existsSync(values.data)) throw new Error(`reproduce: --data ${values.data}: no such folder`);
     const file = values.config === undefined ? undefined : readConfigFile(values.config);
@@ -398,6 +398,7 @@ async function main(argv: string[]): Promise<number> {
     const { getPipeline } = await import('./pipelines/pipeline.ts');
     const names = values.all ? listPipelines().map((p) => p.name) : positionals;
     if (!names.length) throw new Error(`reproduce: name a pipeline or pass --all\n${USAGE}`);
+    if (values.ray !== undefined && names.length === 1 && workers > 1 && values.workers !== undefined) throw new Error(`reproduce: --ray and --workers ${workers} exclude each other for one pipeline (its fits go to the Ray cluster; --workers counts the pipelines run here at a time)`);
     // Every config is built and checked before anything trains: a wrong key, type, model config or method name stops
     // the call here, with no run folder made. An unknown pipeline name is left to fail as that pipeline's outcome.
     const built = new Map<string, BuiltConfig>();
@@ -418,15 +419,15 @@ async function main(argv: string[]): Promise<number> {
     const out = values.out ?? 'results';
     if (values.out !== undefined) rememberOut(values.out);
     let outcomes: Outcome[] = [];
-    if (values.ray !== undefined || (workers > 1 && names.length > 1)) {
+    if (workers > 1 && names.length > 1) {
       const { runJobs } = await import('./pipelines/jobs.ts');
       // Independent pipelines in worker processes; each worker is this command for one pipeline.
-      // Each worker fits its pipeline serially: the workers already use the cores.
-      const passThrough = ['--workers', '1', ...(values.seeds ? ['--seeds', values.seeds] : []), ...(values.set ?? []).flatMap((x) => ['--set', x]), ...(values.config ? ['--config', values.config] : []), ...(values.data ? ['--data', values.data] : []), '--out', out, ...(values['no-images'] ? ['--no-images'] : [])];
-      const where = values.ray !== undefined ? `Ray tasks at ${values.ray}` : `${workers} workers`;
+      // Each worker fits its pipeline serially (the workers already use the cores), or on the Ray cluster.
+      const passThrough = ['--workers', '1', ...(values.ray !== undefined ? ['--ray', values.ray] : []), ...(values.seeds ? ['--seeds', values.seeds] : []), ...(values.set ?? []).flatMap((x) => ['--set', x]), ...(values.config ? ['--config', values.config] : []), ...(values.data ? ['--data', values.data] : []), '--out', out, ...(values['no-images'] ? ['--no-images'] : [])];
+      const where = `${workers} workers${values.ray !== undefined ? `, their fits on Ray tasks at ${values.ray}` : ''}`;
       console.log(`reproduce: ${names.length} pipeline${names.length > 1 ? 's' : ''} on ${where} (${mode}${mode === 'quick' ? ': smoke test — not evidence' : ''}); each worker's output goes to ${out}/.jobs/`);
       try {
-        outcomes = await runJobs(names, { mode, workers, passThrough, out, onProgress: (l) => console.log(l), ...(values.ray !== undefined ? { ray: values.ray } : {}) });
+        outcomes = await runJobs(names, { mode, workers, passThrough, out, onProgress: (l) => console.log(l) });
       } catch (e) {
         const partial = (e as { outcomes?: Outcome[] }).outcomes;
         if (!partial) throw e;
@@ -442,7 +443,7 @@ async function main(argv: string[]): Promise<number> {
       for (const name of names) {
         const t0 = Date.now();
         try {
-          const run = await runPipeline(name, { mode, seeds, config: built.get(name)?.config ?? {}, out, figureFormats: values['no-images'] ? [] : ['png', 'svg'], fitWorkers: names.length === 1 && (values.workers !== undefined || mode !== 'quick') ? workers : 1 });
+          const run = await runPipeline(name, { mode, seeds, config: built.get(name)?.config ?? {}, out, figureFormats: values['no-images'] ? [] : ['png', 'svg'], fitWorkers: names.length === 1 && (values.workers !== undefined || mode !== 'quick') ? workers : 1, fitRay: values.ray ?? null });
           console.log(`\n${run.markdown}`);
           for (const w of run.warnings) console.log(`warning: ${w}`);
           console.log(`results: ${run.dir}`);

@@ -17,10 +17,14 @@
  * `ctx.shared(key, build)`: built once in this process, written to a file, and read by the children when they replay,
  * instead of being built again in every worker.
  *
+ * On a Ray cluster (`--ray ADDRESS`, src/pipelines/ray-fits.ts) each fit is a task that runs this worker in its one-fit
+ * form (`FitWorkerSpec.only`): it replays the pipeline up to the fit's call from files, runs the fit and exits.
+ *
  * So a fit must depend only on its item and on what the pipeline built before the call (no generator shared across
  * fits, no state carried from one fit to the next), and its result must survive structured cloning (plain objects,
  * arrays, typed arrays, Maps: no functions, no tensors, no class methods). Under that contract a run with workers
- * gives the same records as a serial run, bit for bit (tested on baselines/ctr and moment-cross/search).
+ * gives the same records as a serial run, bit for bit (tested on baselines/ctr; checked by hand on 23 pipelines, listed in
+ * the README's "Running in parallel").
  *
  * A child that crashes in a fit (a signal, or an exit status other than 0/1) has its fit retried once, by another or
  * a new child; a fit that still fails is marked failed, the other fits of the call go on, and the call then throws an
@@ -73,6 +77,11 @@ export interface FitWorkerSpec {
   dir: string;
   /** Where a child whose replay fails writes `{ message, stack }`. */
   errorFile: string;
+  /**
+   * One fit only, without a parent on IPC (a Ray task, src/pipelines/ray-fits.ts): run item `index` of call `start`,
+   * write its result to `out` and exit 0; a fit that throws writes `{ message, stack }` to `errorFile` and exits 1.
+   */
+  only?: { index: number; out: string };
 }
 
 /**
@@ -107,16 +116,16 @@ export const serialFits: FitMap = async (_key, items, fit) => {
 /**
  * Every (seed, method) fit of a comparison as jobs of one `ctx.fits` call, returned by method and seed: out[m][s]. The
  * jobs run seed by seed (every method of the first seed first), as the serial loops they replace did; `fit` gets the
- * method, the seed and the method's position. Items are named '<label><suffix> seed <seed>' in progress lines and errors.
+ * method, the seed, the method's position and the seed's position. Items are named '<label><suffix> seed <seed>' in progress lines and errors.
  * @example
  * const fits = await fitGrid(ctx.fits, 'main', methods, [1, 2], (m, seed, i) => fitOne(m, seed, i));
  * fits[0][1]; // the first method on the second seed
  */
 export async function fitGrid<M extends { label: string }, O>(
-  fits: FitMap, key: string, methods: readonly M[], seeds: readonly number[], fit: (method: M, seed: number, index: number) => Promise<O>, suffix = '',
+  fits: FitMap, key: string, methods: readonly M[], seeds: readonly number[], fit: (method: M, seed: number, index: number, seedIndex: number) => Promise<O>, suffix = '',
 ): Promise<O[][]> {
-  const grid = seeds.flatMap((seed) => methods.map((method, i) => ({ seed, i, method })));
-  const done = await fits(key, grid, ({ method, seed, i }) => fit(method, seed, i), (g) => `${g.method.label}${suffix} seed ${g.seed}`);
+  const grid = seeds.flatMap((seed, s) => methods.map((method, i) => ({ seed, s, i, method })));
+  const done = await fits(key, grid, ({ method, seed, i, s }) => fit(method, seed, i, s), (g) => `${g.method.label}${suffix} seed ${g.seed}`);
   const out: O[][] = methods.map(() => []);
   for (const [k, { i }] of grid.entries()) out[i].push(done[k]);
   return out;
@@ -421,6 +430,7 @@ export function removeFitResults(dir: string): void {
 export async function runFitWorker(specFile: string): Promise<number> {
   if (!existsSync(specFile)) throw new Error(`fit-worker: no spec file ${specFile}`);
   const spec = JSON.parse(readFileSync(specFile, 'utf8')) as FitWorkerSpec;
+  if (spec.only) return runOneFit(spec);
   if (!process.send) throw new Error('fit-worker: needs an IPC channel to its parent (it is started by a run with fit workers, not by hand)');
   const send = (m: ToParent) => process.send!(m);
   // The parent is gone (killed, even with -9): nobody will collect the fits, so stop instead of waiting forever.
@@ -462,30 +472,90 @@ export async function runFitWorker(specFile: string): Promise<number> {
       }
     }
   };
-  const ctx: PipelineContext = {
-    mode: spec.mode,
-    quick: spec.mode === 'quick',
-    holdout: (ds) => (spec.permuteTestLabels === null ? ds : ds.withPermutedLabels(new Rng(spec.permuteTestLabels))),
-    log: (m) => {
-      if (active) console.log(m);
-    },
-    stage: async (_name, fn) => fn(),
-    fits,
-    shared: async <T>(key: string, _build: () => Promise<T>): Promise<T> => {
-      const n = sharedCall++;
-      const known = spec.shared[n];
-      if (known && known.key !== key) throw new Error(`fit-worker: shared input ${n} of ${spec.pipeline} is '${key}', but the run's was '${known.key}': the pipeline's shared inputs are not the same on every run`);
-      const file = known?.file ?? (await ask({ type: 'shared', n, key }).then((r) => (r.type === 'file' ? r.file : Promise.reject(new Error(`fit-worker: expected shared input ${n}, got '${r.type}'`)))));
-      return deserialize(readFileSync(file)) as T;
-    },
+  const shared: SharedInput = async <T>(key: string): Promise<T> => {
+    const n = sharedCall++;
+    const known = spec.shared[n];
+    if (known && known.key !== key) throw new Error(`fit-worker: shared input ${n} of ${spec.pipeline} is '${key}', but the run's was '${known.key}': the pipeline's shared inputs are not the same on every run`);
+    const file = known?.file ?? (await ask({ type: 'shared', n, key }).then((r) => (r.type === 'file' ? r.file : Promise.reject(new Error(`fit-worker: expected shared input ${n}, got '${r.type}'`)))));
+    return deserialize(readFileSync(file)) as T;
   };
+  const ctx = workerContext(spec, fits, shared, () => active);
   try {
     await pipeline.run(pipeline.schema.parse(spec.config), ctx);
     return 0;
   } catch (e) {
     // Only a failure outside the fits gets here (a fit's own error is reported and the worker goes on).
-    writeFileSync(spec.errorFile, `${JSON.stringify({ message: (e as Error).message ?? String(e), stack: (e as Error).stack ?? '' }, null, 2)}\n`);
-    console.error((e as Error).stack ?? String(e));
+    writeError(spec, e);
     return 1;
   }
+}
+
+/** The replayed pipeline's context in a fit worker: logs only inside a fit, no stage timings, the run's holdout. */
+function workerContext(spec: FitWorkerSpec, fits: FitMap, shared: SharedInput, logging: () => boolean): PipelineContext {
+  return {
+    mode: spec.mode,
+    quick: spec.mode === 'quick',
+    holdout: (ds) => (spec.permuteTestLabels === null ? ds : ds.withPermutedLabels(new Rng(spec.permuteTestLabels))),
+    log: (m) => {
+      if (logging()) console.log(m);
+    },
+    stage: async (_name, fn) => fn(),
+    fits,
+    shared,
+  };
+}
+
+/** Writes `{ message, stack }` of an error to the spec's error file and the stack to stderr. */
+function writeError(spec: FitWorkerSpec, e: unknown): void {
+  writeFileSync(spec.errorFile, `${JSON.stringify({ message: (e as Error).message ?? String(e), stack: (e as Error).stack ?? '' }, null, 2)}\n`);
+  console.error((e as Error).stack ?? String(e));
+}
+
+/**
+ * One fit without a parent (`spec.only`): replays the pipeline up to call `spec.start` from the files of the calls
+ * and shared inputs before it, runs the one item, writes its result and exits 0 (the rest of the pipeline does not
+ * run); an error in the fit or in the replay goes to `spec.errorFile` and the worker exits 1.
+ */
+async function runOneFit(spec: FitWorkerSpec): Promise<number> {
+  const only = spec.only as NonNullable<FitWorkerSpec['only']>;
+  for (const m of spec.modules) await import(pathToFileURL(resolve(m)).href);
+  await import('./registry.ts');
+  const { getPipeline } = await import('./pipeline.ts');
+  const pipeline = getPipeline(spec.pipeline);
+  let call = 0;
+  let sharedCall = 0;
+  let active = false;
+  const fits: FitMap = async <I, O>(key: string, items: readonly I[], fit: (item: I, index: number) => Promise<O>): Promise<O[]> => {
+    const c = call++;
+    if (c < spec.start) {
+      const r = spec.replay[c];
+      if (!r || r.key !== key) throw new Error(`fit-worker: call ${c} of ${spec.pipeline} is '${key}', but the run's call ${c} was '${r?.key ?? '(none)'}': the pipeline's fits are not the same on every run`);
+      return deserialize(readFileSync(r.file)) as O[];
+    }
+    if (!(only.index >= 0 && only.index < items.length)) throw new Error(`fit-worker: call ${c} ('${key}') of ${spec.pipeline} has ${items.length} fits, no fit ${only.index}`);
+    active = true;
+    let result: O;
+    try {
+      result = await fit(items[only.index], only.index);
+    } catch (e) {
+      writeError(spec, e);
+      process.exit(1);
+    }
+    writeFileSync(only.out, serialize(result));
+    // The fit is done: the rest of the pipeline is the parent's (exit here, so no catch in the pipeline can go on).
+    process.exit(0);
+  };
+  const shared: SharedInput = async <T>(key: string): Promise<T> => {
+    const n = sharedCall++;
+    const known = spec.shared[n];
+    if (!known || known.key !== key) throw new Error(`fit-worker: shared input ${n} of ${spec.pipeline} is '${key}', but the run's was '${known?.key ?? '(none)'}': the pipeline's shared inputs are not the same on every run`);
+    return deserialize(readFileSync(known.file)) as T;
+  };
+  try {
+    await pipeline.run(pipeline.schema.parse(spec.config), workerContext(spec, fits, shared, () => active));
+    writeError(spec, new Error(`fit-worker: ${spec.pipeline} returned before its call ${spec.start}: the pipeline's fits are not the same on every run`));
+  } catch (e) {
+    writeError(spec, e);
+  }
+  return 1;
 }

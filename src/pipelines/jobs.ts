@@ -5,15 +5,9 @@
  * failed; the other jobs go on. Ctrl-C stops every worker (each marks its run folder interrupted). Progress: jobs done /
  * total with an ETA from the mean job time so far. Each job's output goes to <out>/.jobs/<run-stamp>/<pipeline>.log.
  *
- * Ray: with `ray` set (an address, or 'auto'), the same worker commands go to a Ray cluster as tasks of one CPU each
- * (src/pipelines/ray_jobs.py drives them from the Python environment); each task sends its run folder back and it is
- * unpacked under `out`, so the run folders and records are the same as a local run's. `workers` then does not apply:
- * the cluster's CPUs bound the parallelism. Every node needs this checkout at the same path, set up (`npm run setup`).
- *
- * Scope: the unit of work is a pipeline, not yet a single fit (method x seed x variant); see the closing note of the
- * jobs issue.
+ * With `--ray ADDRESS` each worker sends its pipeline's fits to the Ray cluster (src/pipelines/ray-fits.ts).
  */
-import { mkdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import type { RunMode } from '../evidence/rules.ts';
@@ -41,23 +35,9 @@ export interface JobOptions {
   out: string;
   /** Called with one progress line per finished job. */
   onProgress?: (line: string) => void;
-  /** A Ray cluster address ('auto' or 'HOST:PORT'): run the jobs as Ray tasks instead of local worker processes. */
-  ray?: string;
 }
 
 const CLI = resolve(import.meta.dirname, '..', 'cli.ts');
-const REPO = resolve(import.meta.dirname, '..', '..');
-const RAY_DRIVER = resolve(import.meta.dirname, 'ray_jobs.py');
-
-/** `args` without any `--out DIR` pair (a Ray task writes into its node's temporary folder, then sends it back). */
-function withoutOut(args: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === '--out') i++;
-    else if (!args[i].startsWith('--out=')) out.push(args[i]);
-  }
-  return out;
-}
 
 function formatMinutes(seconds: number): string {
   return seconds < 90 ? `${Math.round(seconds)} s` : `${(seconds / 60).toFixed(1)} min`;
@@ -136,43 +116,8 @@ export async function runJobs(names: string[], options: JobOptions): Promise<Job
     }
   }
 
-  /** Every job as a Ray task through src/pipelines/ray_jobs.py, which prints one JSON line per finished job. */
-  async function rayJobs(address: string): Promise<void> {
-    const python = join(REPO, '.venv', 'bin', 'python');
-    if (!existsSync(python)) throw new Error(`jobs: --ray needs the Python environment at ${python}; run \`npm run setup\``);
-    const args = [...modeArgs, ...withoutOut(options.passThrough)];
-    const specFile = join(jobDir, 'ray-spec.json');
-    const spec = { address, repo: REPO, out: resolve(options.out), log_dir: resolve(jobDir), jobs: names.map((name, index) => ({ index, name, args })) };
-    writeFileSync(specFile, JSON.stringify(spec, null, 2));
-    const driverLog = join(jobDir, 'ray-driver.log');
-    const child = execa(python, [RAY_DRIVER, specFile], { reject: false, stderr: { file: driverLog }, env: { RECLAB_PROGRESS: '0' }, buffer: false });
-    children.add(child);
-    let tail = '';
-    child.stdout?.setEncoding('utf8');
-    child.stdout?.on('data', (chunk: string) => {
-      tail += chunk;
-      let nl: number;
-      while ((nl = tail.indexOf('\n')) >= 0) {
-        const line = tail.slice(0, nl).trim();
-        tail = tail.slice(nl + 1);
-        if (!line) continue;
-        const o = JSON.parse(line) as JobOutcome & { index?: number; retry?: number; why?: string; node?: string };
-        if (o.retry !== undefined) options.onProgress?.(`${o.name}: worker crashed (${o.why}); retrying once`);
-        else if (o.index !== undefined) finished(o.index, { name: o.name, state: o.state, dir: o.dir, seconds: o.seconds, detail: o.detail, attempts: o.attempts, log: o.log });
-      }
-    });
-    const r = await child;
-    children.delete(child);
-    if (r.exitCode !== 0 && !stopping) {
-      const why = existsSync(driverLog) ? readFileSync(driverLog, 'utf8').trim().split('\n').slice(-5).join('\n') : '';
-      const detail = `the Ray driver exited ${r.exitCode ?? r.signal}${why ? `:\n${why}` : ''} (full log: ${driverLog})`;
-      for (let i = 0; i < names.length; i++) outcomes[i] ??= { name: names[i], state: 'failed', dir: '', seconds: 0, detail };
-    }
-  }
-
   try {
-    if (options.ray !== undefined) await rayJobs(options.ray);
-    else await Promise.all(Array.from({ length: Math.min(options.workers, names.length) }, () => worker()));
+    await Promise.all(Array.from({ length: Math.min(options.workers, names.length) }, () => worker()));
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGHUP', onSignal);

@@ -20,6 +20,7 @@ import { judgeClaims, verdictsToMarkdown, type Verdict } from '../evidence/claim
 import { checkSeeds, RUN_MODES, SMOKE_TEST_LABEL, type RunMode } from '../evidence/rules.ts';
 import { collectProvenance } from './provenance.ts';
 import { removeFitResults, SERIAL_JOBS, workerFits } from './fits.ts';
+import { rayFits } from './ray-fits.ts';
 import { ChromiumMissingError, exportFigures, type Figure } from '../plots/index.ts';
 
 /** Options of `runPipeline`; defaults in `RUN_DEFAULTS`. */
@@ -48,11 +49,16 @@ export interface RunOptions {
    * process. Records are the same either way.
    */
   fitWorkers: number;
+  /**
+   * A Ray cluster ('auto' or 'HOST:PORT'): the pipeline's independent fits go to it as tasks (src/pipelines/ray-fits.ts)
+   * instead of local fit workers; null = local. Records are the same either way.
+   */
+  fitRay: string | null;
   /** Modules a fit worker imports first: where a pipeline registered outside src/pipelines/registry.ts lives. */
   pipelineModules: string[];
 }
 /** Defaults: evidence mode, the pipeline's seeds, results/, PNG and SVG figures, verbose, fits in this process. */
-export const RUN_DEFAULTS: RunOptions = { mode: 'evidence', quick: false, seeds: 0, out: 'results', config: {}, figureFormats: ['png', 'svg'], verbose: true, permuteTestLabels: null, fitWorkers: 1, pipelineModules: [] };
+export const RUN_DEFAULTS: RunOptions = { mode: 'evidence', quick: false, seeds: 0, out: 'results', config: {}, figureFormats: ['png', 'svg'], verbose: true, permuteTestLabels: null, fitWorkers: 1, fitRay: null, pipelineModules: [] };
 
 /** What a finished (or skipped) run produced. */
 export interface RunRecord {
@@ -126,6 +132,7 @@ export async function runPipeline(name: string, options: Partial<RunOptions> = {
   }
   const config = parsed.data;
   if (!(Number.isInteger(o.fitWorkers) && o.fitWorkers >= 1)) throw new Error(`runPipeline: fitWorkers must be a positive integer, got ${o.fitWorkers}`);
+  if (o.fitRay !== null && !(typeof o.fitRay === 'string' && o.fitRay.trim())) throw new Error(`runPipeline: fitRay must be a Ray address ('auto' or 'HOST:PORT') or null, got ${JSON.stringify(o.fitRay)}`);
   const seeds = (config as { seeds?: unknown }).seeds;
   if (Array.isArray(seeds)) checkSeeds(seeds as number[], mode, `pipeline '${name}' config: seeds`);
   // Every model config and method name is checked before a run folder exists (as `reclab reproduce` does), so a
@@ -163,15 +170,15 @@ export async function runPipeline(name: string, options: Partial<RunOptions> = {
   process.once('SIGHUP', onSignal); // a closed terminal
   const provenance = collectProvenance();
   const writeMeta = (extra: Record<string, unknown>) =>
-    writeFileSync(join(dir, 'meta.json'), `${JSON.stringify({ pipeline: name, paper: spec.paper, title: spec.title, mode, smokeTest: mode === 'quick', seeds: (config as { seeds?: number[] }).seeds ?? null, config, fitWorkers: o.fitWorkers, provenance, ...extra }, null, 2)}\n`);
+    writeFileSync(join(dir, 'meta.json'), `${JSON.stringify({ pipeline: name, paper: spec.paper, title: spec.title, mode, smokeTest: mode === 'quick', seeds: (config as { seeds?: number[] }).seeds ?? null, config, fitWorkers: o.fitWorkers, fitRay: o.fitRay, provenance, ...extra }, null, 2)}\n`);
   writeMeta({ timings, warnings }); // written again at the end with the timings; lets `reclab runs` show a running run's mode and seeds
   log(`reclab: ${name} (${mode}${mode === 'quick' ? `: ${SMOKE_TEST_LABEL}` : ''}) -> ${dir}`);
   log(`backend: ${provenance.backend.name} (${provenance.backend.package} ${provenance.backend.version}; ${provenance.backend.reason})`);
   const t0 = Date.now();
-  const jobs = o.fitWorkers === 1
-    ? SERIAL_JOBS
-    : workerFits({ workers: o.fitWorkers, pipeline: name, mode, config, permuteTestLabels: o.permuteTestLabels, modules: o.pipelineModules, dir, log });
-  if (o.fitWorkers > 1) log(`fits: up to ${o.fitWorkers} worker processes (each fit's log under ${join(dir, 'fits')})`);
+  const where = { pipeline: name, mode, config, permuteTestLabels: o.permuteTestLabels, modules: o.pipelineModules, dir, log };
+  const jobs = o.fitRay !== null ? rayFits({ address: o.fitRay, ...where }) : o.fitWorkers === 1 ? SERIAL_JOBS : workerFits({ workers: o.fitWorkers, ...where });
+  if (o.fitRay !== null) log(`fits: Ray tasks at ${o.fitRay} (each fit's log under ${join(dir, 'fits')})`);
+  else if (o.fitWorkers > 1) log(`fits: up to ${o.fitWorkers} worker processes (each fit's log under ${join(dir, 'fits')})`);
   try {
     // The fit workers (if any) are stopped as soon as the pipeline returns or throws.
     const output = await spec.run(config, {

@@ -47,7 +47,7 @@ test('argument errors are clear and exit non-zero', () => {
   assert.match(flag.stderr, /Unknown option '--qiuck'/);
   const both = reclab('reproduce', 'baselines/ctr', '--ray', 'auto', '--workers', '2');
   assert.equal(both.status, 1);
-  assert.match(both.stderr, /--ray and --workers exclude each other/);
+  assert.match(both.stderr, /--ray and --workers 2 exclude each other for one pipeline/);
   assert.match(reclab('reproduce', 'baselines/ctr', '--ray', ' ').stderr, /--ray needs an address/);
   assert.equal(reclab('frobnicate').status, 2);
   const unknown = reclab('reproduce', 'nope');

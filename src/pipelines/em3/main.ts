@@ -140,8 +140,8 @@ export async function runEM3Table(config: EM3Config, ctx: PipelineContext, id: s
     }
     // Every (seed, variant) fit is independent: the run's fit workers may take them in parallel, each with its own
     // Python process (src/pipelines/fits.ts).
-    const fitted = await fitGrid(ctx.fits, `${id} variants`, config.variants, config.seeds, async (v, seed) => {
-      const r = await fitVariant({ py, world, config, variant: v, seed, pretrained: pres[config.seeds.indexOf(seed)], ctx, test });
+    const fitted = await fitGrid(ctx.fits, `${id} variants`, config.variants, config.seeds, async (v, seed, _i, k) => {
+      const r = await fitVariant({ py, world, config, variant: v, seed, pretrained: pres[k], ctx, test });
       ctx.log(`${v.label} seed ${seed}: AUC ${r.auc.toFixed(4)} (SE ${r.evidence.auc.se.toFixed(4)}), GAUC ${r.gauc.toFixed(4)}, new-item AUC ${r.auc_new_items.toFixed(4)} (best epoch ${r.bestEpoch + 1} of ${r.epochsRun} run, ${config.epochs} allowed${r.stillImproving ? ', still improving' : ''}; ${r.seconds.toFixed(1)} s)`);
       return r;
     });

@@ -104,8 +104,8 @@ export const em3MechanismPipeline: PipelineSpec<EM3MechanismConfig> = {
         const pres: Pretrained[] = [];
         for (const seed of config.seeds) pres.push(await ctx.shared(`pretrain ${knob} seed ${seed}`, () => ctx.stage(`pretrain ${knob} seed ${seed}`, () => pretrainContent(py, world, config, seed, join(dir, `encoder-${value}-${seed}.pt`)))));
         // Every (seed, arm) fit at this value is independent: the run's fit workers may take them in parallel.
-        const fitted = await fitGrid(ctx.fits, `arms ${knob}`, arms, config.seeds, async (v, seed) => {
-          const r = await fitVariant({ py, world, config, variant: v, seed, pretrained: pres[config.seeds.indexOf(seed)], ctx, test });
+        const fitted = await fitGrid(ctx.fits, `arms ${knob}`, arms, config.seeds, async (v, seed, _i, k) => {
+          const r = await fitVariant({ py, world, config, variant: v, seed, pretrained: pres[k], ctx, test });
           ctx.log(`${knob} ${v.label} seed ${seed}: AUC ${r.evidence.auc.value.toFixed(4)} (SE ${r.evidence.auc.se.toFixed(4)}), new-item AUC ${r.auc_new_items.toFixed(4)} (best epoch ${r.bestEpoch + 1}; ${r.seconds.toFixed(1)} s)`);
           return { probs: r.probs, auc: r.evidence.auc, stillImproving: r.stillImproving };
         }, ` (${knob})`);

@@ -142,10 +142,7 @@ export async function fedpaTable(world: FederatedData, config: FedpaMainConfig, 
     return { open, priv: subsetUsers(data, priv) };
   });
   const foundations = await ctx.fits(`${id} foundations`, config.seeds, (seed, k) => ctx.stage(`foundation seed ${seed}`, () => pretrainFoundation(data, splits[k].open, config.training.central, config.model, seed, ctx)), (seed) => `foundation seed ${seed}`);
-  const fitted = await fitGrid(ctx.fits, `${id} methods`, config.methods, config.seeds, (m, seed) => {
-    const k = config.seeds.indexOf(seed);
-    return ctx.stage(`${m.label} seed ${seed}`, () => fitFedPAMethod(m, splits[k].priv, foundations[k].state, config.training.fed, config.model, seed, ctx));
-  });
+  const fitted = await fitGrid(ctx.fits, `${id} methods`, config.methods, config.seeds, (m, seed, _i, k) => ctx.stage(`${m.label} seed ${seed}`, () => fitFedPAMethod(m, splits[k].priv, foundations[k].state, config.training.fed, config.model, seed, ctx)));
   for (const [k, seed] of config.seeds.entries()) {
     const f = foundations[k];
     foundationCurves.push(f.fit.curve);

@@ -111,10 +111,7 @@ export const fedpaMechanismPipeline: PipelineSpec<FedpaMechanismConfig> = {
         return { open, priv: subsetUsers(data, priv) };
       });
       const foundations = await ctx.fits(`foundations ${knob}`, config.seeds, (seed, k) => ctx.stage(`${knob}: foundation seed ${seed}`, () => pretrainFoundation(data, splits[k].open, config.training.central, config.model, seed, ctx)), (seed) => `${knob} foundation seed ${seed}`);
-      const fitted = await fitGrid(ctx.fits, `methods ${knob}`, config.methods, config.seeds, (m, seed) => {
-        const k = config.seeds.indexOf(seed);
-        return ctx.stage(`${knob}: ${m.label} seed ${seed}`, () => fitFedPAMethod(m, splits[k].priv, foundations[k].state, config.training.fed, config.model, seed, ctx));
-      }, ` (${knob})`);
+      const fitted = await fitGrid(ctx.fits, `methods ${knob}`, config.methods, config.seeds, (m, seed, _i, k) => ctx.stage(`${knob}: ${m.label} seed ${seed}`, () => fitFedPAMethod(m, splits[k].priv, foundations[k].state, config.training.fed, config.model, seed, ctx)), ` (${knob})`);
       for (const [k, seed] of config.seeds.entries()) {
         const fits = new Map<string, FitResult>();
         for (const [i, m] of config.methods.entries()) {
