@@ -1,12 +1,16 @@
 /**
- * Benchmark, three parts, each 1 worker process vs 2 on this machine, every worker with TensorFlow's 1-thread pools
- * (src/tf.ts):
+ * Benchmark, four parts: three of 1 worker process vs 2 on this machine and the machine's own ceiling for 2 workers,
+ * every process with TensorFlow's 1-thread pools (src/tf.ts):
  * - pipelines as jobs (src/pipelines/jobs.ts): RECLAB_BENCH_JOBS (default 4) quick runs of baselines/ctr, 1 seed
  *   each, on a world of RECLAB_BENCH_USERS users (default 3000), each run in its own worker process;
  * - fits as jobs (src/pipelines/fits.ts): one quick baselines/ctr run on the same world with RECLAB_BENCH_FIT_SEEDS
  *   seeds (default 3, so 12 fits in one call), fits in this process vs in two fit workers;
  * - a sweep: one quick unicdr/mechanism run with RECLAB_BENCH_FIT_SEEDS seeds (one call of 2 methods x the seeds per
- *   knob value, 4 values), fits in this process vs in two fit workers that persist across the calls.
+ *   knob value, 4 values), fits in this process vs in two fit workers that persist across the calls;
+ * - the machine's ceiling: a fixed piece of work (bench/jobs-ceiling-work.ts: 3 epochs of DNN on the quick world, and a
+ *   plain JavaScript loop) timed inside one process running alone vs inside each of two processes running at once,
+ *   start-up left out. 2 x alone / together is the most any 2 workers can gain here: below 2 when the two cores slow
+ *   each other down (shared caches, memory bandwidth, or virtual cores on one physical core).
  *
  * The arms alternate (ABBA order) RECLAB_BENCH_REPEATS times (default 3); the table shows the median wall time of each
  * arm and the median of the per-pair speed-ups (1 worker / 2 workers). Before each run the machine's busy cores are
@@ -16,11 +20,12 @@
  *
  * Run: `npm run bench:jobs` (or `node --import tsx bench/jobs.ts`).
  * Env: RECLAB_BENCH_REPEATS (3), RECLAB_BENCH_JOBS (4), RECLAB_BENCH_USERS (3000), RECLAB_BENCH_FIT_SEEDS (3),
- * RECLAB_BENCH_PART (all, or a comma-separated list of pipelines, fits, sweep; 'both' = pipelines,fits).
+ * RECLAB_BENCH_PART (all, or a comma-separated list of pipelines, fits, sweep, ceiling; 'both' = pipelines,fits).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { execa } from 'execa';
 import { runJobs } from '../src/pipelines/jobs.ts';
 import '../src/pipelines/registry.ts';
 import { runPipeline, type RunOptions } from '../src/pipelines/runner.ts';
@@ -29,7 +34,7 @@ const REPEATS = Number(process.env.RECLAB_BENCH_REPEATS ?? 3);
 const JOBS = Number(process.env.RECLAB_BENCH_JOBS ?? 4);
 const USERS = Number(process.env.RECLAB_BENCH_USERS ?? 3000);
 const FIT_SEEDS = Number(process.env.RECLAB_BENCH_FIT_SEEDS ?? 3);
-const PART_NAMES = ['pipelines', 'fits', 'sweep'];
+const PART_NAMES = ['pipelines', 'fits', 'sweep', 'ceiling'];
 const PART = process.env.RECLAB_BENCH_PART ?? 'all';
 const PARTS = PART === 'all' ? PART_NAMES : PART === 'both' ? ['pipelines', 'fits'] : PART.split(',');
 for (const p of PARTS) if (!PART_NAMES.includes(p)) throw new Error(`bench/jobs: RECLAB_BENCH_PART must be all, both or a comma-separated list of ${PART_NAMES.join(', ')}; got '${PART}'`);
@@ -133,10 +138,52 @@ async function measure(title: string, once: (workers: number) => Promise<Run>) {
   return { title, runs, ratios, medians: { one, two, speedup }, unreliable, maxLoad };
 }
 
+const CEILING_WORK = resolve(import.meta.dirname, 'jobs-ceiling-work.ts');
+
+/** Seconds of the timed part of one ceiling workload process (its last stdout line). */
+async function ceilingWork(kind: 'train' | 'js'): Promise<number> {
+  const r = await execa(process.execPath, ['--import', 'tsx', CEILING_WORK, kind], { env: { RECLAB_PROGRESS: '0', RECLAB_BENCH_USERS: String(USERS) } });
+  return (JSON.parse(r.stdout.trim().split('\n').at(-1) as string) as { seconds: number }).seconds;
+}
+
+/** The ceiling: one process alone vs two at once (ABBA); per pair 2 x alone / mean(together). */
+async function measureCeiling(kind: 'train' | 'js') {
+  const title = `ceiling: ${kind === 'train' ? '3 epochs of DNN (quick world)' : 'a plain JavaScript loop'}, timed inside each process`;
+  const alone: number[] = [];
+  const together: number[] = [];
+  const ratios: number[] = [];
+  const loads: number[] = [];
+  for (let r = 0; r < REPEATS; r++) {
+    let a = 0;
+    let t = 0;
+    for (const both of r % 2 === 0 ? [false, true] : [true, false]) {
+      const load = await busyCores();
+      loads.push(load);
+      if (both) {
+        const [x, y] = await Promise.all([ceilingWork(kind), ceilingWork(kind)]);
+        t = (x + y) / 2;
+        together.push(t);
+      } else {
+        a = await ceilingWork(kind);
+        alone.push(a);
+      }
+      console.log(`${title} round ${r + 1}/${REPEATS}: ${both ? `two at once ${t.toFixed(2)} s each` : `alone ${a.toFixed(2)} s`} (busy cores before ${load.toFixed(2)})`);
+    }
+    ratios.push((2 * a) / t);
+  }
+  const medians = { alone: median(alone), together: median(together), ceiling: median(ratios) };
+  const maxLoad = Math.max(...loads);
+  const unreliable = maxLoad > 0.3;
+  console.log(`\n| ${title} | median s |\n|---|---|\n| one process alone | ${medians.alone.toFixed(2)} |\n| each of two at once | ${medians.together.toFixed(2)} |\n| 2 x alone / together (median of ${REPEATS} pairs: ${ratios.map((x) => x.toFixed(2)).join(', ')}) | ${medians.ceiling.toFixed(2)}x |`);
+  console.log(`\n${cpus().length} cores; busy cores before runs up to ${maxLoad.toFixed(2)}${unreliable ? ' — UNRELIABLE: other work was running' : ''}.\n`);
+  return { title, alone, together, ratios, medians, unreliable, maxLoad };
+}
+
 const parts = [];
 if (PARTS.includes('pipelines')) parts.push(await measure(`pipelines as jobs: ${JOBS} × baselines/ctr quick (1 seed, ${USERS} users)`, oncePipelines));
 if (PARTS.includes('fits')) parts.push(await measure(`fits as jobs: baselines/ctr quick (${FIT_SEEDS} seeds × 4 models, ${USERS} users)`, onceFits));
 if (PARTS.includes('sweep')) parts.push(await measure(`a sweep: unicdr/mechanism quick (${FIT_SEEDS} seeds × 2 methods per knob value)`, onceSweep));
+if (PARTS.includes('ceiling')) parts.push(await measureCeiling('train'), await measureCeiling('js'));
 mkdirSync(join('results', 'bench'), { recursive: true });
 const file = join('results', 'bench', `jobs-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 writeFileSync(file, `${JSON.stringify({ jobs: JOBS, users: USERS, fitSeeds: FIT_SEEDS, repeats: REPEATS, cores: cpus().length, parts }, null, 2)}\n`);
