@@ -15,6 +15,13 @@ function expectedType(kind: Feature['kind'] | 'label' | 'timestamp'): 'Int32Arra
   return 'Int32Array';
 }
 
+/** A dataset as plain data: what {@link Dataset.toPortable} returns. */
+export interface PortableDataset {
+  schema: Schema;
+  size: number;
+  columns: Record<string, Column>;
+}
+
 /**
  * An immutable set of rows described by a `Schema`.
  * @example
@@ -65,6 +72,26 @@ export class Dataset {
       map.set(s.name, col);
     }
     return new Dataset(schema, map, Math.max(n, 0));
+  }
+
+  /**
+   * The dataset as plain data (schema, typed-array columns) that survives structured cloning, e.g. to a fit worker's
+   * file; {@link Dataset.fromPortable} builds it back.
+   * @example
+   * const copy = Dataset.fromPortable(structuredClone(ds.toPortable()));
+   */
+  toPortable(): PortableDataset {
+    return { schema: this.schema, size: this.size, columns: Object.fromEntries(this.columns) };
+  }
+
+  /**
+   * Builds a dataset back from {@link Dataset.toPortable}'s plain data, checking every value as `fromColumns` does.
+   * @param source where it came from, used in error messages.
+   */
+  static fromPortable(p: PortableDataset, source = 'portable dataset'): Dataset {
+    const ds = Dataset.fromColumns(p.schema, p.columns, source);
+    if (ds.size !== p.size) throw new Error(`${source}: ${ds.size} rows in the columns, expected ${p.size}`);
+    return ds;
   }
 
   /** The stored values of a column (do not write into them). Throws naming the missing column. */

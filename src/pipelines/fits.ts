@@ -36,9 +36,9 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { deserialize, serialize } from 'node:v8';
 import { Rng } from '../random.ts';
 import type { RunMode } from '../evidence/rules.ts';
+import { fromPortableBytes, toPortableBytes } from './portable.ts';
 import type { PipelineContext } from './pipeline.ts';
 
 /**
@@ -263,7 +263,7 @@ export function workerFits(o: WorkerFitOptions): FitJobs {
       c.failed.push(`${c.label(m.index)}: ${why} (log ${w.logFile})`);
       o.log(`fits '${c.key}': ${c.label(m.index)} FAILED: ${why}`);
     } else {
-      c.results[m.index] = deserialize(readFileSync(file));
+      c.results[m.index] = fromPortableBytes(readFileSync(file));
       c.done++;
       const elapsed = (Date.now() - c.t0) / 1000;
       const left = c.size - c.done - c.failed.length;
@@ -339,7 +339,7 @@ export function workerFits(o: WorkerFitOptions): FitJobs {
     const value = await build();
     mkdirSync(root, { recursive: true });
     const file = join(root, `shared-${sharedFiles.length}-${slug(key)}.shared`);
-    writeFileSync(file, serialize(value));
+    writeFileSync(file, toPortableBytes(value, `shared input '${key}'`, true));
     sharedFiles.push({ key, file });
     for (const w of workers) answer(w);
     return value;
@@ -372,7 +372,7 @@ export function workerFits(o: WorkerFitOptions): FitJobs {
     }
     // The workers (and later replacements) read this call's results instead of fitting them again.
     const file = join(root, `${calls.length - 1}-${slug(key)}.results`);
-    writeFileSync(file, serialize(results));
+    writeFileSync(file, toPortableBytes(results, `the results of '${key}'`));
     c.file = file;
     for (const w of workers) answer(w);
     return results;
@@ -455,15 +455,15 @@ export async function runFitWorker(specFile: string): Promise<number> {
     if (c < spec.start) {
       const r = spec.replay[c];
       if (!r || r.key !== key) throw new Error(`fit-worker: call ${c} of ${spec.pipeline} is '${key}', but the run's call ${c} was '${r?.key ?? '(none)'}': the pipeline's fits are not the same on every run`);
-      return deserialize(readFileSync(r.file)) as O[];
+      return fromPortableBytes(readFileSync(r.file)) as O[];
     }
     for (;;) {
       const m = await ask({ type: 'next', call: c, key });
-      if (m.type === 'file') return deserialize(readFileSync(m.file)) as O[]; // every fit of the call is in
+      if (m.type === 'file') return fromPortableBytes(readFileSync(m.file)) as O[]; // every fit of the call is in
       active = true;
       try {
         const result = await fit(items[m.index], m.index);
-        writeFileSync(resultFile(spec.dir, c, key, m.index), serialize(result));
+        writeFileSync(resultFile(spec.dir, c, key, m.index), toPortableBytes(result, `a fit of '${key}'`));
         send({ type: 'finished', call: c, index: m.index });
       } catch (e) {
         // A fit that throws is a failed fit, not a crash: no retry; this worker goes on with the next.
@@ -477,7 +477,7 @@ export async function runFitWorker(specFile: string): Promise<number> {
     const known = spec.shared[n];
     if (known && known.key !== key) throw new Error(`fit-worker: shared input ${n} of ${spec.pipeline} is '${key}', but the run's was '${known.key}': the pipeline's shared inputs are not the same on every run`);
     const file = known?.file ?? (await ask({ type: 'shared', n, key }).then((r) => (r.type === 'file' ? r.file : Promise.reject(new Error(`fit-worker: expected shared input ${n}, got '${r.type}'`)))));
-    return deserialize(readFileSync(file)) as T;
+    return fromPortableBytes(readFileSync(file)) as T;
   };
   const ctx = workerContext(spec, fits, shared, () => active);
   try {
@@ -530,7 +530,7 @@ async function runOneFit(spec: FitWorkerSpec): Promise<number> {
     if (c < spec.start) {
       const r = spec.replay[c];
       if (!r || r.key !== key) throw new Error(`fit-worker: call ${c} of ${spec.pipeline} is '${key}', but the run's call ${c} was '${r?.key ?? '(none)'}': the pipeline's fits are not the same on every run`);
-      return deserialize(readFileSync(r.file)) as O[];
+      return fromPortableBytes(readFileSync(r.file)) as O[];
     }
     if (!(only.index >= 0 && only.index < items.length)) throw new Error(`fit-worker: call ${c} ('${key}') of ${spec.pipeline} has ${items.length} fits, no fit ${only.index}`);
     active = true;
@@ -541,7 +541,7 @@ async function runOneFit(spec: FitWorkerSpec): Promise<number> {
       writeError(spec, e);
       process.exit(1);
     }
-    writeFileSync(only.out, serialize(result));
+    writeFileSync(only.out, toPortableBytes(result, `a fit of '${key}'`));
     // The fit is done: the rest of the pipeline is the parent's (exit here, so no catch in the pipeline can go on).
     process.exit(0);
   };
@@ -549,7 +549,7 @@ async function runOneFit(spec: FitWorkerSpec): Promise<number> {
     const n = sharedCall++;
     const known = spec.shared[n];
     if (!known || known.key !== key) throw new Error(`fit-worker: shared input ${n} of ${spec.pipeline} is '${key}', but the run's was '${known?.key ?? '(none)'}': the pipeline's shared inputs are not the same on every run`);
-    return deserialize(readFileSync(known.file)) as T;
+    return fromPortableBytes(readFileSync(known.file)) as T;
   };
   try {
     await pipeline.run(pipeline.schema.parse(spec.config), workerContext(spec, fits, shared, () => active));

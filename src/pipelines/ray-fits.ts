@@ -17,8 +17,8 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { deserialize, serialize } from 'node:v8';
 import type { RunMode } from '../evidence/rules.ts';
+import { fromPortableBytes, toPortableBytes } from './portable.ts';
 import { serialFits, type FitJobs, type FitWorkerSpec, type SharedInput } from './fits.ts';
 
 /** Options of {@link rayFits}. */
@@ -151,7 +151,7 @@ export function rayFits(o: RayFitOptions): FitJobs {
         const elapsed = (Date.now() - t0) / 1000;
         const left = items.length - done - failed.length;
         o.log(`fits '${key}': ${done}/${items.length} done on Ray (${label(i)}); ${left > 0 ? `ETA ${Math.round((elapsed / done) * left)} s` : `${Math.round(elapsed)} s in all`}`);
-        return deserialize(readFileSync(join(root, `ray-${call}-${slug(key)}-${i}.result`))) as O;
+        return fromPortableBytes(readFileSync(join(root, `ray-${call}-${slug(key)}-${i}.result`))) as O;
       }));
       if (failed.length) throw new Error(`${failed.length} of ${items.length} fits of '${key}' failed on Ray (the other ${done} finished):\n  ${failed.join('\n  ')}`);
       results = got as O[];
@@ -161,7 +161,7 @@ export function rayFits(o: RayFitOptions): FitJobs {
     // Later fits replay this call's results instead of fitting them again.
     mkdirSync(root, { recursive: true });
     const file = join(root, `${call}-${slug(key)}.results`);
-    writeFileSync(file, serialize(results));
+    writeFileSync(file, toPortableBytes(results, `the results of '${key}'`));
     calls.push({ key, file });
     return results;
   }
@@ -170,7 +170,7 @@ export function rayFits(o: RayFitOptions): FitJobs {
     const value = await build();
     mkdirSync(root, { recursive: true });
     const file = join(root, `shared-${sharedFiles.length}-${slug(key)}.shared`);
-    writeFileSync(file, serialize(value));
+    writeFileSync(file, toPortableBytes(value, `shared input '${key}'`, true));
     sharedFiles.push({ key, file });
     return value;
   };
