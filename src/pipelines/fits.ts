@@ -22,9 +22,9 @@
  *
  * So a fit must depend only on its item and on what the pipeline built before the call (no generator shared across
  * fits, no state carried from one fit to the next), and its result must survive structured cloning (plain objects,
- * arrays, typed arrays, Maps: no functions, no tensors, no class methods). Under that contract a run with workers
- * gives the same records as a serial run, bit for bit (tested on baselines/ctr; checked by hand on 23 pipelines, listed in
- * the README's "Running in parallel").
+ * arrays, typed arrays, Maps, and Datasets through src/pipelines/portable.ts: no functions, no tensors, no class
+ * methods). Under that contract a run with workers gives the same records as a serial run, bit for bit (tested on
+ * baselines/ctr; checked by hand on the pipelines the README's "Running in parallel" lists).
  *
  * A child that crashes in a fit (a signal, or an exit status other than 0/1) has its fit retried once, by another or
  * a new child; a fit that still fails is marked failed, the other fits of the call go on, and the call then throws an
@@ -116,7 +116,8 @@ export const serialFits: FitMap = async (_key, items, fit) => {
 /**
  * Every (seed, method) fit of a comparison as jobs of one `ctx.fits` call, returned by method and seed: out[m][s]. The
  * jobs run seed by seed (every method of the first seed first), as the serial loops they replace did; `fit` gets the
- * method, the seed, the method's position and the seed's position. Items are named '<label><suffix> seed <seed>' in progress lines and errors.
+ * method, the seed, the method's position and the seed's position. Items are named '<label><suffix> seed <seed>' in
+ * progress lines and errors.
  * @example
  * const fits = await fitGrid(ctx.fits, 'main', methods, [1, 2], (m, seed, i) => fitOne(m, seed, i));
  * fits[0][1]; // the first method on the second seed
@@ -154,12 +155,13 @@ export interface WorkerFitOptions {
 
 const CLI = resolve(import.meta.dirname, '..', 'cli.ts');
 
-function formatSeconds(s: number): string {
+/** '42 s' under 90 seconds, else '3.5 min' (progress lines). */
+export function formatSeconds(s: number): string {
   return s < 90 ? `${Math.round(s)} s` : `${(s / 60).toFixed(1)} min`;
 }
 
 /** A safe file-name piece for a call key. */
-function slug(key: string): string {
+export function slug(key: string): string {
   return key.replace(/[^A-Za-z0-9_.-]+/g, '-').slice(0, 60);
 }
 
@@ -443,20 +445,13 @@ export async function runFitWorker(specFile: string): Promise<number> {
     if (r.type === 'abort') process.exit(0);
     return r;
   };
-  for (const m of spec.modules) await import(pathToFileURL(resolve(m)).href);
-  await import('./registry.ts');
-  const { getPipeline } = await import('./pipeline.ts');
-  const pipeline = getPipeline(spec.pipeline);
+  const pipeline = await loadPipeline(spec);
   let call = 0;
   let sharedCall = 0;
   let active = false;
   const fits: FitMap = async <I, O>(key: string, items: readonly I[], fit: (item: I, index: number) => Promise<O>): Promise<O[]> => {
     const c = call++;
-    if (c < spec.start) {
-      const r = spec.replay[c];
-      if (!r || r.key !== key) throw new Error(`fit-worker: call ${c} of ${spec.pipeline} is '${key}', but the run's call ${c} was '${r?.key ?? '(none)'}': the pipeline's fits are not the same on every run`);
-      return fromPortableBytes(readFileSync(r.file)) as O[];
-    }
+    if (c < spec.start) return replayed<O>(spec, c, key);
     for (;;) {
       const m = await ask({ type: 'next', call: c, key });
       if (m.type === 'file') return fromPortableBytes(readFileSync(m.file)) as O[]; // every fit of the call is in
@@ -490,6 +485,21 @@ export async function runFitWorker(specFile: string): Promise<number> {
   }
 }
 
+/** The pipeline a fit worker replays, looked up after importing the spec's modules. */
+async function loadPipeline(spec: FitWorkerSpec) {
+  for (const m of spec.modules) await import(pathToFileURL(resolve(m)).href);
+  await import('./registry.ts');
+  const { getPipeline } = await import('./pipeline.ts');
+  return getPipeline(spec.pipeline);
+}
+
+/** The results of call `c`, finished before the worker started, read from its file (checking the call is the same). */
+function replayed<O>(spec: FitWorkerSpec, c: number, key: string): O[] {
+  const r = spec.replay[c];
+  if (!r || r.key !== key) throw new Error(`fit-worker: call ${c} of ${spec.pipeline} is '${key}', but the run's call ${c} was '${r?.key ?? '(none)'}': the pipeline's fits are not the same on every run`);
+  return fromPortableBytes(readFileSync(r.file)) as O[];
+}
+
 /** The replayed pipeline's context in a fit worker: logs only inside a fit, no stage timings, the run's holdout. */
 function workerContext(spec: FitWorkerSpec, fits: FitMap, shared: SharedInput, logging: () => boolean): PipelineContext {
   return {
@@ -518,20 +528,13 @@ function writeError(spec: FitWorkerSpec, e: unknown): void {
  */
 async function runOneFit(spec: FitWorkerSpec): Promise<number> {
   const only = spec.only as NonNullable<FitWorkerSpec['only']>;
-  for (const m of spec.modules) await import(pathToFileURL(resolve(m)).href);
-  await import('./registry.ts');
-  const { getPipeline } = await import('./pipeline.ts');
-  const pipeline = getPipeline(spec.pipeline);
+  const pipeline = await loadPipeline(spec);
   let call = 0;
   let sharedCall = 0;
   let active = false;
   const fits: FitMap = async <I, O>(key: string, items: readonly I[], fit: (item: I, index: number) => Promise<O>): Promise<O[]> => {
     const c = call++;
-    if (c < spec.start) {
-      const r = spec.replay[c];
-      if (!r || r.key !== key) throw new Error(`fit-worker: call ${c} of ${spec.pipeline} is '${key}', but the run's call ${c} was '${r?.key ?? '(none)'}': the pipeline's fits are not the same on every run`);
-      return fromPortableBytes(readFileSync(r.file)) as O[];
-    }
+    if (c < spec.start) return replayed<O>(spec, c, key);
     if (!(only.index >= 0 && only.index < items.length)) throw new Error(`fit-worker: call ${c} ('${key}') of ${spec.pipeline} has ${items.length} fits, no fit ${only.index}`);
     active = true;
     let result: O;

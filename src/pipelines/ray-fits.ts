@@ -19,7 +19,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { RunMode } from '../evidence/rules.ts';
 import { fromPortableBytes, toPortableBytes } from './portable.ts';
-import { serialFits, type FitJobs, type FitWorkerSpec, type SharedInput } from './fits.ts';
+import { formatSeconds, serialFits, slug, type FitJobs, type FitWorkerSpec, type SharedInput } from './fits.ts';
 
 /** Options of {@link rayFits}. */
 export interface RayFitOptions {
@@ -47,10 +47,6 @@ interface Driver extends PromiseLike<{ exitCode?: number; signal?: string }> {
   stdin: NodeJS.WritableStream | null;
   stdout: NodeJS.ReadableStream | null;
   kill(signal?: NodeJS.Signals): boolean;
-}
-
-function slug(key: string): string {
-  return key.replace(/[^A-Za-z0-9_.-]+/g, '-').slice(0, 60);
 }
 
 /**
@@ -150,7 +146,7 @@ export function rayFits(o: RayFitOptions): FitJobs {
         done++;
         const elapsed = (Date.now() - t0) / 1000;
         const left = items.length - done - failed.length;
-        o.log(`fits '${key}': ${done}/${items.length} done on Ray (${label(i)}); ${left > 0 ? `ETA ${Math.round((elapsed / done) * left)} s` : `${Math.round(elapsed)} s in all`}`);
+        o.log(`fits '${key}': ${done}/${items.length} done on Ray (${label(i)}); ${left > 0 ? `ETA ${formatSeconds((elapsed / done) * left)}` : `${formatSeconds(elapsed)} in all`}`);
         return fromPortableBytes(readFileSync(join(root, `ray-${call}-${slug(key)}-${i}.result`))) as O;
       }));
       if (failed.length) throw new Error(`${failed.length} of ${items.length} fits of '${key}' failed on Ray (the other ${done} finished):\n  ${failed.join('\n  ')}`);
