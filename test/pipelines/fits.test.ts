@@ -33,19 +33,19 @@ test('fits: baselines/ctr with 2 fit workers gives the serial records bit for bi
   assert.ok(!existsSync(join(serial.dir, 'fits')), 'a serial run starts no worker');
 });
 
-test('fitGrid: fits run seed by seed, and come back by method and seed with the method position', async () => {
+test('fitGrid: fits run seed by seed, and come back by method and seed with the method and seed positions', async () => {
   const order: string[] = [];
   const names: string[] = [];
   const spy: typeof serialFits = (key, items, fit, name) => {
     for (const [i, item] of items.entries()) names.push(name ? name(item, i) : '');
     return serialFits(key, items, fit);
   };
-  const out = await fitGrid(spy, 'grid', [{ label: 'A' }, { label: 'B' }, { label: 'C' }], [7, 9], async (m, seed, i) => {
+  const out = await fitGrid(spy, 'grid', [{ label: 'A' }, { label: 'B' }, { label: 'C' }], [7, 9], async (m, seed, i, s) => {
     order.push(`${m.label}${seed}`);
-    return `${m.label}:${seed}:${i}`;
+    return `${m.label}:${seed}:${i}:${s}`;
   }, ' (x)');
   assert.deepEqual(order, ['A7', 'B7', 'C7', 'A9', 'B9', 'C9']);
-  assert.deepEqual(out, [['A:7:0', 'A:9:0'], ['B:7:1', 'B:9:1'], ['C:7:2', 'C:9:2']]);
+  assert.deepEqual(out, [['A:7:0:0', 'A:9:0:1'], ['B:7:1:0', 'B:9:1:1'], ['C:7:2:0', 'C:9:2:1']]);
   assert.equal(names[4], 'B (x) seed 9');
 });
 
