@@ -3,7 +3,7 @@
  * run folder written here has records bit-identical to a serial run; each task replays the pipeline from the files of
  * the earlier calls and shared inputs (nothing is fitted or built twice); a fit whose task crashes is sent once more,
  * then failed while the other fits finish; the CLI passes `--ray` on to pipelines run as local jobs. The head is shut
- * down at the end. Needs Ray in .venv (env/requirements.txt; `npm test` runs the setup first).
+ * down at the end (only it: a Ray cluster of the user's on the same machine is left running). Needs Ray in .venv (env/requirements.txt; `npm test` runs the setup first).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { execa } from 'execa';
 import '../../src/pipelines/registry.ts';
 import '../fixtures/pipelines/fit-jobs.ts';
@@ -44,8 +45,34 @@ before(async () => {
   await execa(RAY, ['start', '--head', `--port=${port}`, '--num-cpus=2', '--include-dashboard=false', '--disable-usage-stats', '--object-store-memory=100000000', `--temp-dir=${join(tmp, 'ray')}`], { env: { RAY_USAGE_STATS_ENABLED: '0' } });
 });
 
+/** Process ids of this test's Ray head: every process naming its temporary folder, and their descendants (the agents). */
+function headProcesses(): number[] {
+  const rows = spawnSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map((l) => {
+    const [pid, ppid, ...args] = l.trim().split(/\s+/);
+    return { pid: Number(pid), ppid: Number(ppid), args: args.join(' ') };
+  });
+  const mine = new Set(rows.filter((r) => r.args.includes(tmp)).map((r) => r.pid));
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const r of rows) {
+      if (!mine.has(r.pid) && mine.has(r.ppid)) {
+        mine.add(r.pid);
+        grew = true;
+      }
+    }
+  }
+  return [...mine].filter((pid) => pid !== process.pid);
+}
+
+// Stops this test's head only (`ray stop` would stop every Ray on the machine, a user's own cluster too).
 after(async () => {
-  await execa(RAY, ['stop', '--force'], { reject: false });
+  for (const pid of headProcesses()) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
   rmSync(tmp, { recursive: true, force: true });
 });
 
