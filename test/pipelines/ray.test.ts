@@ -3,7 +3,8 @@
  * run folder written here has records bit-identical to a serial run; each task replays the pipeline from the files of
  * the earlier calls and shared inputs (nothing is fitted or built twice); a fit whose task crashes is sent once more,
  * then failed while the other fits finish; the CLI passes `--ray` on to pipelines run as local jobs. The head is shut
- * down at the end (only it: a Ray cluster of the user's on the same machine is left running). Needs Ray in .venv (env/requirements.txt; `npm test` runs the setup first).
+ * down at the end, and only it (a Ray cluster of the user's on the same machine is left running). Needs Ray in .venv
+ * (env/requirements.txt; `npm test` runs the setup first).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
