@@ -89,11 +89,11 @@ export interface FitWorkerSpec {
  * each request once, as soon as it can. To 'next' (at a call): a fit of that call while any is waiting — also one
  * handed back by a worker that crashed — else, once every fit of the call is in, the file of the call's results. To
  * 'shared': the file of that shared input once it is built. 'abort' when the run failed or ended. 'finished' reports
- * a fit and needs no answer.
+ * a fit, with the lines it logged (the run's log gets them when the fit finishes), and needs no answer.
  */
 type ToParent =
   | { type: 'next'; call: number; key: string }
-  | { type: 'finished'; call: number; index: number; error?: string }
+  | { type: 'finished'; call: number; index: number; lines: string[]; error?: string }
   | { type: 'shared'; n: number; key: string };
 type ToWorker = { type: 'fit'; index: number } | { type: 'file'; file: string } | { type: 'abort'; reason: string };
 
@@ -259,6 +259,7 @@ export function workerFits(o: WorkerFitOptions): FitJobs {
   function settle(w: Worker, m: Extract<ToParent, { type: 'finished' }>): void {
     w.current = null;
     const c = calls[m.call];
+    for (const line of m.lines) o.log(line);
     const file = resultFile(root, m.call, c.key, m.index);
     if (m.error !== undefined || !existsSync(file)) {
       const why = (m.error ?? 'no result file').split('\n')[0];
@@ -449,6 +450,7 @@ export async function runFitWorker(specFile: string): Promise<number> {
   let call = 0;
   let sharedCall = 0;
   let active = false;
+  let lines: string[] = []; // what the current fit logged
   const fits: FitMap = async <I, O>(key: string, items: readonly I[], fit: (item: I, index: number) => Promise<O>): Promise<O[]> => {
     const c = call++;
     if (c < spec.start) return replayed<O>(spec, c, key);
@@ -456,15 +458,17 @@ export async function runFitWorker(specFile: string): Promise<number> {
       const m = await ask({ type: 'next', call: c, key });
       if (m.type === 'file') return fromPortableBytes(readFileSync(m.file)) as O[]; // every fit of the call is in
       active = true;
+      lines = [];
       try {
         const result = await fit(items[m.index], m.index);
         writeFileSync(resultFile(spec.dir, c, key, m.index), toPortableBytes(result, `a fit of '${key}'`));
-        send({ type: 'finished', call: c, index: m.index });
+        send({ type: 'finished', call: c, index: m.index, lines });
       } catch (e) {
         // A fit that throws is a failed fit, not a crash: no retry; this worker goes on with the next.
         console.error((e as Error).stack ?? String(e));
-        send({ type: 'finished', call: c, index: m.index, error: (e as Error).message ?? String(e) });
+        send({ type: 'finished', call: c, index: m.index, lines, error: (e as Error).message ?? String(e) });
       }
+      active = false;
     }
   };
   const shared: SharedInput = async <T>(key: string): Promise<T> => {
@@ -474,7 +478,11 @@ export async function runFitWorker(specFile: string): Promise<number> {
     const file = known?.file ?? (await ask({ type: 'shared', n, key }).then((r) => (r.type === 'file' ? r.file : Promise.reject(new Error(`fit-worker: expected shared input ${n}, got '${r.type}'`)))));
     return fromPortableBytes(readFileSync(file)) as T;
   };
-  const ctx = workerContext(spec, fits, shared, () => active);
+  const ctx = workerContext(spec, fits, shared, (m) => {
+    if (!active) return; // the replay's own lines are the run's, logged there
+    console.log(m);
+    lines.push(m);
+  });
   try {
     await pipeline.run(pipeline.schema.parse(spec.config), ctx);
     return 0;
@@ -500,15 +508,13 @@ function replayed<O>(spec: FitWorkerSpec, c: number, key: string): O[] {
   return fromPortableBytes(readFileSync(r.file)) as O[];
 }
 
-/** The replayed pipeline's context in a fit worker: logs only inside a fit, no stage timings, the run's holdout. */
-function workerContext(spec: FitWorkerSpec, fits: FitMap, shared: SharedInput, logging: () => boolean): PipelineContext {
+/** The replayed pipeline's context in a fit worker: its own log, no stage timings, the run's holdout. */
+function workerContext(spec: FitWorkerSpec, fits: FitMap, shared: SharedInput, log: (line: string) => void): PipelineContext {
   return {
     mode: spec.mode,
     quick: spec.mode === 'quick',
     holdout: (ds) => (spec.permuteTestLabels === null ? ds : ds.withPermutedLabels(new Rng(spec.permuteTestLabels))),
-    log: (m) => {
-      if (logging()) console.log(m);
-    },
+    log,
     stage: async (_name, fn) => fn(),
     fits,
     shared,
@@ -555,7 +561,9 @@ async function runOneFit(spec: FitWorkerSpec): Promise<number> {
     return fromPortableBytes(readFileSync(known.file)) as T;
   };
   try {
-    await pipeline.run(pipeline.schema.parse(spec.config), workerContext(spec, fits, shared, () => active));
+    await pipeline.run(pipeline.schema.parse(spec.config), workerContext(spec, fits, shared, (m) => {
+      if (active) console.log(m); // the worker's output is the fit's log (on Ray, its log file)
+    }));
     writeError(spec, new Error(`fit-worker: ${spec.pipeline} returned before its call ${spec.start}: the pipeline's fits are not the same on every run`));
   } catch (e) {
     writeError(spec, e);

@@ -29,7 +29,9 @@ test('fits: baselines/ctr with 2 fit workers gives the serial records bit for bi
   assert.deepEqual(strip(parallel.records), strip(serial.records), 'same seeds, same records');
   const fitsDir = join(parallel.dir, 'fits');
   assert.equal(readdirSync(fitsDir).filter((f) => f.endsWith('.log')).length, 2, 'two workers took the 8 (seed, model) fits between them');
-  assert.match(readFileSync(join(parallel.dir, 'log.txt'), 'utf8'), /fits 'baselines': 8\/8 done/);
+  const log = readFileSync(join(parallel.dir, 'log.txt'), 'utf8');
+  assert.match(log, /fits 'baselines': 8\/8 done/);
+  assert.equal(log.match(/^\S+ seed \d: test AUC /gm)?.length, 8, 'the lines each fit logged reach the run log when it finishes');
   assert.ok(!existsSync(join(serial.dir, 'fits')), 'a serial run starts no worker');
 });
 
