@@ -24,7 +24,8 @@
  *   Estimated wall time: 45 fits x 5 min = about 3.8 h. Measured: ONE evidence-size fit (Moment&Cross, seed 1) took
  *   306 s (3 epochs, best epoch 1) on this 2-core machine shared with other jobs (load average about 10); the
  *   baselines and the daily-batch rungs train on impressions, not the longer stream, so this is an upper bound. On a
- *   quiet machine the same epochs ran about 3.5x faster (6 500 vs 1 800 samples/s), about 1.1 h.
+ *   quiet machine the same epochs ran about 3.5x faster (6 500 vs 1 800 samples/s), about 1.1 h. Measured whole
+ *   (2026-12-07, 2 fit workers, beside other work): 56.7 min.
  * - paper: the spec's sizes (D = 16 defaults, MMoE 4 x [256, 128]) and trainer (Adam 1e-3, batch 1024), up to 20 epochs;
  *   the spec states no data size, so the evidence world.
  * Paper deviations: industrial data replaced by the live world; evidence mode uses D = 8 networks (time budget). The
