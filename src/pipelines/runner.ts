@@ -51,7 +51,7 @@ export interface RunOptions {
   fitWorkers: number;
   /**
    * A Ray cluster ('auto' or 'HOST:PORT'): the pipeline's independent fits go to it as tasks (src/pipelines/ray-fits.ts)
-   * instead of local fit workers; null = local. Records are the same either way.
+   * instead of local fit workers (`fitWorkers` then does not apply); null = local. Records are the same either way.
    */
   fitRay: string | null;
   /** Modules a fit worker imports first: where a pipeline registered outside src/pipelines/registry.ts lives. */
