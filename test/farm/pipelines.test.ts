@@ -163,6 +163,14 @@ test('farm/ab: A/B and A/A entries the report reads, lift records per seed; the 
   assert.ok(lifts.every((r) => r.se !== null && r.se > 0));
   const mean = (lifts[0].value + lifts[1].value) / 2;
   assert.ok(Math.abs((ab[0].liftPct) - mean) < 1e-9, 'the reported lift is the mean over seeds');
+  // Table 'online' (table.md): both arms per seed; the treatment / control ratio of its values is the seed's lift.
+  const arm = (method: string, seed: number) => run.records.find((r) => r.table === 'online' && r.method === method && r.metric === 'watch seconds per user' && r.seed === seed);
+  for (const [k, seed] of [1, 2].entries()) {
+    const [farm, ple] = [arm('FARM', seed), arm('PLE', seed)];
+    assert.ok(farm && ple && farm.se !== null && farm.se > 0, `online records of seed ${seed}`);
+    assert.ok(Math.abs((farm.value / ple.value - 1) * 100 - lifts[k].value) < 1e-6, `seed ${seed}: arms agree with the lift record`);
+  }
+  assert.match(run.markdown, /Simulated A\/B on the live world: FARM vs PLE/);
 });
 
 test('farm pipelines: evidence and paper defaults have >= 5 distinct seeds and pass their schemas; quick stays small', () => {

@@ -9,7 +9,8 @@
  * Metrics (lift % with a 95% interval): watch seconds per user, effective-view rate per impression, gifts per user.
  * Policy score = the sum of the model's predicted task probabilities (one score for every arm, so the comparison is of
  * models, not of score formulas). Records (table 'ab', one per seed): `lift_pct_<metric>` of 'FARM vs PLE' and of the
- * A/A, with the simulator's bootstrap SE. `results.abTests` (what the report reads): per experiment and metric the mean
+ * A/A, with the simulator's bootstrap SE; table 'online' (table.md): both arms' metrics per seed with the paired difference
+ * against the control and the lifts in its notes. `results.abTests` (what the report reads): per experiment and metric the mean
  * lift over seeds with an interval that combines seed variance and the simulator's sampling (`combineSeedsAndTest`).
  * No claim is judged: the spec calls the paper's online test not reproducible (industrial; farm.md §4).
  * Modes: quick (smoke test) = farm/main's quick world and sizes, 1 seed, 400 bootstrap resamples; evidence = farm/main's
@@ -26,6 +27,7 @@ import { combineSeedsAndTest, tQuantile } from '../../evidence/stats.ts';
 import type { ResultRecord } from '../../evidence/records.ts';
 import type { PipelineContext, PipelineSpec } from '../pipeline.ts';
 import { fitGrid } from '../fits.ts';
+import { buildResultTable } from '../result-table.ts';
 import { FARM_BASE, LiveMethod, fitLive } from './common.ts';
 import { FARM_EVIDENCE_WORLD, FARM_QUICK_WORLD, EVIDENCE_SEEDS, farmMainDefaults } from './main.ts';
 import { summaryTasks } from './live-evidence.ts';
@@ -197,11 +199,23 @@ export const farmAbPipeline: PipelineSpec<FarmAbConfig> = {
       ctx.log(`${m.label} seed ${seed}: best epoch ${r.bestEpoch + 1} of ${r.epochsAllowed} (${r.seconds.toFixed(1)} s)`);
       return r.probs;
     });
+    // The arms' simulated metrics per seed, for table 'online' (each value's SE: the lift's, in the metric's units,
+    // split equally between the arms, as minet/ab does).
+    const empty = () => Object.fromEntries(LIVE_AB_METRICS.map((m) => [m.name, [] as number[]]));
+    const online = [control, treatment].map((method) => ({ method, seeds: [...config.seeds], values: empty(), se: empty(), rows: empty() }));
     for (const [k, seed] of config.seeds.entries()) {
       const probs = Object.fromEntries(arms.map((m, i) => [m.label, fitted[i][k]]));
       const results = await liveAbTests(world, probs, treatment, control, { ...config.ab, seed: config.ab.seed + seed }, ctx, ` seed ${seed}`);
       perSeed.push(results);
       const z = tQuantile(1 - (1 - config.ab.level) / 2, Infinity);
+      for (const r of results.filter((x) => !x.experiment.startsWith('A/A'))) {
+        const seAbs = ((r.ciHigh - r.ciLow) / (2 * z) / 100) * r.control;
+        for (const [arm, value] of [[online[0], r.control], [online[1], r.treatment]] as const) {
+          arm.values[r.metric].push(value);
+          arm.se[r.metric].push(seAbs / Math.SQRT2);
+          arm.rows[r.metric].push(r.requests);
+        }
+      }
       for (const r of results) {
         records.push({ pipeline: '', run: '', table: 'ab', method: r.experiment, variant: '', knob: '', metric: liftMetric(r.metric), split: 'test', seed, value: r.liftPct, rows: r.requests, positives: null, se: (r.ciHigh - r.ciLow) / (2 * z), stillImproving: null });
         ctx.log(`seed ${seed}, ${r.experiment}, ${r.metric}: ${r.control.toFixed(4)} -> ${r.treatment.toFixed(4)}, lift ${r.liftPct.toFixed(2)}% [${r.ciLow.toFixed(2)}, ${r.ciHigh.toFixed(2)}]`);
@@ -211,6 +225,17 @@ export const farmAbPipeline: PipelineSpec<FarmAbConfig> = {
     for (const r of abTests) ctx.log(`${r.experiment}, ${r.metric} (${config.seeds.length} seeds): ${r.control.toFixed(4)} -> ${r.treatment.toFixed(4)}, lift ${r.liftPct.toFixed(2)}% [${r.ciLow.toFixed(2)}, ${r.ciHigh.toFixed(2)}]`);
     const fig = abLiftFigure(abTests);
     const aaOk = abTests.filter((r) => r.experiment.startsWith('A/A')).every((r) => r.ciLow <= 0 && r.ciHigh >= 0);
-    return { tables: [], figures: [{ name: 'ab-lift', fig }], records, results: { abTests, aaContainsZero: aaOk, monitorTasks: monitor.tasks, world: world.config } };
+    const table = buildResultTable({
+      id: 'online',
+      title: `Simulated A/B on the live world: ${treatment} vs ${control} (${config.seeds.length} seed${config.seeds.length > 1 ? 's' : ''} of both models)`,
+      base: control,
+      metrics: LIVE_AB_METRICS.map((m) => ({ name: m.name, higherIsBetter: true })),
+      results: online,
+      notes: [
+        `Each value is the arm's simulated metric per seed (test live impressions; policy score = sum of predicted task probabilities); its SE is the lift's bootstrap SE (${config.ab.bootstrap} resamples) in the metric's units, split equally between the arms. Lifts in % with intervals that combine seed variance and simulator sampling: ${abTests.filter((r) => !r.experiment.startsWith('A/A')).map((r) => `${r.metric} ${r.liftPct.toFixed(2)}% [${r.ciLow.toFixed(2)}, ${r.ciHigh.toFixed(2)}]`).join('; ')}.`,
+        `A/A check (${control} in both arms): the interval ${aaOk ? 'contains 0 for every metric (passes)' : 'does NOT contain 0 for some metric (a false positive at this level, or a simulator problem)'}. No claim is judged: the paper's online test is industrial and not reproducible (farm.md §4).`,
+      ],
+    });
+    return { tables: [table], figures: [{ name: 'ab-lift', fig }], records, results: { abTests, aaContainsZero: aaOk, monitorTasks: monitor.tasks, world: world.config } };
   },
 };
