@@ -15,7 +15,9 @@
  * No claim is judged: the spec calls the paper's online test not reproducible (industrial; farm.md §4).
  * Modes: quick (smoke test) = farm/main's quick world and sizes, 1 seed, 400 bootstrap resamples; evidence = farm/main's
  * evidence world, sizes and trainer, 5 seeds, 2000 resamples (estimated wall time: 10 fits x 7 min, the measured
- * evidence-size FARM fit of farm/main (PLE is faster), plus the simulations: about 1.2 h on this loaded machine); paper = the spec's model sizes and trainer on the evidence world.
+ * evidence-size FARM fit of farm/main (PLE is faster), plus the simulations: about 1.2 h on this loaded machine;
+ * measured whole, 2026-12-07, with 2 fit workers: 6.4 min); paper = the spec's model sizes and trainer on the evidence
+ * world.
  * Paper deviations: the paper's online test is industrial (gifts, likes, follows by user activity); not reproducible.
  */
 import { z } from 'zod';
