@@ -139,9 +139,8 @@ export async function fitGrid<M extends { label: string }, O>(
  */
 export const SERIAL_JOBS: FitJobs = { fits: serialFits, shared: (_key, build) => build() };
 
-/** Options of {@link workerFits}. */
-export interface WorkerFitOptions {
-  workers: number;
+/** What every way of running a pipeline's fits away from its process needs: the run to replay and where it writes. */
+export interface FitRunOptions {
   pipeline: string;
   mode: RunMode;
   config: unknown;
@@ -151,6 +150,30 @@ export interface WorkerFitOptions {
   dir: string;
   /** One line per finished or retried fit. */
   log: (line: string) => void;
+}
+
+/** Options of {@link workerFits}. */
+export interface WorkerFitOptions extends FitRunOptions {
+  workers: number;
+}
+
+/**
+ * Writes a shared input built in the run (the `n`th of the run) for the fit workers to read; returns its file. Strict:
+ * what would arrive without its methods is refused (src/pipelines/portable.ts).
+ */
+export function writeSharedInput(root: string, n: number, key: string, value: unknown): string {
+  mkdirSync(root, { recursive: true });
+  const file = join(root, `shared-${n}-${slug(key)}.shared`);
+  writeFileSync(file, toPortableBytes(value, `shared input '${key}'`, true));
+  return file;
+}
+
+/** Writes the results of call `call` for the workers started later (they replay them); returns its file. */
+export function writeCallResults(root: string, call: number, key: string, results: unknown[]): string {
+  mkdirSync(root, { recursive: true });
+  const file = join(root, `${call}-${slug(key)}.results`);
+  writeFileSync(file, toPortableBytes(results, `the results of '${key}'`));
+  return file;
 }
 
 const CLI = resolve(import.meta.dirname, '..', 'cli.ts');
@@ -340,10 +363,7 @@ export function workerFits(o: WorkerFitOptions): FitJobs {
 
   const shared: SharedInput = async (key, build) => {
     const value = await build();
-    mkdirSync(root, { recursive: true });
-    const file = join(root, `shared-${sharedFiles.length}-${slug(key)}.shared`);
-    writeFileSync(file, toPortableBytes(value, `shared input '${key}'`, true));
-    sharedFiles.push({ key, file });
+    sharedFiles.push({ key, file: writeSharedInput(root, sharedFiles.length, key, value) });
     for (const w of workers) answer(w);
     return value;
   };
@@ -374,9 +394,7 @@ export function workerFits(o: WorkerFitOptions): FitJobs {
       results = await serialFits(key, items, fit);
     }
     // The workers (and later replacements) read this call's results instead of fitting them again.
-    const file = join(root, `${calls.length - 1}-${slug(key)}.results`);
-    writeFileSync(file, toPortableBytes(results, `the results of '${key}'`));
-    c.file = file;
+    c.file = writeCallResults(root, calls.length - 1, key, results);
     for (const w of workers) answer(w);
     return results;
   }

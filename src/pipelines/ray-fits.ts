@@ -17,23 +17,13 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { RunMode } from '../evidence/rules.ts';
-import { fromPortableBytes, toPortableBytes } from './portable.ts';
-import { formatSeconds, serialFits, slug, type FitJobs, type FitWorkerSpec, type SharedInput } from './fits.ts';
+import { fromPortableBytes } from './portable.ts';
+import { formatSeconds, serialFits, slug, writeCallResults, writeSharedInput, type FitJobs, type FitRunOptions, type FitWorkerSpec, type SharedInput } from './fits.ts';
 
 /** Options of {@link rayFits}. */
-export interface RayFitOptions {
+export interface RayFitOptions extends FitRunOptions {
   /** The cluster: 'auto' or 'HOST:PORT' as `ray start --head` prints it. */
   address: string;
-  pipeline: string;
-  mode: RunMode;
-  config: unknown;
-  permuteTestLabels: number | null;
-  modules?: string[];
-  /** The run folder: inputs, results and each fit's log go to `<dir>/fits/`. */
-  dir: string;
-  /** One line per finished or retried fit. */
-  log: (line: string) => void;
 }
 
 const REPO = resolve(import.meta.dirname, '..', '..');
@@ -66,6 +56,8 @@ export function rayFits(o: RayFitOptions): FitJobs {
   let driverDone: Promise<void> | null = null;
   let driverFailure: string | null = null;
   let nextId = 0;
+  /** Where the driver writes the result of fit `index` of call `call`. */
+  const rayResultFile = (call: number, key: string, index: number) => join(root, `ray-${call}-${slug(key)}-${index}.result`);
 
   /** The driver, started once (the fits of a call ask for it together). */
   function start(): Promise<{ child: Driver }> {
@@ -110,7 +102,7 @@ export function rayFits(o: RayFitOptions): FitJobs {
     if (driverFailure !== null) return driverFailure;
     const { child: d } = await start();
     const id = nextId++;
-    const out = join(root, `ray-${call}-${slug(key)}-${index}.result`);
+    const out = rayResultFile(call, key, index);
     const logFile = join(root, `ray-${call}-${index}.log`);
     const spec: FitWorkerSpec = {
       pipeline: o.pipeline, mode: o.mode, config: o.config, permuteTestLabels: o.permuteTestLabels, modules: (o.modules ?? []).map((m) => resolve(m)),
@@ -147,7 +139,7 @@ export function rayFits(o: RayFitOptions): FitJobs {
         const elapsed = (Date.now() - t0) / 1000;
         const left = items.length - done - failed.length;
         o.log(`fits '${key}': ${done}/${items.length} done on Ray (${label(i)}); ${left > 0 ? `ETA ${formatSeconds((elapsed / done) * left)}` : `${formatSeconds(elapsed)} in all`}`);
-        return fromPortableBytes(readFileSync(join(root, `ray-${call}-${slug(key)}-${i}.result`))) as O;
+        return fromPortableBytes(readFileSync(rayResultFile(call, key, i))) as O;
       }));
       if (failed.length) throw new Error(`${failed.length} of ${items.length} fits of '${key}' failed on Ray (the other ${done} finished):\n  ${failed.join('\n  ')}`);
       results = got as O[];
@@ -155,19 +147,13 @@ export function rayFits(o: RayFitOptions): FitJobs {
       results = await serialFits(key, items, fit);
     }
     // Later fits replay this call's results instead of fitting them again.
-    mkdirSync(root, { recursive: true });
-    const file = join(root, `${call}-${slug(key)}.results`);
-    writeFileSync(file, toPortableBytes(results, `the results of '${key}'`));
-    calls.push({ key, file });
+    calls.push({ key, file: writeCallResults(root, call, key, results) });
     return results;
   }
 
   const shared: SharedInput = async (key, build) => {
     const value = await build();
-    mkdirSync(root, { recursive: true });
-    const file = join(root, `shared-${sharedFiles.length}-${slug(key)}.shared`);
-    writeFileSync(file, toPortableBytes(value, `shared input '${key}'`, true));
-    sharedFiles.push({ key, file });
+    sharedFiles.push({ key, file: writeSharedInput(root, sharedFiles.length, key, value) });
     return value;
   };
 
