@@ -1,9 +1,11 @@
 /**
- * Benchmark: DIN training steps eager vs compiled (src/train/compile.ts, issue 19) in one process, on the trainer's
- * own Stepper (Adam lr 1e-3), at batch 1024 and 256.
+ * Benchmark: training steps eager vs compiled (src/train/compile.ts, issue 19) in one process, on the trainer's own
+ * Stepper (Adam lr 1e-3), at batch 1024 and 256. The model is DIN on the CTR world by default; RECLAB_BENCH_MODEL
+ * names another registered model of the CTR, entire-space CVR or live task (e.g. `farm`, `live-ple`, `esmm`: models
+ * with dropout, whose masks TensorFlow draws inside the compiled step), trained on that task's world.
  *
  * Per batch size, RECLAB_BENCH_REPEATS (default 3) pairs of arms in alternating order (eager-compiled, then
- * compiled-eager, ...); each arm builds a fresh DIN (same seed), runs RECLAB_BENCH_WARMUP (default 6) steps
+ * compiled-eager, ...); each arm builds a fresh model (same seed), runs RECLAB_BENCH_WARMUP (default 6) steps
  * untimed (the compiled arm traces in them), then times RECLAB_BENCH_STEPS steps (default 40 at 1024, 120 at 256),
  * reading each loss back as the trainer's progress line would not (one dataSync at the end of the arm). Reported:
  * samples/s medians per arm, the median of the per-pair ratios compiled / eager, native executeOp calls per step
@@ -12,8 +14,8 @@
  * results/bench/compiled-step-<timestamp>.json.
  *
  * Run: `npm run bench:compile`, or `node --import tsx bench/compiled-step.ts`.
- * Env: RECLAB_BENCH_REPEATS (3), RECLAB_BENCH_WARMUP (6), RECLAB_BENCH_STEPS (per batch size default above),
- *      RECLAB_BENCH_USERS (4000).
+ * Env: RECLAB_BENCH_MODEL (din), RECLAB_BENCH_REPEATS (3), RECLAB_BENCH_WARMUP (6), RECLAB_BENCH_STEPS (per batch
+ *      size default above), RECLAB_BENCH_USERS (4000).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -21,6 +23,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { backendInfo, tf } from '../src/tf.ts';
 import { generateCtrWorld } from '../src/worlds/ctr-world.ts';
+import { generateFunnelWorld } from '../src/worlds/funnel-world.ts';
+import { generateLiveWorld, LIVE_WORLD_SIZES } from '../src/worlds/live-world.ts';
+import type { Dataset } from '../src/data/dataset.ts';
 import { getModelSpec } from '../src/models/registry.ts';
 import { Stepper } from '../src/train/trainer.ts';
 import { batches, type Batch } from '../src/data/batching.ts';
@@ -48,9 +53,17 @@ interface Arm {
   fallbackReason: string | null;
 }
 
+/** The training set and label of a task's world, with `users` users. */
+function worldFor(task: string, users: number): { train: Dataset; label: string } {
+  if (task === 'ctr') return { train: generateCtrWorld({ users, items: 3000, categories: 60, impressionsPerUser: 30, seed: 7 }).train, label: 'click' };
+  if (task === 'entire-space-cvr') return { train: generateFunnelWorld({ users, seed: 7 }).train, label: 'conversion' };
+  if (task === 'live') return { train: generateLiveWorld({ ...LIVE_WORLD_SIZES.quick, users, seed: 7 }).train, label: 'click' };
+  throw new Error(`bench/compiled-step: RECLAB_BENCH_MODEL's task '${task}' has no world here (expected ctr, entire-space-cvr or live)`);
+}
+
 function main(): void {
-  const world = generateCtrWorld({ users: envInt('RECLAB_BENCH_USERS', 4000), items: 3000, categories: 60, impressionsPerUser: 30, seed: 7 });
-  const spec = getModelSpec('din');
+  const spec = getModelSpec(process.env.RECLAB_BENCH_MODEL || 'din');
+  const world = worldFor(spec.task, envInt('RECLAB_BENCH_USERS', 4000));
   const repeats = envInt('RECLAB_BENCH_REPEATS', 3);
   const warmup = envInt('RECLAB_BENCH_WARMUP', 6);
   const backend = tf.backend() as unknown as { binding: { executeOp: (...a: unknown[]) => unknown } };
@@ -61,7 +74,7 @@ function main(): void {
       for (const b of batches(world.train, { batchSize, seed: 1, epoch })) if (b.size === batchSize) full.push(b);
     }
     const model = spec.create(new Rng(1), world.train.schema);
-    const stepper = new Stepper(model, spec.loss('click'), { learningRate: 1e-3 }, 0, compiled);
+    const stepper = new Stepper(model, spec.loss(world.label), { learningRate: 1e-3 }, 0, compiled);
     const loadBefore = loadavg()[0];
     const lossSum = tf.variable(tf.scalar(0), false);
     const step = (b: Batch) => tf.tidy(() => void lossSum.assign(tf.add(lossSum, stepper.step(world.train, b))));
@@ -112,11 +125,11 @@ function main(): void {
     '|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');
-  console.log(`DIN training steps, eager vs compiled (${backendInfo().package} ${backendInfo().version}, threads ${JSON.stringify(backendInfo().threads)})\n${table}\n${verdict}${fallback ? `\nFELL BACK: ${fallback}` : ''}`);
+  console.log(`${spec.name} training steps, eager vs compiled (${backendInfo().package} ${backendInfo().version}, threads ${JSON.stringify(backendInfo().threads)})\n${table}\n${verdict}${fallback ? `\nFELL BACK: ${fallback}` : ''}`);
   const dir = join(ROOT, 'results', 'bench');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `compiled-step-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, `${JSON.stringify({ arms, table, verdict, machine: { cpus: cpus().length, node: process.version, loadavgEnd: loadavg() } }, null, 2)}\n`, { flag: 'wx' });
+  writeFileSync(file, `${JSON.stringify({ model: spec.name, arms, table, verdict, machine: { cpus: cpus().length, node: process.version, loadavgEnd: loadavg() } }, null, 2)}\n`, { flag: 'wx' });
   console.log(`results: ${file}`);
 }
 

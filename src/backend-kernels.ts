@@ -10,9 +10,16 @@
  *   Reshape, Sum, ConcatV2, Transpose, ExpandDims — their shape / axes / axis / perm argument becomes a cached
  *              int32 tensor instead of a new tensor written, uploaded and deleted at every call.
  * Values and gradients are unchanged; `installLeanKernels` is called once by src/tf.ts.
+ *
+ * It also registers one kernel tfjs lacks: `ReclabStatelessUniform` (src/layers/dropout.ts), TensorFlow's
+ * StatelessRandomUniform — uniform [0, 1) values of a given shape from an int32 (2,) seed tensor, the same values for
+ * the same seed whether run eagerly or inside a compiled step.
  */
 import type { DataType, KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, Tensor, TensorInfo } from '@tensorflow/tfjs';
 import type { TF } from './tf.ts';
+
+/** Name of the stateless uniform kernel registered below for the native backend. */
+export const STATELESS_UNIFORM = 'ReclabStatelessUniform';
 
 /** The part of tfjs-node's backend these kernels call (structural: its class is not exported as a type). */
 interface NodeBackend {
@@ -108,6 +115,17 @@ export function installLeanKernels(tf: TF, options: { gpuPackage: boolean }): vo
       const attrList = [batchDims, dtypeAttr(b, 'Tparams', x.dtype), dtypeAttr(b, 'Tindices', indices.dtype), dtypeAttr(b, 'Taxis', 'int32')];
       return b.executeSingleOutput('GatherV2', attrList, [x, indices, ints(b, [(attrs?.axis as number) ?? 0], true)]);
     };
+  }
+  if (!tf.getKernel(STATELESS_UNIFORM, 'tensorflow')) {
+    tf.registerKernel({
+      kernelName: STATELESS_UNIFORM,
+      backendName: 'tensorflow',
+      kernelFunc: (({ inputs, backend, attrs }: Args) => {
+        const b = nodeBackend(backend);
+        const attrList = [dtypeAttr(b, 'dtype', 'float32'), dtypeAttr(b, 'T', 'int32'), dtypeAttr(b, 'Tseed', 'int32')];
+        return b.executeSingleOutput('StatelessRandomUniform', attrList, [ints(b, attrs?.shape as number[], false), inputs.seed as Tensor]);
+      }) as KernelFunc,
+    });
   }
   for (const [name, f] of Object.entries(kernels)) {
     const original = tf.getKernel(name, 'tensorflow');

@@ -5,6 +5,7 @@ import { tf } from '../tf.ts';
 import type { Tensor, Tensor2D, Variable } from '@tensorflow/tfjs';
 import { Module, activate, type Activation } from './module.ts';
 import type { Rng } from '../random.ts';
+import type { DropoutStream } from './dropout.ts';
 
 type FusedAct = 'linear' | 'relu' | 'sigmoid' | 'elu';
 const FUSED: ReadonlySet<Activation> = new Set<Activation>(['linear', 'relu', 'sigmoid', 'elu']);
@@ -60,7 +61,7 @@ export const MLP_DEFAULTS: MLPConfig = { hidden: [128, 64], activation: 'relu', 
 export class MLP extends Module {
   readonly config: MLPConfig;
   private readonly layers: Dense[] = [];
-  private dropSeed: number;
+  private readonly drops: DropoutStream;
 
   constructor(rng: Rng, readonly inDim: number, config: Partial<MLPConfig> = {}) {
     super(rng);
@@ -71,7 +72,7 @@ export class MLP extends Module {
       d = h;
     });
     if (this.config.outDim > 0) this.layers.push(this.module('out', new Dense(this.rng, d, this.config.outDim)));
-    this.dropSeed = this.rng.int(2 ** 30);
+    this.drops = this.dropoutStream();
   }
 
   /** Width of the output. */
@@ -97,10 +98,10 @@ export class MLP extends Module {
   applyFrom(start: number, x: Tensor, training: boolean): Tensor {
     let h = x;
     const nHidden = this.config.hidden.length;
-    if (start > 0 && training && this.config.dropout > 0 && start - 1 < nHidden) h = tf.dropout(h, this.config.dropout, undefined, this.dropSeed++);
+    if (start > 0 && training && this.config.dropout > 0 && start - 1 < nHidden) h = this.drops.apply(h, this.config.dropout);
     for (let i = start; i < this.layers.length; i++) {
       h = this.layers[i].apply(h);
-      if (training && this.config.dropout > 0 && i < nHidden) h = tf.dropout(h, this.config.dropout, undefined, this.dropSeed++);
+      if (training && this.config.dropout > 0 && i < nHidden) h = this.drops.apply(h, this.config.dropout);
     }
     return h;
   }

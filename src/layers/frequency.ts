@@ -22,6 +22,7 @@ import { MLP } from './dense.ts';
 import { LayerNorm } from './norm.ts';
 import { RealDFT } from './dft.ts';
 import type { Rng } from '../random.ts';
+import type { DropoutStream } from './dropout.ts';
 
 /** Options of `FrequencyAware`; defaults in `FREQUENCY_DEFAULTS`. */
 export interface FrequencyConfig {
@@ -64,7 +65,7 @@ export class FrequencyAware extends Module {
   private readonly alphaMlp: MLP | null;
   private readonly betaMlp: MLP | null;
   private readonly norm: LayerNorm | null;
-  private dropSeed: number;
+  private readonly drops: DropoutStream;
 
   constructor(rng: Rng, readonly length: number, readonly dim: number, config: Partial<FrequencyConfig> = {}) {
     super(rng);
@@ -83,7 +84,7 @@ export class FrequencyAware extends Module {
     this.alphaMlp = learned && c.band !== 'high' ? this.module('alphaMlp', mlp()) : null;
     this.betaMlp = learned && c.band !== 'low' ? this.module('betaMlp', mlp()) : null;
     this.norm = c.output === 'residual-layernorm' ? this.module('norm', new LayerNorm(this.rng, dim)) : null;
-    this.dropSeed = this.rng.int(2 ** 30);
+    this.drops = this.dropoutStream();
   }
 
   /** The low-frequency part P V of a sequence (B, L, D) -> (B, L, D) (for analysis and tests). */
@@ -115,7 +116,7 @@ export class FrequencyAware extends Module {
     const alpha = gate(this.alphaMlp, c.band !== 'high'); // (B, D)
     const beta = gate(this.betaMlp, c.band !== 'low'); // (B, D)
     let mixed = tf.add(tf.mul(tf.expandDims(alpha, 1), low), tf.mul(tf.expandDims(beta, 1), high)); // F = alpha Low + beta High, (B, L, D)
-    if (training && c.dropout > 0) mixed = tf.dropout(mixed, c.dropout, undefined, this.dropSeed++);
+    if (training && c.dropout > 0) mixed = this.drops.apply(mixed, c.dropout);
     const out = tf.mul(this.norm ? this.norm.apply(tf.add(V, mixed)) : mixed, m); // (B, L, D)
     return { out, alpha, beta };
   }

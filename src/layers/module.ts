@@ -5,6 +5,7 @@
 import { tf } from '../tf.ts';
 import type { Tensor, Variable } from '@tensorflow/tfjs';
 import { Rng } from '../random.ts';
+import { DropoutStream } from './dropout.ts';
 
 /** How a parameter starts: Glorot-uniform, zeros, ones, or normal / uniform with the given scale. */
 export type Init = 'glorot' | 'zeros' | 'ones' | { normal: number } | { uniform: number };
@@ -41,6 +42,7 @@ function initialValues(shape: number[], init: Init, rng: Rng): Float32Array {
 export abstract class Module {
   private readonly params = new Map<string, Variable>();
   private readonly children = new Map<string, Module>();
+  private readonly streams: DropoutStream[] = [];
   /** Generator for this module's initial values (children fork their own). */
   protected readonly rng: Rng;
 
@@ -57,6 +59,16 @@ export abstract class Module {
     initial.dispose(); // the variable keeps its own reference to the data
     this.params.set(name, v);
     return v;
+  }
+
+  /**
+   * A dropout stream for this module, keyed from its generator (one draw of it, where the module used to draw its
+   * `tf.dropout` seed); freed with the module. Its masks are drawn by TensorFlow, so compiled steps keep them fresh.
+   */
+  protected dropoutStream(): DropoutStream {
+    const s = new DropoutStream(this.rng.int(2 ** 30));
+    this.streams.push(s);
+    return s;
   }
 
   /** Registers a child module under a name and returns it. */
@@ -114,9 +126,15 @@ export abstract class Module {
     return { missing, unexpected };
   }
 
-  /** Frees every parameter's memory. The module is unusable afterwards. */
+  /** Frees every parameter's memory and the dropout streams. The module is unusable afterwards. */
   dispose(): void {
     for (const v of this.namedVariables().values()) v.dispose();
+    this.disposeStreams();
+  }
+
+  private disposeStreams(): void {
+    for (const s of this.streams.splice(0)) s.dispose();
+    for (const c of this.children.values()) c.disposeStreams();
   }
 }
 

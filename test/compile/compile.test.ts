@@ -14,6 +14,8 @@ import { batches } from '../../src/data/batching.ts';
 import { generateCtrWorld } from '../../src/worlds/ctr-world.ts';
 import { getModelSpec } from '../../src/models/registry.ts';
 import { assertClose } from '../helpers/close.ts';
+import { DropoutStream } from '../../src/layers/dropout.ts';
+import type { Tensor } from '@tensorflow/tfjs';
 
 const world = generateCtrWorld({ users: 300, items: 150, categories: 10, impressionsPerUser: 12, seed: 5 });
 const native = tf.getBackend() === 'tensorflow';
@@ -209,6 +211,40 @@ test('a random mask drawn in JavaScript is not frozen into the graph: the compil
   assert.equal(lines.length, 1);
   assertClose(w.dataSync(), new Array(64).fill(0.125), { what: 'w halved 3 times' });
   w.dispose();
+});
+
+test('dropout from a DropoutStream compiles: compiled steps draw the eager steps\' masks, a new one at every step', { skip }, () => {
+  const masks = (compile: boolean): { drawn: number[][]; draws: number; stats: unknown } => {
+    const w = tf.tidy(() => tf.variable(tf.ones([256]))); // the initial tensor is freed (see above)
+    const drops = new DropoutStream(11);
+    const compiler = compile ? new StepCompiler('dropout-stream') : null;
+    const drawn: number[][] = [];
+    for (let i = 0; i < 6; i++) {
+      const body = ({ x }: { x: Tensor }) => {
+        const y = drops.apply(tf.mul(x, w), 0.25); // 0 or 4/3 where w = 1
+        w.assign(tf.add(w, tf.mul(y, 0))); // reads y so the step depends on the mask; w stays 1
+        return tf.sum(y);
+      };
+      const inputs = { x: tf.ones([256]) };
+      const total = tf.tidy(() => (compiler ? compiler.run(inputs, body) : body(inputs)));
+      inputs.x.dispose();
+      drawn.push([total.dataSync()[0]]);
+      total.dispose();
+    }
+    const r = { drawn, draws: drops.draws, stats: compiler?.stats };
+    compiler?.dispose();
+    drops.dispose();
+    w.dispose();
+    return r;
+  };
+  const eager = masks(false);
+  const compiled = masks(true);
+  assert.deepEqual(compiled.stats, { traces: 2, compiledSteps: 5, eagerSteps: 1 }); // step 1: probe trace + eager
+  assert.equal(compiled.draws, 6, 'the stream advanced once per step, compiled steps included');
+  assert.deepEqual(compiled.drawn, eager.drawn, 'compiled steps draw the same masks as eager steps');
+  const kept = eager.drawn.map(([t]) => Math.round((t * 3) / 4)); // entries kept per step
+  assert.ok(new Set(kept).size > 1, `a new mask at every step: kept ${kept.join(', ')}`);
+  for (const k of kept) assert.ok(k > 256 * 0.6 && k < 256 * 0.9, `about 75% of 256 kept: ${k}`);
 });
 
 test('a step that creates a variable runs eagerly and is traced again later (lazy slots, state loads)', { skip }, () => {

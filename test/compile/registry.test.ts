@@ -45,12 +45,10 @@ function data(task: string): { ds: Dataset; label: string } {
 }
 
 /**
- * Models that fall back to eager today, with the reason: `tf.dropout` draws its mask in JavaScript (tfjs's
- * randomUniform), so the two probe traces freeze different masks and the compiler refuses to freeze either.
+ * Models that fall back to eager, with the reason (none today). The entire-space CVR and live models used to, because
+ * `tf.dropout` drew its masks in JavaScript; their layers now draw them in TensorFlow (src/layers/dropout.ts).
  */
-const FALLS_BACK: Record<string, RegExp> = Object.fromEntries(
-  ['naive-cvr', 'shared-bottom', 'esmm', 'escm2-ips', 'escm2-dr', 'dcmt', 'chorus-cvr', 'live-dnn', 'live-din', 'live-mmoe', 'live-ple', 'live-naive-cd', 'farm', 'moment-cross'].map((n) => [n, /differs between two steps/]),
-);
+const FALLS_BACK: Record<string, RegExp> = {};
 
 /**
  * Models whose weights drift apart from eager within 20 steps although the losses agree (rtol 1e-5 over 20 steps):
@@ -61,10 +59,21 @@ const FALLS_BACK: Record<string, RegExp> = Object.fromEntries(
  * summation order in the function graph) that Adam's normalised step m / (sqrt(v) + eps) turns into steps of about lr
  * where v is tiny (~1e-11 in interestW). Measured (2026-12-07, 20 steps, worst relative weight difference compiled vs
  * eager): Adam with eps 1e-8 2.1e1 (a source-item embedding row), Adam with eps 1e-3 3.0e-5, SGD 4.0e-6; so with the
- * normalisation tamed the two agree, and the SGD test below holds MiNet's weights to 1e-5 after 20 steps. For these
- * models the Adam weights and slots are compared after this many steps.
+ * normalisation tamed the two agree, and the SGD test below holds MiNet's weights to 1e-5 after 20 steps.
+ *
+ * The multi-task live models drift the same way once they compile (with dropout drawn in TensorFlow). Measured
+ * (2026-12-07, 20 steps on this file's live world, compiled vs eager; losses within 2.2e-6 relative at every step in
+ * every case): worst absolute weight difference with Adam, dropout 0.1 / dropout 0 — live-PLE 2.3e-6 / 5.9e-4, FARM
+ * 3.4e-6 / 1.7e-6, live naive cross-domain 4.2e-3 / 4.8e-6; with SGD (lr 5e-2) live-PLE 8.9e-5 / 3.0e-8, FARM
+ * 4.1e-6 / 3.6e-5, naive cross-domain 3.0e-8 / 1.1e-6. The drift is as large without dropout as with it, so it is
+ * the summation order (and, with SGD, a ReLU unit whose pre-activation sits at 0 flipping), not the masks: the masks
+ * themselves are identical (test/compile/compile.test.ts, DropoutStream). For these models the Adam weights and slots
+ * are compared after this many steps (step 1 eager, step 2 probe, then compiled), and `SGD_MATCHES` also after 20 SGD
+ * steps.
  */
-const WEIGHTS_AT: Record<string, number> = { minet: 6 };
+const WEIGHTS_AT: Record<string, number> = { minet: 6, 'live-ple': 6, 'live-naive-cd': 3, farm: 4, 'moment-cross': 6 };
+/** Models of `WEIGHTS_AT` whose weights match eager after 20 SGD steps (rtol 1e-5, atol 1e-6). */
+const SGD_MATCHES = ['minet', 'live-naive-cd', 'moment-cross'];
 
 function run(spec: ModelSpec<object>, compile: boolean, steps: number, optimizer: object = { learningRate: 5e-3 }) {
   const { ds, label } = data(spec.task);
@@ -119,7 +128,7 @@ for (const spec of listModels()) {
   }
 }
 
-for (const name of Object.keys(WEIGHTS_AT)) {
+for (const name of SGD_MATCHES) {
   test(`${name}: with SGD (no Adam normalisation) the compiled weights match eager after 20 steps`, { skip }, () => {
     const spec = listModels().find((m) => m.name === name) as ModelSpec<object>;
     const sgd = { kind: 'sgd', learningRate: 5e-2 };

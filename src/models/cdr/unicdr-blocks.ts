@@ -11,6 +11,7 @@ import { TransformerBlock } from '../../layers/attention.ts';
 import { Gate, mixExperts } from '../../layers/experts.ts';
 import type { Rng } from '../../random.ts';
 import { maskedMean } from './common.ts';
+import type { DropoutStream } from '../../layers/dropout.ts';
 
 /** The three UniCDR aggregators. */
 export type AggregatorKind = 'mean' | 'user_attention' | 'item_similarity';
@@ -30,7 +31,7 @@ export class Aggregator extends Module {
   private readonly wAtt: Dense | null;
   private readonly seq: TransformerBlock | null;
   private readonly posEmb: Embedding | null;
-  private dropSeed: number;
+  private readonly drops: DropoutStream;
 
   constructor(rng: Rng, readonly dim: number, readonly kind: AggregatorKind, readonly o: { lambdaA: number; dropout: number; sequence: boolean; maxLen: number; heads?: number }) {
     super(rng);
@@ -38,7 +39,7 @@ export class Aggregator extends Module {
     this.wAtt = kind === 'user_attention' ? this.module('wAtt', new Dense(this.rng, dim, dim, 'tanh')) : null;
     this.seq = o.sequence ? this.module('seq', new TransformerBlock(this.rng, dim, o.heads ?? 2, 2)) : null;
     this.posEmb = o.sequence ? this.module('pos', new Embedding(this.rng, o.maxLen, dim)) : null;
-    this.dropSeed = this.rng.int(2 ** 30);
+    this.drops = this.dropoutStream();
   }
 
   /** eUser (B, D), E (B, N, D), mask (B, N), s (B, N) -> (B, D). */
@@ -50,7 +51,7 @@ export class Aggregator extends Module {
         ? tf.sum(tf.mul((this.wAtt as Dense).apply(E), tf.expandDims(eUser, 1)), 2) // (B, N)
         : s;
       let a = tf.mul(tf.softmax(tf.add(logits, tf.mul(tf.sub(1, mask), -1e9))), mask); // (B, N); empty rows -> 0
-      if (training && this.o.dropout > 0 && this.kind === 'user_attention') a = tf.dropout(a, this.o.dropout, undefined, this.dropSeed++);
+      if (training && this.o.dropout > 0 && this.kind === 'user_attention') a = this.drops.apply(a, this.o.dropout);
       pool = tf.sum(tf.mul(E, tf.expandDims(a, 2)), 1); // (B, D)
     }
     if (this.seq && this.posEmb) {

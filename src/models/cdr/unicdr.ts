@@ -46,6 +46,7 @@ import type { Rng } from '../../random.ts';
 import { bceWithLogits } from '../../train/losses.ts';
 import { CdrModel, candidateBce, stopGradient, type CdrBatch, type CdrPrep, type CdrStepState } from './common.ts';
 import { Aggregator, DENSE_GRAPH_MAX_CELLS, MmoeHead, denseGraph, itemGraph, propagate, propagateDense } from './unicdr-blocks.ts';
+import type { DropoutStream } from '../../layers/dropout.ts';
 
 /** The five UniCDR+ extensions. */
 export const UNICDR_PLUS_EXTENSIONS = ['features', 'itemGraph', 'sequence', 'softContrastive', 'mmoe'] as const;
@@ -104,7 +105,7 @@ export class UniCDR extends CdrModel {
   private readonly itemCat: Tensor[];
   private readonly adj: Array<{ ids: Tensor; weights: Tensor } | { dense: Tensor }>;
   private readonly mmoe: MmoeHead | null;
-  private dropSeed: number;
+  private readonly drops: DropoutStream;
 
   constructor(rng: Rng, prep: CdrPrep, config: Partial<UniCdrConfig> = {}) {
     super(rng);
@@ -134,7 +135,7 @@ export class UniCDR extends CdrModel {
       return g.n * g.n <= DENSE_GRAPH_MAX_CELLS ? { dense: denseGraph(g) } : { ids: tf.tensor2d(g.ids, [g.n, g.K], 'int32'), weights: tf.tensor2d(g.weights, [g.n, g.K]) };
     }) : [];
     this.mmoe = x.mmoe ? this.module('mmoe', new MmoeHead(this.rng, c.dim, c.experts, 2)) : null;
-    this.dropSeed = this.rng.int(2 ** 30);
+    this.drops = this.dropoutStream();
   }
 
   /** The masking rates the trainer applies when it builds contexts. */
@@ -177,7 +178,7 @@ export class UniCDR extends CdrModel {
 
   /** Dropout on a user representation in training (the code's F.dropout on u_spec and u_share). */
   private drop(x: Tensor, training: boolean): Tensor {
-    return training && this.config.dropout > 0 ? tf.dropout(x, this.config.dropout, undefined, this.dropSeed++) : x;
+    return training && this.config.dropout > 0 ? this.drops.apply(x, this.config.dropout) : x;
   }
 
   /**
@@ -192,7 +193,7 @@ export class UniCDR extends CdrModel {
 
   private scores(b: CdrBatch, u: Tensor, table: Tensor, training: boolean): Tensor {
     let v = tf.gather(table, b.items); // (B, C, D)
-    if (training && this.config.dropout > 0) v = tf.dropout(v, this.config.dropout, undefined, this.dropSeed++);
+    if (training && this.config.dropout > 0) v = this.drops.apply(v, this.config.dropout);
     return tf.sum(tf.mul(tf.expandDims(u, 1), v), 2); // (B, C)
   }
 

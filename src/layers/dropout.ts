@@ -1,0 +1,68 @@
+/**
+ * Dropout whose mask TensorFlow draws, so a compiled training step can draw a fresh one at every call (issue 19).
+ *
+ * `tf.dropout` draws its mask in JavaScript: a traced step would freeze one mask into the graph, so the step compiler
+ * refuses such steps (src/train/compile.ts) and every model with dropout trained eagerly. A `DropoutStream` instead
+ * keeps its position in a small int32 variable, (stream key, draws so far). Each call reads that variable, draws the
+ * mask with TensorFlow's counter-based `StatelessRandomUniform` (Philox) seeded by it, and assigns the variable its
+ * next position. In a compiled step the variable is a function input and output like any weight, so each step gets
+ * new masks without a trace; eagerly the same kernel with the same seed gives the same mask, so compiled and eager
+ * training see identical masks (test/compile/registry.test.ts holds them to 1e-5).
+ *
+ * On the pure-JS `cpu` backend, which has no such kernel, the mask comes from `tf.randomUniform` seeded by the same
+ * position (read back to JavaScript): the same distribution, other values.
+ */
+import { tf } from '../tf.ts';
+import type { Tensor, Variable } from '@tensorflow/tfjs';
+import { STATELESS_UNIFORM } from '../backend-kernels.ts';
+
+/**
+ * A seeded sequence of dropout masks, owned by one module (create it with `Module.dropoutStream()`, which also frees
+ * it with the module).
+ * @example
+ * const drops = new DropoutStream(7);
+ * const y = drops.apply(x, 0.1); // x with about 10% of its entries zeroed, the rest scaled by 1 / 0.9
+ */
+export class DropoutStream {
+  private readonly state: Variable;
+  private readonly step: Tensor;
+
+  /** @param key the stream's seed; two streams with different keys draw independent masks. */
+  constructor(key: number) {
+    if (!Number.isInteger(key) || key < 0 || key >= 2 ** 31) throw new Error(`DropoutStream: key must be an integer in [0, 2^31), got ${key}`);
+    this.state = tf.tidy(() => tf.variable(tf.tensor1d([key, 0], 'int32'), false)); // the initial tensor is freed: a live one sharing the buffer would stop compilation
+    this.step = tf.keep(tf.tensor1d([0, 1], 'int32'));
+  }
+
+  /** Masks drawn so far (reads the state back; for tests and checkpoints). */
+  get draws(): number {
+    return this.state.dataSync()[1];
+  }
+
+  /**
+   * Inverted dropout: each entry of `x` is zeroed with probability `rate` and the others are scaled by 1 / (1 - rate),
+   * so the expectation is unchanged. Advances the stream by one draw.
+   */
+  apply(x: Tensor, rate: number): Tensor {
+    if (!(rate >= 0 && rate < 1)) throw new Error(`DropoutStream: rate must be in [0, 1), got ${rate}`);
+    if (rate === 0) return x;
+    return tf.tidy(() => {
+      const u = this.uniform(x.shape); // same shape as x, in [0, 1)
+      this.state.assign(tf.add(this.state, this.step));
+      const keep = tf.mul(tf.cast(tf.greaterEqual(u, rate), x.dtype), 1 / (1 - rate));
+      return tf.mul(x, keep);
+    });
+  }
+
+  /** Frees the stream's state. */
+  dispose(): void {
+    this.state.dispose();
+    this.step.dispose();
+  }
+
+  private uniform(shape: number[]): Tensor {
+    if (tf.getBackend() === 'tensorflow') return tf.engine().runKernel(STATELESS_UNIFORM, { seed: this.state }, { shape }) as Tensor;
+    const [key, n] = this.state.dataSync();
+    return tf.randomUniform(shape, 0, 1, 'float32', key * 1_000_003 + n);
+  }
+}
