@@ -50,8 +50,8 @@ function verdictCounts(verdicts: Verdict[]): string {
 
 /** The end-of-run summary: finished, failed and skipped pipelines with their times and details. */
 function summarise(outcomes: Outcome[], mode: RunMode): string {
-  const lines = [`reproduce (${mode}${mode === 'quick' ? ': smoke test — not evidence' : ''}): ${outcomes.filter((o) => o.state === 'finished').length} finished, ${outcomes.filter((o) => o.state === 'failed').length} failed, ${outcomes.filter((o) => o.state === 'skipped').length} skipped, ${(outcomes.reduce((a, o) => a + o.seconds, 0) / 60).toFixed(1)} min`];
-  for (const o of outcomes) lines.push(`  ${o.state.padEnd(8)} ${o.name.padEnd(24)} ${`${o.seconds.toFixed(0)} s`.padStart(7)}  ${o.detail}${o.dir ? `  (${o.dir})` : ''}`);
+  const lines = [`reproduce (${mode}${mode === 'quick' ? ': smoke test — not evidence' : ''}): ${outcomes.filter((o) => o.state === 'finished').length} finished, ${outcomes.filter((o) => o.state === 'failed').length} failed, ${outcomes.filter((o) => o.state === 'skipped').length} skipped, ${outcomes.filter((o) => o.state === 'not started').length ? `${outcomes.filter((o) => o.state === 'not started').length} not started, ` : ''}${(outcomes.reduce((a, o) => a + o.seconds, 0) / 60).toFixed(1)} min`];
+  for (const o of outcomes) lines.push(`  ${o.state.padEnd(11)} ${o.name.padEnd(24)} ${`${o.seconds.toFixed(0)} s`.padStart(7)}  ${o.detail}${o.dir ? `  (${o.dir})` : ''}`);
   return lines.join('\n');
 }
 

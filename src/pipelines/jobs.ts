@@ -15,7 +15,8 @@ import type { RunMode } from '../evidence/rules.ts';
 /** How one job ended, as its worker reports it (the worker writes this JSON to its outcome file). */
 export interface JobOutcome {
   name: string;
-  state: 'finished' | 'failed' | 'skipped';
+  /** 'not started': the run was interrupted before this job's turn came. */
+  state: 'finished' | 'failed' | 'skipped' | 'not started';
   dir: string;
   seconds: number;
   /** Verdict counts, the skip reason or the error's first line. */
@@ -123,7 +124,7 @@ export async function runJobs(names: string[], options: JobOptions): Promise<Job
     process.removeListener('SIGHUP', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }
-  for (let i = 0; i < names.length; i++) outcomes[i] ??= { name: names[i], state: 'failed', dir: '', seconds: 0, detail: 'not started: interrupted' };
+  for (let i = 0; i < names.length; i++) outcomes[i] ??= { name: names[i], state: 'not started', dir: '', seconds: 0, detail: 'the run was interrupted before its turn' };
   if (stopping) throw Object.assign(new Error('interrupted: every worker was stopped; their run folders are marked interrupted'), { outcomes });
   return outcomes;
 }

@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { cpus, totalmem } from 'node:os';
 import { backendInfo, type BackendInfo } from '../tf.ts';
+import { compileEnabled } from '../train/compile.ts';
 
 /** What produced a run. */
 export interface Provenance {
@@ -14,6 +15,8 @@ export interface Provenance {
   node: string;
   packages: Record<string, string>;
   backend: BackendInfo;
+  /** Whether training steps ran compiled (src/train/compile.ts; `RECLAB_COMPILE=0` turns them off). */
+  compiledSteps: boolean;
   machine: { cpus: number; cpuModel: string; memoryGb: number };
 }
 
@@ -49,6 +52,7 @@ export function collectProvenance(): Provenance {
     node: process.version,
     packages,
     backend: backendInfo(),
+    compiledSteps: compileEnabled(),
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 2 ** 30) },
   };
 }

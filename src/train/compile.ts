@@ -340,10 +340,16 @@ function sameConsts(a: Uint8Array[], b: Uint8Array[]): boolean {
 }
 
 /**
- * Whether compiled steps are on: `RECLAB_COMPILE=1` turns them on (default off while issue 19 is in progress).
+ * Whether compiled steps are on: by default yes on the native backend and no elsewhere (nothing to compile with);
+ * `RECLAB_COMPILE=0` turns them off (every step eager, as before issue 19), `RECLAB_COMPILE=1` asks for them on any
+ * backend (a compiler that cannot compile says so once and runs eagerly).
  * @example
- * compileEnabled(); // false unless RECLAB_COMPILE=1
+ * compileEnabled(); // true unless RECLAB_COMPILE=0
  */
 export function compileEnabled(): boolean {
-  return process.env.RECLAB_COMPILE === '1';
+  const v = process.env.RECLAB_COMPILE;
+  if (v === undefined || v === '') return tf.getBackend() === 'tensorflow';
+  if (v === '1') return true;
+  if (v === '0') return false;
+  throw new Error(`RECLAB_COMPILE=${v}: expected 0 (eager steps) or 1 (compiled steps, the default)`);
 }

@@ -2,8 +2,8 @@
  * The one model-agnostic trainer: a custom loop (not tfjs-layers' fit) over seeded shuffled batches, with the
  * named-state optimisers, optional gradient clipping, early stopping on a validation metric (best weights restored),
  * checkpoint save / resume, a progress line with loss and samples/s, and no tensor leaks across steps or epochs.
- * With `RECLAB_COMPILE=1` (off by default for now) the Stepper runs each step as one compiled TensorFlow function
- * (src/train/compile.ts); models it cannot compile train eagerly after one logged line.
+ * On the native backend the Stepper runs each step as one compiled TensorFlow function (src/train/compile.ts;
+ * `RECLAB_COMPILE=0` turns it off); a model it cannot compile trains eagerly after one logged line.
  */
 import { tf } from '../tf.ts';
 import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs';
@@ -100,8 +100,8 @@ export class Stepper {
   private readonly byTfName: Map<string, string>;
 
   /**
-   * The step compiler (src/train/compile.ts) when compiled steps are on — `compile` true, or by default
-   * `RECLAB_COMPILE=1` (off by default while issue 19 is in progress) — else null.
+   * The step compiler (src/train/compile.ts) when compiled steps are on — `compile` true, by default
+   * `compileEnabled()` (on for the native backend unless `RECLAB_COMPILE=0`) — else null.
    */
   readonly compiler: StepCompiler | null;
 

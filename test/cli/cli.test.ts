@@ -60,8 +60,8 @@ test('reproduce goes on after a failed pipeline, prints the summary (finished, f
   assert.equal(r.status, 1, 'a failed pipeline makes the call fail');
   assert.match(r.stderr, /reclab: nope FAILED:\nError: unknown pipeline 'nope'/);
   assert.match(r.stdout, /reproduce \(quick: smoke test — not evidence\): 0 finished, 1 failed, 1 skipped/);
-  assert.match(r.stdout, /^ {2}failed {3}nope /m);
-  assert.match(r.stdout, /^ {2}skipped {2}minet\/amazon .*Amazon 2014 files not found/m);
+  assert.match(r.stdout, /^ {2}failed {6}nope /m);
+  assert.match(r.stdout, /^ {2}skipped {5}minet\/amazon .*Amazon 2014 files not found/m);
   const both = reclab('reproduce', 'baselines/ctr', '--quick', '--scale', 'paper');
   assert.match(both.stderr, /--quick and --scale paper exclude each other/);
 });

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { tf } from '../../src/tf.ts';
 import { Rng } from '../../src/random.ts';
 import { Stepper, train } from '../../src/train/trainer.ts';
-import { StepCompiler } from '../../src/train/compile.ts';
+import { StepCompiler, compileEnabled } from '../../src/train/compile.ts';
 import type { OptimizerConfig } from '../../src/train/optimizers.ts';
 import { batches } from '../../src/data/batching.ts';
 import { generateCtrWorld } from '../../src/worlds/ctr-world.ts';
@@ -269,14 +269,15 @@ test('a step that creates a variable runs eagerly and is traced again later (laz
   (slot as ReturnType<typeof tf.variable> | null)?.dispose();
 });
 
-test('train() with compile on (what RECLAB_COMPILE=1 selects) gives the eager run\'s epoch losses and validation AUC', { skip }, async () => {
+test('train() by default (compiled steps) gives the RECLAB_COMPILE=0 run\'s epoch losses and validation AUC', { skip }, async () => {
   const spec = getModelSpec('din');
   const config = { progressLabel: '', epochs: 2, batchSize: 256, monitor: 'auc' as const, patience: 5, optimizer: { learningRate: 5e-3 } };
   const histories = [];
   const calls: number[] = [];
   const before = process.env.RECLAB_COMPILE;
-  for (const flag of ['0', '1']) {
-    process.env.RECLAB_COMPILE = flag;
+  for (const flag of ['0', undefined]) {
+    if (flag === undefined) delete process.env.RECLAB_COMPILE;
+    else process.env.RECLAB_COMPILE = flag;
     const m = spec.create(new Rng(4), world.train.schema);
     const backend = tf.backend() as unknown as { binding: { executeOp: (...a: unknown[]) => unknown } };
     const binding = backend.binding;
@@ -293,6 +294,7 @@ test('train() with compile on (what RECLAB_COMPILE=1 selects) gives the eager ru
   if (before === undefined) delete process.env.RECLAB_COMPILE;
   else process.env.RECLAB_COMPILE = before;
   // Native calls of the whole run (training and validation): far fewer when the steps are compiled.
+  assert.equal(calls.length, 2);
   assert.ok(calls[1] < calls[0] / 3, `executeOp calls eager ${calls[0]}, compiled ${calls[1]}`);
   const [eager, compiled] = histories;
   assertClose(compiled.map((h) => h.loss), eager.map((h) => h.loss), { rtol: 1e-5, what: 'epoch losses' });
@@ -320,4 +322,21 @@ test('a variable sharing its buffer with a live tensor is not compiled (the tens
   assertClose(init.dataSync(), [1, 1, 1], { what: 'init' });
   w.dispose();
   init.dispose();
+});
+
+test('RECLAB_COMPILE: unset means compiled on the native backend, 0 eager, 1 compiled; anything else is an error naming it', () => {
+  const before = process.env.RECLAB_COMPILE;
+  try {
+    delete process.env.RECLAB_COMPILE;
+    assert.equal(compileEnabled(), tf.getBackend() === 'tensorflow');
+    process.env.RECLAB_COMPILE = '0';
+    assert.equal(compileEnabled(), false);
+    process.env.RECLAB_COMPILE = '1';
+    assert.equal(compileEnabled(), true);
+    process.env.RECLAB_COMPILE = 'yes';
+    assert.throws(() => compileEnabled(), /RECLAB_COMPILE=yes: expected 0 .* or 1/);
+  } finally {
+    if (before === undefined) delete process.env.RECLAB_COMPILE;
+    else process.env.RECLAB_COMPILE = before;
+  }
 });

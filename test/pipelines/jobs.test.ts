@@ -32,3 +32,26 @@ test('jobs: a worker process gives records bit-identical to an in-process run', 
   assert.deepEqual(strip(readRunRecords(outcomes[0].dir)), strip(local.records.map((r) => ({ ...r }))), 'same seeds, same records, bit for bit');
   assert.match(lines.join('\n'), /^\[1\/1\] baselines\/ctr finished in /m);
 });
+
+test('jobs: Ctrl-C stops the running job (failed: interrupted) and marks the jobs that never started as not started', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'reclab-jobs-int-'));
+  const lines: string[] = [];
+  const running = runJobs(['baselines/ctr', 'baselines/ctr', 'baselines/ctr'], {
+    mode: 'quick',
+    workers: 1,
+    passThrough: ['--seeds', '2', '--set', `world=${JSON.stringify(TINY.world)}`, '--set', 'trainer.epochs=2', '--set', "trainer.progressLabel=''", '--no-images', '--out', out],
+    out,
+    onProgress: (l) => lines.push(l),
+  });
+  await new Promise((r) => setTimeout(r, 1500)); // the first job's worker has started
+  process.emit('SIGINT');
+  const error = await running.then(
+    () => assert.fail('an interrupted runJobs must throw'),
+    (e: Error & { outcomes?: Array<{ name: string; state: string; detail: string }> }) => e,
+  );
+  assert.match(error.message, /interrupted/);
+  const states = (error.outcomes ?? []).map((o) => o.state);
+  assert.deepEqual(states, ['failed', 'not started', 'not started']);
+  assert.match(error.outcomes?.[0].detail ?? '', /^interrupted/);
+  assert.match(error.outcomes?.[1].detail ?? '', /interrupted before its turn/);
+});

@@ -105,7 +105,15 @@ test('shuffle false: every epoch visits the rows in the dataset\'s order (a time
       return inner(out, batch);
     };
     const model = spec.create(new Rng(4), world.train.schema);
-    await train({ model, loss: spy, train: world.train, config: { ...quiet, epochs: 2, batchSize: 500, monitor: 'none', seed: 3, ...(shuffle === undefined ? {} : { shuffle }) } });
+    // The spy reads each batch in JavaScript, so the steps run eagerly: a compiled step never calls the loss again.
+    const before = process.env.RECLAB_COMPILE;
+    process.env.RECLAB_COMPILE = '0';
+    try {
+      await train({ model, loss: spy, train: world.train, config: { ...quiet, epochs: 2, batchSize: 500, monitor: 'none', seed: 3, ...(shuffle === undefined ? {} : { shuffle }) } });
+    } finally {
+      if (before === undefined) delete process.env.RECLAB_COMPILE;
+      else process.env.RECLAB_COMPILE = before;
+    }
     model.dispose();
     return seen;
   };
