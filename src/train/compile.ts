@@ -258,7 +258,12 @@ export class StepCompiler {
       sym.set(id, s);
       return s;
     };
-    const origAssign = tf.Variable.prototype.assign;
+    // Every Variable class in play: tf's, and any other copy of tfjs loaded in this process (its variables register
+    // with the same global engine but have their own prototype, whose assign would bypass the patch below).
+    type VariableProto = { assign: (this: Variable, value: Tensor) => void; dispose: (this: Variable) => void };
+    const protos = new Set<VariableProto>([tf.Variable.prototype as unknown as VariableProto]);
+    for (const v of Object.values(engine.state.registeredVariables)) protos.add(Object.getPrototypeOf(v) as VariableProto);
+    const saved = [...protos].map((p) => ({ p, assign: p.assign, dispose: p.dispose }));
     const originals = new Map<Variable, object>();
     const tracing: Binding = Object.create(binding, {
       executeOp: {
@@ -285,18 +290,19 @@ export class StepCompiler {
     });
     backend.binding = tracing;
     // During the trace an assign keeps the variable's real buffer alive (restored below) instead of freeing it.
-    tf.Variable.prototype.assign = function (this: Variable, value: Tensor) {
-      if (originals.has(this) || value.dtype !== this.dtype || value.shape.join() !== this.shape.join()) return origAssign.call(this, value);
-      originals.set(this, this.dataId);
-      (this as unknown as { dataId: object }).dataId = value.dataId;
-      engine.incRef(this, null);
-    };
-    // Creating or disposing a variable inside the trace would act on real state with symbolic values: refuse it
-    // before it happens (the step then runs eagerly and a later one is traced).
-    const origDispose = tf.Variable.prototype.dispose;
-    tf.Variable.prototype.dispose = function (this: Variable) {
-      throw new VariableChange(`the step disposes variable '${this.name}'`);
-    };
+    for (const { p, assign: origAssign } of saved) {
+      p.assign = function (this: Variable, value: Tensor) {
+        if (originals.has(this) || value.dtype !== this.dtype || value.shape.join() !== this.shape.join()) return origAssign.call(this, value);
+        originals.set(this, this.dataId);
+        (this as unknown as { dataId: object }).dataId = value.dataId;
+        engine.incRef(this, null);
+      };
+      // Creating or disposing a variable inside the trace would act on real state with symbolic values: refuse it
+      // before it happens (the step then runs eagerly and a later one is traced).
+      p.dispose = function (this: Variable) {
+        throw new VariableChange(`the step disposes variable '${this.name}'`);
+      };
+    }
     engine.makeVariable = () => {
       throw new VariableChange('the step creates a variable');
     };
@@ -323,8 +329,7 @@ export class StepCompiler {
     } finally {
       if (!done) binding.graphAbort();
       backend.binding = binding;
-      tf.Variable.prototype.assign = origAssign;
-      tf.Variable.prototype.dispose = origDispose;
+      for (const { p, assign, dispose } of saved) Object.assign(p, { assign, dispose });
       delete engine.makeVariable; // back to the prototype's method
       for (const [v, dataId] of originals) {
         engine.disposeTensor(v);

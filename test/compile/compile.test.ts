@@ -247,6 +247,32 @@ test('dropout from a DropoutStream compiles: compiled steps draw the eager steps
   for (const k of kept) assert.ok(k > 256 * 0.6 && k < 256 * 0.9, `about 75% of 256 kept: ${k}`);
 });
 
+test('a variable of another tfjs copy (its own Variable prototype, same engine) is traced like any other', { skip }, () => {
+  // Two copies of tfjs in one process (e.g. a symlinked node_modules) share the global engine but not the Variable
+  // class: the compiler must intercept assign on both, or the variable keeps a symbolic tensor after the trace.
+  const w = tf.tidy(() => tf.variable(tf.ones([3])));
+  const proto = Object.create(Object.getPrototypeOf(tf.Variable.prototype) as object) as object;
+  for (const k of Object.getOwnPropertyNames(tf.Variable.prototype)) Object.defineProperty(proto, k, Object.getOwnPropertyDescriptor(tf.Variable.prototype, k) as PropertyDescriptor);
+  Object.setPrototypeOf(w, proto);
+  const compiler = new StepCompiler('other-copy');
+  const lines = captureStderr(() => {
+    for (let i = 0; i < 5; i++) {
+      tf.tidy(() =>
+        compiler.run({ x: tf.fill([3], i + 1) }, ({ x }) => {
+          w.assign(tf.add(w, x));
+          return tf.sum(w);
+        }),
+      );
+    }
+  });
+  assert.deepEqual(lines, []);
+  assert.equal(compiler.fallbackReason, null);
+  assert.deepEqual(compiler.stats, { traces: 2, compiledSteps: 4, eagerSteps: 1 });
+  assertClose(w.dataSync(), [16, 16, 16], { what: 'w = 1 + 1 + 2 + 3 + 4 + 5' });
+  compiler.dispose();
+  w.dispose();
+});
+
 test('a step that creates a variable runs eagerly and is traced again later (lazy slots, state loads)', { skip }, () => {
   const w = tf.tidy(() => tf.variable(tf.ones([2]))); // the initial tensor is freed: a live one sharing the buffer would stop compilation
   let slot: ReturnType<typeof tf.variable> | null = null;
