@@ -1,7 +1,7 @@
 /**
  * Benchmark: reclab's DIN (tfjs-node, native TensorFlow) against a PyTorch reference DIN of the same architecture
- * (bench/din_torch.py), trained on the same data with the same hyper-parameters: 1 epoch, batch 1024, Adam lr 1e-3,
- * eps 1e-8, embedding D = 8, attention MLP [36], tower [200, 80].
+ * (bench/din_torch.py), trained on the same data with the same hyper-parameters: 1 epoch, batch 1024 (or
+ * RECLAB_BENCH_BATCH), Adam lr 1e-3, eps 1e-8, embedding D = 8, attention MLP [36], tower [200, 80].
  *
  * What it measures, per side and per repeat (each run is a fresh child process, so peak RSS is that run's own):
  *   - samples/s of one training epoch of a freshly initialised model (reclab: the trainer's own epoch record of
@@ -34,7 +34,8 @@
  * two can be compared under the same load (the table adds alt / torch and alt / reclab, median of per-round pairs).
  *
  * Run: `npm run bench`, or `node --import tsx bench/din-vs-torch.ts`.
- * Env: RECLAB_BENCH_REPEATS (3), RECLAB_BENCH_TORCH_THREADS (2), RECLAB_BENCH_WARMUP (10 batches),
+ * reclab's training steps are compiled (src/train/compile.ts) unless RECLAB_COMPILE=0; each record says which.
+ * Env: RECLAB_BENCH_BATCH (1024), RECLAB_BENCH_REPEATS (3), RECLAB_BENCH_TORCH_THREADS (2), RECLAB_BENCH_WARMUP (10 batches),
  *      RECLAB_BENCH_USERS (8000; smaller for a quick check), RECLAB_BENCH_KEEP=1 keeps the temp dir,
  *      RECLAB_BENCH_ALT=<checkout> adds that checkout's reclab, RECLAB_PYTHON (default .venv/bin/python).
  */
@@ -49,6 +50,7 @@ import type { Schema } from '../src/data/schema.ts';
 import { generateCtrWorld, ctrWorldSchema, resolveCtrWorldConfig, type CtrWorldConfig } from '../src/worlds/ctr-world.ts';
 import { getModelSpec } from '../src/models/registry.ts';
 import { train } from '../src/train/trainer.ts';
+import { compileEnabled } from '../src/train/compile.ts';
 import type { RecModel } from '../src/models/model.ts';
 import { predict } from '../src/train/evaluate.ts';
 import { auc, logloss } from '../src/metrics/index.ts';
@@ -59,9 +61,6 @@ const ROOT = resolve(HERE, '..');
 const LABEL = 'click';
 /** Columns the DIN reads (the world's `ts` column is not written). */
 const COLUMNS = ['user_id', 'age_bucket', 'gender', 'item_id', 'category_id', 'item_popularity', 'hist_item_id', 'hist_category_id', LABEL];
-/** Shared hyper-parameters of both sides. */
-const HP = { epochs: 1, batchSize: 1024, learningRate: 1e-3, epsilon: 1e-8, beta1: 0.9, beta2: 0.999, embeddingDim: 8 } as const;
-
 function envInt(name: string, fallback: number): number {
   const v = process.env[name];
   if (v === undefined || v === '') return fallback;
@@ -69,6 +68,11 @@ function envInt(name: string, fallback: number): number {
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got '${v}'`);
   return n;
 }
+
+/** Shared hyper-parameters of both sides (RECLAB_BENCH_BATCH sets the batch size, default 1024). */
+const HP = { epochs: 1, batchSize: Math.max(1, envInt('RECLAB_BENCH_BATCH', 1024)), learningRate: 1e-3, epsilon: 1e-8, beta1: 0.9, beta2: 0.999, embeddingDim: 8 } as const;
+/** Issue 19's targets, reclab / torch samples/s: 1.3x at batch 1024 and above, 1.5x at smaller batches (256). */
+const TARGET_RATIO = HP.batchSize >= 1024 ? 1.3 : 1.5;
 
 /** The bench header both sides read. */
 interface Header {
@@ -205,6 +209,7 @@ async function reclabWorker(dir: string, seed: number, warmupBatches: number): P
     leakedTensors: tf.memory().numTensors - tensorsBefore,
     backend: backendInfo().name,
     tfThreads: backendInfo().threads ?? null,
+    compiledSteps: compileEnabled(),
   };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
@@ -309,7 +314,7 @@ async function main(): Promise<void> {
       ratios,
       /** Difference of the median AUCs (runs are not paired in initialisation across frameworks). */
       aucDiff: med(reclabRuns, (r) => r.auc) - med(torchRuns, (r) => r.auc),
-      target: { ratioAtLeast: 0.5, absAucDiffAtMost: 0.005 },
+      target: { ratioAtLeast: TARGET_RATIO, absAucDiffAtMost: 0.005 },
       maxLoadBefore: Math.max(...[...reclabRuns, ...torchRuns].map((r) => r.loadBefore as number)),
     };
     const fmt = (x: number, d = 0) => x.toFixed(d);
@@ -331,13 +336,15 @@ async function main(): Promise<void> {
     ]));
     const pools = reclabRuns[0].tfThreads as { intraOp: string; interOp: string } | null;
     console.log(`* tfjs-node: TensorFlow intra-op / inter-op pools of ${pools ? `${pools.intraOp} / ${pools.interOp}` : '?'} thread(s) (src/tf.ts: 1 unless TF_NUM_INTRAOP_THREADS / TF_NUM_INTEROP_THREADS are set); the count is the process's OS threads (pools + node/libuv).`);
-    const ok = summary.ratio >= 0.5 && Math.abs(summary.aucDiff) <= 0.005;
+    const ok = summary.ratio >= TARGET_RATIO && Math.abs(summary.aucDiff) <= 0.005;
+    const reclabCpu = med(reclabRuns, (r) => r.cpuSecondsPerWallSecond);
+    const torchCpu = med(torchRuns, (r) => r.cpuSecondsPerWallSecond);
     // This bench keeps about one core busy itself; a 1-minute load above cores + 0.5 before a run means other work
     // competed with it. PyTorch's 2 OpenMP threads degrade far more under that than tfjs-node does (observed: 60-76k
     // samples/s quiet, 2-5k at load 6), so a ratio measured then says nothing about the frameworks.
     const busy = [...reclabRuns, ...torchRuns].filter((r) => (r.loadBefore as number) > cpus().length + 0.5).length;
     const verdict = busy > 0 ? `${ok ? 'MET' : 'NOT MET'}, but UNRELIABLE: ${busy} of ${2 * repeats} runs started at a 1-min load above ${cpus().length + 0.5} (other work on the machine)` : ok ? 'MET' : 'NOT MET';
-    console.log(`target (reclab >= 0.5x torch samples/s, |AUC diff| <= 0.005): ${verdict}; per-pair ratios ${ratios.map((r) => r.toFixed(3)).join(', ')}`);
+    console.log(`target (reclab >= ${TARGET_RATIO}x torch samples/s at batch ${HP.batchSize}, |AUC diff| <= 0.005): ${verdict}; per-pair ratios ${ratios.map((r) => r.toFixed(3)).join(', ')}; per CPU-second ${(summary.ratio * torchCpu / reclabCpu).toFixed(2)}x`);
     console.log(`AUC spread over seeds after one epoch: reclab ${fmt(summary.reclab.aucMax - summary.reclab.aucMin, 4)}, torch ${fmt(summary.torch.aucMax - summary.torch.aucMin, 4)} (compare with the 0.005 tolerance)`);
     const file = writeResults({
       kind: 'din-vs-torch',
