@@ -13,8 +13,10 @@
  * UNRELIABLE when the load before any arm exceeded the core count + 0.5 (other work on the machine). Results go to
  * results/bench/compiled-step-<timestamp>.json.
  *
+ * With RECLAB_BENCH_XLA=1 the two arms are compiled steps without and with XLA (RECLAB_XLA=1: TensorFlow's JIT
+ * compiles each step function whole); the warm-up column then includes XLA's compilation.
  * Run: `npm run bench:compile`, or `node --import tsx bench/compiled-step.ts`.
- * Env: RECLAB_BENCH_MODEL (din), RECLAB_BENCH_REPEATS (3), RECLAB_BENCH_WARMUP (6), RECLAB_BENCH_STEPS (per batch
+ * Env: RECLAB_BENCH_XLA (0), RECLAB_BENCH_MODEL (din), RECLAB_BENCH_REPEATS (3), RECLAB_BENCH_WARMUP (6), RECLAB_BENCH_STEPS (per batch
  *      size default above), RECLAB_BENCH_USERS (4000).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -45,9 +47,13 @@ function median(xs: number[]): number {
 }
 
 interface Arm {
-  compiled: boolean;
+  /** Which arm: `base` (eager, or compiled without XLA when RECLAB_BENCH_XLA=1) or `test` (compiled, or + XLA). */
+  name: string;
+  test: boolean;
   batchSize: number;
   samplesPerSecond: number;
+  /** Wall seconds of the untimed warm-up steps (traces, and XLA's compilation with RECLAB_BENCH_XLA=1). */
+  warmupSeconds: number;
   callsPerStep: number;
   loadBefore: number;
   fallbackReason: string | null;
@@ -67,18 +73,30 @@ function main(): void {
   const repeats = envInt('RECLAB_BENCH_REPEATS', 3);
   const warmup = envInt('RECLAB_BENCH_WARMUP', 6);
   const backend = tf.backend() as unknown as { binding: { executeOp: (...a: unknown[]) => unknown } };
+  const xla = process.env.RECLAB_BENCH_XLA === '1';
+  const names = xla ? { base: 'compiled', test: 'compiled + XLA' } : { base: 'eager', test: 'compiled' };
 
-  const arm = (compiled: boolean, batchSize: number, steps: number): Arm => {
+  const arm = (test: boolean, batchSize: number, steps: number): Arm => {
     const full: Batch[] = [];
     for (let epoch = 0; full.length < warmup + steps + 5; epoch++) {
       for (const b of batches(world.train, { batchSize, seed: 1, epoch })) if (b.size === batchSize) full.push(b);
     }
     const model = spec.create(new Rng(1), world.train.schema);
-    const stepper = new Stepper(model, spec.loss(world.label), { learningRate: 1e-3 }, 0, compiled);
+    const stepper = new Stepper(model, spec.loss(world.label), { learningRate: 1e-3 }, 0, xla || test);
     const loadBefore = loadavg()[0];
     const lossSum = tf.variable(tf.scalar(0), false);
     const step = (b: Batch) => tf.tidy(() => void lossSum.assign(tf.add(lossSum, stepper.step(world.train, b))));
-    full.slice(0, warmup).forEach(step);
+    const before = process.env.RECLAB_XLA;
+    process.env.RECLAB_XLA = xla && test ? '1' : '0'; // read when a function is registered, in the warm-up
+    const w0 = process.hrtime.bigint();
+    try {
+      full.slice(0, warmup).forEach(step);
+      lossSum.dataSync();
+    } finally {
+      if (before === undefined) delete process.env.RECLAB_XLA;
+      else process.env.RECLAB_XLA = before;
+    }
+    const warmupSeconds = Number(process.hrtime.bigint() - w0) / 1e9;
     const t0 = process.hrtime.bigint();
     full.slice(warmup, warmup + steps).forEach(step);
     lossSum.dataSync();
@@ -91,7 +109,8 @@ function main(): void {
     } finally {
       backend.binding = binding;
     }
-    const result = { compiled, batchSize, samplesPerSecond: (steps * batchSize) / secs, callsPerStep: (calls - 5) / 5, loadBefore, fallbackReason: stepper.compiler?.fallbackReason ?? null };
+    const fallbackReason = stepper.compiler?.fallbackReason ?? (xla && test ? stepper.compiler?.xlaFailure ?? null : null);
+    const result = { name: test ? names.test : names.base, test, batchSize, samplesPerSecond: (steps * batchSize) / secs, warmupSeconds, callsPerStep: (calls - 5) / 5, loadBefore, fallbackReason };
     lossSum.dispose();
     stepper.dispose();
     model.dispose();
@@ -107,25 +126,25 @@ function main(): void {
       const order = r % 2 === 0 ? [false, true] : [true, false];
       const pair = order.map((c) => arm(c, batchSize, steps));
       arms.push(...pair);
-      const e = pair.find((a) => !a.compiled) as Arm;
-      const c = pair.find((a) => a.compiled) as Arm;
+      const e = pair.find((a) => !a.test) as Arm;
+      const c = pair.find((a) => a.test) as Arm;
       ratios.push(c.samplesPerSecond / e.samplesPerSecond);
-      process.stderr.write(`batch ${batchSize} pair ${r + 1}: eager ${Math.round(e.samplesPerSecond)}/s, compiled ${Math.round(c.samplesPerSecond)}/s (load ${e.loadBefore.toFixed(2)} / ${c.loadBefore.toFixed(2)})\n`);
+      process.stderr.write(`batch ${batchSize} pair ${r + 1}: ${names.base} ${Math.round(e.samplesPerSecond)}/s, ${names.test} ${Math.round(c.samplesPerSecond)}/s (load ${e.loadBefore.toFixed(2)} / ${c.loadBefore.toFixed(2)}; warm-up ${e.warmupSeconds.toFixed(1)} / ${c.warmupSeconds.toFixed(1)} s)\n`);
     }
-    const of = (c: boolean) => arms.filter((a) => a.batchSize === batchSize && a.compiled === c);
+    const of = (t: boolean) => arms.filter((a) => a.batchSize === batchSize && a.test === t);
     rows.push(
-      `| ${batchSize} | ${Math.round(median(of(false).map((a) => a.samplesPerSecond)))} | ${Math.round(median(of(true).map((a) => a.samplesPerSecond)))} | ${median(ratios).toFixed(2)}x (${ratios.map((x) => x.toFixed(2)).join(' / ')}) | ${median(of(false).map((a) => a.callsPerStep))} | ${median(of(true).map((a) => a.callsPerStep))} |`,
+      `| ${batchSize} | ${Math.round(median(of(false).map((a) => a.samplesPerSecond)))} | ${Math.round(median(of(true).map((a) => a.samplesPerSecond)))} | ${median(ratios).toFixed(2)}x (${ratios.map((x) => x.toFixed(2)).join(' / ')}) | ${median(of(false).map((a) => a.callsPerStep))} | ${median(of(true).map((a) => a.callsPerStep))} | ${median(of(false).map((a) => a.warmupSeconds)).toFixed(1)} / ${median(of(true).map((a) => a.warmupSeconds)).toFixed(1)} |`,
     );
   }
   const busy = arms.filter((a) => a.loadBefore > cpus().length + 0.5).length;
   const fallback = arms.find((a) => a.fallbackReason)?.fallbackReason;
   const verdict = busy > 0 ? `UNRELIABLE: ${busy} of ${arms.length} arms started at a 1-min load above ${cpus().length + 0.5}` : 'machine quiet enough';
   const table = [
-    '| batch | eager samples/s | compiled samples/s | compiled / eager (median of pairs) | native calls/step eager | compiled |',
-    '|---|---|---|---|---|---|',
+    `| batch | ${names.base} samples/s | ${names.test} samples/s | ${names.test} / ${names.base} (median of pairs) | native calls/step ${names.base} | ${names.test} | warm-up s (${warmup} steps) |`,
+    '|---|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');
-  console.log(`${spec.name} training steps, eager vs compiled (${backendInfo().package} ${backendInfo().version}, threads ${JSON.stringify(backendInfo().threads)})\n${table}\n${verdict}${fallback ? `\nFELL BACK: ${fallback}` : ''}`);
+  console.log(`${spec.name} training steps, ${names.base} vs ${names.test} (${backendInfo().package} ${backendInfo().version}, threads ${JSON.stringify(backendInfo().threads)})\n${table}\n${verdict}${fallback ? `\nFELL BACK: ${fallback}` : ''}`);
   const dir = join(ROOT, 'results', 'bench');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `compiled-step-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);

@@ -20,7 +20,7 @@ if [ ! -d "$pkg" ]; then
   echo "build-tfjs-node: $pkg is missing; run 'npm install' first" >&2
   exit 1
 fi
-if [ "${1:-}" != "--force" ] && [ -f "$binding" ] && node -e "require('$pkg'); if (typeof require('$binding').graphBegin !== 'function') process.exit(3)" >/dev/null 2>&1; then
+if [ "${1:-}" != "--force" ] && [ -f "$binding" ] && node -e "require('$pkg'); if (typeof require('$binding').graphXla !== 'function') process.exit(3)" >/dev/null 2>&1; then
   echo "build-tfjs-node: native addon already builds and loads ($binding)"
   exit 0
 fi
@@ -93,4 +93,4 @@ mkdir -p "$pkg/lib/napi-v8"
 # Into place by rename, so a process that already loaded the old addon keeps its (unlinked) copy intact.
 cp "$pkg/build/Release/tfjs_binding.node" "$binding.tmp.$$"
 mv -f "$binding.tmp.$$" "$binding"
-TF_CPP_MIN_LOG_LEVEL=2 node -e "const tf=require('$pkg'); const a=tf.tensor([1,2,3]); if (tf.getBackend()!=='tensorflow') process.exit(2); if (typeof require('$binding').graphBegin!=='function') process.exit(3); console.log('build-tfjs-node: native backend ready (TensorFlow C ' + tf.version['tfjs-node'] + ')')"
+TF_CPP_MIN_LOG_LEVEL=2 node -e "const tf=require('$pkg'); const a=tf.tensor([1,2,3]); if (tf.getBackend()!=='tensorflow') process.exit(2); if (typeof require('$binding').graphXla!=='function') process.exit(3); console.log('build-tfjs-node: native backend ready (TensorFlow C ' + tf.version['tfjs-node'] + ')')"

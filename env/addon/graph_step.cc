@@ -14,9 +14,13 @@
 //   graphConst(handleId) -> symId                  a constant holding an existing handle's current value
 //   graphAddOp(op, attrs, inputs, numOutputs)      add one op; inputs are symIds, or arrays of symIds for list
 //     -> [{id, shape, dtype}]                      inputs; output shapes from graph shape inference (-1 = unknown)
-//   graphFinish(name, inputSymIds, outputSymIds)   TF_GraphToFunction + TFE_ContextAddFunction; frees the graph
+//   graphFinish(name, inputSymIds, outputSymIds[, xlaName])
+//                                                  TF_GraphToFunction + TFE_ContextAddFunction; frees the graph.
+//                                                  With xlaName, the same graph is also registered under that name
+//                                                  with _XlaMustCompile = true (TensorFlow's JIT compiles it whole)
 //   graphAbort()                                   frees an unfinished graph
 //   graphRemove(name)                              TFE_ContextRemoveFunction (the compiler's dispose)
+//   graphXla() -> true                             present when graphFinish takes xlaName
 #include <node_api.h>
 
 #include <cstring>
@@ -328,10 +332,14 @@ napi_value GraphAddOp(napi_env env, napi_callback_info info) {
 }
 
 napi_value GraphFinish(napi_env env, napi_callback_info info) {
-  napi_value args[3];
-  if (!GetArgs(env, info, 3, args)) return nullptr;
+  napi_value args[4];
+  size_t argc = 4;
+  if (napi_get_cb_info(env, info, &argc, args, nullptr, nullptr) != napi_ok || argc < 3) return Throw(env, "wrong number of arguments");
   if (!trace.graph) return Throw(env, "no trace in progress");
   const std::string name = GetString(env, args[0]);
+  napi_valuetype xlaType = napi_undefined;
+  if (argc > 3) napi_typeof(env, args[3], &xlaType);
+  const std::string xlaName = xlaType == napi_string ? GetString(env, args[3]) : "";
   std::vector<TF_Output> ins(Length(env, args[1])), outs(Length(env, args[2]));
   for (size_t i = 0; i < ins.size(); i++) {
     if (!Sym(GetInt(env, At(env, args[1], i)), &ins[i])) return Throw(env, "function input is not a traced tensor");
@@ -358,6 +366,15 @@ napi_value GraphFinish(napi_env env, napi_callback_info info) {
   }
   if (fn && TF_GetCode(st) == TF_OK) TFE_ContextAddFunction(GraphStepAccess::Context(Backend(env)), fn, st);
   if (fn) TF_DeleteFunction(fn);
+  if (!xlaName.empty() && TF_GetCode(st) == TF_OK) {
+    TF_Function *xfn = TF_GraphToFunction(trace.graph, xlaName.c_str(), 0, -1, nullptr, static_cast<int>(ins.size()), ins.data(),
+                                          static_cast<int>(outs.size()), outs.data(), nullptr, nullptr, nullptr, st);
+    // AttrValue { b: true } as a serialized proto: field 5 (b), varint 1.
+    const unsigned char must[] = {0x28, 0x01};
+    if (xfn && TF_GetCode(st) == TF_OK) TF_FunctionSetAttrValueProto(xfn, "_XlaMustCompile", must, sizeof(must), st);
+    if (xfn && TF_GetCode(st) == TF_OK) TFE_ContextAddFunction(GraphStepAccess::Context(Backend(env)), xfn, st);
+    if (xfn) TF_DeleteFunction(xfn);
+  }
   std::string err = TF_GetCode(st) == TF_OK ? "" : TF_Message(st);
   TF_DeleteStatus(st);
   TF_DeleteGraph(trace.graph);
@@ -379,6 +396,13 @@ napi_value GraphRemove(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// Marks this build as knowing graphFinish's xlaName argument (the build script checks for it).
+napi_value GraphXla(napi_env env, napi_callback_info) {
+  napi_value t;
+  napi_get_boolean(env, true, &t);
+  return t;
+}
+
 }  // namespace
 
 // Adds the entry points above to the binding's exports (called at the end of tfjs-node's module init).
@@ -391,6 +415,7 @@ void RegisterGraphStep(napi_env env, napi_value exports) {
       {"graphAddOp", nullptr, GraphAddOp, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"graphFinish", nullptr, GraphFinish, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"graphRemove", nullptr, GraphRemove, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"graphXla", nullptr, GraphXla, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
 }

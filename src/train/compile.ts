@@ -27,7 +27,11 @@
  * 2.8x at 256; one native call per step instead of 307.
  *
  * Not covered yet: prediction, the federated engine, XLA; a tensor a model replaces between steps
- * outside variables is caught only when its values differ between the two probe traces.
+ * outside variables is caught only when its values differ between the two probe traces. A JavaScript value the step
+ * reads that changes only later (an epoch counter, a warm-up flag, a schedule) is frozen at the trace without notice:
+ * pass such values in as step inputs (as the Stepper does with Adam's rate), or turn compilation off for that model.
+ * No registered model's forward pass reads such state; UniCDR's own loop (src/pipelines/unicdr/fit.ts) does (its
+ * warm-up epoch, a random shift drawn in JavaScript) and stays eager.
  */
 import { tf } from '../tf.ts';
 import type { Tensor, Variable } from '@tensorflow/tfjs';
@@ -41,7 +45,8 @@ interface Binding {
   graphPlaceholder(id: number): number;
   graphConst(id: number): number;
   graphAddOp(name: string, attrs: Array<{ name: string; value: unknown }>, inputs: Array<number | number[]>, n: number): OutInfo[];
-  graphFinish(name: string, inputs: number[], outputs: number[]): void;
+  graphFinish(name: string, inputs: number[], outputs: number[], xlaName?: string): void;
+  graphXla?(): boolean;
   graphRemove(name: string): void;
 }
 interface OutInfo {
@@ -102,6 +107,8 @@ function groupInputs(op: string, attrs: Array<{ name: string; value: unknown }>,
 /** A compiled step: the function's name and what goes in and comes out besides the step inputs and the loss. */
 interface Plan {
   fn: string;
+  /** The same function registered with _XlaMustCompile (RECLAB_XLA=1), tried first; null when off or failed. */
+  xla: string | null;
   reads: Variable[];
   writes: Variable[];
 }
@@ -136,6 +143,8 @@ export interface CompileStats {
 export class StepCompiler {
   /** Why this compiler runs steps eagerly for good (null while it compiles). */
   fallbackReason: string | null = null;
+  /** Why XLA was dropped for this compiler's functions (RECLAB_XLA=1 only; null when it runs or is off). */
+  xlaFailure: string | null = null;
   /** Trace and call counters. */
   readonly stats: CompileStats = { traces: 0, compiledSteps: 0, eagerSteps: 0 };
   private readonly entries = new Map<string, Entry>();
@@ -153,7 +162,7 @@ export class StepCompiler {
   /** Removes this compiler's functions from TensorFlow's eager context (call when its model is done training). */
   dispose(): void {
     for (const e of this.entries.values()) {
-      if (e.plan) (tf.backend() as unknown as NodeBackend).binding.graphRemove(e.plan.fn);
+      if (e.plan) removePlan(e.plan);
     }
     this.entries.clear();
   }
@@ -165,7 +174,7 @@ export class StepCompiler {
     const sig = keys.map((k) => `${k}:${inputs[k].dtype}[${inputs[k].shape.join(',')}]`).join(' ');
     let entry = this.entries.get(sig);
     if (entry?.plan && entry.plan.reads.concat(entry.plan.writes).some((v) => v.isDisposed)) {
-      (tf.backend() as unknown as NodeBackend).binding.graphRemove(entry.plan.fn);
+      removePlan(entry.plan);
       entry = undefined;
     }
     if (!entry) {
@@ -205,7 +214,18 @@ export class StepCompiler {
   private call(plan: Plan, keys: string[], inputs: Record<string, Tensor>): Tensor {
     const backend = tf.backend() as unknown as NodeBackend;
     const ids = backend.getInputTensorIds([...keys.map((k) => inputs[k]), ...plan.reads]);
-    const infos = backend.binding.executeOp(plan.fn, [], ids, 1 + plan.writes.length);
+    let infos: OutInfo[];
+    try {
+      infos = backend.binding.executeOp(plan.xla ?? plan.fn, [], ids, 1 + plan.writes.length);
+    } catch (e) {
+      if (!plan.xla) throw e;
+      // XLA could not compile or run this function: say so once and use the plain function from now on.
+      process.stderr.write(`compile: ${this.label}: XLA failed, running the function without it: ${(e as Error).message.split('\n')[0]}\n`);
+      this.xlaFailure = (e as Error).message.split('\n')[0];
+      backend.binding.graphRemove(plan.xla);
+      plan.xla = null;
+      infos = backend.binding.executeOp(plan.fn, [], ids, 1 + plan.writes.length);
+    }
     const outs = infos.map((info) => backend.createOutputTensor(info));
     plan.writes.forEach((v, i) => {
       v.assign(outs[i + 1]);
@@ -320,9 +340,10 @@ export class StepCompiler {
         const info = v.isDisposed ? undefined : backend.tensorMap.get(v.dataId);
         if (info && info.id <= -2 && !originals.has(v)) throw new TraceError(`variable '${v.name}' was created during the trace (create optimiser slots before compiling)`);
       }
-      const plan: Plan = { fn: `reclab_step_${process.pid}_${functionCounter++}`, reads, writes };
+      const fn = `reclab_step_${process.pid}_${functionCounter++}`;
+      const plan: Plan = { fn, xla: xlaEnabled() && typeof binding.graphXla === 'function' ? `${fn}_xla` : null, reads, writes };
       if (finish) {
-        binding.graphFinish(plan.fn, [...inputSyms, ...readSyms], outSyms);
+        binding.graphFinish(plan.fn, [...inputSyms, ...readSyms], outSyms, plan.xla ?? undefined);
         done = true;
       }
       return { consts, plan };
@@ -338,6 +359,26 @@ export class StepCompiler {
       loss?.dispose();
     }
   }
+}
+
+function removePlan(plan: Plan): void {
+  const binding = (tf.backend() as unknown as NodeBackend).binding;
+  binding.graphRemove(plan.fn);
+  if (plan.xla) binding.graphRemove(plan.xla);
+}
+
+/**
+ * Whether compiled step functions are also handed to XLA (TensorFlow's JIT compiles each function whole):
+ * `RECLAB_XLA=1`, off by default (measured in bench/compiled-step.ts; a function XLA cannot compile runs without it
+ * after one logged line).
+ * @example
+ * xlaEnabled(); // false unless RECLAB_XLA=1
+ */
+export function xlaEnabled(): boolean {
+  const v = process.env.RECLAB_XLA;
+  if (v === undefined || v === '' || v === '0') return false;
+  if (v === '1') return true;
+  throw new Error(`RECLAB_XLA=${v}: expected 0 (default) or 1`);
 }
 
 function sameConsts(a: Uint8Array[], b: Uint8Array[]): boolean {
