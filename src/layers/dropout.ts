@@ -39,6 +39,18 @@ export class DropoutStream {
     return this.state.dataSync()[1];
   }
 
+  /** The stream's position, [key, draws so far] (what a checkpoint stores). */
+  position(): [number, number] {
+    const [key, n] = this.state.dataSync();
+    return [key, n];
+  }
+
+  /** Moves the stream to a stored position, so the next masks are the ones an uninterrupted run would draw. */
+  setPosition(p: readonly number[]): void {
+    if (p.length !== 2 || !p.every((x) => Number.isInteger(x) && x >= 0 && x < 2 ** 31)) throw new Error(`DropoutStream: a position is [key, draws], two integers in [0, 2^31); got [${p.join(', ')}]`);
+    tf.tidy(() => this.state.assign(tf.tensor1d([p[0], p[1]], 'int32')));
+  }
+
   /**
    * Inverted dropout: each entry of `x` is zeroed with probability `rate` and the others are scaled by 1 / (1 - rate),
    * so the expectation is unchanged. Advances the stream by one draw.

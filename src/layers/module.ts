@@ -126,6 +126,25 @@ export abstract class Module {
     return { missing, unexpected };
   }
 
+  /** Every dropout stream's position ([key, draws so far]), this module's first, then its children's in order. */
+  dropoutState(): Array<[number, number]> {
+    return [...this.streams.map((s) => s.position()), ...[...this.children.values()].flatMap((c) => c.dropoutState())];
+  }
+
+  /**
+   * Restores `dropoutState()` (a checkpoint's), so training resumes with the masks an uninterrupted run would draw.
+   * Strict: the module must have as many streams as the state.
+   */
+  loadDropoutState(state: ReadonlyArray<readonly number[]>): void {
+    const streams = this.allStreams();
+    if (state.length !== streams.length) throw new Error(`loadDropoutState: the state holds ${state.length} dropout streams but the module has ${streams.length}`);
+    streams.forEach((s, i) => s.setPosition(state[i]));
+  }
+
+  private allStreams(): DropoutStream[] {
+    return [...this.streams, ...[...this.children.values()].flatMap((c) => c.allStreams())];
+  }
+
   /** Frees every parameter's memory and the dropout streams. The module is unusable afterwards. */
   dispose(): void {
     for (const v of this.namedVariables().values()) v.dispose();

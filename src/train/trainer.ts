@@ -235,6 +235,9 @@ export async function train(args: {
     opt.loadStateDict(ck.groups.optimizer);
     history = ck.meta.extra.history as EpochRecord[];
     best = { value: ck.meta.extra.bestValue as number, epoch: ck.meta.extra.bestEpoch as number, state: ck.groups.best ?? null };
+    const dropout = ck.meta.extra.dropout as number[][] | undefined;
+    if (dropout) model.loadDropoutState(dropout);
+    else if (model.dropoutState().length) process.stderr.write(`train: checkpoint ${c.checkpointDir} has no dropout positions (written before they were saved); the resumed epochs draw new masks\n`);
     firstEpoch = ck.meta.epoch + 1;
   }
 
@@ -290,7 +293,7 @@ export async function train(args: {
         saveCheckpoint(
           c.checkpointDir,
           { model: model.stateDict(), optimizer: opt.stateDict(), ...(best.state ? { best: best.state } : {}) },
-          { epoch, extra: { history, bestValue: best.value, bestEpoch: best.epoch } },
+          { epoch, extra: { history, bestValue: best.value, bestEpoch: best.epoch, dropout: model.dropoutState() } },
         );
       }
       await args.onEpoch?.(record);

@@ -99,3 +99,27 @@ test('stateDict round-trips and loadStateDict names what is wrong', () => {
   a.dispose();
   b.dispose();
 });
+
+test('MLP dropout: a fresh mask per call, inverted scaling, none at evaluation; stream positions save and restore strictly', () => {
+  const mlp = new MLP(new Rng(2), 4, { hidden: [64], outDim: 0, activation: 'linear', dropout: 0.5 });
+  const x = tf.ones([8, 4]);
+  const train1 = mlp.apply(x, true).arraySync() as number[][];
+  const train2 = mlp.apply(x, true).arraySync() as number[][];
+  const evalOut = mlp.apply(x, false).arraySync() as number[][];
+  const zeros = (m: number[][]) => m.flat().filter((v) => v === 0).length;
+  assert.ok(zeros(train1) > 100 && zeros(train1) < 412, `about half of 512 dropped: ${zeros(train1)}`);
+  assert.notDeepEqual(train1, train2, 'a new mask at each call');
+  assert.equal(zeros(evalOut), 0);
+  train1.flat().forEach((v, i) => assert.ok(v === 0 || Math.abs(v - 2 * evalOut.flat()[i]) < 1e-5, 'kept entries scaled by 1 / (1 - 0.5)'));
+  const state = mlp.dropoutState();
+  assert.equal(state.length, 1);
+  assert.equal(state[0][1], 2, 'two masks drawn');
+  const other = new MLP(new Rng(7), 4, { hidden: [64], outDim: 0, activation: 'linear', dropout: 0.5 });
+  other.loadStateDict(mlp.stateDict());
+  other.loadDropoutState([[state[0][0], 1]]); // back to just after the first mask
+  assert.deepEqual(other.apply(x, true).arraySync(), train2, 'restored stream draws the second mask again');
+  assert.throws(() => other.loadDropoutState([]), /holds 0 dropout streams but the module has 1/);
+  x.dispose();
+  mlp.dispose();
+  other.dispose();
+});

@@ -141,23 +141,26 @@ test('early stopping stops after `patience` epochs without improvement and resto
   model.dispose();
 });
 
-test('checkpoint: 2 epochs + resume for 1 more equals 3 uninterrupted epochs', async () => {
-  const spec = getModelSpec('deepfm');
-  const base = { ...quiet, batchSize: 256, monitor: 'none' as const, optimizer: { learningRate: 3e-3 }, seed: 9 };
-  const straight = spec.create(new Rng(3), world.train.schema);
-  await train({ model: straight, loss: spec.loss('click'), train: world.train, config: { ...base, epochs: 3 } });
-  const dir = mkdtempSync(join(tmpdir(), 'reclab-ckpt-'));
-  const first = spec.create(new Rng(3), world.train.schema);
-  await train({ model: first, loss: spec.loss('click'), train: world.train, config: { ...base, epochs: 2, checkpointDir: dir } });
-  const resumed = spec.create(new Rng(99), world.train.schema); // different init: everything must come from the checkpoint
-  const r = await train({ model: resumed, loss: spec.loss('click'), train: world.train, config: { ...base, epochs: 3, checkpointDir: dir, resume: true } });
-  assert.equal(r.epochsRun, 1);
-  assert.equal(r.history.length, 3);
-  const a = straight.stateDict();
-  const b = resumed.stateDict();
-  for (const k of Object.keys(a)) assertClose(b[k].values, a[k].values, { rtol: 1e-4, atol: 1e-6, what: k });
-  for (const m of [straight, first, resumed]) m.dispose();
-});
+for (const [model, config] of [['deepfm', {}], ['dnn', { dropout: 0.3 }]] as const) {
+  test(`checkpoint: 2 epochs + resume for 1 more equals 3 uninterrupted epochs (${model}${'dropout' in config ? ', dropout: the masks resume too' : ''})`, async () => {
+    const spec = getModelSpec(model);
+    const base = { ...quiet, batchSize: 256, monitor: 'none' as const, optimizer: { learningRate: 3e-3 }, seed: 9 };
+    const straight = spec.create(new Rng(3), world.train.schema, config);
+    await train({ model: straight, loss: spec.loss('click'), train: world.train, config: { ...base, epochs: 3 } });
+    const dir = mkdtempSync(join(tmpdir(), 'reclab-ckpt-'));
+    const first = spec.create(new Rng(3), world.train.schema, config);
+    await train({ model: first, loss: spec.loss('click'), train: world.train, config: { ...base, epochs: 2, checkpointDir: dir } });
+    const resumed = spec.create(new Rng(99), world.train.schema, config); // different init: everything must come from the checkpoint
+    const r = await train({ model: resumed, loss: spec.loss('click'), train: world.train, config: { ...base, epochs: 3, checkpointDir: dir, resume: true } });
+    assert.equal(r.epochsRun, 1);
+    assert.equal(r.history.length, 3);
+    assert.deepEqual(resumed.dropoutState(), straight.dropoutState(), 'dropout streams at the same position');
+    const a = straight.stateDict();
+    const b = resumed.stateDict();
+    for (const k of Object.keys(a)) assertClose(b[k].values, a[k].values, { rtol: 1e-4, atol: 1e-6, what: k });
+    for (const m of [straight, first, resumed]) m.dispose();
+  });
+}
 
 test('checkpoint files round-trip and a missing checkpoint is a clear error', () => {
   const dir = mkdtempSync(join(tmpdir(), 'reclab-ckpt-'));
