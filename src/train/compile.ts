@@ -29,9 +29,10 @@
  * Not covered yet: prediction, the federated engine, XLA; a tensor a model replaces between steps
  * outside variables is caught only when its values differ between the two probe traces. A JavaScript value the step
  * reads that changes only later (an epoch counter, a warm-up flag, a schedule) is frozen at the trace without notice:
- * pass such values in as step inputs (as the Stepper does with Adam's rate), or turn compilation off for that model.
+ * pass such values in as step inputs (as the Stepper does with Adam's rate) or in `run`'s `key` (as the Stepper does
+ * with the optimiser's config, so a changed learning rate is traced anew), or turn compilation off for that model.
  * No registered model's forward pass reads such state; UniCDR's own loop (src/pipelines/unicdr/fit.ts) does (its
- * warm-up epoch, a random shift drawn in JavaScript) and stays eager.
+ * warm-up epoch, a random shift drawn in JavaScript, a decaying learning rate) and stays eager.
  */
 import { tf } from '../tf.ts';
 import type { Tensor, Variable } from '@tensorflow/tfjs';
@@ -167,11 +168,15 @@ export class StepCompiler {
     this.entries.clear();
   }
 
-  /** Runs one step: compiled when its signature has been traced and verified, else eagerly. Call inside `tf.tidy`. */
-  run<T extends Record<string, Tensor>>(inputs: T, body: (inputs: T) => Tensor): Tensor {
+  /**
+   * Runs one step: compiled when its signature has been traced and verified, else eagerly. Call inside `tf.tidy`.
+   * @param key JavaScript values the body reads that may change between steps (e.g. the optimiser's config): part
+   *   of the signature, so a new value is traced anew instead of running a graph that froze the old one.
+   */
+  run<T extends Record<string, Tensor>>(inputs: T, body: (inputs: T) => Tensor, key = ''): Tensor {
     if (this.fallbackReason) return this.eager(inputs, body);
     const keys = Object.keys(inputs).sort();
-    const sig = keys.map((k) => `${k}:${inputs[k].dtype}[${inputs[k].shape.join(',')}]`).join(' ');
+    const sig = `${key}|${keys.map((k) => `${k}:${inputs[k].dtype}[${inputs[k].shape.join(',')}]`).join(' ')}`;
     let entry = this.entries.get(sig);
     if (entry?.plan && entry.plan.reads.concat(entry.plan.writes).some((v) => v.isDisposed)) {
       removePlan(entry.plan);

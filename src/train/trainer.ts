@@ -126,7 +126,8 @@ export class Stepper {
     if (!this.compiler || this.optimizer.step === 0) return this.eagerStep(batch);
     const t = this.optimizer.step + 1;
     const inputs = { ...batch, __adamRate: tf.scalar(this.optimizer.adamRate(t)) };
-    const value = this.compiler.run(inputs, ({ __adamRate, ...rest }) => this.eagerStep(rest, __adamRate)) as Scalar;
+    // The optimiser's config is frozen into the graph (learning rate, weight decay): a change is traced anew.
+    const value = this.compiler.run(inputs, ({ __adamRate, ...rest }) => this.eagerStep(rest, __adamRate), JSON.stringify(this.optimizer.config)) as Scalar;
     this.optimizer.step = t;
     return value;
   }

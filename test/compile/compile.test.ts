@@ -394,3 +394,29 @@ test('RECLAB_XLA=1: the step functions run through XLA and DIN and DNN (no dropo
     else process.env.RECLAB_XLA = saved;
   }
 });
+
+test('a learning rate changed between compiled steps is traced anew, not frozen (SGD with weight decay matches eager)', { skip }, () => {
+  const train = (compile: boolean) => {
+    const spec = getModelSpec('dnn');
+    const m = spec.create(new Rng(1), world.train.schema);
+    const stepper = new Stepper(m, spec.loss('click'), { kind: 'sgd', learningRate: 5e-2, weightDecay: 0.1 }, 0, compile);
+    const losses: number[] = [];
+    for (const b of batches(world.train, { batchSize: 128, seed: 3, epoch: 0 })) {
+      if (b.size !== 128 || losses.length >= 12) continue;
+      if (losses.length === 6) stepper.optimizer.config.learningRate = 5e-3; // a decay, as unicdr's loop does
+      const loss = tf.tidy(() => stepper.step(world.train, b));
+      losses.push(loss.dataSync()[0]);
+      loss.dispose();
+    }
+    const r = { losses, weights: m.stateDict(), stats: stepper.compiler?.stats };
+    stepper.dispose();
+    m.dispose();
+    return r;
+  };
+  const eager = train(false);
+  const compiled = train(true);
+  // Step 1 eager in the Stepper (slots), 2 probe (eager), 3-6 compiled; the new rate: 7 probe (eager), 8-12 compiled.
+  assert.deepEqual(compiled.stats, { traces: 4, compiledSteps: 9, eagerSteps: 2 });
+  assertClose(compiled.losses, eager.losses, { rtol: 1e-5, atol: 1e-7, what: 'losses' });
+  for (const [k, w] of Object.entries(eager.weights)) assertClose(compiled.weights[k].values, w.values, { rtol: 1e-5, atol: 1e-7, what: `weight ${k}` });
+});
