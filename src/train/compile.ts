@@ -20,14 +20,15 @@
  * AutoInt, the entire-space CVR models, cross-domain DNN, CoNet, MiNet, the live models (FARM, Moment&Cross and their
  * baselines) and the QARM ranker — and its losses match eager training over 20 steps (rtol 1e-5), its weights too
  * (after fewer steps for MiNet and four live models, where Adam turns last-bit rounding into visible steps; see that
- * test). Dropout in reclab's layers draws its masks with a
- * TensorFlow op seeded by a stream variable (src/layers/dropout.ts), so a compiled step draws new masks each step,
- * the same ones an eager step draws. A step that calls `tf.dropout` (masks drawn in JavaScript) still falls back.
+ * test). Dropout in reclab's layers draws its masks with a TensorFlow op seeded by a stream variable
+ * (src/layers/dropout.ts), so a compiled step draws new masks each step, the same ones an eager step draws. A step
+ * that calls `tf.dropout` (masks drawn in JavaScript) still falls back. `RECLAB_XLA=1` also hands each function to
+ * XLA (see `xlaEnabled`).
  * Measured (bench/compiled-step.ts, DIN, 2-core machine shared at load ~1.3): 2.5x eager samples/s at batch 1024,
  * 2.8x at 256; one native call per step instead of 307.
  *
- * Not covered yet: prediction, the federated engine, XLA; a tensor a model replaces between steps
- * outside variables is caught only when its values differ between the two probe traces. A JavaScript value the step
+ * Not covered yet: prediction and the federated engine. A tensor a model replaces between steps outside variables
+ * is caught only when its values differ between the two probe traces. A JavaScript value the step
  * reads that changes only later (an epoch counter, a warm-up flag, a schedule) is frozen at the trace without notice:
  * pass such values in as step inputs (as the Stepper does with Adam's rate) or in `run`'s `key` (as the Stepper does
  * with the optimiser's config, so a changed learning rate is traced anew), or turn compilation off for that model.
