@@ -7,7 +7,7 @@
  * mask with TensorFlow's counter-based `StatelessRandomUniform` (Philox) seeded by it, and assigns the variable its
  * next position. In a compiled step the variable is a function input and output like any weight, so each step gets
  * new masks without a trace; eagerly the same kernel with the same seed gives the same mask, so compiled and eager
- * training see identical masks (test/compile/registry.test.ts holds them to 1e-5).
+ * training see identical masks (test/compile/compile.test.ts, the DropoutStream test).
  *
  * On the pure-JS `cpu` backend, which has no such kernel, the mask comes from `tf.randomUniform` seeded by the same
  * position (read back to JavaScript): the same distribution, other values.
@@ -34,12 +34,7 @@ export class DropoutStream {
     this.step = tf.keep(tf.tensor1d([0, 1], 'int32'));
   }
 
-  /** Masks drawn so far (reads the state back; for tests and checkpoints). */
-  get draws(): number {
-    return this.state.dataSync()[1];
-  }
-
-  /** The stream's position, [key, draws so far] (what a checkpoint stores). */
+  /** The stream's position, [key, masks drawn so far] (reads the state back; what a checkpoint stores). */
   position(): [number, number] {
     const [key, n] = this.state.dataSync();
     return [key, n];

@@ -128,7 +128,7 @@ export abstract class Module {
 
   /** Every dropout stream's position ([key, draws so far]), this module's first, then its children's in order. */
   dropoutState(): Array<[number, number]> {
-    return [...this.streams.map((s) => s.position()), ...[...this.children.values()].flatMap((c) => c.dropoutState())];
+    return this.allStreams().map((s) => s.position());
   }
 
   /**

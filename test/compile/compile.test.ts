@@ -231,7 +231,7 @@ test('dropout from a DropoutStream compiles: compiled steps draw the eager steps
       drawn.push([total.dataSync()[0]]);
       total.dispose();
     }
-    const r = { drawn, draws: drops.draws, stats: compiler?.stats };
+    const r = { drawn, draws: drops.position()[1], stats: compiler?.stats };
     compiler?.dispose();
     drops.dispose();
     w.dispose();
@@ -373,12 +373,19 @@ test('RECLAB_XLA=1: the step functions run through XLA and DIN and DNN (no dropo
     const before = process.env.RECLAB_XLA;
     process.env.RECLAB_XLA = '1';
     let compiled: ReturnType<typeof run>;
+    // Which functions the steps call: the _XlaMustCompile twin (TensorFlow fails the call if XLA cannot compile it).
+    const backend = tf.backend() as unknown as { binding: { executeOp: (name: string, ...a: unknown[]) => unknown } };
+    const binding = backend.binding;
+    const called: string[] = [];
+    backend.binding = Object.create(binding, { executeOp: { value: (name: string, ...a: unknown[]) => (called.push(name), binding.executeOp(name, ...a)) } });
     try {
       compiled = run(model, true, 20);
     } finally {
+      backend.binding = binding;
       if (before === undefined) delete process.env.RECLAB_XLA;
       else process.env.RECLAB_XLA = before;
     }
+    assert.equal(called.filter((n) => /^reclab_step_.*_xla$/.test(n)).length, 18, 'each compiled step ran the XLA function');
     assert.equal(compiled.reason, null);
     assert.equal(compiled.xlaFailure, null, 'XLA compiled and ran the function (it must compile, or the call fails and is logged)');
     assert.equal(compiled.stats?.compiledSteps, 18);
