@@ -113,7 +113,7 @@ export async function trainCentral(
           const p = sharedParams(model, chunk.length);
           const routes = model.assignGroups(p, {}, batch);
           const groups = Object.fromEntries(Object.entries(routes).map(([g, r]) => [g, tf.tensor1d(r, 'int32')]));
-          const ctx: LossContext = { training: true, seed, groups, groupShare: {} };
+          const ctx: LossContext = { training: true, seed: tf.tensor1d([seed, 0], 'int32'), groups, groupShare: {} };
           const out = model.forward(p, batch, ctx);
           const per = maskedBce(out.logits, batch.labels, batch.lossMask); // (C)
           return tf.mean(out.aux ? tf.add(per, out.aux) : per) as Scalar;

@@ -1,10 +1,12 @@
 /**
  * The client side, vectorised: C clients' parameter copies stacked on a leading axis, local training with per-client
- * Adam (fresh each round, as each client rebuilds its optimiser), and evaluation of held-out interactions.
+ * Adam (fresh each round, as each client rebuilds its optimiser, unless the private moments are carried), each local
+ * step one compiled TensorFlow function when the engine passes a compiler, and evaluation of held-out interactions.
  */
 import { tf } from '../tf.ts';
 import type { Tensor } from '@tensorflow/tfjs';
 import type { ClientBatch, FedModel, LossContext, ParamMap } from './types.ts';
+import type { StepCompiler } from '../train/compile.ts';
 import { maskedBce } from './ops.ts';
 
 /** Server- and device-side state a chunk of clients reads. */
@@ -77,6 +79,21 @@ export interface LocalOptions {
    * steps it has already taken (bias correction continues from there). Names not listed start fresh (zeros, step 0).
    */
   carried?: { m: Map<string, Tensor>; v: Map<string, Tensor>; steps: Float32Array };
+  /**
+   * Runs each local step as one compiled TensorFlow function (src/train/compile.ts; one compiler per run, since it
+   * caches a function per chunk shape); null or absent = eager steps.
+   */
+  compiler?: StepCompiler | null;
+}
+
+/** What a chunk's local training reads besides its parameters and data. */
+export interface ChunkContext {
+  /** The chunk's dropout key (local step s draws its masks from the seed [key, s]). */
+  key: number;
+  /** Group index per grouping, each (C) int32. */
+  groups: Record<string, Tensor>;
+  /** The server's share of clients per group in the previous round, by grouping (empty in round 1). */
+  groupShare: Record<string, Float32Array>;
 }
 
 /**
@@ -84,18 +101,21 @@ export interface LocalOptions {
  * term + prox term), so the gradient w.r.t. client c's copy is client c's own gradient. Adam per element, fresh state
  * unless `o.carried` brings a name's moments and the clients' step counts from earlier rounds; per-parameter
  * learning-rate multipliers and decoupled weight decay from `o.optim` (the model's `localOptim`).
+ * Each step is a function of tensors only (parameters, moments, data, seed, rates in; new parameters, moments and the
+ * loss out), so with `o.compiler` it runs as one native call.
  * Returns the trained copies (kept), the mean per-client loss at the first step, and for the carried names their
  * moments after the last step (kept; the caller disposes them).
  * @example
- * const { params, loss } = localTrain(model, start, batch, ctx, opts);
+ * const { params, loss } = localTrain(model, start, batch, { key: 7, groups, groupShare: {} }, opts);
  */
-export function localTrain(model: FedModel, start: ParamMap, batch: ClientBatch, ctx: LossContext, o: LocalOptions): { params: ParamMap; loss: number; moments: { m: Map<string, Tensor>; v: Map<string, Tensor> } } {
+export function localTrain(model: FedModel, start: ParamMap, batch: ClientBatch, chunk: ChunkContext, o: LocalOptions): { params: ParamMap; loss: number; moments: { m: Map<string, Tensor>; v: Map<string, Tensor> } } {
   const C = batch.users.length;
   const b1 = 0.9;
   const b2 = 0.999;
   const carried = o.carried;
   if (carried && carried.steps.length !== C) throw new Error(`localTrain: carried Adam steps for ${carried.steps.length} clients, the chunk has ${C}`);
-  let cur = o.trainable.map((n) => tf.keep(tf.clone(start[n])));
+  // Own buffers (not tf.clone, which shares one): a compiled step's inputs must not share a buffer with `start`.
+  let cur = o.trainable.map((n) => tf.keep(tf.add(start[n], 0)));
   let m = cur.map((x, i) => tf.keep(carried?.m.has(o.trainable[i]) ? tf.clone(carried.m.get(o.trainable[i]) as Tensor) : tf.zerosLike(x)));
   let v = cur.map((x, i) => tf.keep(carried?.v.has(o.trainable[i]) ? tf.clone(carried.v.get(o.trainable[i]) as Tensor) : tf.zerosLike(x)));
   for (const [i, n] of o.trainable.entries()) {
@@ -103,40 +123,79 @@ export function localTrain(model: FedModel, start: ParamMap, batch: ClientBatch,
       throw new Error(`localTrain: carried Adam moments of '${n}' have shape [${m[i].shape}], the parameter copies [${cur[i].shape}]`);
     }
   }
+  const trainable = new Set(o.trainable);
+  // What a step reads of `start`: the values it does not train, and the prox term's anchors.
+  const fixed = Object.keys(start).filter((n) => !trainable.has(n) || (o.proxMu > 0 && o.anchored.has(n)));
+  const tensorFields = (Object.keys(batch) as Array<keyof ClientBatch>).filter((k) => batch[k] instanceof tf.Tensor);
+  const carriedRate = (i: number) => carried?.m.has(o.trainable[i]) ?? false;
+
+  /** One local step as a function of named tensors; see the names built below. */
+  const stepOf = (inp: Record<string, Tensor>): Record<string, Tensor> => {
+    const xs = o.trainable.map((n) => inp[`x:${n}`]);
+    const anchor = (n: string) => inp[`start:${n}`];
+    const b = { ...batch, ...Object.fromEntries(tensorFields.map((k) => [k, inp[`batch:${k}`]])) } as ClientBatch;
+    const ctx: LossContext = {
+      training: true,
+      seed: inp.seed,
+      groups: Object.fromEntries(Object.keys(chunk.groups).map((g) => [g, inp[`groups:${g}`]])),
+      groupShare: Object.fromEntries(Object.keys(chunk.groupShare).map((g) => [g, inp[`share:${g}`]])),
+    };
+    const f = (...ws: Tensor[]): Tensor => {
+      const p: ParamMap = Object.fromEntries(fixed.map((n) => [n, anchor(n)]));
+      o.trainable.forEach((n, i) => (p[n] = ws[i]));
+      const out = model.forward(p, b, ctx);
+      let perClient = maskedBce(out.logits, b.labels, b.lossMask); // (C)
+      if (out.aux) perClient = tf.add(perClient, out.aux);
+      let total = tf.sum(perClient);
+      if (o.proxMu > 0) {
+        o.trainable.forEach((n, i) => {
+          if (o.anchored.has(n)) total = tf.add(total, tf.mul(o.proxMu / 2, tf.sum(tf.square(tf.sub(ws[i], anchor(n))))));
+        });
+      }
+      // A zero-weighted term keeps every trainable on the tape (e.g. MRFF's router has no gradient in round 1).
+      return tf.add(total, tf.mul(0, tf.addN(ws.map((w) => tf.sum(w)))));
+    };
+    const { value, grads } = tf.valueAndGrads(f)(xs);
+    const out: Record<string, Tensor> = { loss: value };
+    o.trainable.forEach((n, i) => {
+      const g = grads[i];
+      const nm = tf.add(tf.mul(inp[`m:${n}`], b1), tf.mul(g, 1 - b1));
+      const nv = tf.add(tf.mul(inp[`v:${n}`], b2), tf.mul(tf.square(g), 1 - b2));
+      const oi = o.optim?.get(n);
+      const scale = oi?.lrScale ?? 1;
+      const x = xs[i];
+      const decayed = oi && oi.weightDecay > 0 ? tf.mul(x, 1 - o.learningRate * scale * oi.weightDecay) : x;
+      // Carried names: each client's bias-corrected rate at its own step count, shape (C, 1, ...).
+      const rate = carriedRate(i) ? tf.mul(tf.reshape(inp.clientRate, [C, ...x.shape.slice(1).map(() => 1)]), scale) : tf.mul(inp.rate, scale);
+      out[`x:${n}`] = tf.sub(decayed, tf.mul(tf.div(nm, tf.add(tf.sqrt(nv), 1e-8)), rate));
+      out[`m:${n}`] = nm;
+      out[`v:${n}`] = nv;
+    });
+    return out;
+  };
+
   let firstLoss = NaN;
   for (let step = 1; step <= o.steps; step++) {
     const res = tf.tidy(() => {
-      const f = (...xs: Tensor[]): Tensor => {
-        const p: ParamMap = { ...start };
-        o.trainable.forEach((n, i) => (p[n] = xs[i]));
-        const out = model.forward(p, batch, { ...ctx, seed: ctx.seed + step });
-        let perClient = maskedBce(out.logits, batch.labels, batch.lossMask); // (C)
-        if (out.aux) perClient = tf.add(perClient, out.aux);
-        let total = tf.sum(perClient);
-        if (o.proxMu > 0) {
-          o.trainable.forEach((n, i) => {
-            if (o.anchored.has(n)) total = tf.add(total, tf.mul(o.proxMu / 2, tf.sum(tf.square(tf.sub(xs[i], start[n])))));
-          });
-        }
-        // A zero-weighted term keeps every trainable on the tape (e.g. MRFF's router has no gradient in round 1).
-        return tf.add(total, tf.mul(0, tf.addN(xs.map((x) => tf.sum(x)))));
+      const inp: Record<string, Tensor> = {
+        seed: tf.tensor1d([chunk.key, step], 'int32'),
+        rate: tf.scalar((o.learningRate * Math.sqrt(1 - b2 ** step)) / (1 - b1 ** step)),
       };
-      const { value, grads } = tf.valueAndGrads(f)(cur);
-      const lrT = (o.learningRate * Math.sqrt(1 - b2 ** step)) / (1 - b1 ** step);
-      // Carried names: each client's bias correction at its own step count t_c = steps_c + step, shape (C, 1, ...).
-      const clientLr = carried ? tf.tensor1d(Float32Array.from(carried.steps, (s) => (o.learningRate * Math.sqrt(1 - b2 ** (s + step))) / (1 - b1 ** (s + step)))) : null;
-      const nm = grads.map((g, i) => tf.keep(tf.add(tf.mul(m[i], b1), tf.mul(g, 1 - b1))));
-      const nv = grads.map((g, i) => tf.keep(tf.add(tf.mul(v[i], b2), tf.mul(tf.square(g), 1 - b2))));
-      const np = cur.map((x, i) => {
-        const oi = o.optim?.get(o.trainable[i]);
-        const scale = oi?.lrScale ?? 1;
-        const decayed = oi && oi.weightDecay > 0 ? tf.mul(x, 1 - o.learningRate * scale * oi.weightDecay) : x;
-        const rate = clientLr && carried?.m.has(o.trainable[i]) ? tf.mul(tf.reshape(clientLr, [C, ...x.shape.slice(1).map(() => 1)]), scale) : lrT * scale;
-        return tf.keep(tf.sub(decayed, tf.mul(tf.div(nm[i], tf.add(tf.sqrt(nv[i]), 1e-8)), rate)));
-      });
-      return { value: value.dataSync()[0] / C, nm, nv, np };
+      if (carried) inp.clientRate = tf.tensor1d(Float32Array.from(carried.steps, (s) => (o.learningRate * Math.sqrt(1 - b2 ** (s + step))) / (1 - b1 ** (s + step))));
+      o.trainable.forEach((n, i) => Object.assign(inp, { [`x:${n}`]: cur[i], [`m:${n}`]: m[i], [`v:${n}`]: v[i] }));
+      for (const n of fixed) inp[`start:${n}`] = start[n];
+      for (const k of tensorFields) inp[`batch:${k}`] = batch[k] as Tensor;
+      for (const [g, t] of Object.entries(chunk.groups)) inp[`groups:${g}`] = t;
+      for (const [g, a] of Object.entries(chunk.groupShare)) inp[`share:${g}`] = tf.tensor1d(a);
+      const out = o.compiler ? o.compiler.run(inp, stepOf) : stepOf(inp);
+      return {
+        loss: step === 1 ? out.loss.dataSync()[0] / C : NaN,
+        np: o.trainable.map((n) => tf.keep(out[`x:${n}`])),
+        nm: o.trainable.map((n) => tf.keep(out[`m:${n}`])),
+        nv: o.trainable.map((n) => tf.keep(out[`v:${n}`])),
+      };
     });
-    if (step === 1) firstLoss = res.value;
+    if (step === 1) firstLoss = res.loss;
     tf.dispose([...cur, ...m, ...v]);
     cur = res.np;
     m = res.nm;
@@ -163,7 +222,7 @@ export function localTrain(model: FedModel, start: ParamMap, batch: ClientBatch,
 export function predictHeldOut(model: FedModel, params: ParamMap, batch: ClientBatch, routes: Record<string, Int32Array>): Float32Array {
   return tf.tidy(() => {
     const groups = Object.fromEntries(Object.entries(routes).map(([g, r]) => [g, tf.tensor1d(r, 'int32')]));
-    const ctx: LossContext = { training: false, seed: 0, groups, groupShare: {} };
+    const ctx: LossContext = { training: false, seed: null, groups, groupShare: {} };
     const { logits } = model.forward(params, batch, ctx); // (C, T)
     const [C, T] = logits.shape as [number, number];
     let held = 0;

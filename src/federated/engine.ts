@@ -8,7 +8,11 @@
  * from the model's `localOptim`, optional FedProx local
  * term and client-level DP (dp.ts). Communication is counted in bytes (float32 parameters, int32 routing choices).
  * A run can stop after any round and resume from its checkpoint with identical results: every random draw of round r
- * comes from a generator seeded by (seed, r).
+ * comes from a generator seeded by (seed, r), dropout masks included (TensorFlow draws them from [chunk key, local
+ * step]). With compiled local steps (the default when every client takes part each round; `compile`) each chunk's
+ * step is one native call, and a resumed run agrees with an uninterrupted one to float rounding rather than bit for
+ * bit: its first steps after the checkpoint run eagerly while their shapes are traced.
+ * Measured (bench/federated-round.ts, MRFF at mrff/main's evidence size, 3 000 users in chunks of 1 024): see README.
  */
 import { z } from 'zod';
 import { tf } from '../tf.ts';
@@ -22,6 +26,7 @@ import type { FedModel, FederatedData, ParamMap } from './types.ts';
 import { clientBatch, disposeBatch, heldOutRows, validateClients } from './data.ts';
 import { chunkParams, localTrain, predictHeldOut, routeChunk, type ChunkState } from './client.ts';
 import { dpEpsilon } from './dp.ts';
+import { StepCompiler, compileEnabled } from '../train/compile.ts';
 
 /** Strict schema of the engine's config; defaults in `FED_DEFAULTS`. */
 export const FedConfigSpec = z.strictObject({
@@ -52,6 +57,12 @@ export const FedConfigSpec = z.strictObject({
   /** Stop (as if interrupted) after this round; resume later from the checkpoint. */
   stopAfterRound: z.number().int().min(1).nullable().default(null),
   label: z.string().default('federated'),
+  /**
+   * Local steps as compiled TensorFlow functions (one native call per chunk and step; src/train/compile.ts): null =
+   * `compileEnabled()` (on for the native backend unless RECLAB_COMPILE=0). Not part of a checkpoint's fingerprint:
+   * compiled and eager steps compute the same thing.
+   */
+  compile: z.boolean().nullable().default(null),
 });
 /** Engine config (see the schema). */
 export type FedConfig = z.infer<typeof FedConfigSpec>;
@@ -111,6 +122,11 @@ export interface FedResult {
   dp: { epsilon: number; delta: number; alpha: number } | null;
   /** True when stopped by `stopAfterRound` before the last round. */
   stopped: boolean;
+  /**
+   * How the local steps ran: compiled (one native call per chunk and step) and eager step counts, and why the
+   * compiler fell back to eager steps for good (null when it did not); null when compiled steps were off.
+   */
+  compiledSteps: { compiled: number; eager: number; fallbackReason: string | null } | null;
 }
 /** Callbacks: `onUpload` sees every upload (tests assert what leaves a client); `log` gets lines. */
 export interface FedHooks {
@@ -176,7 +192,7 @@ export async function runFederated(model: FedModel, data: FederatedData, partial
   let groupShare: Record<string, Float32Array> = {};
   let best: FedResult['best'] = { round: 0, valid: { auc: NaN, logloss: NaN }, test: { auc: NaN, logloss: NaN }, assignments: {} };
   let start = 1;
-  const fingerprint = JSON.stringify({ ...cfg, stopAfterRound: null, checkpointDir: null, data: data.name, users: data.users });
+  const fingerprint = JSON.stringify({ ...cfg, stopAfterRound: null, checkpointDir: null, compile: null, data: data.name, users: data.users });
   // Read once: the resume below and the kept private Adam state both come from it.
   const ck = cfg.checkpointDir && hasCheckpoint(cfg.checkpointDir) ? loadCheckpoint(cfg.checkpointDir) : null;
   if (ck) {
@@ -241,6 +257,13 @@ export async function runFederated(model: FedModel, data: FederatedData, partial
   let earlyStopped = false;
 
   const progress = new Progress({ total: cfg.rounds, label: cfg.label });
+  // Compiled functions are cached per chunk shape: with every client in every round the chunks repeat their shapes;
+  // Poisson sampling draws new chunk sizes each round, where every function would be traced for one use.
+  let compiler: StepCompiler | null = null;
+  if (cfg.compile ?? compileEnabled()) {
+    if (cfg.clientFraction < 1) log(`${cfg.label}: local steps run eagerly: clientFraction ${cfg.clientFraction} draws new chunk sizes every round, so a compiled step would be traced for one use`);
+    else compiler = new StepCompiler(cfg.label);
+  }
   let stopped = false;
   for (let round = start; round <= cfg.rounds; round++) {
     const t0 = Date.now();
@@ -269,7 +292,7 @@ export async function runFederated(model: FedModel, data: FederatedData, partial
         return { params: Object.fromEntries(Object.entries(r.params).map(([k, v]) => [k, tf.keep(v)])), routes: r.routes };
       });
       const groupsT = Object.fromEntries(Object.entries(routes).map(([g, r]) => [g, tf.tensor1d(r, 'int32')]));
-      const ctx = { training: true, seed: rng.int(2 ** 30), groups: groupsT, groupShare };
+      const chunk = { key: rng.int(2 ** 30), groups: groupsT, groupShare };
       const carried = keptAdam
         ? {
             m: new Map([...moments].map(([n, mv]) => [n, gatherUsers(mv.m, privateStore.get(n)!.shape, users)])),
@@ -277,7 +300,7 @@ export async function runFederated(model: FedModel, data: FederatedData, partial
             steps: Float32Array.from(users, (u) => privateSteps[u]),
           }
         : undefined;
-      const { params: trained, loss, moments: after } = localTrain(model, startParams, batch, ctx, { steps: cfg.localSteps, learningRate: cfg.learningRate, proxMu: cfg.proxMu, trainable, anchored, optim, carried });
+      const { params: trained, loss, moments: after } = localTrain(model, startParams, batch, chunk, { steps: cfg.localSteps, learningRate: cfg.learningRate, proxMu: cfg.proxMu, trainable, anchored, optim, carried, compiler });
       if (carried) {
         // The moments stay on the device with the private parameters.
         for (const [n, mv] of moments) {
@@ -407,6 +430,7 @@ export async function runFederated(model: FedModel, data: FederatedData, partial
     }
   }
   progress.done();
+  compiler?.dispose();
   tf.dispose([...shared.values(), ...tables.values()]);
   const n = Math.max(history.length, 1);
   const totalUp = history.reduce((a, r) => a + r.bytesUp, 0);
@@ -415,6 +439,7 @@ export async function runFederated(model: FedModel, data: FederatedData, partial
   return {
     history, best, bestTestScores, earlyStopped, bytesUpPerRound: totalUp / n, bytesDownPerRound: totalDown / n, bytesTotal: totalUp + totalDown,
     secondsPerRound: history.reduce((a, r) => a + r.seconds, 0) / n, excluded: invalid, dp, stopped,
+    compiledSteps: compiler ? { compiled: compiler.stats.compiledSteps, eager: compiler.stats.eagerSteps, fallbackReason: compiler.fallbackReason } : null,
   };
 }
 

@@ -104,12 +104,18 @@ export interface ClientBatch {
 /** What the model's loss sees beside the parameters. */
 export interface LossContext {
   training: boolean;
-  /** Seed for dropout in this step. */
-  seed: number;
+  /**
+   * Dropout seed of this step, int32 (2): [key drawn for the chunk, local step] (`seededDropout` in
+   * src/layers/dropout.ts); null when not training. A tensor, so a compiled local step reads it as an input.
+   */
+  seed: Tensor | null;
   /** Fixed group index per grouping, each (C) int32. */
   groups: Record<string, Tensor>;
-  /** Server-held share of clients per group in the previous round, by grouping (MRFF's balance term); empty in round 1. */
-  groupShare: Record<string, Float32Array>;
+  /**
+   * Server-held share of clients per group in the previous round, by grouping, each (K) float32 (MRFF's balance
+   * term); empty in round 1.
+   */
+  groupShare: Record<string, Tensor>;
 }
 
 /**

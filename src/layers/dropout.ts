@@ -54,10 +54,9 @@ export class DropoutStream {
     if (!(rate >= 0 && rate < 1)) throw new Error(`DropoutStream: rate must be in [0, 1), got ${rate}`);
     if (rate === 0) return x;
     return tf.tidy(() => {
-      const u = this.uniform(x.shape); // same shape as x, in [0, 1)
+      const u = uniformFrom(this.state, x.shape); // same shape as x, in [0, 1)
       this.state.assign(tf.add(this.state, this.step));
-      const keep = tf.mul(tf.cast(tf.greaterEqual(u, rate), x.dtype), 1 / (1 - rate));
-      return tf.mul(x, keep);
+      return dropWith(x, u, rate);
     });
   }
 
@@ -67,9 +66,37 @@ export class DropoutStream {
     this.step.dispose();
   }
 
-  private uniform(shape: number[]): Tensor {
-    if (tf.getBackend() === 'tensorflow') return tf.engine().runKernel(STATELESS_UNIFORM, { seed: this.state }, { shape }) as Tensor;
-    const [key, n] = this.state.dataSync();
-    return tf.randomUniform(shape, 0, 1, 'float32', key * 1_000_003 + n);
-  }
+}
+
+/** Uniform [0, 1) values of `shape` drawn by TensorFlow from an int32 (2) seed tensor (the cpu backend: see above). */
+function uniformFrom(seed: Tensor, shape: number[]): Tensor {
+  if (tf.getBackend() === 'tensorflow') return tf.engine().runKernel(STATELESS_UNIFORM, { seed }, { shape }) as Tensor;
+  const [key, n] = seed.dataSync();
+  return tf.randomUniform(shape, 0, 1, 'float32', key * 1_000_003 + n);
+}
+
+/**
+ * Inverted dropout for functional models that carry their seed in a tensor instead of owning a stream (the
+ * federated engine's vectorised clients, src/federated): the mask is drawn by TensorFlow from `seed` (int32 (2),
+ * e.g. [round key, local step]) moved by `salt` (added to its first entry), so each dropout site of one step uses a
+ * different salt. The same seed and salt give the same mask eagerly and in a compiled step, where the seed is a step
+ * input (test/compile/compile.test.ts).
+ * @example
+ * const seed = tf.tensor1d([1234, 1], 'int32');
+ * const y = seededDropout(x, 0.1, seed, 101); // about 10% zeroed, the rest scaled by 1 / 0.9
+ */
+export function seededDropout(x: Tensor, rate: number, seed: Tensor, salt = 0): Tensor {
+  if (!(rate >= 0 && rate < 1)) throw new Error(`seededDropout: rate must be in [0, 1), got ${rate}`);
+  if (seed.dtype !== 'int32' || seed.shape.length !== 1 || seed.shape[0] !== 2) throw new Error(`seededDropout: seed must be an int32 tensor of shape [2], got ${seed.dtype} [${seed.shape.join(', ')}]`);
+  if (!Number.isInteger(salt) || salt < 0) throw new Error(`seededDropout: salt must be a non-negative integer, got ${salt}`);
+  if (rate === 0) return x;
+  return tf.tidy(() => {
+    const u = uniformFrom(salt === 0 ? seed : tf.add(seed, tf.tensor1d([salt, 0], 'int32')), x.shape);
+    return dropWith(x, u, rate);
+  });
+}
+
+/** x with the entries where u < rate zeroed and the rest scaled by 1 / (1 - rate). */
+function dropWith(x: Tensor, u: Tensor, rate: number): Tensor {
+  return tf.mul(x, tf.mul(tf.cast(tf.greaterEqual(u, rate), x.dtype), 1 / (1 - rate)));
 }

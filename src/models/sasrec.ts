@@ -19,6 +19,7 @@ import { tf } from '../tf.ts';
 import type { Tensor } from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { Module } from '../layers/module.ts';
+import { seededDropout } from '../layers/dropout.ts';
 import type { Rng } from '../random.ts';
 import { cEmbed, cLayerNorm, cLinear } from '../federated/ops.ts';
 import type { ClientBatch, FedModel, Field, Grouping, LossContext, ParamMap, ParamRole } from '../federated/types.ts';
@@ -138,9 +139,10 @@ export class SASRec extends Module implements FedModel {
     return this.config.groups > 0 ? Array.from({ length: this.config.blocks }, (_, l) => ({ name: `layer${l}`, size: this.config.groups })) : [];
   }
 
-  private ffn(p: ParamMap, prefix: string, x: Tensor, training: boolean, seed: number): Tensor {
+  /** A position-wise FFN; with a seed (training), dropout on its hidden layer with the mask of that seed and salt. */
+  private ffn(p: ParamMap, prefix: string, x: Tensor, seed: Tensor | null, salt: number): Tensor {
     let h = tf.relu(cLinear(x, p[`${prefix}.w1`], p[`${prefix}.b1`])); // (C, T, d)
-    if (training && this.config.dropout > 0) h = tf.dropout(h, this.config.dropout, undefined, seed);
+    if (seed && this.config.dropout > 0) h = seededDropout(h, this.config.dropout, seed, salt);
     return cLinear(h, p[`${prefix}.w2`], p[`${prefix}.b2`]); // (C, T, d)
   }
 
@@ -168,7 +170,9 @@ export class SASRec extends Module implements FedModel {
     const ru = c.groups > 0 && c.routerInput === 'shared' ? this.routerUserVec(p, batch) : eu; // what the router reads of the user
     const mask3 = tf.expandDims(batch.inMask, 2); // (C, T, 1)
     let s = tf.add(tf.mul(this.items(p, batch.itemIn), Math.sqrt(this.d)), tf.slice(p.pos, [0, c.maxLen - T, 0], [-1, T, -1])); // (C, T, d)
-    if (ctx.training && c.dropout > 0) s = tf.dropout(s, c.dropout, undefined, ctx.seed);
+    const seed = ctx.training ? ctx.seed : null;
+    if (ctx.training && !seed) throw new Error('SASRec: a training step needs ctx.seed (int32 [2])');
+    if (seed && c.dropout > 0) s = seededDropout(s, c.dropout, seed, 0);
     s = tf.mul(s, mask3);
     const causal = tf.linalg.bandPart(tf.ones([T, T]), -1, 0); // (T, T) lower triangle
     const allowed = tf.mul(tf.expandDims(causal, 0), tf.expandDims(batch.inMask, 1)); // (C, T, T)
@@ -184,10 +188,10 @@ export class SASRec extends Module implements FedModel {
       const att = tf.softmax(tf.add(tf.div(tf.matMul(qh, kh, false, true), Math.sqrt(this.d)), negInf)); // (C, T, T)
       s = tf.add(q, cLinear(tf.matMul(att, vh), p[`${b}attn.wo`], p[`${b}attn.bo`])); // (C, T, d)
       s = cLayerNorm(s, p[`${b}lnFfn.gamma`], p[`${b}lnFfn.beta`]);
-      const seed = ctx.seed + 101 * (l + 1);
-      let out: Tensor | null = c.sharedFfn ? this.ffn(p, `${b}ffn`, s, ctx.training, seed) : null;
+      const salt = 101 * (l + 1);
+      let out: Tensor | null = c.sharedFfn ? this.ffn(p, `${b}ffn`, s, seed, salt) : null;
       if (c.userFfn) {
-        const u = this.ffn(p, `${b}userFfn`, s, ctx.training, seed + 1);
+        const u = this.ffn(p, `${b}userFfn`, s, seed, salt + 1);
         out = out ? tf.add(out, u) : u;
       }
       if (c.groups > 0) {
@@ -207,7 +211,7 @@ export class SASRec extends Module implements FedModel {
         }
         const pStar = c.groups === 1 ? tf.sum(gate, 1) : tf.sum(tf.mul(gate, tf.oneHot(k, c.groups)), 1); // (C)
         pStars.push(pStar);
-        let g = this.ffn(gp, `${b}groupFfn`, s, ctx.training, seed + 2); // (C, T, d)
+        let g = this.ffn(gp, `${b}groupFfn`, s, seed, salt + 2); // (C, T, d)
         if (c.scaleByGate) g = tf.mul(g, tf.reshape(pStar, [C, 1, 1]));
         out = out ? tf.add(out, g) : g;
       }
@@ -218,7 +222,7 @@ export class SASRec extends Module implements FedModel {
 
   assignGroups(params: ParamMap, tables: ParamMap, batch: ClientBatch): Record<string, Int32Array> {
     if (this.config.groups === 0) return {};
-    return tf.tidy(() => this.encode(params, batch, { training: false, seed: 0, groups: {}, groupShare: {} }, tables)).routes;
+    return tf.tidy(() => this.encode(params, batch, { training: false, seed: null, groups: {}, groupShare: {} }, tables)).routes;
   }
 
   forward(p: ParamMap, batch: ClientBatch, ctx: LossContext): { logits: Tensor; aux: Tensor | null } {
@@ -246,7 +250,7 @@ export function balanceLoss(c: SASRecConfig, pStars: Tensor[], ctx: LossContext)
     const share = ctx.groupShare[`layer${l}`];
     const k = ctx.groups[`layer${l}`];
     if (!share || !k) return;
-    terms.push(tf.mul(tf.mul(tf.gather(tf.tensor1d(share), k), pStar), c.balanceAlpha * c.groups)); // (C)
+    terms.push(tf.mul(tf.mul(tf.gather(share, k), pStar), c.balanceAlpha * c.groups)); // (C)
   });
   return terms.length ? tf.addN(terms) : null;
 }

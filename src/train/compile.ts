@@ -27,7 +27,10 @@
  * Measured (bench/compiled-step.ts, DIN, 2-core machine shared at load ~1.3): 2.5x eager samples/s at batch 1024,
  * 2.8x at 256; one native call per step instead of 307.
  *
- * Not covered yet: prediction and the federated engine. A tensor a model replaces between steps outside variables
+ * The federated engine's vectorised clients compile too: their local step is a function of tensors (parameters, Adam
+ * moments, data, dropout seed in; new values out), so `run` also takes a body that returns named outputs
+ * (src/federated/client.ts `localTrain`; bench/federated-round.ts). Not covered yet: prediction.
+ * A tensor a model replaces between steps outside variables
  * is caught only when its values differ between the two probe traces. A JavaScript value the step
  * reads that changes only later (an epoch counter, a warm-up flag, a schedule) is frozen at the trace without notice:
  * pass such values in as step inputs (as the Stepper does with Adam's rate) or in `run`'s `key` (as the Stepper does
@@ -67,9 +70,11 @@ interface NodeBackend {
 
 /** A reason the step cannot be traced; the compiler falls back to eager with it. */
 class TraceError extends Error {}
-/** The step creates or disposes variables (e.g. optimiser slots regrouped after a state load): that step runs
- *  eagerly and a later step is traced again (at most `MAX_RETRIES` times before falling back for good). */
-class VariableChange extends TraceError {}
+/** This step cannot be traced but a later one may: it runs eagerly and a later step is traced again (at most
+ *  `MAX_RETRIES` times before falling back for good). */
+class TryLater extends TraceError {}
+/** The step creates or disposes variables (e.g. optimiser slots regrouped after a state load). */
+class VariableChange extends TryLater {}
 const MAX_RETRIES = 3;
 
 /** Ops whose inputs include lists, as TF's op definitions declare them: a number is that many single inputs, an
@@ -106,9 +111,11 @@ function groupInputs(op: string, attrs: Array<{ name: string; value: unknown }>,
   return out;
 }
 
-/** A compiled step: the function's name and what goes in and comes out besides the step inputs and the loss. */
+/** A compiled step: the function's name and what goes in and comes out besides the step inputs. */
 interface Plan {
   fn: string;
+  /** The body's output names in output order, or null when it returns one tensor. */
+  outKeys: string[] | null;
   /** The same function registered with _XlaMustCompile (RECLAB_XLA=1), tried first; null when off or failed. */
   xla: string | null;
   reads: Variable[];
@@ -123,6 +130,9 @@ interface Entry {
 
 let functionCounter = 0;
 
+/** What a step body returns: the loss, or named output tensors. */
+type Outputs = Tensor | Record<string, Tensor>;
+
 /** Counters of a `StepCompiler`, for tests and the bench. */
 export interface CompileStats {
   /** Traces run (two per input signature: a probe and the one compiled). */
@@ -136,7 +146,9 @@ export interface CompileStats {
 /**
  * Traces and runs a training step body as a TensorFlow graph function, once per input signature (names, shapes and
  * dtypes of the step inputs). The body reads the inputs it is given (never tensors built outside it that change
- * between steps), may read and assign any `tf.Variable` created before the first call, and returns the loss scalar.
+ * between steps), may read and assign any `tf.Variable` created before the first call, and returns the loss scalar —
+ * or, for a functional step that keeps its state in tensors (the federated engine's clients), a record of output
+ * tensors by name.
  * Only the native (tfjs-node) backend compiles; elsewhere, and after a fallback, `run` calls the body eagerly.
  * @example
  * const compiler = new StepCompiler('DIN');
@@ -174,7 +186,9 @@ export class StepCompiler {
    * @param key JavaScript values the body reads that may change between steps (e.g. the optimiser's config): part
    *   of the signature, so a new value is traced anew instead of running a graph that froze the old one.
    */
-  run<T extends Record<string, Tensor>>(inputs: T, body: (inputs: T) => Tensor, key = ''): Tensor {
+  run<T extends Record<string, Tensor>>(inputs: T, body: (inputs: T) => Tensor, key?: string): Tensor;
+  run<T extends Record<string, Tensor>, R extends Record<string, Tensor>>(inputs: T, body: (inputs: T) => R, key?: string): R;
+  run<T extends Record<string, Tensor>>(inputs: T, body: (inputs: T) => Outputs, key = ''): Outputs {
     if (this.fallbackReason) return this.eager(inputs, body);
     const keys = Object.keys(inputs).sort();
     const sig = `${key}|${keys.map((k) => `${k}:${inputs[k].dtype}[${inputs[k].shape.join(',')}]`).join(' ')}`;
@@ -199,7 +213,7 @@ export class StepCompiler {
       }
       entry.plan = traced.plan;
     } catch (e) {
-      if (e instanceof VariableChange && this.retries < MAX_RETRIES) {
+      if (e instanceof TryLater && this.retries < MAX_RETRIES) {
         this.retries++;
         return this.eager(inputs, body);
       }
@@ -211,18 +225,19 @@ export class StepCompiler {
     return this.call(entry.plan as Plan, keys, inputs);
   }
 
-  private eager<T extends Record<string, Tensor>>(inputs: T, body: (inputs: T) => Tensor): Tensor {
+  private eager<T extends Record<string, Tensor>>(inputs: T, body: (inputs: T) => Outputs): Outputs {
     this.stats.eagerSteps++;
     return body(inputs);
   }
 
-  /** One native call of the compiled function; assigns the new variable values and returns the loss. */
-  private call(plan: Plan, keys: string[], inputs: Record<string, Tensor>): Tensor {
+  /** One native call of the compiled function; assigns the new variable values and returns the body's outputs. */
+  private call(plan: Plan, keys: string[], inputs: Record<string, Tensor>): Outputs {
     const backend = tf.backend() as unknown as NodeBackend;
     const ids = backend.getInputTensorIds([...keys.map((k) => inputs[k]), ...plan.reads]);
+    const nOut = plan.outKeys?.length ?? 1;
     let infos: OutInfo[];
     try {
-      infos = backend.binding.executeOp(plan.xla ?? plan.fn, [], ids, 1 + plan.writes.length);
+      infos = backend.binding.executeOp(plan.xla ?? plan.fn, [], ids, nOut + plan.writes.length);
     } catch (e) {
       if (!plan.xla) throw e;
       // XLA could not compile or run this function: say so once and use the plain function from now on.
@@ -230,19 +245,19 @@ export class StepCompiler {
       this.xlaFailure = (e as Error).message.split('\n')[0];
       backend.binding.graphRemove(plan.xla);
       plan.xla = null;
-      infos = backend.binding.executeOp(plan.fn, [], ids, 1 + plan.writes.length);
+      infos = backend.binding.executeOp(plan.fn, [], ids, nOut + plan.writes.length);
     }
     const outs = infos.map((info) => backend.createOutputTensor(info));
     plan.writes.forEach((v, i) => {
-      v.assign(outs[i + 1]);
-      outs[i + 1].dispose();
+      v.assign(outs[nOut + i]);
+      outs[nOut + i].dispose();
     });
     this.stats.compiledSteps++;
-    return outs[0];
+    return plan.outKeys ? Object.fromEntries(plan.outKeys.map((k, i) => [k, outs[i]])) : outs[0];
   }
 
   /** Traces `body` into a graph; `finish` registers it as a function, else the graph is dropped (a probe). */
-  private trace<T extends Record<string, Tensor>>(keys: string[], inputs: T, body: (inputs: T) => Tensor, finish: boolean): { consts: Uint8Array[]; plan: Plan } {
+  private trace<T extends Record<string, Tensor>>(keys: string[], inputs: T, body: (inputs: T) => Outputs, finish: boolean): { consts: Uint8Array[]; plan: Plan } {
     this.stats.traces++;
     const backend = tf.backend() as unknown as NodeBackend;
     const binding = backend.binding;
@@ -253,6 +268,12 @@ export class StepCompiler {
       makeVariable: unknown;
     };
     const inputIds = backend.getInputTensorIds(keys.map((k) => inputs[k]));
+    // Two inputs on one buffer (e.g. a tensor and its tf.clone): the trace could not tell which one an op reads, and a
+    // later step feeding them different values would compute with the wrong one. Trace a later step instead.
+    if (new Set(inputIds).size < inputIds.length) {
+      const dup = keys.filter((_, i) => inputIds.indexOf(inputIds[i]) !== i);
+      throw new TryLater(`step inputs share one tensor buffer (${dup.join(', ')})`);
+    }
     // Variables by the handle id they hold now; null where the handle is shared — by two variables, or by a variable
     // and another tensor (e.g. the tensor a variable was created from, still alive): a read of it could be either.
     const varByHandle = new Map<number, Variable | null>();
@@ -332,12 +353,15 @@ export class StepCompiler {
     engine.makeVariable = () => {
       throw new VariableChange('the step creates a variable');
     };
-    let loss: Tensor | null = null;
+    let result: Outputs | null = null;
     let done = false;
     try {
-      loss = tf.tidy(() => body(inputs));
+      const out = tf.tidy(() => body(inputs));
+      result = out;
+      const outKeys = out instanceof tf.Tensor ? null : Object.keys(out).sort();
+      const outputs = outKeys ? outKeys.map((k) => (out as Record<string, Tensor>)[k]) : [out as Tensor];
       const writes = [...originals.keys()];
-      const outSyms = [loss, ...writes].map((t) => {
+      const outSyms = [...outputs, ...writes].map((t) => {
         const info = backend.tensorMap.get(t.dataId);
         if (!info) throw new TraceError('a step output has no data');
         return toSym(info.id);
@@ -347,7 +371,7 @@ export class StepCompiler {
         if (info && info.id <= -2 && !originals.has(v)) throw new TraceError(`variable '${v.name}' was created during the trace (create optimiser slots before compiling)`);
       }
       const fn = `reclab_step_${process.pid}_${functionCounter++}`;
-      const plan: Plan = { fn, xla: xlaEnabled() && typeof binding.graphXla === 'function' ? `${fn}_xla` : null, reads, writes };
+      const plan: Plan = { fn, outKeys, xla: xlaEnabled() && typeof binding.graphXla === 'function' ? `${fn}_xla` : null, reads, writes };
       if (finish) {
         binding.graphFinish(plan.fn, [...inputSyms, ...readSyms], outSyms, plan.xla ?? undefined);
         done = true;
@@ -362,7 +386,7 @@ export class StepCompiler {
         engine.disposeTensor(v);
         (v as unknown as { dataId: object }).dataId = dataId;
       }
-      loss?.dispose();
+      if (result) tf.dispose(result);
     }
   }
 }

@@ -14,7 +14,7 @@ import { batches } from '../../src/data/batching.ts';
 import { generateCtrWorld } from '../../src/worlds/ctr-world.ts';
 import { getModelSpec } from '../../src/models/registry.ts';
 import { assertClose } from '../helpers/close.ts';
-import { DropoutStream } from '../../src/layers/dropout.ts';
+import { DropoutStream, seededDropout } from '../../src/layers/dropout.ts';
 import type { Tensor } from '@tensorflow/tfjs';
 
 const world = generateCtrWorld({ users: 300, items: 150, categories: 10, impressionsPerUser: 12, seed: 5 });
@@ -245,6 +245,59 @@ test('dropout from a DropoutStream compiles: compiled steps draw the eager steps
   const kept = eager.drawn.map(([t]) => Math.round((t * 3) / 4)); // entries kept per step
   assert.ok(new Set(kept).size > 1, `a new mask at every step: kept ${kept.join(', ')}`);
   for (const k of kept) assert.ok(k > 256 * 0.6 && k < 256 * 0.9, `about 75% of 256 kept: ${k}`);
+});
+
+test('a functional step (state in tensors, named outputs) compiles; inputs sharing a buffer are traced at a later step', { skip }, () => {
+  // Heavy-ball on f(x) = sum((x - 3)^2) with the state (x, velocity) passed in and out as tensors.
+  const body = ({ x, vel, rate }: { x: Tensor; vel: Tensor; rate: Tensor }) => {
+    const g = tf.mul(tf.sub(x, 3), 2);
+    const nv = tf.add(tf.mul(vel, 0.5), g);
+    return { x: tf.sub(x, tf.mul(rate, nv)), vel: nv, loss: tf.sum(tf.square(tf.sub(x, 3))) };
+  };
+  const trajectory = (compiler: StepCompiler | null) => {
+    let x = tf.zeros([4]);
+    let vel = tf.clone(x); // the first step's inputs share one buffer: that step cannot be traced
+    const out: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const inputs = { x, vel, rate: tf.scalar(0.1 / (i + 1)) };
+      const r = tf.tidy(() => (compiler ? compiler.run(inputs, body) : body(inputs)));
+      out.push(r.loss.dataSync()[0], r.x.dataSync()[0]);
+      tf.dispose([x, vel, inputs.rate, r.loss]);
+      [x, vel] = [r.x, r.vel];
+    }
+    tf.dispose([x, vel]);
+    return out;
+  };
+  const compiler = new StepCompiler('functional');
+  const compiled = trajectory(compiler);
+  assert.equal(compiler.fallbackReason, null);
+  // Step 1 eager (shared buffer), step 2 probe + eager, step 3 traced and run compiled, steps 4-6 compiled.
+  assert.deepEqual(compiler.stats, { traces: 3, compiledSteps: 4, eagerSteps: 2 });
+  assertClose(compiled, trajectory(null), { rtol: 1e-6, what: 'loss and x per step' });
+  compiler.dispose();
+});
+
+test('seededDropout: one seed and salt, one mask (eager and compiled); another salt or step, another mask', { skip }, () => {
+  const x = tf.ones([512]);
+  const kept = (seed: number[], salt: number, compiler: StepCompiler | null = null) =>
+    tf.tidy(() => {
+      const inputs = { x, seed: tf.tensor1d(seed, 'int32') };
+      const body = (i: typeof inputs) => seededDropout(i.x, 0.25, i.seed, salt);
+      return Array.from((compiler ? compiler.run(inputs, body) : body(inputs)).dataSync(), (v) => (v > 0 ? 1 : 0)).join('');
+    });
+  const a = kept([7, 1], 3);
+  assert.equal(kept([7, 1], 3), a, 'same seed and salt');
+  assert.notEqual(kept([7, 1], 4), a, 'another salt');
+  assert.notEqual(kept([7, 2], 3), a, 'another step');
+  const share = [...a].filter((c) => c === '1').length / 512;
+  assert.ok(share > 0.68 && share < 0.82, `about 75% kept: ${share}`);
+  const compiler = new StepCompiler('seeded-dropout');
+  const compiled = [1, 2, 3, 4].map((step) => kept([7, step], 3, compiler));
+  assert.equal(compiler.stats.compiledSteps, 3); // step 1: probe + eager
+  assert.deepEqual(compiled, [1, 2, 3, 4].map((step) => kept([7, step], 3)), 'compiled steps draw the eager masks');
+  assert.throws(() => seededDropout(x, 0.1, tf.tensor1d([1, 2, 3], 'int32')), /seed must be an int32 tensor of shape \[2\], got int32 \[3\]/);
+  compiler.dispose();
+  x.dispose();
 });
 
 test('a variable of another tfjs copy (its own Variable prototype, same engine) is traced like any other', { skip }, () => {

@@ -122,7 +122,9 @@ describe('federated engine', () => {
     const dir = mkdtempSync(join(tmpdir(), 'reclab-fed-adam-'));
     try {
       const model = () => createMRFF(new Rng(4), data.itemFields, data.userFields, { ...small, privateLrScale: 0.5 });
-      const cfg = { ...fed, rounds: 4, privateAdam: 'kept' as const };
+      // Eager steps for the exact comparison: the resumed run's first steps after the checkpoint run eagerly while the
+      // compiler traces them, and compiled and eager steps agree to rounding, not bit for bit (see the test below).
+      const cfg = { ...fed, rounds: 4, privateAdam: 'kept' as const, compile: false };
       const [m0, m1, m2, m3] = [model(), model(), model(), createMRFF(new Rng(99), data.itemFields, data.userFields, { ...small, privateLrScale: 0.5 })];
       const freshRun = await runFederated(m0, data, { ...cfg, privateAdam: 'fresh' });
       const straight = await runFederated(m1, data, cfg);
@@ -135,6 +137,35 @@ describe('federated engine', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test('compiled local steps (one native call per chunk and step) give the eager run to rounding; Poisson sampling stays eager', { skip: tf.getBackend() !== 'tensorflow' }, async () => {
+    const data = world();
+    const run = async (compile: boolean, extra: Record<string, unknown> = {}) => {
+      const m = createMRFF(new Rng(4), data.itemFields, data.userFields, { ...small, dropout: 0.2, privateLrScale: 0.5 });
+      const lines: string[] = [];
+      const r = await runFederated(m, data, { ...fed, rounds: 4, localSteps: 2, proxMu: 0.01, compile, ...extra }, { log: (l) => lines.push(l) });
+      m.dispose();
+      return { r, lines };
+    };
+    for (const privateAdam of ['fresh', 'kept'] as const) {
+      const eager = (await run(false, { privateAdam })).r;
+      const { r: compiled } = await run(true, { privateAdam });
+      assert.equal(eager.compiledSteps, null);
+      const stats = compiled.compiledSteps;
+      assert.ok(stats && stats.fallbackReason === null, `fell back: ${stats?.fallbackReason}`);
+      // 40 users in chunks of 16, 16, 8, two local steps: 24 steps; the first steps of each chunk shape are traced.
+      assert.equal(stats.compiled + stats.eager, 24);
+      assert.ok(stats.compiled >= 16, `only ${stats.compiled} of 24 steps compiled`);
+      for (const [i, h] of compiled.history.entries()) {
+        const e = eager.history[i];
+        assert.ok(Math.abs(h.trainLoss - e.trainLoss) <= 1e-5 * Math.abs(e.trainLoss), `${privateAdam} round ${h.round}: train loss ${h.trainLoss} vs eager ${e.trainLoss}`);
+        assert.ok(Math.abs((h.valid?.logloss ?? NaN) - (e.valid?.logloss ?? NaN)) <= 1e-5, `${privateAdam} round ${h.round}: valid logloss ${h.valid?.logloss} vs eager ${e.valid?.logloss}`);
+      }
+    }
+    const sampled = await run(true, { clientFraction: 0.7 });
+    assert.equal(sampled.r.compiledSteps, null);
+    assert.ok(sampled.lines.some((l) => /local steps run eagerly: clientFraction 0.7/.test(l)), sampled.lines.join('\n'));
   });
 
   test('empty and malformed clients are excluded with a reason and the round completes', async () => {
@@ -162,12 +193,13 @@ describe('federated engine', () => {
     const seen: Array<Record<string, Float32Array>> = [];
     const spy = Object.create(model) as typeof model;
     spy.forward = (p, batch, ctx) => {
-      if (ctx.training) seen.push(ctx.groupShare);
+      if (ctx.training) seen.push(Object.fromEntries(Object.entries(ctx.groupShare).map(([g, t]) => [g, t.dataSync() as Float32Array])));
       return model.forward(p, batch, ctx);
     };
     const routes: Int32Array[] = [];
     const weights: Float32Array[] = [];
-    await runFederated(spy, data, { ...fed, rounds: 2, chunkSize: 64 }, { onUpload: (u) => { if (!seen.some((g) => g.layer0)) { routes.push(u.routes.layer0); weights.push(u.weights); } } });
+    // Eager steps: the spy reads the share's values, which a trace of a compiled step cannot.
+    await runFederated(spy, data, { ...fed, rounds: 2, chunkSize: 64, compile: false }, { onUpload: (u) => { if (!seen.some((g) => g.layer0)) { routes.push(u.routes.layer0); weights.push(u.weights); } } });
     const r1 = routes.flatMap((r) => [...r]);
     const w1 = weights.flatMap((w) => [...w]);
     assert.ok(new Set(w1).size > 1, 'clients hold different numbers of samples (otherwise the test cannot tell)');

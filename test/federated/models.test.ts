@@ -13,7 +13,7 @@ import type { Tensor } from '@tensorflow/tfjs';
 import { Rng } from '../../src/random.ts';
 import { generateFederatedWorld } from '../../src/worlds/federated-world.ts';
 import { clientBatch, validateClients } from '../../src/federated/data.ts';
-import { chunkParams, localTrain, routeChunk, type ChunkState } from '../../src/federated/client.ts';
+import { chunkParams, localTrain, routeChunk, type ChunkContext, type ChunkState } from '../../src/federated/client.ts';
 import { maskedBce } from '../../src/federated/ops.ts';
 import type { FedModel, LossContext, ParamMap } from '../../src/federated/types.ts';
 import { createMRFF, MRFF_RELEASED } from '../../src/models/mrff.ts';
@@ -43,13 +43,14 @@ function stateOf(model: FedModel): ChunkState {
 }
 
 /** Gradients of the summed per-client loss w.r.t. every non-frozen per-client parameter. */
-function gradients(model: FedModel, kind: 'sequence' | 'pointwise', params?: ParamMap): { grads: Map<string, Float32Array>; params: ParamMap; ctx: LossContext; batch: ReturnType<typeof clientBatch> } {
+function gradients(model: FedModel, kind: 'sequence' | 'pointwise', params?: ParamMap): { grads: Map<string, Float32Array>; params: ParamMap; chunk: ChunkContext; batch: ReturnType<typeof clientBatch> } {
   const batch = clientBatch(data, users, 'train', kind, 8);
   const routed = routeChunk(model, stateOf(model), batch, chunkParams(model, stateOf(model), batch));
   const p = params ?? routed.params;
   const groups = Object.fromEntries(Object.entries(routed.routes).map(([g, r]) => [g, tf.tensor1d(r, 'int32')]));
   const groupShare = Object.fromEntries(model.groupings().map((g) => [g.name, Float32Array.from({ length: g.size }, (_, k) => (k + 1) / ((g.size * (g.size + 1)) / 2))]));
-  const ctx: LossContext = { training: true, seed: 3, groups, groupShare };
+  const chunk: ChunkContext = { key: 3, groups, groupShare };
+  const ctx: LossContext = { training: true, seed: tf.tensor1d([3, 1], 'int32'), groups, groupShare: Object.fromEntries(Object.entries(groupShare).map(([g, a]) => [g, tf.tensor1d(a)])) };
   const names = Object.keys(p).filter((n) => model.role(n).kind !== 'frozen');
   const g = tf.grads((...xs: Tensor[]) => {
     const q: ParamMap = { ...p };
@@ -58,7 +59,7 @@ function gradients(model: FedModel, kind: 'sequence' | 'pointwise', params?: Par
     const per = maskedBce(out.logits, batch.labels, batch.lossMask);
     return tf.add(tf.sum(out.aux ? tf.add(per, out.aux) : per), tf.mul(0, tf.addN(xs.map((x) => tf.sum(x)))));
   })(names.map((n) => p[n]));
-  return { grads: new Map(names.map((n, i) => [n, g[i].dataSync() as Float32Array])), params: p, ctx, batch };
+  return { grads: new Map(names.map((n, i) => [n, g[i].dataSync() as Float32Array])), params: p, chunk, batch };
 }
 
 function assertAllNonZero(grads: Map<string, Float32Array>, what: string): void {
@@ -104,18 +105,18 @@ describe('federated models', () => {
     const trainable = Object.keys(at0.params).filter((n) => m.role(n).kind !== 'frozen');
     const optim = new Map(trainable.map((n) => [n, m.localOptim(n)]));
     const moved = (p: ParamMap, n: string) => Math.max(...Array.from(tf.sub(p[n], at0.params[n]).dataSync() as Float32Array, Math.abs));
-    const { params } = localTrain(m, at0.params, at0.batch, at0.ctx, { steps: 2, learningRate: 0.01, proxMu: 0, trainable, anchored: new Set(), optim });
+    const { params } = localTrain(m, at0.params, at0.batch, at0.chunk, { steps: 2, learningRate: 0.01, proxMu: 0, trainable, anchored: new Set(), optim });
     assert.equal(moved(params, 'block0.userFfn.w2'), 0, 'private user FFN moved at lr scale 0');
     assert.equal(moved(params, 'user.segment'), 0, 'private user embedding moved at lr scale 0');
     assert.ok(moved(params, 'head.w1') > 1e-4, 'public head did not train');
     assert.ok((m.namedVariables().get('block0.userFfn.w2') as Tensor).dataSync().every((x) => x === 0), 'zero-initialised user FFN output');
     const decay = new Map(trainable.map((n) => [n, { lrScale: 0, weightDecay: n.startsWith('user.') ? 10 : 0 }]));
-    const d = localTrain(m, at0.params, at0.batch, at0.ctx, { steps: 1, learningRate: 0.01, proxMu: 0, trainable, anchored: new Set(), optim: decay }).params;
+    const d = localTrain(m, at0.params, at0.batch, at0.chunk, { steps: 1, learningRate: 0.01, proxMu: 0, trainable, anchored: new Set(), optim: decay }).params;
     const ratio = (tf.norm(d['user.segment']).dataSync()[0]) / tf.norm(at0.params['user.segment']).dataSync()[0];
     assert.ok(Math.abs(ratio - (1 - 0.01 * 10 * 0)) < 1e-6, `lr scale 0 also scales the decay away, ratio ${ratio}`);
     const decay2 = new Map(trainable.map((n) => [n, { lrScale: 1, weightDecay: n.startsWith('user.') ? 10 : 0 }]));
-    const e = localTrain(m, at0.params, at0.batch, at0.ctx, { steps: 1, learningRate: 0.01, proxMu: 0, trainable, anchored: new Set(), optim: decay2 }).params;
-    const f = localTrain(m, at0.params, at0.batch, at0.ctx, { steps: 1, learningRate: 0.01, proxMu: 0, trainable, anchored: new Set() }).params;
+    const e = localTrain(m, at0.params, at0.batch, at0.chunk, { steps: 1, learningRate: 0.01, proxMu: 0, trainable, anchored: new Set(), optim: decay2 }).params;
+    const f = localTrain(m, at0.params, at0.batch, at0.chunk, { steps: 1, learningRate: 0.01, proxMu: 0, trainable, anchored: new Set() }).params;
     const shrink = tf.sub(f['user.segment'], e['user.segment']);
     const expected = tf.mul(at0.params['user.segment'], 0.01 * 10);
     assert.ok(tf.max(tf.abs(tf.sub(shrink, expected))).dataSync()[0] < 1e-5, 'weight decay subtracts lr * decay * x (AdamW)');
@@ -130,21 +131,21 @@ describe('federated models', () => {
     assert.ok(privateNames.includes('user.segment') && privateNames.includes('block0.userFfn.w2'));
     const optim = new Map(trainable.map((n) => [n, m.localOptim(n)]));
     const base = { learningRate: 0.01, proxMu: 0, trainable, anchored: new Set<string>(), optim };
-    const two = localTrain(m, at0.params, at0.batch, at0.ctx, { ...base, steps: 2 });
+    const two = localTrain(m, at0.params, at0.batch, at0.chunk, { ...base, steps: 2 });
     const C = at0.batch.users.length;
     const zeros = (n: string) => tf.zerosLike(at0.params[n]);
-    const first = localTrain(m, at0.params, at0.batch, at0.ctx, { ...base, steps: 1, carried: { m: new Map(privateNames.map((n) => [n, zeros(n)])), v: new Map(privateNames.map((n) => [n, zeros(n)])), steps: new Float32Array(C) } });
+    const first = localTrain(m, at0.params, at0.batch, at0.chunk, { ...base, steps: 1, carried: { m: new Map(privateNames.map((n) => [n, zeros(n)])), v: new Map(privateNames.map((n) => [n, zeros(n)])), steps: new Float32Array(C) } });
     assert.deepEqual([...first.moments.m.keys()].sort(), [...privateNames].sort(), 'moments come back for the carried names only');
     // The second call is the two-step run's second step (same seed offset: dropout is 0 here).
-    const second = localTrain(m, first.params, at0.batch, at0.ctx, { ...base, steps: 1, carried: { m: first.moments.m, v: first.moments.v, steps: new Float32Array(C).fill(1) } });
+    const second = localTrain(m, first.params, at0.batch, at0.chunk, { ...base, steps: 1, carried: { m: first.moments.m, v: first.moments.v, steps: new Float32Array(C).fill(1) } });
     for (const n of privateNames) {
       const diff = tf.max(tf.abs(tf.sub(second.params[n], two.params[n]))).dataSync()[0];
       assert.ok(diff < 1e-6, `private '${n}': carried state differs from the two-step run by ${diff}`);
     }
-    const fresh = localTrain(m, first.params, at0.batch, at0.ctx, { ...base, steps: 1 });
+    const fresh = localTrain(m, first.params, at0.batch, at0.chunk, { ...base, steps: 1 });
     assert.ok(tf.max(tf.abs(tf.sub(fresh.params['user.segment'], two.params['user.segment']))).dataSync()[0] > 1e-5, 'a fresh optimiser takes a different second step');
     assert.ok(tf.max(tf.abs(tf.sub(second.params['head.w1'], two.params['head.w1']))).dataSync()[0] > 1e-6, 'public weights restart their Adam state');
-    assert.throws(() => localTrain(m, at0.params, at0.batch, at0.ctx, { ...base, steps: 1, carried: { m: new Map(), v: new Map(), steps: new Float32Array(C + 1) } }), /carried Adam steps for/);
+    assert.throws(() => localTrain(m, at0.params, at0.batch, at0.chunk, { ...base, steps: 1, carried: { m: new Map(), v: new Map(), steps: new Float32Array(C + 1) } }), /carried Adam steps for/);
     m.dispose();
   });
 
@@ -174,7 +175,7 @@ describe('federated models', () => {
     const at0 = gradients(m, 'pointwise');
     for (const [n, g] of at0.grads) if (/^lora\..*\.b$/.test(n)) assert.ok(g.some((x) => x !== 0), `'${n}' gets no gradient at init`);
     const trainable = Object.keys(at0.params).filter((n) => m.role(n).kind !== 'frozen');
-    const { params } = localTrain(m, at0.params, at0.batch, at0.ctx, { steps: 1, learningRate: 0.01, proxMu: 0, trainable, anchored: new Set() });
+    const { params } = localTrain(m, at0.params, at0.batch, at0.chunk, { steps: 1, learningRate: 0.01, proxMu: 0, trainable, anchored: new Set() });
     const after1 = gradients(m, 'pointwise', { ...at0.params, ...params });
     assertAllNonZero(after1.grads, 'FedPA after one step');
     assert.ok([...m.namedVariables().keys()].filter((n) => m.role(n).kind === 'frozen').some((n) => n.startsWith('backbone.l0')), 'the backbone is frozen');
