@@ -43,6 +43,7 @@ export abstract class Module {
   private readonly params = new Map<string, Variable>();
   private readonly children = new Map<string, Module>();
   private readonly streams: DropoutStream[] = [];
+  private readonly disposers: Array<() => void> = [];
   /** Generator for this module's initial values (children fork their own). */
   protected readonly rng: Rng;
 
@@ -145,8 +146,19 @@ export abstract class Module {
     return [...this.streams, ...[...this.children.values()].flatMap((c) => c.allStreams())];
   }
 
+  /**
+   * Runs `f` when this module is disposed, before its variables are freed (e.g. to remove compiled functions that
+   * read them: src/train/evaluate.ts `predict`).
+   * @example
+   * model.onDispose(() => compiler.dispose());
+   */
+  onDispose(f: () => void): void {
+    this.disposers.push(f);
+  }
+
   /** Frees every parameter's memory and the dropout streams. The module is unusable afterwards. */
   dispose(): void {
+    for (const f of this.disposers.splice(0)) f();
     for (const v of this.namedVariables().values()) v.dispose();
     this.disposeStreams();
   }

@@ -169,8 +169,13 @@ export class StepCompiler {
     const b = tf.backend() as unknown as Partial<NodeBackend>;
     if (tf.getBackend() !== 'tensorflow' || typeof b.binding?.graphBegin !== 'function') {
       this.fallbackReason = tf.getBackend() !== 'tensorflow' ? `backend '${tf.getBackend()}' is not the native one` : 'the native addon lacks graph_step (run bash env/build-tfjs-node.sh --force)';
-      process.stderr.write(`compile: ${this.label} trains eagerly: ${this.fallbackReason}\n`);
+      process.stderr.write(`compile: ${this.label} runs eagerly: ${this.fallbackReason}\n`);
     }
+  }
+
+  /** Names of the functions this compiler has registered with TensorFlow's eager context (with XLA twins). */
+  functionNames(): string[] {
+    return [...this.entries.values()].flatMap((e) => (e.plan ? [e.plan.fn, ...(e.plan.xla ? [e.plan.xla] : [])] : []));
   }
 
   /** Removes this compiler's functions from TensorFlow's eager context (call when its model is done training). */
@@ -218,7 +223,7 @@ export class StepCompiler {
         return this.eager(inputs, body);
       }
       this.fallbackReason = e instanceof TraceError ? e.message : `trace failed: ${(e as Error).message.split('\n')[0]}`;
-      process.stderr.write(`compile: ${this.label} trains eagerly: ${this.fallbackReason}\n`);
+      process.stderr.write(`compile: ${this.label} runs eagerly: ${this.fallbackReason}\n`);
       this.dispose();
       return this.eager(inputs, body);
     }

@@ -5,11 +5,41 @@ import { tf } from '../tf.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { batchOf, toTensors } from '../data/batching.ts';
 import type { RecModel } from '../models/model.ts';
+import type { TensorBatch } from '../data/batching.ts';
+import type { Tensor } from '@tensorflow/tfjs';
+import { StepCompiler, compileEnabled } from './compile.ts';
 import { auc, gauc, logloss, uauc } from '../metrics/index.ts';
 import { deLongAuc } from '../evidence/stats.ts';
 
+/** One prediction compiler per model, created on its first `predict` and disposed with the model. */
+const predictCompilers = new WeakMap<RecModel, StepCompiler>();
+
+function predictCompiler(model: RecModel): StepCompiler | null {
+  if (!compileEnabled()) return null;
+  let c = predictCompilers.get(model);
+  if (!c) {
+    const created = new StepCompiler(`${model.name} (prediction)`);
+    model.onDispose(() => created.dispose());
+    predictCompilers.set(model, created);
+    c = created;
+  }
+  return c;
+}
+
 /**
- * Probabilities sigmoid(output) for every row, in row order: Float32 (n).
+ * The compiler `predict` uses for a model (its counters and fallback reason), or undefined before the model's first
+ * compiled prediction.
+ * @example
+ * predictionCompiler(model)?.stats; // { traces: 2, compiledSteps: 7, eagerSteps: 1 }
+ */
+export function predictionCompiler(model: RecModel): StepCompiler | undefined {
+  return predictCompilers.get(model);
+}
+
+/**
+ * Probabilities sigmoid(output) for every row, in row order: Float32 (n). With compiled steps on (the default on the
+ * native backend, `RECLAB_COMPILE`), each batch's forward pass is one compiled TensorFlow function per batch shape and
+ * output (src/train/compile.ts), traced on the model's first batches and reused by later calls while the model lives.
  * @param options.output model output holding logits (default 'logit'); options.batchSize default 8192.
  * @example
  * const p = predict(model, test); // Float32Array(test.size)
@@ -18,13 +48,18 @@ export function predict(model: RecModel, ds: Dataset, options: { output?: string
   const output = options.output ?? 'logit';
   const bs = options.batchSize ?? 8192;
   const out = new Float32Array(ds.size);
+  const compiler = predictCompiler(model);
+  const body = (batch: TensorBatch): Tensor => {
+    const o = model.apply(batch, { training: false });
+    const t = o[output];
+    if (!t) throw new Error(`predict: model '${model.name}' has no output '${output}' (outputs: ${Object.keys(o).join(', ')})`);
+    return tf.sigmoid(tf.reshape(t, [-1]));
+  };
   for (let start = 0; start < ds.size; start += bs) {
     const rows = Int32Array.from({ length: Math.min(bs, ds.size - start) }, (_, i) => start + i);
     const probs = tf.tidy(() => {
-      const o = model.apply(toTensors(ds, batchOf(ds, rows)), { training: false });
-      const t = o[output];
-      if (!t) throw new Error(`predict: model '${model.name}' has no output '${output}' (outputs: ${Object.keys(o).join(', ')})`);
-      return tf.sigmoid(tf.reshape(t, [-1]));
+      const batch = toTensors(ds, batchOf(ds, rows));
+      return compiler ? compiler.run(batch, body, output) : body(batch);
     });
     out.set(probs.dataSync(), start);
     probs.dispose();

@@ -14,6 +14,7 @@ import { batches } from '../../src/data/batching.ts';
 import { generateCtrWorld } from '../../src/worlds/ctr-world.ts';
 import { getModelSpec } from '../../src/models/registry.ts';
 import { assertClose } from '../helpers/close.ts';
+import { predict, predictionCompiler } from '../../src/train/evaluate.ts';
 import { DropoutStream, seededDropout } from '../../src/layers/dropout.ts';
 import type { Tensor } from '@tensorflow/tfjs';
 
@@ -185,7 +186,7 @@ test('a step that reads values back to JavaScript falls back to eager with one l
   });
   assert.match(compiler.fallbackReason ?? '', /reads a traced tensor back to JavaScript/);
   assert.equal(lines.length, 1);
-  assert.match(lines[0], /compile: reads-back trains eagerly: a kernel reads a traced tensor back/);
+  assert.match(lines[0], /compile: reads-back runs eagerly: a kernel reads a traced tensor back/);
   assert.equal(compiler.stats.compiledSteps, 0);
   // Eager values: w = 3, 3 + 12, 15 + 48, 63 + 192.
   assertClose(w.dataSync(), [255, 255, 255], { what: 'w after eager fallback' });
@@ -245,6 +246,44 @@ test('dropout from a DropoutStream compiles: compiled steps draw the eager steps
   const kept = eager.drawn.map(([t]) => Math.round((t * 3) / 4)); // entries kept per step
   assert.ok(new Set(kept).size > 1, `a new mask at every step: kept ${kept.join(', ')}`);
   for (const k of kept) assert.ok(k > 256 * 0.6 && k < 256 * 0.9, `about 75% of 256 kept: ${k}`);
+});
+
+test('predict: compiled prediction gives the eager probabilities, follows the weights after training, and is freed with the model', { skip }, () => {
+  const spec = getModelSpec('din');
+  const m = spec.create(new Rng(1), world.train.schema, { dropout: 0.2 });
+  const eager = (): Float32Array => {
+    const before = process.env.RECLAB_COMPILE;
+    process.env.RECLAB_COMPILE = '0';
+    try {
+      return predict(m, world.test, { batchSize: 128 });
+    } finally {
+      if (before === undefined) delete process.env.RECLAB_COMPILE;
+      else process.env.RECLAB_COMPILE = before;
+    }
+  };
+  assert.ok(world.test.size > 4 * 128, `the test set needs several batches (${world.test.size} rows)`);
+  const first = predict(m, world.test, { batchSize: 128 });
+  assertClose(first, eager(), { rtol: 1e-5, atol: 1e-7, what: 'probabilities before training' });
+  // Train a few steps: the compiled function reads the variables, so it sees the new weights.
+  const stepper = new Stepper(m, spec.loss('click'), { learningRate: 1e-2 }, 0, false);
+  let n = 0;
+  for (const b of batches(world.train, { batchSize: 128, seed: 3, epoch: 0 })) if (n++ < 5) tf.tidy(() => stepper.step(world.train, b)).dispose();
+  stepper.dispose();
+  const after = predict(m, world.test, { batchSize: 128 });
+  assert.ok(after.some((p, i) => Math.abs(p - first[i]) > 1e-4), 'the weights changed, the probabilities must too');
+  assertClose(after, eager(), { rtol: 1e-5, atol: 1e-7, what: 'probabilities after training' });
+  const compiler = predictionCompiler(m);
+  assert.ok(compiler && compiler.fallbackReason === null, compiler?.fallbackReason ?? 'no prediction compiler');
+  // 2 predictions x (batches of 128 + the remainder) plus 2 eager ones: the second prediction reuses the functions.
+  const batchesPer = Math.ceil(world.test.size / 128);
+  assert.equal(compiler.stats.compiledSteps + compiler.stats.eagerSteps, 2 * batchesPer);
+  assert.ok(compiler.stats.compiledSteps >= 2 * batchesPer - 3, JSON.stringify(compiler.stats));
+  const fns = compiler.functionNames();
+  assert.ok(fns.length >= 1);
+  m.dispose();
+  const binding = (tf.backend() as unknown as { binding: { executeOp(n: string, a: unknown[], i: number[], k: number): unknown } }).binding;
+  assert.equal(compiler.functionNames().length, 0);
+  assert.throws(() => binding.executeOp(fns[0], [], [], 1), /TF_Status: 5|not found/i, 'disposing the model removes its prediction functions');
 });
 
 test('a functional step (state in tensors, named outputs) compiles; inputs sharing a buffer are traced at a later step', { skip }, () => {
