@@ -35,8 +35,9 @@
  * reads that changes only later (an epoch counter, a warm-up flag, a schedule) is frozen at the trace without notice:
  * pass such values in as step inputs (as the Stepper does with Adam's rate) or in `run`'s `key` (as the Stepper does
  * with the optimiser's config, so a changed learning rate is traced anew), or turn compilation off for that model.
- * No registered model's forward pass reads such state; UniCDR's own loop (src/pipelines/unicdr/fit.ts) does (its
- * warm-up epoch, a random shift drawn in JavaScript, a decaying learning rate) and stays eager.
+ * No registered model's forward pass reads such state. The cross-domain trainer (src/pipelines/unicdr/fit.ts) compiles
+ * too: UniCDR's critic shift is a step input, its warm-up (the model's `stepKey`) and the decaying learning rate go
+ * into `key`.
  */
 import { tf } from '../tf.ts';
 import type { Tensor, Variable } from '@tensorflow/tfjs';

@@ -69,6 +69,12 @@ export class BPRMF extends CdrModel {
     return tf.addN(batches.map((b) => bprLoss(this.dot(this.users[b.domain].lookup(b.users), b)))) as Scalar;
   }
 
+  /** The baselines' losses do not read the step state. */
+  override stepKey(state: CdrStepState): string {
+    void state;
+    return '';
+  }
+
   score(b: CdrBatch): Tensor {
     return this.dot(this.userVec(b), b);
   }

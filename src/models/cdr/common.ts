@@ -65,6 +65,12 @@ export interface CdrBatch {
 /** Training state a loss may read (warm-up depends on the epoch). */
 export interface CdrStepState {
   epoch: number;
+  /**
+   * Per batch (in the order of the loss's batches), int32 (n): the shift r in [1, B) that pairs user i with user
+   * (i + r) mod B as a negative in UniCDR's critic. Drawn by the trainer so that a compiled step reads it as an
+   * input; absent, the model draws it itself.
+   */
+  criticShift?: Tensor;
 }
 
 /**
@@ -77,6 +83,15 @@ export abstract class CdrModel extends Module {
   abstract readonly name: string;
   /** Sum of the per-domain losses on one batch per domain (training mode). */
   abstract loss(batches: CdrBatch[], state: CdrStepState): Scalar;
+  /**
+   * What of the step state the loss's computation (not its input values) depends on, as a string: a compiled training
+   * step is traced anew when it changes. The default, the epoch, is always safe; a model whose loss reads less says so.
+   * @example
+   * model.stepKey({ epoch: 3 }); // 'epoch 3'
+   */
+  stepKey(state: CdrStepState): string {
+    return `epoch ${state.epoch}`;
+  }
   /** Scores (B, C) of a batch's candidates (inference mode). */
   abstract score(batch: CdrBatch): Tensor;
 }

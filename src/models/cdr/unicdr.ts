@@ -220,28 +220,38 @@ export class UniCDR extends CdrModel {
     return this.D <= 2 || epoch > this.config.warmupEpochs;
   }
 
+  /** The loss depends on the epoch only through the warm-up (shared branch off, then on). */
+  override stepKey(state: CdrStepState): string {
+    return `shared ${this.sharedOn(state.epoch)}`;
+  }
+
   /** Σ_d L_d on one batch per domain. */
   loss(batches: CdrBatch[], state: CdrStepState): Scalar {
     const c = this.config;
     const tables = this.itemEmb.map((_, d) => this.itemTable(d));
     const shared = this.sharedOn(state.epoch);
-    const parts = batches.map((b) => {
+    const parts = batches.map((b, i) => {
       const { uSpec, uShare } = this.users(b, tables, true, shared);
       const u = uShare ? tf.add(uSpec, uShare) : uSpec; // (B, D)
       let l: Tensor = candidateBce(this.scores(b, u, tables[b.domain], true));
-      if (uShare) l = tf.add(tf.mul(l, c.lambda), tf.mul(c.extensions.softContrastive ? this.softContrast(uSpec, uShare) : this.critic_(b.domain, uSpec, uShare), 1 - c.lambda));
+      const shift = state.criticShift ? tf.slice(state.criticShift, [i], [1]) : null;
+      if (uShare) l = tf.add(tf.mul(l, c.lambda), tf.mul(c.extensions.softContrastive ? this.softContrast(uSpec, uShare) : this.critic_(b.domain, uSpec, uShare, shift), 1 - c.lambda));
       if (this.mmoe) l = tf.add(l, tf.mul(this.mmoeLoss(b, u, tables[b.domain]), c.mmoeWeight));
       return l;
     });
     return tf.addN(parts) as Scalar;
   }
 
-  /** L_critic = BCE(D_d(u_spec, u_share), 1) + BCE(D_d(u_spec[π], u_share), 0). */
-  private critic_(d: number, uSpec: Tensor, uShare: Tensor): Tensor {
+  /**
+   * L_critic = BCE(D_d(u_spec, u_share), 1) + BCE(D_d(u_spec[π], u_share), 0), π(i) = (i + r) mod B: the shift r
+   * given as an int32 (1) tensor (by the trainer), else drawn here in [1, B).
+   */
+  private critic_(d: number, uSpec: Tensor, uShare: Tensor, shift: Tensor | null): Tensor {
     const B = uSpec.shape[0] as number;
     const { W, b } = this.critic[d];
-    const r = B > 1 ? 1 + this.rng.int(B - 1) : 0;
-    const shifted = r ? tf.concat([tf.slice(uSpec, [r, 0], [-1, -1]), tf.slice(uSpec, [0, 0], [r, -1])], 0) : uSpec; // (B, D)
+    const r = shift ?? tf.tensor1d([B > 1 ? 1 + this.rng.int(B - 1) : 0], 'int32');
+    const perm = tf.mod(tf.add(tf.range(0, B, 1, 'int32'), r), tf.scalar(B, 'int32')); // (B) row i pairs with row (i + r) mod B
+    const shifted = tf.gather(uSpec, perm); // (B, D)
     const bil = (x: Tensor) => tf.add(tf.sum(tf.mul(tf.matMul(x, W), uShare), 1), b); // (B)
     return tf.add(bceWithLogits(bil(uSpec), tf.ones([B])), bceWithLogits(bil(shifted), tf.zeros([B])));
   }

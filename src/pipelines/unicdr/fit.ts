@@ -9,6 +9,9 @@
  * multiplied by 0.98 whenever most domains did not improve (the code's conditional decay). With `patience` set,
  * training stops after that many epochs without a new best (early stopping); the result says whether the best epoch
  * was the last one allowed ("still improving").
+ * With compiled steps on (the default on the native backend, `RECLAB_COMPILE`) each optimiser step after the first is
+ * one compiled TensorFlow function (src/train/compile.ts), traced anew when the model's `stepKey` (UniCDR's warm-up)
+ * or the learning rate changes; bench/cdr-fit.ts measures it.
  * Evaluation keeps per-row values (HR@K and NDCG@K of every test pair), so a table can carry each mean's test-sampling
  * SE (`meanSe`). Full ranking scores every row with that row's own user.
  */
@@ -23,7 +26,8 @@ import { fullRanking, sampleNegatives, sampledRanking, type CandidateLists } fro
 import type { TopKMetrics } from '../../metrics/topk.ts';
 import { meanSe, stillImproving } from '../../evidence/rules.ts';
 import { interactedSets, type CdrDomain, type Pairs } from '../../worlds/multi-domain-world.ts';
-import { hostBatch, toCdrBatch, type CdrModel, type CdrPrep } from '../../models/cdr/common.ts';
+import { hostBatch, toCdrBatch, type CdrBatch, type CdrModel, type CdrPrep, type CdrStepState } from '../../models/cdr/common.ts';
+import { StepCompiler, compileEnabled } from '../../train/compile.ts';
 
 /**
  * Strict training config. Defaults: 10 epochs, batch 1024 split across domains, 10 training negatives, Adam lr 1e-3,
@@ -54,6 +58,11 @@ export interface CdrFitResult {
   /** True when the best validation epoch was the last one allowed. */
   stillImproving: boolean;
   seconds: number;
+  /**
+   * How the optimiser steps ran (`RECLAB_COMPILE`): compiled (one native call each) and eager counts, and why the
+   * compiler fell back to eager steps for good (null when it did not); null when compiled steps were off.
+   */
+  compiledSteps: { compiled: number; eager: number; fallbackReason: string | null } | null;
 }
 
 /**
@@ -78,6 +87,17 @@ export async function fitCdr(model: CdrModel, prep: CdrPrep, partial: Partial<Cd
   const seen = prep.hist.map((h) => new Map([...h].map(([u, items]) => [u, new Set(items)])));
   const order = doms.map((dom) => rng.shuffle(Int32Array.from({ length: dom.train.users.length }, (_, i) => i)));
   const rand = () => rng.uniform();
+  // UniCDR's critic pairs each user with a shifted batch row as its negative: the shift is drawn here, from a
+  // generator of its own (the sampling stream above stays as it was), and enters the step as an input tensor.
+  const shiftRng = new Rng(seed * 7919 + 3);
+  const varList = [...vars.values()];
+  const compiler = compileEnabled() ? new StepCompiler(label) : null;
+  /** One optimiser step on the batches: loss, tfjs's gradients, the update (Adam's rate as a tensor when compiled). */
+  const eagerStep = (batches: CdrBatch[], state: CdrStepState, adamRate?: Tensor): Tensor => {
+    const { value, grads } = tf.variableGrads(() => model.loss(batches, state), varList);
+    opt.apply(new Map(Object.entries(grads).map(([k, g]) => [byTf.get(k) ?? k, g])), adamRate);
+    return value;
+  };
   let best = -Infinity;
   let bestState: StateDict | null = null;
   let bestEpoch = 0;
@@ -99,10 +119,23 @@ export async function fitCdr(model: CdrModel, prep: CdrPrep, partial: Partial<Cd
             exclude: pos, maskRate: masking.interaction, rand, domainMask: users.map(() => rng.uniform() < masking.domain), longView: idx.map((i) => dom.longView[i] ?? 0),
           });
         });
+        const shifts = Int32Array.from(hbs, (hb) => (hb.B > 1 ? 1 + shiftRng.int(hb.B - 1) : 0));
         const loss = tf.tidy(() => {
           const batches = hbs.map((hb) => toCdrBatch(hb, D, L));
-          const { value, grads } = tf.variableGrads(() => model.loss(batches, { epoch }), [...vars.values()]);
-          opt.apply(new Map(Object.entries(grads).map(([k, g]) => [byTf.get(k) ?? k, g])));
+          const state: CdrStepState = { epoch, criticShift: tf.tensor1d(shifts, 'int32') };
+          // Compiled steps start after the first step, which creates the optimiser's slots eagerly.
+          if (!compiler || opt.step === 0) return eagerStep(batches, state);
+          const t = opt.step + 1;
+          const inputs: Record<string, Tensor> = { criticShift: state.criticShift as Tensor, adamRate: tf.scalar(opt.adamRate(t)) };
+          batches.forEach((b, i) => {
+            for (const [k, v] of Object.entries(b)) if (v instanceof tf.Tensor) inputs[`${i}:${k}`] = v;
+          });
+          const rebuilt = (inp: Record<string, Tensor>) => batches.map((b, i) => ({ ...b, ...Object.fromEntries(Object.keys(b).filter((k) => `${i}:${k}` in inp).map((k) => [k, inp[`${i}:${k}`]])) }) as CdrBatch);
+          // What the graph freezes besides the inputs: the model's use of the epoch (warm-up) and the optimiser's
+          // config (the learning rate decays between epochs): a change is traced anew.
+          const key = `${model.stepKey(state)}|${JSON.stringify(opt.config)}`;
+          const value = compiler.run(inputs, (inp) => eagerStep(rebuilt(inp), { epoch, criticShift: inp.criticShift }, inp.adamRate), key);
+          opt.step = t;
           return value;
         });
         if (s === steps - 1 || s % 20 === 0) lossSum = (await loss.data())[0];
@@ -123,9 +156,11 @@ export async function fitCdr(model: CdrModel, prep: CdrPrep, partial: Partial<Cd
   } finally {
     progress.done();
     opt.dispose();
+    compiler?.dispose();
   }
   if (bestState) model.loadStateDict(bestState);
-  return { bestEpoch, validNdcg, epochs: cfg.epochs, stillImproving: stillImproving(bestEpoch - 1, cfg.epochs), seconds: (Date.now() - t0) / 1000 };
+  const compiledSteps = compiler ? { compiled: compiler.stats.compiledSteps, eager: compiler.stats.eagerSteps, fallbackReason: compiler.fallbackReason } : null;
+  return { bestEpoch, validNdcg, epochs: cfg.epochs, stillImproving: stillImproving(bestEpoch - 1, cfg.epochs), seconds: (Date.now() - t0) / 1000, compiledSteps };
 }
 
 /**
