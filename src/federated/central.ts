@@ -2,15 +2,17 @@
  * Centralised training of a FedModel (the non-federated baseline and FedPA's foundation pre-training): every
  * non-frozen parameter is one shared copy (the Module's own variables), trained with the shared Optimizer on
  * mini-batches of users; the same forward as the federated run, with the shared copy tiled over the batch's users.
+ * Each optimiser step after the first is one compiled TensorFlow function when compiled steps are on (`compile`).
  */
 import { z } from 'zod';
 import { tf } from '../tf.ts';
-import type { Scalar } from '@tensorflow/tfjs';
+import type { Scalar, Tensor } from '@tensorflow/tfjs';
 import { Rng } from '../random.ts';
 import { auc, logloss } from '../metrics/index.ts';
 import { Optimizer } from '../train/optimizers.ts';
 import { Progress } from '../train/progress.ts';
-import type { FedModel, FederatedData, LossContext, ParamMap } from './types.ts';
+import type { ClientBatch, FedModel, FederatedData, LossContext, ParamMap } from './types.ts';
+import { StepCompiler, compileEnabled } from '../train/compile.ts';
 import { clientBatch, disposeBatch, heldOutRows, validateClients } from './data.ts';
 import { predictHeldOut } from './client.ts';
 import { maskedBce } from './ops.ts';
@@ -28,6 +30,8 @@ export const CentralConfigSpec = z.strictObject({
   label: z.string().default('central'),
   /** Early stopping: stop after this many epochs in a row without a better validation AUC; null = every epoch. */
   patience: z.number().int().min(1).nullable().default(null),
+  /** Optimiser steps as compiled TensorFlow functions (src/train/compile.ts): null = `compileEnabled()`. */
+  compile: z.boolean().nullable().default(null),
 });
 /** Centralised training config (see the schema). */
 export type CentralConfig = z.infer<typeof CentralConfigSpec>;
@@ -81,7 +85,7 @@ export function scoreCentral(model: FedModel, data: FederatedData, users: Int32A
  */
 export async function trainCentral(
   model: FedModel, data: FederatedData, partial: Partial<CentralConfig>, users?: { train?: Int32Array; eval?: Int32Array },
-): Promise<{ history: Array<{ epoch: number; loss: number; valid: HeldOut }>; bestEpoch: number; valid: HeldOut; test: HeldOut; testScores: HeldOutScores; earlyStopped: boolean }> {
+): Promise<{ history: Array<{ epoch: number; loss: number; valid: HeldOut }>; bestEpoch: number; valid: HeldOut; test: HeldOut; testScores: HeldOutScores; earlyStopped: boolean; compiledSteps: { compiled: number; eager: number; fallbackReason: string | null } | null }> {
   const cfg = CentralConfigSpec.parse(partial);
   const valid = validateClients(data).clients;
   const trainUsers = users?.train ?? valid;
@@ -96,6 +100,7 @@ export async function trainCentral(
   let bestState = model.root.stateDict();
   let earlyStopped = false;
   const progress = new Progress({ total: cfg.epochs, label: cfg.label });
+  const compiler = (cfg.compile ?? compileEnabled()) ? new StepCompiler(cfg.label) : null;
   for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
     const order = Int32Array.from(trainUsers);
     for (let i = order.length - 1; i > 0; i--) {
@@ -109,17 +114,33 @@ export async function trainCentral(
       const batch = clientBatch(data, chunk, 'train', cfg.batchKind, cfg.maxLen);
       const seed = rng.int(2 ** 30);
       tf.tidy(() => {
-        const { value, grads } = tf.variableGrads(() => {
-          const p = sharedParams(model, chunk.length);
-          const routes = model.assignGroups(p, {}, batch);
-          const groups = Object.fromEntries(Object.entries(routes).map(([g, r]) => [g, tf.tensor1d(r, 'int32')]));
-          const ctx: LossContext = { training: true, seed: tf.tensor1d([seed, 0], 'int32'), groups, groupShare: {} };
-          const out = model.forward(p, batch, ctx);
-          const per = maskedBce(out.logits, batch.labels, batch.lossMask); // (C)
-          return tf.mean(out.aux ? tf.add(per, out.aux) : per) as Scalar;
-        }, [...vars.values()]);
-        const byName = new Map([...vars].map(([n, v]) => [n, grads[v.name]]));
-        opt.apply(byName);
+        // Routing reads the argmax back to JavaScript: done before the step (no gradient flows through it anyway).
+        const routes = tf.tidy(() => model.assignGroups(sharedParams(model, chunk.length), {}, batch));
+        const tensorFields = (Object.keys(batch) as Array<keyof ClientBatch>).filter((k) => batch[k] instanceof tf.Tensor);
+        const inputs: Record<string, Tensor> = { seed: tf.tensor1d([seed, 0], 'int32') };
+        for (const [g, r] of Object.entries(routes)) inputs[`groups:${g}`] = tf.tensor1d(r, 'int32');
+        for (const k of tensorFields) inputs[`batch:${k}`] = batch[k] as Tensor;
+        /** One optimiser step on named inputs (Adam's rate as a tensor when compiled). */
+        const step = (inp: Record<string, Tensor>): Tensor => {
+          const b = { ...batch, ...Object.fromEntries(tensorFields.map((k) => [k, inp[`batch:${k}`]])) } as ClientBatch;
+          const groups = Object.fromEntries(Object.keys(routes).map((g) => [g, inp[`groups:${g}`]]));
+          const { value, grads } = tf.variableGrads(() => {
+            const ctx: LossContext = { training: true, seed: inp.seed, groups, groupShare: {} };
+            const out = model.forward(sharedParams(model, chunk.length), b, ctx);
+            const per = maskedBce(out.logits, b.labels, b.lossMask); // (C)
+            return tf.mean(out.aux ? tf.add(per, out.aux) : per) as Scalar;
+          }, [...vars.values()]);
+          opt.apply(new Map([...vars].map(([n, v]) => [n, grads[v.name]])), inp.adamRate);
+          return value;
+        };
+        let value: Tensor;
+        // Compiled steps start after the first step, which creates the optimiser's slots eagerly.
+        if (!compiler || opt.step === 0) value = step(inputs);
+        else {
+          const t = opt.step + 1;
+          value = compiler.run({ ...inputs, adamRate: tf.scalar(opt.adamRate(t)) }, step, JSON.stringify(opt.config));
+          opt.step = t;
+        }
         lossSum += value.dataSync()[0];
         steps++;
       });
@@ -140,8 +161,10 @@ export async function trainCentral(
     }
   }
   progress.done();
+  compiler?.dispose();
   model.root.loadStateDict(bestState);
   const testScores = scoreCentral(model, data, evalUsers, 'test', o);
   const test = { auc: auc(testScores.labels, testScores.probs), logloss: logloss(testScores.labels, testScores.probs) };
-  return { history, bestEpoch, valid: evaluateCentral(model, data, evalUsers, 'valid', o), test, testScores, earlyStopped };
+  const compiledSteps = compiler ? { compiled: compiler.stats.compiledSteps, eager: compiler.stats.eagerSteps, fallbackReason: compiler.fallbackReason } : null;
+  return { history, bestEpoch, valid: evaluateCentral(model, data, evalUsers, 'valid', o), test, testScores, earlyStopped, compiledSteps };
 }

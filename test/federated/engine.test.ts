@@ -168,6 +168,29 @@ describe('federated engine', () => {
     assert.ok(sampled.lines.some((l) => /local steps run eagerly: clientFraction 0.7/.test(l)), sampled.lines.join('\n'));
   });
 
+  test('centralised training: compiled steps give the eager epochs (SASRec with dropout: the seed is a step input)', { skip: tf.getBackend() !== 'tensorflow' }, async () => {
+    // Sequences longer than maxLen: every batch has 8 positions, so batch shapes repeat (16, 16, 8 users).
+    const data = generateFederatedWorld({ users: 40, items: 60, minLen: 12, maxLen: 14, seed: 3 });
+    const run = async (compile: boolean) => {
+      const m = new SASRec(new Rng(6), data.itemFields, data.userFields, { fieldDim: 4, blocks: 2, maxLen: 8, dropout: 0.2 });
+      const r = await trainCentral(m, data, { epochs: 3, maxLen: 8, batchUsers: 16, compile });
+      m.dispose();
+      return r;
+    };
+    const eager = await run(false);
+    const compiled = await run(true);
+    assert.equal(eager.compiledSteps, null);
+    const s = compiled.compiledSteps;
+    assert.ok(s && s.fallbackReason === null, `fell back: ${s?.fallbackReason}`);
+    // 40 users in batches of 16, 16, 8 over 3 epochs: 9 steps, the first eager outside the compiler, then a probe
+    // (eager) and a trace per batch shape.
+    assert.deepEqual({ compiled: s.compiled, eager: s.eager }, { compiled: 6, eager: 2 });
+    compiled.history.forEach((h, i) => {
+      assert.ok(Math.abs(h.loss - eager.history[i].loss) <= 1e-5 * Math.abs(eager.history[i].loss), `epoch ${h.epoch}: loss ${h.loss} vs eager ${eager.history[i].loss}`);
+      assert.ok(Math.abs(h.valid.logloss - eager.history[i].valid.logloss) <= 1e-5, `epoch ${h.epoch}: valid logloss ${h.valid.logloss} vs eager ${eager.history[i].valid.logloss}`);
+    });
+  });
+
   test('empty and malformed clients are excluded with a reason and the round completes', async () => {
     const data: FederatedData = world();
     data.sequences[3] = { items: new Int32Array(0), labels: new Float32Array(0), timestamps: new Float64Array(0) };
