@@ -105,8 +105,9 @@ export interface ClientBatch {
 export interface LossContext {
   training: boolean;
   /**
-   * Dropout seed of this step, int32 (2): [key drawn for the chunk, local step] (`seededDropout` in
-   * src/layers/dropout.ts); null when not training. A tensor, so a compiled local step reads it as an input.
+   * Dropout seed of this step, int32 (2): [key, counter] — the engine's [chunk key, local step], centralised
+   * training's [batch key, 0] (`seededDropout` in src/layers/dropout.ts); null when not training. A tensor, so a
+   * compiled step reads it as an input.
    */
   seed: Tensor | null;
   /** Fixed group index per grouping, each (C) int32. */

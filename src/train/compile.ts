@@ -29,7 +29,8 @@
  *
  * The federated engine's vectorised clients compile too: their local step is a function of tensors (parameters, Adam
  * moments, data, dropout seed in; new values out), so `run` also takes a body that returns named outputs
- * (src/federated/client.ts `localTrain`; bench/federated-round.ts). Not covered yet: prediction.
+ * (src/federated/client.ts `localTrain`; bench/federated-round.ts); so do centralised federated training
+ * (src/federated/central.ts) and prediction (src/train/evaluate.ts `predict`: a forward pass, no variable written).
  * A tensor a model replaces between steps outside variables
  * is caught only when its values differ between the two probe traces. A JavaScript value the step
  * reads that changes only later (an epoch counter, a warm-up flag, a schedule) is frozen at the trace without notice:
