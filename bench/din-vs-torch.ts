@@ -12,8 +12,8 @@
  *     test prediction included;
  *   - test AUC after that one epoch (reclab: src/train/evaluate.ts predict + src/metrics auc; torch: sklearn);
  *   - thread counts: torch.get_num_threads() (set to RECLAB_BENCH_TORCH_THREADS, default 2); tfjs-node runs ops on
- *     TensorFlow's own intra-op and inter-op pools (src/tf.ts sizes them to 1 thread unless TF_NUM_INTRAOP_THREADS /
- *     TF_NUM_INTEROP_THREADS are set; the sizes used are in each run's record), so for reclab the OS thread count of
+ *     TensorFlow's own intra-op and inter-op pools (src/pools.ts sizes them to 1 and one per core unless
+ *     TF_NUM_INTRAOP_THREADS / TF_NUM_INTEROP_THREADS are set; the sizes used are in each run's record), so for reclab the OS thread count of
  *     the process is reported instead, plus CPU-seconds per wall-second of the epoch on both sides (how many cores
  *     each actually kept busy).
  * The sides alternate (ABBA order) RECLAB_BENCH_REPEATS times (default 3); the table shows medians, and the ratio is
@@ -26,7 +26,7 @@
  * columns are written as raw little-endian binary files plus header.json into a temp dir that both sides read.
  *
  * The reclab side is src/ as it is: getModelSpec('din') trained by src/train/trainer.ts `train()` with src's Adam, on
- * the backend src/tf.ts picks (tfjs-node, TensorFlow pools at 1 thread unless TF_NUM_*_THREADS say otherwise, with
+ * the backend src/tf.ts picks (tfjs-node, TensorFlow pools of src/pools.ts unless TF_NUM_*_THREADS say otherwise, with
  * the lean kernels of src/backend-kernels.ts). Nothing here replaces or patches any of it.
  *
  * With RECLAB_BENCH_ALT=<path of another reclab checkout> a third side runs that checkout's own
@@ -335,7 +335,7 @@ async function main(): Promise<void> {
       ['threads', `${reclabRuns[0].threads} OS threads*`, `${torchRuns[0].threads} (torch.get_num_threads)`, ...extra(`${altRuns[0]?.threads} OS threads*`), ''],
     ]));
     const pools = reclabRuns[0].tfThreads as { intraOp: string; interOp: string } | null;
-    console.log(`* tfjs-node: TensorFlow intra-op / inter-op pools of ${pools ? `${pools.intraOp} / ${pools.interOp}` : '?'} thread(s) (src/tf.ts: 1 unless TF_NUM_INTRAOP_THREADS / TF_NUM_INTEROP_THREADS are set); the count is the process's OS threads (pools + node/libuv).`);
+    console.log(`* tfjs-node: TensorFlow intra-op / inter-op pools of ${pools ? `${pools.intraOp} / ${pools.interOp}` : '?'} thread(s) (src/pools.ts: 1 / one per core unless TF_NUM_INTRAOP_THREADS / TF_NUM_INTEROP_THREADS are set); the count is the process's OS threads (pools + node/libuv).`);
     const ok = summary.ratio >= TARGET_RATIO && Math.abs(summary.aucDiff) <= 0.005;
     const reclabCpu = med(reclabRuns, (r) => r.cpuSecondsPerWallSecond);
     const torchCpu = med(torchRuns, (r) => r.cpuSecondsPerWallSecond);

@@ -2,7 +2,7 @@
  * The workload of bench/jobs.ts's `ceiling` part: one process that times a fixed piece of work and prints
  * `{"seconds": s}` as its last line. The timed part leaves out start-up (module loading, the world), so two copies
  * started together overlap only in the timed part's cores.
- * - `train`: 3 epochs of DNN (baselines/ctr's first model, 1-thread TensorFlow pools) on a quick ctr world of
+ * - `train`: 3 epochs of DNN (baselines/ctr's first model, TensorFlow pools of a 2-worker process: src/pools.ts) on a quick ctr world of
  *   RECLAB_BENCH_USERS users (default 3000), after one warm-up epoch;
  * - `js`: a fixed integer loop in plain JavaScript (no TensorFlow, no memory traffic): the cores' own ceiling.
  * Run: node --import tsx bench/jobs-ceiling-work.ts train|js

@@ -1,6 +1,7 @@
 /**
  * Benchmark, four parts: three of 1 worker process vs 2 on this machine and the machine's own ceiling for 2 workers,
- * every process with TensorFlow's 1-thread pools (src/tf.ts):
+ * every process with the pool sizes of src/pools.ts (a lone process: inter-op one thread per core; each of 2 workers:
+ * cores / 2; intra-op 1); the ceiling's processes all get the 2-worker sizes:
  * - pipelines as jobs (src/pipelines/jobs.ts): RECLAB_BENCH_JOBS (default 4) quick runs of baselines/ctr, 1 seed
  *   each, on a world of RECLAB_BENCH_USERS users (default 3000), each run in its own worker process;
  * - fits as jobs (src/pipelines/fits.ts): one quick baselines/ctr run on the same world with RECLAB_BENCH_FIT_SEEDS
@@ -27,6 +28,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { runJobs } from '../src/pipelines/jobs.ts';
+import { poolEnv } from '../src/pools.ts';
 import '../src/pipelines/registry.ts';
 import { runPipeline, type RunOptions } from '../src/pipelines/runner.ts';
 
@@ -142,7 +144,7 @@ const CEILING_WORK = resolve(import.meta.dirname, 'jobs-ceiling-work.ts');
 
 /** Seconds of the timed part of one ceiling workload process (its last stdout line). */
 async function ceilingWork(kind: 'train' | 'js'): Promise<number> {
-  const r = await execa(process.execPath, ['--import', 'tsx', CEILING_WORK, kind], { env: { RECLAB_PROGRESS: '0', RECLAB_BENCH_USERS: String(USERS) } });
+  const r = await execa(process.execPath, ['--import', 'tsx', CEILING_WORK, kind], { env: { RECLAB_PROGRESS: '0', RECLAB_BENCH_USERS: String(USERS), ...poolEnv(2) } });
   return (JSON.parse(r.stdout.trim().split('\n').at(-1) as string) as { seconds: number }).seconds;
 }
 

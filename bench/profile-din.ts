@@ -1,6 +1,6 @@
 /**
  * Profiles one training step of reclab's DIN as src/ ships it (src/models/din.ts, src's Adam, the lean kernels and
- * 1-thread TensorFlow pools of src/tf.ts) on tfjs-node at batch 1024, on a small CTR world (bench/profile-util.ts):
+ * TensorFlow pools of src/pools.ts) on tfjs-node at batch 1024, on a small CTR world (bench/profile-util.ts):
  *   steps  — median ms per batch of toTensors, forward (loss), forward+backward (variableGrads vs tf.grads), the
  *            optimiser update alone, and the full trainer step; timed interleaved, so the shares are comparable;
  *   census — kernels per step by name (tf.profile): counts, kernel time, and the JS/engine time outside kernels, for

@@ -1,7 +1,8 @@
 /**
  * Effect of TensorFlow's runtime settings (environment variables read once, when libtensorflow loads) on a DIN
  * training step of src/ as it is (src DIN + src Adam, batch 1024, the trainer's step body): the intra-op / inter-op
- * pool sizes (src/tf.ts defaults both to 1; TensorFlow's own default is one thread per core) and oneDNN
+ * pool sizes (src/pools.ts: intra-op 1, inter-op one per core in a lone process; TensorFlow's own default is one
+ * thread per core for both) and oneDNN
  * (TF_ENABLE_ONEDNN_OPTS). Each setting runs in its own child process; the settings rotate over several rounds, and
  * the table shows per setting the median over processes of the per-process median ms per step, the median ratio to
  * src's default in the same round, and CPU-seconds per wall-second (how many cores the step kept busy).
@@ -21,11 +22,11 @@ function median(xs: number[]): number {
 
 const CORES = String(cpus().length);
 const SETTINGS: Record<string, Record<string, string>> = {
-  'src default (intra 1, inter 1)': {},
+  [`src default (intra 1, inter ${CORES})`]: {},
   [`TF default (intra ${CORES}, inter ${CORES})`]: { TF_NUM_INTRAOP_THREADS: CORES, TF_NUM_INTEROP_THREADS: CORES },
-  [`intra ${CORES}, inter 1`]: { TF_NUM_INTRAOP_THREADS: CORES },
-  [`intra 1, inter ${CORES}`]: { TF_NUM_INTEROP_THREADS: CORES },
-  'oneDNN off (intra 1, inter 1)': { TF_ENABLE_ONEDNN_OPTS: '0' },
+  [`intra ${CORES}, inter 1`]: { TF_NUM_INTRAOP_THREADS: CORES, TF_NUM_INTEROP_THREADS: '1' },
+  'intra 1, inter 1 (a fit worker beside another)': { TF_NUM_INTEROP_THREADS: '1' },
+  [`oneDNN off (intra 1, inter ${CORES})`]: { TF_ENABLE_ONEDNN_OPTS: '0' },
 };
 
 interface ChildResult {

@@ -1,5 +1,5 @@
 /**
- * Per-op costs on tfjs-node with src/'s backend as it is (src/tf.ts: 1-thread pools, the lean kernels of
+ * Per-op costs on tfjs-node with src/'s backend as it is (src/pools.ts's pool sizes, the lean kernels of
  * src/backend-kernels.ts), in isolation, at DIN's shapes (batch 1024, behaviour sequence 20, D = 8):
  *   dispatch — the fixed cost every op pays, split into its layers for a tiny op: tf.add (op wrapper + engine +
  *              kernel + binding) vs engine.runKernel vs the binding's executeOp alone vs JS-only ops;

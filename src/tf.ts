@@ -6,16 +6,16 @@
  * (`tensorflow-gpu` | `tensorflow` | `cpu`) forces one; forcing one that cannot load is an error, never a silent
  * fallback. The wasm backend is not offered: it has no UnsortedSegmentSum kernel, so embeddings cannot train.
  *
- * Native backend settings: TensorFlow's intra-op and inter-op pools default to 1 thread here (TF_NUM_INTRAOP_THREADS /
- * TF_NUM_INTEROP_THREADS, read when libtensorflow loads; set them to override). reclab's ops are small, and handing
- * each one to a pool costs more than the parallelism gains: DIN training steps are 20-30% faster with 1 thread than
- * with the default (one per core) on a 2-core machine (bench/profile-env.ts). A few tfjs-node kernels are replaced
- * by leaner equivalents (src/backend-kernels.ts).
+ * Native backend settings: TensorFlow's intra-op pool defaults to 1 thread and its inter-op pool to one thread per
+ * core, or cores / workers in a worker process (src/pools.ts, which says why; TF_NUM_INTRAOP_THREADS /
+ * TF_NUM_INTEROP_THREADS are read when libtensorflow loads; set them to override). A few tfjs-node kernels are
+ * replaced by leaner equivalents (src/backend-kernels.ts).
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import * as tfjs from '@tensorflow/tfjs';
 import { installLeanKernels } from './backend-kernels.ts';
+import { defaultPools } from './pools.ts';
 
 /** The TensorFlow.js namespace type (identical for every backend package). */
 export type TF = typeof tfjs;
@@ -37,9 +37,8 @@ export interface BackendInfo {
 const require = createRequire(import.meta.url);
 // Silence TensorFlow's C++ start-up log lines unless the user asked for them.
 process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
-// Small ops: run each on the calling thread rather than through a pool (see the module doc). Read at library load.
-process.env.TF_NUM_INTRAOP_THREADS ??= '1';
-process.env.TF_NUM_INTEROP_THREADS ??= '1';
+// Pool sizes (src/pools.ts), set before libtensorflow loads and reads them.
+defaultPools();
 
 function gpuPresent(): boolean {
   return existsSync('/dev/nvidia0') || existsSync('/dev/nvidiactl');

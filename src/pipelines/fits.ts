@@ -37,6 +37,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Rng } from '../random.ts';
+import { poolEnv } from '../pools.ts';
 import type { RunMode } from '../evidence/rules.ts';
 import { fromPortableBytes, toPortableBytes } from './portable.ts';
 import type { PipelineContext } from './pipeline.ts';
@@ -82,6 +83,8 @@ export interface FitWorkerSpec {
    * write its result to `out` and exit 0; a fit that throws writes `{ message, stack }` to `errorFile` and exits 1.
    */
   only?: { index: number; out: string };
+  /** Environment variables a Ray task sets for its fit worker (TensorFlow's pool sizes for one CPU, src/pools.ts). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -344,7 +347,7 @@ export function workerFits(o: WorkerFitOptions): FitJobs {
     };
     writeFileSync(`${base}.json`, `${JSON.stringify(spec, null, 2)}\n`);
     const child = (execa as ExecaFn)(process.execPath, ['--import', 'tsx', CLI, 'fit-worker', `${base}.json`], {
-      reject: false, ipc: true, buffer: false, stdout: { file: `${base}.log` }, stderr: { file: `${base}.log` }, env: { RECLAB_PROGRESS: '0' },
+      reject: false, ipc: true, buffer: false, stdout: { file: `${base}.log` }, stderr: { file: `${base}.log` }, env: { RECLAB_PROGRESS: '0', ...poolEnv(o.workers) },
     });
     const w: Worker = { child, logFile: `${base}.log`, current: null, waiting: null };
     workers.add(w);

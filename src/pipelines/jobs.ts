@@ -1,6 +1,6 @@
 /**
  * Pipelines as jobs: `reclab reproduce --all --workers N` runs independent pipelines in N child processes (execa), each
- * a plain `reclab reproduce <pipeline>` with TensorFlow's 1-thread pools and, for the bridge pipelines, its own Python
+ * a plain `reclab reproduce <pipeline>` with TensorFlow's pools sized for N workers (src/pools.ts) and, for the bridge pipelines, its own Python
  * process. A worker that crashes (killed by a signal, or an exit status other than 0/1) is retried once, then marked
  * failed; the other jobs go on. Ctrl-C stops every worker (each marks its run folder interrupted). Progress: jobs done /
  * total with an ETA from the mean job time so far. Each job's output goes to <out>/.jobs/<run-stamp>/<pipeline>.log.
@@ -11,6 +11,7 @@ import { mkdirSync, readFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import type { RunMode } from '../evidence/rules.ts';
+import { poolEnv } from '../pools.ts';
 
 /** How one job ended, as its worker reports it (the worker writes this JSON to its outcome file). */
 export interface JobOutcome {
@@ -80,7 +81,7 @@ export async function runJobs(names: string[], options: JobOptions): Promise<Job
       all: true,
       stdout: { file: log },
       stderr: { file: log },
-      env: { RECLAB_PROGRESS: '0' },
+      env: { RECLAB_PROGRESS: '0', ...poolEnv(Math.min(options.workers, names.length)) },
     });
     children.add(child);
     const r = await child;

@@ -17,6 +17,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { poolEnv } from '../pools.ts';
 import { fromPortableBytes } from './portable.ts';
 import { formatSeconds, serialFits, slug, writeCallResults, writeSharedInput, type FitJobs, type FitRunOptions, type FitWorkerSpec, type SharedInput } from './fits.ts';
 
@@ -107,6 +108,7 @@ export function rayFits(o: RayFitOptions): FitJobs {
     const spec: FitWorkerSpec = {
       pipeline: o.pipeline, mode: o.mode, config: o.config, permuteTestLabels: o.permuteTestLabels, modules: (o.modules ?? []).map((m) => resolve(m)),
       start: call, replay: calls.map((c) => ({ key: c.key, file: c.file })), shared: [...sharedFiles], dir: root, errorFile: '', only: { index, out },
+      env: poolEnv(1, 1), // a task holds one CPU of its node
     };
     return new Promise((res) => {
       waiting.set(id, {

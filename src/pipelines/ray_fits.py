@@ -45,7 +45,7 @@ def run_fit(repo, spec_text, names, *blobs):
             json.dump(spec, f)
         cmd = ["node", "--import", "tsx", os.path.join(repo, "src", "cli.ts"), "fit-worker", spec_file]
         p = subprocess.run(cmd, cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           env={**os.environ, "RECLAB_PROGRESS": "0"})
+                           env={**os.environ, "RECLAB_PROGRESS": "0", **spec.get("env", {})})
         result = None
         if p.returncode == 0 and os.path.exists(spec["only"]["out"]):
             with open(spec["only"]["out"], "rb") as f:

@@ -4,13 +4,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import '../../src/pipelines/registry.ts';
 import { runPipeline } from '../../src/pipelines/runner.ts';
 import { runJobs } from '../../src/pipelines/jobs.ts';
 import { readRunRecords } from '../../src/pipelines/export.ts';
+import { poolEnv } from '../../src/pools.ts';
 
 const TINY = { world: { users: 300, items: 150, categories: 10, impressionsPerUser: 12 }, trainer: { epochs: 2, progressLabel: '' } };
 
@@ -31,6 +32,9 @@ test('jobs: a worker process gives records bit-identical to an in-process run', 
   const strip = (rs: ReturnType<typeof readRunRecords>) => rs.map(({ run: _run, ...r }) => r);
   assert.deepEqual(strip(readRunRecords(outcomes[0].dir)), strip(local.records.map((r) => ({ ...r }))), 'same seeds, same records, bit for bit');
   assert.match(lines.join('\n'), /^\[1\/1\] baselines\/ctr finished in /m);
+  // One job for 2 workers: the worker has the machine to itself, so it gets a lone process's pools (src/pools.ts).
+  const meta = JSON.parse(readFileSync(join(outcomes[0].dir, 'meta.json'), 'utf8')) as { provenance: { backend: { threads?: { interOp: string } } } };
+  assert.equal(meta.provenance.backend.threads?.interOp, poolEnv(1).TF_NUM_INTEROP_THREADS);
 });
 
 test('jobs: Ctrl-C stops the running job (failed: interrupted) and marks the jobs that never started as not started', async () => {
