@@ -89,6 +89,21 @@ export function judgeClaim(claim: Claim, records: ReadonlyArray<ResultRecord>, o
 }
 
 /**
+ * The declared claims with the ones a run restated (same id, e.g. a mechanism sweep run with other knob values)
+ * put in their place, in the declared order. A restated id that is not declared is an error naming `where`.
+ * @example
+ * restateClaims(spec.claims ?? [], output.claims, 'mrff/mechanism'); // the growth claim now says "0 to 1"
+ */
+export function restateClaims(declared: ReadonlyArray<Claim>, restated: ReadonlyArray<Claim> | undefined, where: string): Claim[] {
+  const byId = new Map((restated ?? []).map((c) => [c.id, c]));
+  const known = new Set(declared.map((c) => c.id));
+  for (const id of byId.keys()) {
+    if (!known.has(id)) throw new Error(`${where}: the run restated claim '${id}', which the pipeline does not declare (declared: ${[...known].join(', ') || 'none'})`);
+  }
+  return declared.map((c) => byId.get(c.id) ?? c);
+}
+
+/**
  * Verdicts of every claim, in order; a claim id declared twice is an error.
  * @example
  * judgeClaims(pipeline.claims ?? [], run.records).map((v) => `${v.claim.id}: ${v.verdict}`);

@@ -59,6 +59,12 @@ export interface PipelineOutput {
   results: Record<string, unknown>;
   /** Records not shown in any table (e.g. per-task numbers behind a summary); pipeline and run are filled in. */
   records?: ResultRecord[];
+  /**
+   * Declared claims as this run's config states them (a mechanism sweep run with other knob values or methods says
+   * "grows from 0 to 1", not the declared "0 to 1.5"): each replaces the declared claim with its id, and is judged
+   * instead of it. An id the pipeline does not declare is an error.
+   */
+  claims?: Claim[];
   /** Set when the run could not happen (e.g. a public data set is absent): why, and how to fix it. */
   skipped?: string;
 }

@@ -16,7 +16,7 @@ import { getPipeline } from './pipeline.ts';
 import { checkPipelineModels } from '../models/registry.ts';
 import { tableToCsv, tableToMarkdown, type ResultTable } from './result-table.ts';
 import { recordsToCsv, type ResultRecord } from '../evidence/records.ts';
-import { judgeClaims, verdictsToMarkdown, type Verdict } from '../evidence/claims.ts';
+import { judgeClaims, restateClaims, verdictsToMarkdown, type Verdict } from '../evidence/claims.ts';
 import { checkSeeds, RUN_MODES, SMOKE_TEST_LABEL, type RunMode } from '../evidence/rules.ts';
 import { collectProvenance } from './provenance.ts';
 import { removeFitResults, SERIAL_JOBS, workerFits } from './fits.ts';
@@ -200,7 +200,7 @@ export async function runPipeline(name: string, options: Partial<RunOptions> = {
     timings.total = (Date.now() - t0) / 1000;
     const runId = basename(dir);
     const records: ResultRecord[] = [...output.tables.flatMap((t) => t.records), ...(output.records ?? [])].map((r) => ({ ...r, pipeline: name, run: runId }));
-    const verdicts = judgeClaims(spec.claims ?? [], records);
+    const verdicts = judgeClaims(restateClaims(spec.claims ?? [], output.claims, name), records);
     const smoke = mode === 'quick' ? `> **${SMOKE_TEST_LABEL}** (quick mode: tiny budgets and few seeds; no verdict below can be trusted)\n\n` : '';
     const skippedText = output.skipped ? `> **skipped**: ${output.skipped}\n` : '';
     const markdown = smoke + skippedText + output.tables.map(tableToMarkdown).join('\n') + (verdicts.length ? `\n${verdictsToMarkdown(verdicts, mode === 'quick' ? SMOKE_TEST_LABEL : undefined)}` : '');

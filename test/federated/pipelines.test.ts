@@ -249,6 +249,9 @@ test('mrff/mechanism and fedpa/mechanism: by-knob records per value, gain record
     }
     assert.equal(run.verdicts.length, 2);
     for (const v of run.verdicts) assert.notEqual(v.verdict, 'not measured', `${run.pipeline}: ${v.claim.id} (${v.reason})`);
+    // The growth claim states the values this run swept, not the declared sweep's largest value.
+    const growth = run.verdicts.find((v) => v.claim.id.endsWith('-growth'));
+    assert.match(growth?.claim.text ?? '', new RegExp(`grows from ${knob} = 0 to ${values[1]}$`));
     assert.match(run.markdown, /mechanism absent/);
   }
   assert.ok(mr.records.some((x) => x.table === 'by-knob' && x.metric === 'ari_layer0' && x.method === 'MRFF'), 'MRFF ARI per knob value');

@@ -177,6 +177,7 @@ export const chorusCvrMechanismPipeline: PipelineSpec<ChorusMechanismConfig> = {
     );
     return {
       tables: [table],
+      claims: mechanismClaims(spec), // the knob values and methods this run used
       figures: [{ name: 'mechanism', fig: mechanismFigure(records, spec, `${spec.method}'s gain over ${spec.base} on CVR AUC over all exposures vs intentShare`) }],
       results: { summary: summary.rows, funnelByIntent: rates, world: config.world, values },
       records,

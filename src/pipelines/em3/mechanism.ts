@@ -137,6 +137,7 @@ export const em3MechanismPipeline: PipelineSpec<EM3MechanismConfig> = {
     );
     return {
       tables: [table],
+      claims: mechanismClaims(spec), // the knob values and methods this run used
       figures: [{ name: 'mechanism', fig: mechanismFigure(records, spec, "EM3's AUC gain over ID-only vs the share of new items") }],
       results: { summary: summary.rows },
       records,

@@ -133,6 +133,6 @@ export const fedpaMechanismPipeline: PipelineSpec<FedpaMechanismConfig> = {
       "The gain records carry DeLong's paired SE (both methods score the same test rows); the table's own interval adds the two sides' SEs and so errs wide.",
       'Each knob value is its own world (same world seed); per seed one open/private split and one foundation shared by both methods. personalWeight = 0: every user of a latent group has the same preference.',
     );
-    return { tables: [table], figures: [{ name: 'mechanism', fig: mechanismFigure(records, spec, "FedPA's test-AUC gain over FedAvg full fine-tuning vs personalWeight") }], results: { summary: summary.rows }, records };
+    return { tables: [table], claims: mechanismClaims(spec), figures: [{ name: 'mechanism', fig: mechanismFigure(records, spec, "FedPA's test-AUC gain over FedAvg full fine-tuning vs personalWeight") }], results: { summary: summary.rows }, records };
   },
 };

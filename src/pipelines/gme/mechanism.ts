@@ -166,6 +166,7 @@ export const gmeMechanismPipeline: PipelineSpec<GmeMechanismConfig> = {
     );
     return {
       tables: [table],
+      claims: mechanismClaims(spec), // the knob values and methods this run used
       figures: [{ name: 'mechanism', fig: mechanismFigure(records, spec, "GME-A's cold-start gain over the neighbour mean vs irrelevantShare") }],
       results: { summary: summary.rows, signals },
       records,

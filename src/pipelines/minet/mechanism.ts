@@ -139,6 +139,7 @@ export const minetMechanismPipeline: PipelineSpec<MinetMechanismConfig> = {
     );
     return {
       tables: [table],
+      claims: mechanismClaims(spec), // the knob values and methods this run used
       figures: [{ name: 'mechanism', fig: mechanismFigure(records, spec, "MiNet's target-AUC gain over the cross-domain DNN vs mechanismScale") }],
       results: { summary: summary.rows, ceilings },
       records,

@@ -146,6 +146,6 @@ export const momentCrossMechanismPipeline: PipelineSpec<MomentCrossMechanismConf
     const table = mechanismTable(records, spec, `${spec.method} vs ${spec.base}: ${SUMMARY_METRIC} by ${spec.knobName}, live world (${config.seeds.length} seed${config.seeds.length > 1 ? 's' : ''}, test split)`);
     table.notes.push(summary.markdown, `Default ${spec.knobName} = ${spec.defaultValue}: ${spec.defaultSource}.`, 'Gain SEs are paired: both methods score the same test rows, and each row\'s DeLong influence is summed over the summary tasks and the two methods (the tasks\' and the methods\' covariances counted); the by-knob interval in this table adds the two sides\' SEs and so errs wide.', ...notes);
     const fig = mechanismFigure(records, spec, `${spec.method} gain over ${spec.base} vs ${spec.knobName}`);
-    return { tables: [table], figures: [{ name: 'mechanism-gain', fig }], records, results: { rows: summary.rows, notes } };
+    return { tables: [table], claims: mechanismClaims(spec), figures: [{ name: 'mechanism-gain', fig }], records, results: { rows: summary.rows, notes } };
   },
 };

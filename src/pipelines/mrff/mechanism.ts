@@ -145,6 +145,6 @@ export const mrffMechanismPipeline: PipelineSpec<MrffMechanismConfig> = {
       `MRFF's layer-0 routing vs the true groups (adjusted Rand index, mean over seeds) by groupStrength: ${ariNotes.join('; ')} (records: table 'by-knob', metrics ari_layer0 / ari_layer1).`,
       'Each knob value is its own world (same world seed); groupWeight = s and groupTransform = min(1, 0.6 s), so at s = 0 the true group has no effect on any click probability.',
     );
-    return { tables: [table], figures: [{ name: 'mechanism', fig: mechanismFigure(records, spec, "MRFF's test-AUC gain over FedAvg-SASRec vs groupStrength") }], results: { summary: summary.rows }, records };
+    return { tables: [table], claims: mechanismClaims(spec), figures: [{ name: 'mechanism', fig: mechanismFigure(records, spec, "MRFF's test-AUC gain over FedAvg-SASRec vs groupStrength") }], results: { summary: summary.rows }, records };
   },
 };

@@ -163,6 +163,7 @@ export const qarmMechanismPipeline: PipelineSpec<QarmMechanismConfig> = {
     );
     return {
       tables: [table],
+      claims: mechanismClaims(spec), // the knob values and methods this run used
       figures: [{ name: 'mechanism', fig: mechanismFigure(records, spec, "QARM alignment's AUC gain (aligned - unaligned frozen vector) vs mismatch") }],
       results: { summary: summary.rows, alignment },
       records,

@@ -158,6 +158,7 @@ export const unicdrMechanismPipeline: PipelineSpec<UniCdrMechanismConfig> = {
     );
     return {
       tables: [table],
+      claims: mechanismClaims(spec), // the knob values and methods this run used
       figures: [{ name: 'mechanism', fig: mechanismFigure(records, spec, "UniCDR's cold-start HR@10 gain over BPR-MF vs preferenceShare") }],
       results: { summary: summary.rows, world: config.world },
       records,
