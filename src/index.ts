@@ -41,7 +41,7 @@ export * from './pipelines/runner.ts';
 export { results, recordsToDataFrame, readRunRecords, runTables, tableToLatex, exportRun, latexEscape, type ExportFormat } from './pipelines/export.ts';
 export { listRuns, liveness, type RunStatus, type RunListing, type RunLiveness } from './pipelines/run-status.ts';
 export { recordsToCsv, parseRecordsCsv, select as selectRecords, RECORD_COLUMNS, type ResultRecord, type RecordFilter } from './evidence/records.ts';
-export { judgeClaim, judgeClaims, verdictsToMarkdown, type Claim, type Verdict, type VerdictKind } from './evidence/claims.ts';
+export { judgeClaim, judgeClaims, restateClaims, verdictsToMarkdown, type Claim, type Verdict, type VerdictKind } from './evidence/claims.ts';
 export { checkSeeds, reliableTasks, stillImproving, meanSe, EVIDENCE_DEFAULTS, SMOKE_TEST_LABEL, RUN_MODES, type RunMode, type EvidenceRules, type ReliableTasks } from './evidence/rules.ts';
 export { deLongAuc, deLongPaired, pairedBootstrap, combineSeedsAndTest, minimumDetectableEffect, tQuantile, normalCdf, type Estimate, type BootstrapResult, type Comparison } from './evidence/stats.ts';
 export { knobLabel, checkMechanismSpec, gainRecords, mechanismClaims, mechanismSummary, mechanismFigure, type MechanismSpec, type MechanismRow } from './evidence/mechanism.ts';
