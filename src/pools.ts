@@ -5,11 +5,12 @@
  *
  * Defaults, measured on this 2-core machine (README, "Compiled training steps"):
  * - intra-op 1: reclab's kernels are small, and splitting one across threads costs more than it gains (DIN steps
- *   20-30% slower eagerly with the default pool, bench/profile-env.ts; compiled DIN 0.66x with intra 2 against intra 1);
+ *   20-30% slower eagerly with the default pool, bench/profile-env.ts; compiled DIN at batch 1024 0.85x PyTorch with
+ *   intra 2 / inter 2 against 1.02-1.12x with intra 1 / inter 2, `npm run bench` in the same hour);
  * - inter-op one thread per core for a process that has the machine to itself: a compiled step is one graph, whose
  *   independent branches (attention and tower, the experts of a multi-task model) then run at once. Compiled DIN
- *   trains 1.48x faster with 2 inter-op threads than with 1, FARM 1.96x; eager steps run each op on the caller's
- *   thread and are unaffected (DIN 27.3k vs 27.1k samples/s);
+ *   trains 1.54x faster with 2 inter-op threads than with 1 (batch 1024, the two alternated), FARM 1.96x (separate
+ *   runs); eager steps run each op on the caller's thread and are unaffected (DIN 27.3k vs 27.1k samples/s);
  * - a worker that shares the machine with others (fit workers, pipeline workers, Ray tasks) gets cores / workers
  *   inter-op threads (at least 1), so N workers never ask for more threads than there are cores.
  *
