@@ -3,6 +3,7 @@
  * KDD, arXiv:2502.09375 (spec: shared/papers/farm.md; no official code).
  * Implemented (spec §3, Proposals where the paper is silent):
  *   V_sv, V_live = summed step embeddings (item + author + category + behaviour type)          (B, L, D)
+ *           + a learned embedding of each step's recency (steps back from the most recent; `positions: 'recency'`)
  *   F_d   = FrequencyAware_d(V_d) = alpha Low + beta High   DFT low-pass split, learned gates (src/layers/frequency.ts;
  *           the paper's form — the earlier spec's LayerNorm(V + ...) wrapper is the ablation `frequency.output:
  *           'residual-layernorm'`)
@@ -18,6 +19,13 @@
  * Paper deviation: the align loss skips rows whose short-video or live history is empty (their pooled vectors carry
  *   no preference) and those rows are not used as negatives; the spec's "fuse without align first" ablation is
  *   read as fuse attention in its own (unaligned) space.
+ * Paper deviation: recency embeddings (`positions`, default 'recency'). The paper does not say whether its steps carry
+ *   a position. Without one FARM cannot tell recent steps from old ones: the low-pass operator is circulant (it
+ *   commutes with a circular shift of the sequence) and target attention pools a set, so FARM's output is the same
+ *   for any circular shift of a history (test/farm/models.test.ts), and a history's recency, where the live
+ *   world's session bursts put their signal, is out of its reach. The filter family the spec takes the DFT split from
+ *   (FMLP-Rec, BSARec) adds learned position embeddings to the items before the filter; so does FARM here, counted
+ *   from the most recent step so that every history's present is at position 0. 'none' is the ablation row.
  * Paper deviation: D = 16 and the quick pipelines' smaller PLE by default (spec: d = 64, experts [256, 128]), for the
  *   2-core budget; histories have the world's lengths (quick: L_sv = 50, L_live = 20; spec 100 / 50).
  */
@@ -51,6 +59,11 @@ export interface FARMConfig {
   ple: Partial<PLEConfig>;
   attentionHidden: number[];
   dropout: number;
+  /**
+   * 'recency' (default): each history step gets a learned embedding of how many steps back it is from the most recent
+   * one, added before the frequency module; 'none': steps carry no position (FARM is then blind to circular shifts).
+   */
+  positions: 'recency' | 'none';
   columns: LiveColumns;
 }
 /** Defaults (spec Proposals): K_low 3, lambda 0.1, tau 0.1, aligned fuse, PLE 2 levels; D = 16 (deviation). */
@@ -64,11 +77,23 @@ export const FARM_DEFAULTS: FARMConfig = {
   ple: {},
   attentionHidden: [36],
   dropout: 0.1,
+  positions: 'recency',
   columns: LIVE_COLUMNS,
 };
 
 function l2norm(x: Tensor): Tensor {
   return tf.div(x, tf.sqrt(tf.add(tf.sum(tf.square(x), -1, true), 1e-12))); // (..., D) unit rows
+}
+
+/**
+ * Steps back from the most recent real step of each row, for histories stored oldest first: (B, L) int32 with
+ * recency_t = the number of real steps after t (0 for the most recent one; padded steps get the count after them, and
+ * are masked by the caller). Works whatever the padding side, since it counts real steps only.
+ * @example
+ * recencyIndex(tf.tensor2d([[1, 1, 1, 0]])); // [[2, 1, 0, 0]]
+ */
+export function recencyIndex(mask: Tensor): Tensor {
+  return tf.cast(tf.cumsum(mask, 1, true, true), 'int32'); // (B, L) exclusive, reversed: real steps after t
 }
 
 /**
@@ -108,11 +133,14 @@ export class FARM extends Module implements RecModel {
   private readonly fuseProj: { query: Dense; key: Dense } | null;
   private readonly head: PLE;
   private readonly userId: string;
+  /** Recency embedding tables (L, D) per domain; null when positions is 'none'. */
+  private readonly recency: { sv: Tensor; live: Tensor } | null;
 
   constructor(rng: Rng, schema: Schema, config: Partial<FARMConfig> = {}) {
     super(rng);
     const c = resolveConfig('farm', config, FARM_DEFAULTS);
     this.config = c;
+    if (!['recency', 'none'].includes(c.positions)) throw new Error(`farm config: positions must be recency or none, got '${c.positions}'`);
     if (!['aligned', 'unaligned', 'none'].includes(c.fuse)) throw new Error(`farm config: fuse must be aligned, unaligned or none, got '${c.fuse}'`);
     if (!(c.alignWeight >= 0 && c.temperature > 0)) throw new Error(`farm config: alignWeight must be >= 0 and temperature > 0 (got ${c.alignWeight}, ${c.temperature})`);
     this.tasks = resolveTasks(c.tasks, schema, 'farm');
@@ -133,12 +161,22 @@ export class FARM extends Module implements RecModel {
     this.fuseProj = c.fuse === 'unaligned' ? { query: this.module('fuseQuery', new Dense(this.rng, D, D)), key: this.module('fuseKey', new Dense(this.rng, D, D)) } : null;
     const width = (c.fuse === 'none' ? 2 : 3) * D + this.inputs.candidateDim + this.inputs.contextDim;
     this.head = this.module('head', new PLE(this.rng, width, this.tasks, { dropout: c.dropout, ...c.ple }));
+    // Created last, so 'none' leaves every other parameter's initial value as it was before positions existed.
+    this.recency = c.positions === 'recency' ? { sv: this.param('recencySv', [L.sv, D], { normal: 0.05 }), live: this.param('recencyLive', [L.live, D], { normal: 0.05 }) } : null;
+  }
+
+  /** A history's steps, with their recency embeddings added when positions is 'recency': seq (B, L, D), mask (B, L). */
+  private steps(batch: TensorBatch, domain: 'sv' | 'live'): { seq: Tensor; mask: Tensor } {
+    const s = this.inputs.steps(batch, domain);
+    if (!this.recency) return s;
+    const pos = tf.gather(this.recency[domain], recencyIndex(s.mask)); // (B, L, D)
+    return { seq: tf.mul(tf.add(s.seq, pos), tf.expandDims(s.mask, 2)), mask: s.mask };
   }
 
   apply(batch: TensorBatch, { training }: { training: boolean }): ModelOutputs {
     const c = this.config;
-    const sv = this.inputs.steps(batch, 'sv'); // (B, Lsv, D)
-    const live = this.inputs.steps(batch, 'live'); // (B, Ll, D)
+    const sv = this.steps(batch, 'sv'); // (B, Lsv, D)
+    const live = this.steps(batch, 'live'); // (B, Ll, D)
     const out: ModelOutputs = {};
     let Fsv = sv.seq;
     let Flive = live.seq;

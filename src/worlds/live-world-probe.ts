@@ -9,6 +9,9 @@
  * scored by R^2 on the test rows. `gain` = R^2(spectral) - R^2(mean). With exchangeable histories (no temporal
  * structure) the spectrum beyond bin 0 predicts nothing and the gain is about 0; with session bursts
  * (`burstStrength` > 0) recent valuable steps reveal the engagement state and the gain is positive.
+ * The 'shift-invariant' probe asks what a model blind to where the present is can use: the power |X_k|^2 / n of the
+ * whole stored row (length maxLen, k = 1..maxLen/2, n real steps), which a circular shift of the row leaves
+ * unchanged — the spectrum FARM sees without recency embeddings (src/models/farm.ts).
  */
 import { LIVE_ACTIONS } from './live-world-config.ts';
 import type { LiveWorldData } from './live-world.ts';
@@ -23,8 +26,15 @@ export interface SpectralProbe {
   testRows: number;
 }
 
+/**
+ * Which spectrum the probe reads: 'recent' = Re / Im X_k of the last `window` steps (phase kept, the present at a fixed
+ * place); 'shift-invariant' = the power of the whole stored row (phase dropped).
+ */
+export type ProbeSpectrum = 'recent' | 'shift-invariant';
+
 /** Features of one dataset's rows: [mean probe features | spectral features]. */
-function probeFeatures(ds: Dataset, column: string, window: number): { x: Float64Array[]; width: number; meanWidth: number } {
+function probeFeatures(ds: Dataset, column: string, window: number, spectrum: ProbeSpectrum): { x: Float64Array[]; width: number; meanWidth: number } {
+  if (spectrum === 'shift-invariant') return powerFeatures(ds, column);
   const maxLen = ds.widthOf(column);
   const a = ds.column(column);
   const K = Math.floor(window / 2);
@@ -60,6 +70,40 @@ function probeFeatures(ds: Dataset, column: string, window: number): { x: Float6
     out.push(f);
   }
   return { x: out, width: 3 + 2 * K, meanWidth: 3 };
+}
+
+/** [mean probe features | |X_k|^2 / n, k = 1..maxLen/2] of the whole stored row of valuable-step indicators. */
+function powerFeatures(ds: Dataset, column: string): { x: Float64Array[]; width: number; meanWidth: number } {
+  const L = ds.widthOf(column);
+  const a = ds.column(column);
+  const K = Math.floor(L / 2);
+  const out: Float64Array[] = [];
+  const x = new Float64Array(L);
+  for (let r = 0; r < ds.size; r++) {
+    let n = 0;
+    let valuable = 0;
+    for (let t = 0; t < L; t++) {
+      const v = a[r * L + t];
+      if (v !== 0) n++;
+      x[t] = v >= LIVE_ACTIONS.like ? 1 : 0;
+      valuable += x[t];
+    }
+    const f = new Float64Array(3 + K);
+    f[0] = 1;
+    f[1] = n ? valuable / n : 0;
+    f[2] = n / L;
+    for (let k = 1; k <= K; k++) {
+      let re = 0;
+      let im = 0;
+      for (let t = 0; t < L; t++) {
+        re += x[t] * Math.cos((2 * Math.PI * k * t) / L);
+        im -= x[t] * Math.sin((2 * Math.PI * k * t) / L);
+      }
+      f[2 + k] = (re * re + im * im) / Math.max(n, 1);
+    }
+    out.push(f);
+  }
+  return { x: out, width: 3 + K, meanWidth: 3 };
 }
 
 /** Ridge least squares on the first `width` features: returns the weights. */
@@ -103,17 +147,19 @@ function r2(x: Float64Array[], y: ArrayLike<number>, w: Float64Array): number {
  * The spectral probe (see the file header) on the live rows: fitted on the train split, scored on the test split.
  * `target` names a truth array of the world (default 'like_given_click', the valuable behaviour's true probability,
  * regressed as a logit; 'engaged', the hidden engagement state that drives it, and 'popularity' are used as they are).
+ * `spectrum` picks the recent window's spectrum (default) or the shift-invariant power of the whole row.
  * @example
  * spectralProbe(generateLiveWorld({ ...LIVE_WORLD_SIZES.tiny, burstStrength: 1 })).gain; // > 0
  */
-export function spectralProbe(world: LiveWorldData, target = 'like_given_click', column = 'hist_sv_action', window = 16): SpectralProbe {
+export function spectralProbe(world: LiveWorldData, target = 'like_given_click', column = 'hist_sv_action', window = 16, spectrum: ProbeSpectrum = 'recent'): SpectralProbe {
   const yTrain = world.truth.train[target];
   const yTest = world.truth.test[target];
   if (!yTrain || !yTest) throw new Error(`spectralProbe: the world has no truth '${target}' (truth: ${Object.keys(world.truth.train).join(', ')})`);
   if (!(Number.isInteger(window) && window >= 2)) throw new Error(`spectralProbe: window must be an integer >= 2, got ${window}`);
   const logit = (p: Float32Array) => Float64Array.from(p, (v) => Math.log(Math.max(v, 1e-9) / Math.max(1 - v, 1e-9)));
-  const tr = probeFeatures(world.train, column, window);
-  const te = probeFeatures(world.test, column, window);
+  if (spectrum !== 'recent' && spectrum !== 'shift-invariant') throw new Error(`spectralProbe: spectrum must be recent or shift-invariant, got '${spectrum}'`);
+  const tr = probeFeatures(world.train, column, window, spectrum);
+  const te = probeFeatures(world.test, column, window, spectrum);
   const raw = target === 'engaged' || target === 'popularity'; // states, not probabilities
   const yt = raw ? Float64Array.from(yTrain) : logit(yTrain);
   const ye = raw ? Float64Array.from(yTest) : logit(yTest);

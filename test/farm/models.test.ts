@@ -2,7 +2,9 @@
  * FARM and the live baselines beyond the registry smoke test: every FARM ablation variant gives every trainable
  * variable a finite non-zero gradient; the frequency module's maths (Low = P V, gates, bands, padding); the InfoNCE
  * align loss against a direct computation (same-user and empty-history masking); the multi-task loss; unknown task
- * names are errors naming the task; sequences longer than max length keep the most recent items.
+ * names are errors naming the task; sequences longer than max length keep the most recent items; without recency
+ * embeddings FARM cannot tell a history from its circular shifts or its reverse, with them it can (and the padding side
+ * does not matter).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +15,7 @@ import { generateLiveWorld, LIVE_WORLD_SIZES } from '../../src/worlds/live-world
 import { batchOf, toTensors } from '../../src/data/batching.ts';
 import { FrequencyAware } from '../../src/layers/frequency.ts';
 import { lowPassMatrix } from '../../src/layers/dft.ts';
-import { FARM, symmetricInfoNce, type FARMConfig } from '../../src/models/farm.ts';
+import { FARM, recencyIndex, symmetricInfoNce, type FARMConfig } from '../../src/models/farm.ts';
 import { LiveBaseline, liveMultiTaskLoss } from '../../src/models/live-baselines.ts';
 import { truncateSequences } from '../../src/data/truncate.ts';
 import { Dataset } from '../../src/data/dataset.ts';
@@ -264,4 +266,48 @@ test('single-domain baselines cannot see short-video columns (hist_sv_* changes 
   assert.ok(maxDiff(preds(on, b0), preds(on, b2)) > 1e-6, 'realtime true reads the rt columns');
   off.dispose();
   on.dispose();
+});
+
+test('recencyIndex counts the real steps after each step, whichever side the padding is on', () => {
+  const idx = tf.tidy(() => recencyIndex(tf.tensor2d([[1, 1, 1, 0, 0], [0, 0, 1, 1, 1], [1, 1, 1, 1, 1], [0, 0, 0, 0, 0]])).arraySync());
+  assert.deepEqual(idx, [[2, 1, 0, 0, 0], [3, 3, 2, 1, 0], [4, 3, 2, 1, 0], [0, 0, 0, 0, 0]]);
+  assert.throws(() => new FARM(new Rng(1), ds.schema, { ...SMALL, positions: 'absolute' as 'none' }), /farm config: positions must be recency or none, got 'absolute'/);
+});
+
+test('without recency embeddings FARM gives the same output for a history, its circular shifts and its reverse (a circulant filter and set pooling); with them it tells them apart, and left or right padding gives the same output', () => {
+  const rows = Int32Array.from({ length: 64 }, (_, i) => i);
+  const b0 = batchOf(ds, rows);
+  const hist = ds.schema.features.filter((f) => f.name.startsWith('hist_')) as Array<{ name: string; maxLen: number }>;
+  // Re-lay every history of a row: `perm(t, n, L)` gives the stored position of step t (oldest first) of n real steps.
+  const relay = (perm: (t: number, n: number, L: number) => number) => {
+    const b = { size: b0.size, columns: { ...b0.columns } };
+    for (const f of hist) {
+      const a = b0.columns[f.name] as Int32Array;
+      const mask = b0.columns[hist.find((g) => g.name.startsWith(f.name.slice(0, f.name.lastIndexOf('_'))))!.name] as Int32Array;
+      const o = new Int32Array(a.length);
+      for (let r = 0; r < b0.size; r++) {
+        let n = 0;
+        while (n < f.maxLen && mask[r * f.maxLen + n] !== 0) n++;
+        for (let t = 0; t < n; t++) o[r * f.maxLen + perm(t, n, f.maxLen)] = a[r * f.maxLen + t];
+      }
+      b.columns[f.name] = o;
+    }
+    return b;
+  };
+  const rolled = relay((t, _n, L) => (t + 3) % L); // right-padded -> shifted by 3 (wrapping round the end)
+  const reversed = relay((t, n) => n - 1 - t); // oldest last
+  const leftPadded = relay((t, n, L) => L - n + t); // the same order, padding in front
+  const preds = (m: FARM, b: typeof b0) => tf.tidy(() => Array.from(m.apply(toTensors(ds, b), { training: false }).click.dataSync()));
+  const maxDiff = (a: number[], b: number[]) => Math.max(...a.map((x, i) => Math.abs(x - b[i])));
+  const blind = new FARM(new Rng(3), ds.schema, { ...SMALL, positions: 'none' });
+  const p0 = preds(blind, b0);
+  assert.ok(maxDiff(p0, preds(blind, rolled)) < 1e-5, `positions none: a circular shift changed the output by ${maxDiff(p0, preds(blind, rolled))}`);
+  assert.ok(maxDiff(p0, preds(blind, reversed)) < 1e-5, `positions none: reversing changed the output by ${maxDiff(p0, preds(blind, reversed))}`);
+  blind.dispose();
+  const seeing = new FARM(new Rng(3), ds.schema, { ...SMALL });
+  const q0 = preds(seeing, b0);
+  assert.ok(maxDiff(q0, preds(seeing, leftPadded)) < 1e-5, `recency: the padding side changed the output by ${maxDiff(q0, preds(seeing, leftPadded))}`);
+  assert.ok(maxDiff(q0, preds(seeing, reversed)) > 1e-4, 'recency: the reversed history gives another output');
+  assert.ok(maxDiff(q0, preds(seeing, rolled)) > 1e-4, 'recency: a wrapped shift gives another output');
+  seeing.dispose();
 });

@@ -2,7 +2,7 @@
  * The farm pipelines end to end at a tiny size through `runPipeline` (tiny live world, 1 epoch, small models, no
  * images): table ids and records (per-task `auc_<task>` with SE and positives, the `mean_auc_reliable` summary over the
  * reliable tasks only, no per-seed keys in results), PLE as the fixed base, the early-stopping monitor on the tasks
- * with enough validation positives, the six ablations, the sparsity sweep's knob records and figure, the A/B and A/A
+ * with enough validation positives, the eight ablations, the sparsity sweep's knob records and figure, the A/B and A/A
  * entries readable by the report (`parseAbTests`), every declared claim resolving to records of a quick run, the
  * evidence and paper defaults (>= 5 distinct seeds, valid configs), selection on validation only (permuted test
  * labels), and strict configs that reject misspelt keys. Smoke tests of the wiring, not reproductions: numbers at this
@@ -116,7 +116,7 @@ test('farm/main: permuting the test labels changes no validation choice (early s
   assert.notDeepEqual(aucs(audit), aucs(plain), 'the audit did permute the test labels');
 });
 
-test('farm/ablation: the six ablations against FARM in table "ablation"; the frequency-module claim is judged', async () => {
+test('farm/ablation: the eight ablations against FARM in table "ablation"; the frequency-module claim is judged', async () => {
   const run = await runPipeline('farm/ablation', { ...RUN, config: { ...TINY, seeds: [1, 2] } });
   const [t] = run.tables;
   assert.equal(t.id, 'ablation');

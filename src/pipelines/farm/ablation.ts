@@ -4,7 +4,8 @@
  * FARM; w/o frequency module (F = V); w/o align (lambda = 0); w/o fuse (x without the live -> short-video cross
  * attention); fuse without align first (the fuse attention in its own, unaligned space); low-frequency only;
  * high-frequency only; the frequency module wrapped as LayerNorm(V + alpha Low + beta High) (an earlier spec proposal,
- * not the paper's form; issue 14 measured it harmful, so FARM's default is the paper's alpha Low + beta High). Table 'ablation': `mean_auc_reliable` and the per-task columns of farm/main, base = full FARM
+ * not the paper's form; issue 14 measured it harmful, so FARM's default is the paper's alpha Low + beta High); w/o recency
+ * embeddings (steps carry no position, so FARM cannot tell recent steps from old ones; src/models/farm.ts). Table 'ablation': `mean_auc_reliable` and the per-task columns of farm/main, base = full FARM
  * (declared), the paired difference of each variant against it with a 95% interval including test-set sampling.
  * Claim (judged on every run): removing the frequency module lowers `mean_auc_reliable` — the only ablation result the
  * paper states (farm.md §4). Figure: `mean_auc_reliable` per variant with ± std error bars over seeds.
@@ -36,6 +37,7 @@ export const FARM_ABLATIONS: LiveMethod[] = [
   { label: 'low-frequency only', model: 'farm', config: { frequency: { band: 'low' } } },
   { label: 'high-frequency only', model: 'farm', config: { frequency: { band: 'high' } } },
   { label: 'residual + LayerNorm (earlier spec form)', model: 'farm', config: { frequency: { output: 'residual-layernorm' } } },
+  { label: 'w/o recency embeddings', model: 'farm', config: { positions: 'none' } },
 ];
 
 /**
@@ -61,7 +63,7 @@ export type FarmAblationConfig = z.infer<typeof FarmAblationConfig>;
 /**
  * Defaults per mode: farm/main's world, sizes and trainer; quick 2 seeds, evidence and paper 5.
  * @example
- * farmAblationDefaults('quick').variants.length; // 7
+ * farmAblationDefaults('quick').variants.length; // 9
  */
 export function farmAblationDefaults(mode: RunMode): FarmAblationConfig {
   const main = farmMainDefaults(mode);
@@ -104,8 +106,8 @@ export function ablationFigure(bars: Array<{ label: string; mean: number; std: n
 export const farmAblationPipeline: PipelineSpec<FarmAblationConfig> = {
   name: 'farm/ablation',
   paper: 'farm',
-  title: 'FARM ablations: frequency module, align, fuse, fuse order, low / high frequency only',
-  description: 'FARM vs its six ablations on the live world (mean reliable-task AUC and AUC / UAUC / GAUC per task)',
+  title: 'FARM ablations: frequency module, align, fuse, fuse order, low / high frequency only, LayerNorm form, recency embeddings',
+  description: 'FARM vs its eight ablations on the live world (mean reliable-task AUC and AUC / UAUC / GAUC per task)',
   schema: FarmAblationConfig,
   defaults: farmAblationDefaults,
   claims: FARM_ABLATION_CLAIMS,

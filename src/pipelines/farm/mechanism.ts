@@ -7,7 +7,9 @@
  * At 0 histories are exchangeable given the user's fixed traits, so a sequence's spectrum beyond its mean predicts
  * nothing (test/live/live-world-knobs.test.ts probes both sides against the truth with `spectralProbe`); with it on,
  * the recent valuable steps of a history reveal the current state — the high-frequency, sparse part FARM's
- * frequency module is built to weigh.
+ * frequency module is built to weigh. The signal is in where the valuable steps sit relative to the present, not in the
+ * row's power spectrum (the probe note gives both), so FARM reaches it only through its recency embeddings (PLE has
+ * none: the comparison is FARM as built against its production base).
  * For each knob value one world (same seed; the engagement chains come from their own generator, so the rest of the
  * world is the same) is generated with live-dense users (`FARM_MECHANISM_WORLD`: 100 impressions per user, live share
  * 0.3, live and short-video histories of 50 steps, so live histories carry the structure); FARM and PLE train on it over
@@ -135,7 +137,8 @@ export const farmMechanismPipeline: PipelineSpec<FarmMechanismConfig> = {
       const knob = knobLabel(spec.knobName, b);
       const { world, data, summary, monitor } = await liveSetup({ ...(config.world as Partial<LiveWorldConfig>), burstStrength: b }, config.minPositives, ctx, `world ${knob}`);
       const probe = spectralProbe(world);
-      probes.push(`${knob}: spectral probe R² gain ${probe.gain.toFixed(4)} (mean-only ${probe.r2Mean.toFixed(4)}, with the spectrum ${probe.r2Spectral.toFixed(4)}); ${world.train.size} train / ${data.test.size} test live rows; summary tasks ${summary.tasks.join(', ')}`);
+      const power = spectralProbe(world, undefined, undefined, undefined, 'shift-invariant');
+      probes.push(`${knob}: spectral probe R² gain ${probe.gain.toFixed(4)} (mean-only ${probe.r2Mean.toFixed(4)}, with the recent window's spectrum ${probe.r2Spectral.toFixed(4)}); with the shift-invariant power spectrum instead (all a model blind to recency can use) ${power.gain.toFixed(4)}; ${world.train.size} train / ${data.test.size} test live rows; summary tasks ${summary.tasks.join(', ')}`);
       ctx.log(probes[probes.length - 1]);
       const fits = await runLiveComparison(data, [config.method, config.base], config, monitor, summary, ctx, ` ${knob}`);
       for (const [i, method] of [config.method, config.base].entries()) {
