@@ -4,9 +4,10 @@
  * FARM; w/o frequency module (F = V); w/o align (lambda = 0); w/o fuse (x without the live -> short-video cross
  * attention); fuse without align first (the fuse attention in its own, unaligned space); low-frequency only;
  * high-frequency only; the frequency module wrapped as LayerNorm(V + alpha Low + beta High) (an earlier spec proposal,
- * not the paper's form; issue 14 measured it harmful, so FARM's default is the paper's alpha Low + beta High); w/o recency
- * embeddings (steps carry no position, so FARM cannot tell recent steps from old ones; src/models/farm.ts). Table 'ablation': `mean_auc_reliable` and the per-task columns of farm/main, base = full FARM
- * (declared), the paired difference of each variant against it with a 95% interval including test-set sampling.
+ * not the paper's form; issue 14 measured it harmful, so FARM's default is the paper's alpha Low + beta High); w/o
+ * recency embeddings (steps carry no position, so FARM cannot tell recent steps from old ones; src/models/farm.ts).
+ * Table 'ablation': `mean_auc_reliable` and the per-task columns of farm/main, base = full FARM (declared), the paired
+ * difference of each variant against it with a 95% interval including test-set sampling.
  * Claim (judged on every run): removing the frequency module lowers `mean_auc_reliable` — the only ablation result the
  * paper states (farm.md §4). Figure: `mean_auc_reliable` per variant with ± std error bars over seeds.
  * Modes: quick (smoke test) = farm/main's quick world and sizes, 2 seeds; evidence = farm/main's evidence world, sizes
