@@ -17,15 +17,7 @@ import { EVIDENCE_TRAINER, farmMainDefaults } from '../src/pipelines/farm/main.t
 import { FARM_MECHANISM_EVIDENCE_WORLD, FARM_MECHANISM_SPEC } from '../src/pipelines/farm/mechanism.ts';
 import { SUMMARY_METRIC, summaryTasks } from '../src/pipelines/farm/live-evidence.ts';
 import type { PipelineContext } from '../src/pipelines/pipeline.ts';
-
-function listArg(name: string, fallback: number[]): number[] {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const raw = process.argv[i + 1] ?? '';
-  const xs = raw.split(',').map(Number);
-  if (!raw || xs.some((x) => !Number.isFinite(x))) throw new Error(`--${name}: expected comma-separated numbers, got '${raw}'`);
-  return xs;
-}
+import { listArg } from './args.ts';
 
 const rates = listArg('rates', [3e-3, 1e-3]);
 const seeds = listArg('seeds', [1, 2]);

@@ -17,15 +17,7 @@ import { MRFF_CONFIG } from '../src/models/mrff.ts';
 import { MRFF_EVIDENCE } from '../src/pipelines/mrff/main.ts';
 import { fitSeqMethod, withHoldout, type FitResult } from '../src/pipelines/mrff/common.ts';
 import type { PipelineContext } from '../src/pipelines/pipeline.ts';
-
-function listArg(name: string, fallback: number[]): number[] {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const raw = process.argv[i + 1] ?? '';
-  const xs = raw.split(',').map(Number);
-  if (!raw || xs.some((x) => !Number.isFinite(x))) throw new Error(`--${name}: expected comma-separated numbers, got '${raw}'`);
-  return xs;
-}
+import { listArg } from './args.ts';
 
 const scales = listArg('scales', [0, 0.02, 0.1, 0.3, 1]);
 const seeds = listArg('seeds', [1, 2]);

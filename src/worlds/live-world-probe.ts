@@ -32,6 +32,18 @@ export interface SpectralProbe {
  */
 export type ProbeSpectrum = 'recent' | 'shift-invariant';
 
+/** Bin k of the DFT of x: [Re X_k, Im X_k] with X_k = sum_t x_t e^{-2 pi i k t / len(x)}. */
+function dftBin(x: Float64Array, k: number): [number, number] {
+  const W = x.length;
+  let re = 0;
+  let im = 0;
+  for (let t = 0; t < W; t++) {
+    re += x[t] * Math.cos((2 * Math.PI * k * t) / W);
+    im -= x[t] * Math.sin((2 * Math.PI * k * t) / W);
+  }
+  return [re, im];
+}
+
 /** Features of one dataset's rows: [mean probe features | spectral features]. */
 function probeFeatures(ds: Dataset, column: string, window: number, spectrum: ProbeSpectrum): { x: Float64Array[]; width: number; meanWidth: number } {
   if (spectrum === 'shift-invariant') return powerFeatures(ds, column);
@@ -57,16 +69,7 @@ function probeFeatures(ds: Dataset, column: string, window: number, spectrum: Pr
       const t = n - window + j;
       x[j] = t >= 0 && a[r * maxLen + t] >= LIVE_ACTIONS.like ? 1 : 0;
     }
-    for (let k = 1; k <= K; k++) {
-      let re = 0;
-      let im = 0;
-      for (let t = 0; t < window; t++) {
-        re += x[t] * Math.cos((2 * Math.PI * k * t) / window);
-        im -= x[t] * Math.sin((2 * Math.PI * k * t) / window);
-      }
-      f[1 + 2 * k] = re;
-      f[2 + 2 * k] = im;
-    }
+    for (let k = 1; k <= K; k++) [f[1 + 2 * k], f[2 + 2 * k]] = dftBin(x, k);
     out.push(f);
   }
   return { x: out, width: 3 + 2 * K, meanWidth: 3 };
@@ -93,12 +96,7 @@ function powerFeatures(ds: Dataset, column: string): { x: Float64Array[]; width:
     f[1] = n ? valuable / n : 0;
     f[2] = n / L;
     for (let k = 1; k <= K; k++) {
-      let re = 0;
-      let im = 0;
-      for (let t = 0; t < L; t++) {
-        re += x[t] * Math.cos((2 * Math.PI * k * t) / L);
-        im -= x[t] * Math.sin((2 * Math.PI * k * t) / L);
-      }
+      const [re, im] = dftBin(x, k);
       f[2 + k] = (re * re + im * im) / Math.max(n, 1);
     }
     out.push(f);
