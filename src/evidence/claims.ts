@@ -90,15 +90,18 @@ export function judgeClaim(claim: Claim, records: ReadonlyArray<ResultRecord>, o
 
 /**
  * The declared claims with the ones a run restated (same id, e.g. a mechanism sweep run with other knob values)
- * put in their place, in the declared order. A restated id that is not declared is an error naming `where`.
+ * put in their place, in the declared order. A restated id that is not declared, or restated twice, is an error naming
+ * `where`.
  * @example
  * restateClaims(spec.claims ?? [], output.claims, 'mrff/mechanism'); // the growth claim now says "0 to 1"
  */
 export function restateClaims(declared: ReadonlyArray<Claim>, restated: ReadonlyArray<Claim> | undefined, where: string): Claim[] {
-  const byId = new Map((restated ?? []).map((c) => [c.id, c]));
   const known = new Set(declared.map((c) => c.id));
-  for (const id of byId.keys()) {
-    if (!known.has(id)) throw new Error(`${where}: the run restated claim '${id}', which the pipeline does not declare (declared: ${[...known].join(', ') || 'none'})`);
+  const byId = new Map<string, Claim>();
+  for (const c of restated ?? []) {
+    if (!known.has(c.id)) throw new Error(`${where}: the run restated claim '${c.id}', which the pipeline does not declare (declared: ${[...known].join(', ') || 'none'})`);
+    if (byId.has(c.id)) throw new Error(`${where}: the run restated claim '${c.id}' twice ('${byId.get(c.id)?.text}' and '${c.text}'); restate each claim once`);
+    byId.set(c.id, c);
   }
   return declared.map((c) => byId.get(c.id) ?? c);
 }

@@ -1,6 +1,6 @@
 /**
  * Claims restated by a run (PipelineOutput.claims): verdicts.json and table.md judge and show the run's wording in
- * place of the declared claim with the same id; restating a claim the pipeline does not declare fails the run.
+ * place of the declared claim with the same id; restating a claim the pipeline does not declare, or one claim twice, fails the run.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -40,6 +40,7 @@ test('restateClaims: same id replaced in the declared order, the rest kept; an u
   assert.deepEqual(out.map((c) => c.text), ['at size 3', 'unchanged']);
   assert.deepEqual(restateClaims(DECLARED, undefined, 'p'), DECLARED);
   assert.throws(() => restateClaims(DECLARED, [claim('new', 'x')], 'test/restated'), /test\/restated: the run restated claim 'new', which the pipeline does not declare \(declared: din-beats-dnn, other\)/);
+  assert.throws(() => restateClaims(DECLARED, [claim('other', 'first'), claim('other', 'second')], 'p'), /p: the run restated claim 'other' twice \('first' and 'second'\)/);
 });
 
 test('runner: the run\'s restated claim is judged and shown; an undeclared one fails the run', async () => {

@@ -65,7 +65,7 @@ export type UniCdrMechanismConfig = z.infer<typeof UniCdrMechanismConfig>;
 
 /**
  * Quick: 1 000 users, 1 040 items per domain, 1 seed, the quick trainer of unicdr/main (3 epochs). Evidence: 3 000
- * users, 1 500 items, dim 64, up to 30 epochs with patience 3, 3 seeds (see the estimate in unicdr/main's header).
+ * users, 1 500 items, dim 64, up to 30 epochs with patience 3, 5 seeds (`CDR_EVIDENCE_SEEDS`).
  * Both: dual-user-inter, coldStart 0.5.
  * @example
  * unicdrMechanismDefaults('quick').values; // [0, 0.3, 0.6, 0.84, 1]
