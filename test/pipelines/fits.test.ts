@@ -1,8 +1,8 @@
 /**
  * Fits as jobs inside a pipeline (src/pipelines/fits.ts): a run whose fits go to worker processes gives the records of
- * a serial run bit for bit; the workers persist across calls and read the shared inputs and the parent's one-item
- * calls from files instead of building them again; a worker that crashes has its fit retried once, then failed,
- * while the other fits finish and the run is marked failed.
+ * a serial run bit for bit; the workers get the thread pools of their share of the cores, persist across calls and
+ * read the shared inputs and the parent's one-item calls from files instead of building them again; a worker that
+ * crashes has its fit retried once, then failed, while the other fits finish and the run is marked failed.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +14,7 @@ import '../../src/pipelines/registry.ts';
 import '../fixtures/pipelines/fit-jobs.ts';
 import { runPipeline } from '../../src/pipelines/runner.ts';
 import { fitGrid, serialFits } from '../../src/pipelines/fits.ts';
+import { poolEnv } from '../../src/pools.ts';
 import type { ResultRecord } from '../../src/evidence/records.ts';
 
 const TINY = { world: { users: 300, items: 150, categories: 10, impressionsPerUser: 12 }, trainer: { epochs: 2, progressLabel: '' } };
@@ -57,6 +58,12 @@ test('fits: the workers persist across calls, read the shared input and a one-it
   const config = { items: [1, 2, 3, 4], crashItem: null, marks };
   const parallel = await runPipeline('test/fit-jobs', { quick: true, out, verbose: false, figureFormats: [], config, fitWorkers: 2, pipelineModules: [FIXTURE] });
   for (const x of [1, 2, 3, 4]) assert.equal(starts(marks, x), 1, `item ${x} squared once: the 'sums' workers replayed the squares`);
+  // Two fit workers share the cores (src/pools.ts): each is started with the pools of 2 processes, not this one's.
+  for (const x of [1, 2, 3, 4]) {
+    const [pid, interOp] = readFileSync(join(marks, `start-${x}`), 'utf8').trim().split(' ');
+    assert.notEqual(pid, String(process.pid), `item ${x} was squared in a worker`);
+    assert.equal(interOp, poolEnv(2).TF_NUM_INTEROP_THREADS, `item ${x}: the worker's inter-op pool`);
+  }
   assert.equal(readdirSync(join(parallel.dir, 'fits')).filter((f) => f.endsWith('.log')).length, 2, 'the same two workers served both calls');
   const builds = readFileSync(join(marks, 'shared-built'), 'utf8').trim().split('\n');
   assert.deepEqual(builds, [String(process.pid)], 'the shared input was built once, in this process; the workers read its file');
