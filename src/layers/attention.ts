@@ -71,6 +71,28 @@ export class MultiHeadSelfAttention extends Module {
     const ctx = tf.matMul(tf.softmax(scores), v); // (B, H, T, dh)
     return this.out.apply(tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [B, T, this.dim])); // (B, T, D)
   }
+
+  /**
+   * The output at the last position only: its query against every position's keys and values. Equal to
+   * `apply(x, mask)` at position T − 1 (tested), without the other T − 1 queries, their scores and their output
+   * projections. x (B, T, D), mask (B, T) -> (B, D).
+   */
+  applyLast(x: Tensor, mask?: Tensor): Tensor {
+    const [B, T] = x.shape as [number, number, number];
+    const D = this.dim;
+    const H = this.heads;
+    const dh = D / H;
+    const [wq, wkv] = tf.split(this.qkv.kernel, [D, 2 * D], 1) as Tensor2D[]; // (D, D), (D, 2D)
+    const [bq, bkv] = this.qkv.bias ? tf.split(this.qkv.bias, [D, 2 * D]) : [undefined, undefined];
+    const xLast = tf.reshape(tf.slice(x, [0, T - 1, 0], [-1, 1, -1]), [B, D]) as Tensor2D;
+    const q = tf.reshape(tf.fused.matMul({ a: xLast, b: wq, bias: bq }), [B, H, 1, dh]); // (B, H, 1, dh)
+    const kv = tf.reshape(tf.fused.matMul({ a: tf.reshape(x, [B * T, D]) as Tensor2D, b: wkv, bias: bkv }), [B, T, 2, H, dh]);
+    const [k, v] = tf.unstack(tf.transpose(kv, [2, 0, 3, 1, 4])); // each (B, H, T, dh)
+    let scores = tf.div(tf.matMul(q, k, false, true), Math.sqrt(dh)); // (B, H, 1, T)
+    if (mask) scores = tf.add(scores, tf.reshape(tf.mul(tf.sub(1, mask), -1e9), [B, 1, 1, T])); // mask keys
+    const ctx = tf.matMul(tf.softmax(scores), v); // (B, H, 1, dh)
+    return this.out.apply(tf.reshape(ctx, [B, D])); // (B, D)
+  }
 }
 
 /**
@@ -93,5 +115,17 @@ export class TransformerBlock extends Module {
   apply(x: Tensor, mask: Tensor | undefined, training: boolean): Tensor {
     const h = tf.add(x, this.attn.apply(this.ln1.apply(x), mask)); // (B, T, D)
     return tf.add(h, this.ffn.apply(this.ln2.apply(h), training)); // (B, T, D)
+  }
+
+  /**
+   * The block's output at the last position only, x (B, T, D) -> (B, D): equal to `apply(x, mask, training)` at
+   * position T − 1 (tested; with dropout in the FFN the masks are drawn for B rows instead of B·T), through
+   * {@link MultiHeadSelfAttention.applyLast} and the FFN of one position.
+   */
+  applyLast(x: Tensor, mask: Tensor | undefined, training: boolean): Tensor {
+    const [B, T, D] = x.shape as [number, number, number];
+    const xLast = tf.reshape(tf.slice(x, [0, T - 1, 0], [-1, 1, -1]), [B, D]); // (B, D)
+    const h = tf.add(xLast, this.attn.applyLast(this.ln1.apply(x), mask)); // (B, D)
+    return tf.add(h, this.ffn.apply(this.ln2.apply(h), training)); // (B, D)
   }
 }

@@ -10,6 +10,7 @@ import { LayerNorm } from '../../src/layers/norm.ts';
 import { Gate, mixExperts } from '../../src/layers/experts.ts';
 import { MultiHeadSelfAttention, TransformerBlock, TargetAttention } from '../../src/layers/attention.ts';
 import { assertClose } from '../helpers/close.ts';
+import type { Scalar, Tensor } from '@tensorflow/tfjs';
 
 test('MLP defaults are [128, 64], relu, outDim 1, no dropout; names are dense0, dense1, out', () => {
   assert.deepEqual(MLP_DEFAULTS, { hidden: [128, 64], activation: 'relu', outDim: 1, dropout: 0 });
@@ -65,6 +66,27 @@ test('self-attention: masked keys do not change the outputs of other positions',
   });
   assert.throws(() => new MultiHeadSelfAttention(new Rng(1), 6, 4), /dim 6 is not divisible by heads 4/);
   att.dispose();
+});
+
+test('applyLast of self-attention and of the transformer block equals apply at the last position, values and gradients', () => {
+  const block = new TransformerBlock(new Rng(16), 8, 2, 2);
+  tf.tidy(() => {
+    const x = tf.randomNormal([3, 5, 8], 0, 1, 'float32', 14);
+    const mask = tf.tensor2d([[1, 1, 1, 1, 1], [0, 0, 1, 1, 1], [0, 0, 0, 0, 1]]);
+    const lastOf = (t: Tensor) => tf.squeeze(tf.slice(t, [0, 4, 0], [-1, 1, -1]), [1]);
+    assertClose(block.applyLast(x, mask, false).dataSync(), lastOf(block.apply(x, mask, false)).dataSync(), { atol: 1e-5, what: 'block, last position' });
+    const att = new MultiHeadSelfAttention(new Rng(17), 8, 4);
+    assertClose(att.applyLast(x, mask).dataSync(), lastOf(att.apply(x, mask)).dataSync(), { atol: 1e-5, what: 'attention, last position' });
+    att.dispose();
+    // The same function, so the same gradients for every parameter and for x.
+    const vars = [...block.namedVariables().values()];
+    const full = tf.variableGrads(() => tf.sum(tf.square(lastOf(block.apply(x, mask, true)))) as Scalar, vars);
+    const last = tf.variableGrads(() => tf.sum(tf.square(block.applyLast(x, mask, true))) as Scalar, vars);
+    for (const [name, g] of Object.entries(full.grads)) assertClose(last.grads[name].dataSync(), g.dataSync(), { atol: 1e-5, what: `gradient ${name}` });
+    const gx = (f: (t: Tensor) => Tensor) => tf.grad((t: Tensor) => tf.sum(tf.square(f(t))))(x).dataSync();
+    assertClose(gx((t) => block.applyLast(t, mask, true)), gx((t) => lastOf(block.apply(t, mask, true))), { atol: 1e-5, what: 'gradient of x' });
+  });
+  block.dispose();
 });
 
 test('TransformerBlock keeps the shape; TargetAttention sums keys with masked weights', () => {

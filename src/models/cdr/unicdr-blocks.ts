@@ -59,8 +59,8 @@ export class Aggregator extends Module {
       const L = this.o.maxLen;
       const last = tf.slice(E, [0, N - L, 0], [-1, L, -1]); // (B, L, D): the own-domain block of the context
       const lastMask = tf.slice(mask, [0, N - L], [-1, L]); // (B, L)
-      const h = this.seq.apply(tf.add(last, this.posEmb.table), lastMask, training); // (B, L, D)
-      const seqPool = tf.mul(tf.squeeze(tf.slice(h, [0, L - 1, 0], [-1, 1, -1]), [1]), tf.minimum(tf.sum(lastMask, 1, true), 1)); // (B, D)
+      const h = this.seq.applyLast(tf.add(last, this.posEmb.table), lastMask, training); // (B, D): only the last position is read
+      const seqPool = tf.mul(h, tf.minimum(tf.sum(lastMask, 1, true), 1)); // (B, D)
       pool = tf.mul(tf.add(pool, seqPool), 0.5); // (B, D)
     }
     return tf.add(tf.mul(eUser, this.o.lambdaA), tf.mul(this.wAgg.apply(pool), 1 - this.o.lambdaA)); // (B, D)
