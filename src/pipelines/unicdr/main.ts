@@ -27,7 +27,9 @@
  * 2026-12-06, two epochs each alternating in one process with two other jobs on the cores, a UniCDR+ epoch took 41-42 s
  * against UniCDR's 16-19 s, 2.2-2.6x — an older measurement of 7x predates the dense item graph and the MMoE head's
  * 3 negatives; bench/profile-unicdr.ts splits a step by extension: the sequence pooling +65%, the MMoE head +33%, the
- * others none. So a UniCDR+ fit of the same length takes about 14 minutes quiet; BPR-MF 3.7 s and PTUPCDR 24 s per
+ * others none; since the sequence pooling computes only its last position (commit f0f9f2d), eager steps of UniCDR+
+ * take 2.37x UniCDR's instead of 2.94x and the sequence pooling adds 47% instead of 87%, medians of 3 alternating
+ * pairs beside other work. So a UniCDR+ fit of the same length takes about 14 minutes quiet; BPR-MF 3.7 s and PTUPCDR 24 s per
  * epoch measured at the full size, about half here, Shared-Emb and EMCDR in between): about 35 minutes per scenario and
  * seed, x 4 scenarios x 5 seeds. At the full size one UniCDR fit ran 34 epochs (best 29) in 532 s. Not run yet.
  * No numbers from the paper exist to compare (spec §4).
