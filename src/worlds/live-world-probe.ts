@@ -141,15 +141,29 @@ function r2(x: Float64Array[], y: ArrayLike<number>, w: Float64Array): number {
   return 1 - res / ss;
 }
 
+/** Options of {@link spectralProbe}; every one has a default. */
+export interface SpectralProbeOptions {
+  /**
+   * A truth array of the world (default 'like_given_click', the valuable behaviour's true probability, regressed as a
+   * logit; 'engaged', the hidden engagement state that drives it, and 'popularity' are used as they are).
+   */
+  target?: string;
+  /** The history column whose sequences are probed (default 'hist_sv_action'). */
+  column?: string;
+  /** Steps of the recent window (default 16). */
+  window?: number;
+  /** The recent window's spectrum (default 'recent') or the shift-invariant power of the whole row. */
+  spectrum?: ProbeSpectrum;
+}
+
 /**
  * The spectral probe (see the file header) on the live rows: fitted on the train split, scored on the test split.
- * `target` names a truth array of the world (default 'like_given_click', the valuable behaviour's true probability,
- * regressed as a logit; 'engaged', the hidden engagement state that drives it, and 'popularity' are used as they are).
- * `spectrum` picks the recent window's spectrum (default) or the shift-invariant power of the whole row.
  * @example
  * spectralProbe(generateLiveWorld({ ...LIVE_WORLD_SIZES.tiny, burstStrength: 1 })).gain; // > 0
+ * spectralProbe(world, { spectrum: 'shift-invariant' }).gain; // about 0: what a position-blind model can use
  */
-export function spectralProbe(world: LiveWorldData, target = 'like_given_click', column = 'hist_sv_action', window = 16, spectrum: ProbeSpectrum = 'recent'): SpectralProbe {
+export function spectralProbe(world: LiveWorldData, options: SpectralProbeOptions = {}): SpectralProbe {
+  const { target = 'like_given_click', column = 'hist_sv_action', window = 16, spectrum = 'recent' } = options;
   const yTrain = world.truth.train[target];
   const yTest = world.truth.test[target];
   if (!yTrain || !yTest) throw new Error(`spectralProbe: the world has no truth '${target}' (truth: ${Object.keys(world.truth.train).join(', ')})`);

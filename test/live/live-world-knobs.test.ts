@@ -31,15 +31,15 @@ function corr(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 test('burstStrength: the sequence spectrum predicts the hidden engagement state beyond the sequence mean when on (R² gain > 0.01; the shift-invariant power spectrum does not), and the valuable behaviour not at all when 0 (|gain| < 0.008); the rest of the world is unchanged', () => {
   const on = generateLiveWorld({ ...BASE, burstStrength: 3 });
-  const p0 = spectralProbe(off, 'like_given_click', 'hist_sv_action', 8);
-  const p1 = spectralProbe(on, 'engaged', 'hist_sv_action', 8);
+  const p0 = spectralProbe(off, { target: 'like_given_click', window: 8 });
+  const p1 = spectralProbe(on, { target: 'engaged', window: 8 });
   assert.ok(Math.abs(p0.gain) < 0.008, `knob 0: spectral gain ${p0.gain}`);
   assert.ok(p1.gain > 0.01, `knob 3: spectral gain ${p1.gain} (mean-only R² ${p1.r2Mean}, spectral ${p1.r2Spectral})`);
   // The signal is in where the valuable steps are relative to the present: the row's power spectrum, which a circular
   // shift leaves unchanged (all FARM sees without recency embeddings), carries next to none of it.
-  const p1Power = spectralProbe(on, 'engaged', 'hist_sv_action', 8, 'shift-invariant');
+  const p1Power = spectralProbe(on, { target: 'engaged', window: 8, spectrum: 'shift-invariant' });
   assert.ok(p1Power.gain < 0.005 && p1Power.gain < p1.gain / 4, `knob 3: shift-invariant gain ${p1Power.gain} against the recent window's ${p1.gain}`);
-  assert.throws(() => spectralProbe(on, 'engaged', 'hist_sv_action', 8, 'phase' as 'recent'), /spectralProbe: spectrum must be recent or shift-invariant, got 'phase'/);
+  assert.throws(() => spectralProbe(on, { target: 'engaged', window: 8, spectrum: 'phase' as 'recent' }), /spectralProbe: spectrum must be recent or shift-invariant, got 'phase'/);
   assert.ok(off.truth.test.engaged.every((h) => h === 0), 'no engagement state at 0');
   assert.ok(on.truth.test.engaged.every((h) => h === 1 || h === -1), 'h = +-1 when on');
   assert.deepEqual(Array.from(on.test.column('item_id')), Array.from(off.test.column('item_id')), 'same impressions');

@@ -145,7 +145,7 @@ export const farmMechanismPipeline: PipelineSpec<FarmMechanismConfig> = {
       const knob = knobLabel(spec.knobName, b);
       const { world, data, summary, monitor } = await liveSetup({ ...(config.world as Partial<LiveWorldConfig>), burstStrength: b }, config.minPositives, ctx, `world ${knob}`);
       const probe = spectralProbe(world);
-      const power = spectralProbe(world, undefined, undefined, undefined, 'shift-invariant');
+      const power = spectralProbe(world, { spectrum: 'shift-invariant' });
       probes.push(`${knob}: spectral probe R² gain ${probe.gain.toFixed(4)} (mean-only ${probe.r2Mean.toFixed(4)}, with the recent window's spectrum ${probe.r2Spectral.toFixed(4)}); with the shift-invariant power spectrum instead (all a model blind to recency can use) ${power.gain.toFixed(4)}; ${world.train.size} train / ${data.test.size} test live rows; summary tasks ${summary.tasks.join(', ')}`);
       ctx.log(probes[probes.length - 1]);
       const fits = await runLiveComparison(data, [config.method, config.base], config, monitor, summary, ctx, ` ${knob}`);
