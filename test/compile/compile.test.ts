@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { tf } from '../../src/tf.ts';
 import { Rng } from '../../src/random.ts';
 import { Stepper, train } from '../../src/train/trainer.ts';
-import { StepCompiler, compileEnabled, xlaEnabled } from '../../src/train/compile.ts';
+import { StepCompiler, compileEnabled, releaseIdleFunctions, xlaEnabled } from '../../src/train/compile.ts';
 import type { OptimizerConfig } from '../../src/train/optimizers.ts';
 import { batches } from '../../src/data/batching.ts';
 import { generateCtrWorld } from '../../src/worlds/ctr-world.ts';
@@ -85,19 +85,62 @@ for (const [what, optimizer, clip] of [
   });
 }
 
-test('disposing the stepper removes its compiled function from the eager context', { skip }, () => {
+test('disposing the stepper leaves its compiled function idle for the next model; releaseIdleFunctions removes it', { skip }, () => {
   const spec = getModelSpec('dnn');
   const m = spec.create(new Rng(1), world.train.schema);
   const stepper = new Stepper(m, spec.loss('click'), {}, 0, true);
   let n = 0;
   for (const b of batches(world.train, { batchSize: 128, seed: 3, epoch: 0 })) if (n++ < 4) tf.tidy(() => stepper.step(world.train, b)).dispose();
   assert.equal(stepper.compiler?.stats.compiledSteps, 2);
-  const fn = [...(stepper.compiler as unknown as { entries: Map<string, { plan: { fn: string } | null }> }).entries.values()][0].plan?.fn as string;
+  const [fn] = stepper.compiler?.functionNames() ?? [];
   const binding = (tf.backend() as unknown as { binding: { executeOp(n: string, a: unknown[], i: number[], k: number): unknown } }).binding;
   stepper.dispose();
   m.dispose();
-  // TF_Status 5 is NOT_FOUND: no op or function of that name any more.
+  // Still registered: a call without its inputs fails, but not with NOT_FOUND (TF_Status 5).
+  assert.throws(() => binding.executeOp(fn, [], [], 1), (e: Error) => !/TF_Status: 5|not found/i.test(e.message));
+  assert.ok(releaseIdleFunctions() >= 1);
   assert.throws(() => binding.executeOp(fn, [], [], 1), /TF_Status: 5|not found/i);
+});
+
+test('two models of one architecture share one function; each trains its own weights, as eagerly; then it idles until released', { skip }, () => {
+  const spec = getModelSpec('dnn');
+  const binding = (tf.backend() as unknown as { binding: { executeOp(n: string, a: unknown[], i: number[], k: number): unknown } }).binding;
+  const train6 = (seed: number, compile: boolean) => {
+    const m = spec.create(new Rng(seed), world.train.schema);
+    const stepper = new Stepper(m, spec.loss('click'), { learningRate: 5e-3 }, 0, compile);
+    const losses: number[] = [];
+    for (const b of batches(world.train, { batchSize: 128, seed: 3, epoch: 0 })) {
+      if (losses.length < 6) losses.push(tf.tidy(() => stepper.step(world.train, b)).dataSync()[0]);
+    }
+    return { m, stepper, losses };
+  };
+  const a = train6(1, true);
+  const b = train6(2, true);
+  const fnA = a.stepper.compiler?.functionNames() ?? [];
+  assert.equal(fnA.length, 1);
+  assert.deepEqual(b.stepper.compiler?.functionNames(), fnA, 'the second model reuses the first one\'s function');
+  assert.deepEqual(b.stepper.compiler?.stats, { traces: 2, compiledSteps: 4, eagerSteps: 1 }, 'it still probes and traces its own step');
+  const eagerB = train6(2, false);
+  assertClose(b.losses, eagerB.losses, { rtol: 1e-5, atol: 1e-7, what: 'model 2 compiled vs eager' });
+  const [wb, we] = [b.m.stateDict(), eagerB.m.stateDict()];
+  for (const k of Object.keys(we)) assertClose(wb[k].values, we[k].values, { rtol: 1e-5, atol: 1e-7, what: `model 2 weights ${k}` });
+  assert.ok(Math.abs(a.losses[5] - b.losses[5]) > 1e-4, 'the two models have different weights, so different losses');
+  a.stepper.dispose();
+  a.m.dispose();
+  // Still registered (model 2 uses it): a call without its inputs fails, but not with NOT_FOUND (TF_Status 5).
+  assert.throws(() => binding.executeOp(fnA[0], [], [], 1), (e: Error) => !/TF_Status: 5|not found/i.test(e.message));
+  b.stepper.dispose();
+  b.m.dispose();
+  eagerB.stepper.dispose();
+  eagerB.m.dispose();
+  // Idle now: a third model of the same architecture would take it up again.
+  assert.throws(() => binding.executeOp(fnA[0], [], [], 1), (e: Error) => !/TF_Status: 5|not found/i.test(e.message));
+  const c = train6(3, true);
+  assert.deepEqual(c.stepper.compiler?.functionNames(), fnA, 'a later model takes up the idle function');
+  c.stepper.dispose();
+  c.m.dispose();
+  releaseIdleFunctions();
+  assert.throws(() => binding.executeOp(fnA[0], [], [], 1), /TF_Status: 5|not found/i, 'released');
 });
 
 test('dnn: tfjs tensors and native handles stay flat over 1,000 compiled steps; one trace pair per input signature', { skip }, () => {
@@ -283,7 +326,8 @@ test('predict: compiled prediction gives the eager probabilities, follows the we
   m.dispose();
   const binding = (tf.backend() as unknown as { binding: { executeOp(n: string, a: unknown[], i: number[], k: number): unknown } }).binding;
   assert.equal(compiler.functionNames().length, 0);
-  assert.throws(() => binding.executeOp(fns[0], [], [], 1), /TF_Status: 5|not found/i, 'disposing the model removes its prediction functions');
+  releaseIdleFunctions();
+  assert.throws(() => binding.executeOp(fns[0], [], [], 1), /TF_Status: 5|not found/i, 'disposing the model releases its prediction functions');
 });
 
 test('a functional step (state in tensors, named outputs) compiles; inputs sharing a buffer are traced at a later step', { skip }, () => {
