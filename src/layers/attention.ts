@@ -66,9 +66,7 @@ export class MultiHeadSelfAttention extends Module {
     const dh = this.dim / H;
     const qkv = tf.reshape(this.qkv.apply(x), [B, T, 3, H, dh]); // (B, T, 3, H, dh)
     const [q, k, v] = tf.unstack(tf.transpose(qkv, [2, 0, 3, 1, 4])); // each (B, H, T, dh)
-    let scores = tf.div(tf.matMul(q, k, false, true), Math.sqrt(dh)); // (B, H, T, T)
-    if (mask) scores = tf.add(scores, tf.reshape(tf.mul(tf.sub(1, mask), -1e9), [B, 1, 1, T])); // mask keys
-    const ctx = tf.matMul(tf.softmax(scores), v); // (B, H, T, dh)
+    const ctx = attend(q, k, v, mask); // (B, H, T, dh)
     return this.out.apply(tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [B, T, this.dim])); // (B, T, D)
   }
 
@@ -88,11 +86,19 @@ export class MultiHeadSelfAttention extends Module {
     const q = tf.reshape(tf.fused.matMul({ a: xLast, b: wq, bias: bq }), [B, H, 1, dh]); // (B, H, 1, dh)
     const kv = tf.reshape(tf.fused.matMul({ a: tf.reshape(x, [B * T, D]) as Tensor2D, b: wkv, bias: bkv }), [B, T, 2, H, dh]);
     const [k, v] = tf.unstack(tf.transpose(kv, [2, 0, 3, 1, 4])); // each (B, H, T, dh)
-    let scores = tf.div(tf.matMul(q, k, false, true), Math.sqrt(dh)); // (B, H, 1, T)
-    if (mask) scores = tf.add(scores, tf.reshape(tf.mul(tf.sub(1, mask), -1e9), [B, 1, 1, T])); // mask keys
-    const ctx = tf.matMul(tf.softmax(scores), v); // (B, H, 1, dh)
-    return this.out.apply(tf.reshape(ctx, [B, D])); // (B, D)
+    return this.out.apply(tf.reshape(attend(q, k, v, mask), [B, D])); // (B, D)
   }
+}
+
+/**
+ * Scaled dot-product attention per head: softmax(q k^T / sqrt(d_h) + key mask) v. q (B, H, Q, dh), k and v
+ * (B, H, T, dh), mask (B, T) -> (B, H, Q, dh).
+ */
+function attend(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | undefined): Tensor {
+  const [B, , T, dh] = k.shape as [number, number, number, number];
+  let scores = tf.div(tf.matMul(q, k, false, true), Math.sqrt(dh)); // (B, H, Q, T)
+  if (mask) scores = tf.add(scores, tf.reshape(tf.mul(tf.sub(1, mask), -1e9), [B, 1, 1, T])); // mask keys
+  return tf.matMul(tf.softmax(scores), v); // (B, H, Q, dh)
 }
 
 /**

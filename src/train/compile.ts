@@ -303,8 +303,11 @@ export class StepCompiler {
     return plan.outKeys ? Object.fromEntries(plan.outKeys.map((k, i) => [k, outs[i]])) : outs[0];
   }
 
-  /** Traces `body` into a graph; `finish` registers it as a function, else the graph is dropped (a probe). */
-  private trace<T extends Record<string, Tensor>>(keys: string[], inputs: T, body: (inputs: T) => Outputs, finish: boolean): { consts: Uint8Array[]; plan: Plan } {
+  /**
+   * Traces `body` into a graph; `finish` registers it as a function (or finds the same graph registered), else the
+   * graph is dropped (a probe: plan null).
+   */
+  private trace<T extends Record<string, Tensor>>(keys: string[], inputs: T, body: (inputs: T) => Outputs, finish: boolean): { consts: Uint8Array[]; plan: Plan | null } {
     this.stats.traces++;
     const backend = tf.backend() as unknown as NodeBackend;
     const binding = backend.binding;
@@ -350,10 +353,10 @@ export class StepCompiler {
       } else {
         s = binding.graphConst(id);
         const values = binding.tensorDataSync(id) as unknown as ArrayBufferView;
-        const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength).slice();
-        consts.push(bytes);
-        // Its dtype and shape show in the attributes and output shapes of the ops that read it (recorded below).
-        recipe.push(`const ${s} ${bytes.length} ${createHash('sha1').update(bytes).digest('hex')}`);
+        consts.push(new Uint8Array(values.buffer, values.byteOffset, values.byteLength).slice());
+        // Its bytes join the fingerprint at the end (consts[i]); its dtype and shape show in the attributes and output
+        // shapes of the ops that read it (recorded below).
+        recipe.push(`const ${s} #${consts.length - 1}`);
       }
       sym.set(id, s);
       return s;
@@ -426,25 +429,27 @@ export class StepCompiler {
         const info = v.isDisposed ? undefined : backend.tensorMap.get(v.dataId);
         if (info && info.id <= -2 && !originals.has(v)) throw new TraceError(`variable '${v.name}' was created during the trace (create optimiser slots before compiling)`);
       }
+      // A probe trace only yields its constants; the graph is dropped below.
+      if (!finish) return { consts, plan: null };
       const xla = xlaEnabled() && typeof binding.graphXla === 'function';
       recipe.push(`outputs ${JSON.stringify(outKeys)} ${outSyms.join(',')} reads ${readSyms.join(',')} xla ${xla}`);
-      const key = createHash('sha1').update(recipe.join('\n')).digest('hex');
+      const hash = createHash('sha1').update(recipe.join('\n'));
+      for (const c of consts) hash.update(c);
+      const key = hash.digest('hex');
       let shared = sharedFunctions.get(key);
-      if (finish && shared) {
+      if (shared) {
         // The same graph is registered already (another model of this architecture): use it, drop this one.
         binding.graphAbort();
-        done = true;
         shared.refs++;
         idleFunctions.delete(key);
-      } else if (finish) {
+      } else {
         const fn = `reclab_step_${process.pid}_${functionCounter++}`;
         shared = { key, fn, xla: xla ? `${fn}_xla` : null, refs: 1 };
         binding.graphFinish(shared.fn, [...inputSyms, ...readSyms], outSyms, shared.xla ?? undefined);
         sharedFunctions.set(key, shared);
-        done = true;
       }
-      const plan: Plan = { shared: shared ?? { key, fn: '', xla: null, refs: 0 }, outKeys, reads, writes };
-      return { consts, plan };
+      done = true;
+      return { consts, plan: { shared, outKeys, reads, writes } };
     } finally {
       if (!done) binding.graphAbort();
       backend.binding = binding;

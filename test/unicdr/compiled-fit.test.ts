@@ -8,11 +8,11 @@ import assert from 'node:assert/strict';
 import { tf } from '../../src/tf.ts';
 import { Rng } from '../../src/random.ts';
 import { generateMultiDomainWorld } from '../../src/worlds/multi-domain-world.ts';
-import { createCdrModel, hostBatch, prepareCdr, toCdrBatch, type CdrBatch, type CdrModelKind } from '../../src/models/cdr/index.ts';
+import { createCdrModel, hostBatch, prepareCdr, toCdrBatch, type CdrModelKind } from '../../src/models/cdr/index.ts';
 import { StepCompiler } from '../../src/train/compile.ts';
 import { assertClose } from '../helpers/close.ts';
 import type { Scalar, Tensor } from '@tensorflow/tfjs';
-import { fitCdr, type CdrFitResult } from '../../src/pipelines/unicdr/fit.ts';
+import { batchInputs, batchesFromInputs, fitCdr, type CdrFitResult } from '../../src/pipelines/unicdr/fit.ts';
 import type { UniCdrConfig } from '../../src/models/cdr/unicdr.ts';
 
 const skip = tf.getBackend() === 'tensorflow' ? false : 'needs the native backend';
@@ -77,9 +77,8 @@ test('UniCDR+ (all extensions, dropout on): one compiled step gives the eager lo
     for (let call = 0; call < 4; call++) {
       tf.tidy(() => {
         const batches = hbs.map((hb) => toCdrBatch(hb, D));
-        const inputs: Record<string, Tensor> = { criticShift: tf.tensor1d(hbs.map(() => 1), 'int32') };
-        batches.forEach((b, i) => { for (const [k, v] of Object.entries(b)) if (v instanceof tf.Tensor) inputs[`${i}:${k}`] = v; });
-        const rebuilt = (inp: Record<string, Tensor>) => batches.map((b, i) => ({ ...b, ...Object.fromEntries(Object.keys(b).filter((k) => `${i}:${k}` in inp).map((k) => [k, inp[`${i}:${k}`]])) }) as CdrBatch);
+        const inputs: Record<string, Tensor> = { criticShift: tf.tensor1d(hbs.map(() => 1), 'int32'), ...batchInputs(batches) };
+        const rebuilt = (inp: Record<string, Tensor>) => batchesFromInputs(batches, inp);
         const body = (inp: Record<string, Tensor>): Record<string, Tensor> => {
           const { value, grads } = tf.variableGrads(() => model.loss(rebuilt(inp), { epoch: 3, criticShift: inp.criticShift }) as Scalar, vars);
           return { loss: value, ...Object.fromEntries(Object.values(grads).map((g, i) => [`g${i}`, g])) };

@@ -126,11 +126,8 @@ export async function fitCdr(model: CdrModel, prep: CdrPrep, partial: Partial<Cd
           // Compiled steps start after the first step, which creates the optimiser's slots eagerly.
           if (!compiler || opt.step === 0) return eagerStep(batches, state);
           const t = opt.step + 1;
-          const inputs: Record<string, Tensor> = { criticShift: state.criticShift as Tensor, adamRate: tf.scalar(opt.adamRate(t)) };
-          batches.forEach((b, i) => {
-            for (const [k, v] of Object.entries(b)) if (v instanceof tf.Tensor) inputs[`${i}:${k}`] = v;
-          });
-          const rebuilt = (inp: Record<string, Tensor>) => batches.map((b, i) => ({ ...b, ...Object.fromEntries(Object.keys(b).filter((k) => `${i}:${k}` in inp).map((k) => [k, inp[`${i}:${k}`]])) }) as CdrBatch);
+          const inputs: Record<string, Tensor> = { criticShift: state.criticShift as Tensor, adamRate: tf.scalar(opt.adamRate(t)), ...batchInputs(batches) };
+          const rebuilt = (inp: Record<string, Tensor>) => batchesFromInputs(batches, inp);
           // What the graph freezes besides the inputs: the model's use of the epoch (warm-up) and the optimiser's
           // config (the learning rate decays between epochs): a change is traced anew.
           const key = `${model.stepKey(state)}|${JSON.stringify(opt.config)}`;
@@ -325,4 +322,22 @@ export function maxSeen(dom: CdrDomain): number {
   const c = new Map<number, number>();
   for (const p of [dom.train, dom.valid, dom.test, dom.coldTest, dom.coldValid]) for (const u of p.users) c.set(u, (c.get(u) ?? 0) + 1);
   return Math.max(0, ...c.values());
+}
+
+/**
+ * The tensors of a step's batches as named inputs of a compiled step ('<batch index>:<field>').
+ * @example
+ * compiler.run({ ...batchInputs(batches), criticShift }, (inp) => model.loss(batchesFromInputs(batches, inp), state));
+ */
+export function batchInputs(batches: ReadonlyArray<CdrBatch>): Record<string, Tensor> {
+  const inputs: Record<string, Tensor> = {};
+  batches.forEach((b, i) => {
+    for (const [k, v] of Object.entries(b)) if (v instanceof tf.Tensor) inputs[`${i}:${k}`] = v;
+  });
+  return inputs;
+}
+
+/** The batches with each tensor field replaced by its input of {@link batchInputs}'s name (the traced step's view). */
+export function batchesFromInputs(batches: ReadonlyArray<CdrBatch>, inputs: Record<string, Tensor>): CdrBatch[] {
+  return batches.map((b, i) => ({ ...b, ...Object.fromEntries(Object.keys(b).filter((k) => `${i}:${k}` in inputs).map((k) => [k, inputs[`${i}:${k}`]])) }) as CdrBatch);
 }
