@@ -28,16 +28,17 @@ const RUN: Partial<RunOptions> = { quick: true, out, figureFormats: [], verbose:
 const WORLD = { users: 120, items: 90, interactions: 6 };
 const SETTINGS = { dim: 8, negatives: 29, trainer: { epochs: 1, batchSize: 256, validNegatives: 19 } };
 
-/** Every claim whose table the run produced has records on both sides; none of them is 'not measured'. */
+/** Every claim on a table the run produced (or on its paired gains, variant '<table> vs <base>') has records on both sides; none of them is 'not measured'. */
 function assertClaimsMeasured(run: RunRecord, claims: Claim[], tables = run.tables.map((t) => t.id)): void {
-  const mine = claims.filter((c) => tables.includes(c.table));
+  const ofTables = (c: Claim) => tables.includes(c.table) || (c.table === 'gain' && tables.some((t) => (c.variant ?? '').startsWith(`${t} vs `)));
+  const mine = claims.filter(ofTables);
   assert.ok(mine.length > 0, `${run.pipeline}: claims on the tables ${tables.join(', ')}`);
   for (const c of mine) {
     const has = (method: string) => run.records.some((r) => r.table === c.table && r.metric === c.metric && r.method === method && r.split === (c.split ?? 'test') && r.variant === (c.variant ?? '') && r.knob === (c.knob ?? ''));
     assert.ok(has(c.method), `claim ${c.id}: no records of ${c.method} in table '${c.table}', metric '${c.metric}'`);
     assert.ok(has(c.base), `claim ${c.id}: no records of ${c.base} in table '${c.table}', metric '${c.metric}'`);
   }
-  for (const v of run.verdicts.filter((x) => tables.includes(x.claim.table))) assert.notEqual(v.verdict, 'not measured', `${v.claim.id}: ${v.reason}`);
+  for (const v of run.verdicts.filter((x) => ofTables(x.claim))) assert.notEqual(v.verdict, 'not measured', `${v.claim.id}: ${v.reason}`);
 }
 
 test('unicdr/main: quick defaults are the four scenarios, 999 negatives, 3 seeds, full ranking for multi-user-intra', () => {

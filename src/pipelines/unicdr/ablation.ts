@@ -19,6 +19,7 @@ import { CDR_SCENARIOS, MultiDomainWorldConfigSpec, generateMultiDomainWorld } f
 import { barChart, type BarRow } from '../../plots/index.ts';
 import type { RunMode } from '../../evidence/rules.ts';
 import type { Claim } from '../../evidence/claims.ts';
+import { gainVariant } from '../../evidence/paired-claims.ts';
 import type { PipelineSpec } from '../pipeline.ts';
 import { ALL_EXTENSIONS, CdrMethod, CdrRunSettings, barStd, runScenario } from './common.ts';
 import { CDR_EVIDENCE_SEEDS, cdrSettings, cdrWorld } from './main.ts';
@@ -76,12 +77,12 @@ export function unicdrAblationDefaults(mode: RunMode): UniCdrAblationConfig {
 }
 
 const ABLATION_SOURCE = 'UniCDR+ (arXiv:2409.04540) ablation: each of the five extensions adds to UniCDR (numbers and equations not available; the modules are the spec §3.2 proposals)';
-/** The claims of unicdr/ablation, on warm (hr10_mean) and cold-start (hr10_cold_mean) users. */
+/** The claims of unicdr/ablation, on warm (hr10_mean) and cold-start (hr10_cold_mean) users, judged on paired per-user gains (table 'gain'). */
 export const UNICDR_ABLATION_CLAIMS: Claim[] = (['hr10_mean', 'hr10_cold_mean'] as const).flatMap((metric) => {
   const who = metric === 'hr10_mean' ? 'warm' : 'cold';
   const lower = (id: string, method: string): Claim => ({
     id: `${id}-${who}`, text: `${method} has lower HR@10 (${who === 'warm' ? 'warm users' : 'cold-start users'}) than UniCDR+ with all five extensions`, source: ABLATION_SOURCE,
-    table: 'ablation', metric, method, base: 'UniCDR+ (all five)', direction: 'lower',
+    table: 'gain', metric: `${metric}_gain`, variant: gainVariant('UniCDR+ (all five)', 'ablation'), method, base: 'UniCDR+ (all five)', direction: 'lower',
   });
   return [
     lower('needs-features', 'w/o feature engineering'),
@@ -109,7 +110,7 @@ export const unicdrAblationPipeline: PipelineSpec<UniCdrAblationConfig> = {
   async run(config, ctx) {
     const world = await ctx.stage('world', () => generateMultiDomainWorld({ ...config.world, scenario: config.scenario }));
     const r = await runScenario({
-      id: 'ablation', data: world, oracle: (d, u, i) => world.trueScore(d, u, i), methods: config.variants, settings: config.settings, seeds: config.seeds, full: false, ctx,
+      id: 'ablation', data: world, claims: UNICDR_ABLATION_CLAIMS, oracle: (d, u, i) => world.trueScore(d, u, i), methods: config.variants, settings: config.settings, seeds: config.seeds, full: false, ctx,
       title: `UniCDR+ ablation on ${config.scenario} (${config.seeds.length} seed${config.seeds.length > 1 ? 's' : ''}, multi-domain world)`, base: config.base,
     });
     r.table.notes.push(
@@ -125,6 +126,6 @@ export const unicdrAblationPipeline: PipelineSpec<UniCdrAblationConfig> = {
       title: `UniCDR+ ablation: HR@10 on ${config.scenario} (mean over reliable domains)`, yTitle: 'HR@10', yRange: 'zero',
       refLines: oracle != null ? [{ y: oracle, label: 'oracle, warm users' }] : [],
     });
-    return { tables: [r.table], figures: [{ name: 'ablation-hr10', fig }], results: { oracle: r.oracle, world: world.config } };
+    return { tables: [r.table], figures: [{ name: 'ablation-hr10', fig }], results: { oracle: r.oracle, world: world.config }, records: r.records };
   },
 };

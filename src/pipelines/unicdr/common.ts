@@ -12,6 +12,9 @@ import { EVIDENCE_DEFAULTS, reliableTasks } from '../../evidence/rules.ts';
 import { buildResultTable, type MethodResult, type MetricColumn, type ReferenceRow, type ResultTable } from '../result-table.ts';
 import type { PipelineContext } from '../pipeline.ts';
 import { fitGrid } from '../fits.ts';
+import type { Claim } from '../../evidence/claims.ts';
+import type { ResultRecord } from '../../evidence/records.ts';
+import { pairedMeanClaimGains, type PartRows } from '../../evidence/paired-claims.ts';
 import { evaluateFull, evaluateFullRows, evaluateListsRows, fitCdr, maxSeen, rankingEvidence, scoreCandidates, testLists, type RankingEvidence } from './fit.ts';
 
 /**
@@ -97,13 +100,16 @@ const groupOf = (p: EvalPart) => (p.full ? CDR_GROUPS[2] : p.cold ? CDR_GROUPS[1
  * hr10_full_mean (full ranking) average the domains with at least `minPositives` test users (`reliableTasks`; the
  * table says which were left out); when no domain qualifies, they average every domain and carry the smallest
  * domain's count, so the table flags them as unreliable. A summary's SE is sqrt(Σ SE_d²) / D (domains' test users
- * taken as independent samples). Returns the table (id `id`, with the oracle row when `oracle` is given).
+ * taken as independent samples). Returns the table (id `id`, with the oracle row when `oracle` is given) and, for
+ * the `claims` declared on table 'gain' (metric `<summary column>_gain`), their paired per-user gain records
+ * (`pairedMeanClaimGains`: both sides ranked the same users against the same candidates).
  * @example
  * const r = await runScenario({ id: 'x', data: world, oracle: world.trueScore, methods, settings, seeds: [1], full: false, ctx, title: 'x', base: 'UniCDR' });
  */
 export async function runScenario(a: {
   id: string; data: CdrData; oracle: OracleScore | null; methods: CdrMethod[]; settings: CdrRunSettings; seeds: number[]; full: boolean; ctx: PipelineContext; title: string; base: string; minPositives?: number;
-}): Promise<{ table: ResultTable; skipped: string[]; oracle: Record<string, number> }> {
+  claims?: readonly Claim[];
+}): Promise<{ table: ResultTable; skipped: string[]; oracle: Record<string, number>; records: ResultRecord[] }> {
   const { data, settings: s } = a;
   const needsEase = a.methods.some((m) => m.model === 'unicdr' && ((m.config.aggregator ?? s.unicdr.aggregator) === 'item_similarity'));
   const len = s.contextLength?.[data.scenario] ?? { train: s.maxLen, test: s.maxLen };
@@ -145,6 +151,8 @@ export async function runScenario(a: {
       const fit = await a.ctx.stage(`${data.scenario} ${m.label} seed ${seed}`, () => fitCdr(model, prep, s.trainer, seed, `${data.scenario} ${m.label} s${seed}`));
       const byPart = new Map<string, { hr: RankingEvidence; ndcg: RankingEvidence }>();
       const evidence: Array<[string, RankingEvidence]> = [];
+      // Per-user values of every part column, kept for the claims' paired gains.
+      const perUser: Record<string, Float64Array> = {};
       for (const p of parts) {
         const rows = p.full
           ? evaluateFullRows(data.domains[p.domain], p.pairs, (lists) => scoreCandidates(model, prep, p.domain, p.pairs.users, lists, false))
@@ -152,6 +160,8 @@ export async function runScenario(a: {
         const ev = rankingEvidence(rows);
         byPart.set(p.key, ev);
         evidence.push([`hr10_${p.key}`, ev.hr], [`ndcg10_${p.key}`, ev.ndcg]);
+        perUser[`hr10_${p.key}`] = rows.hr;
+        perUser[`ndcg10_${p.key}`] = rows.ndcg;
       }
       for (const g of groups) {
         evidence.push([`hr10_${g.summary}`, summarise(g.used.map((p) => (byPart.get(p.key) as { hr: RankingEvidence }).hr), g.allUnreliable)]);
@@ -159,7 +169,7 @@ export async function runScenario(a: {
       }
       const hr = new Map(evidence);
       a.ctx.log(`${data.scenario} ${m.label} seed ${seed}: ${[...groups.map((g) => `hr10_${g.summary}`), ...parts.map((p) => `hr10_${p.key}`)].map((k) => `${k} ${hr.get(k)?.value.toFixed(4)}`).join(', ')} (best epoch ${fit.bestEpoch} of ${fit.epochs}${fit.stillImproving ? ', still improving' : ''}, ${fit.validNdcg.length} run, ${fit.seconds.toFixed(1)} s)`);
-      return { evidence, stillImproving: fit.stillImproving };
+      return { evidence, perUser, stillImproving: fit.stillImproving };
     } finally {
       model.dispose();
     }
@@ -194,7 +204,17 @@ export async function runScenario(a: {
     orderingNote(table, metrics[0].name),
   );
   if (skipped.length) table.notes.push(`${skipped.join(', ')}: not run (they map users across domains and need overlapping users; this scenario overlaps items).`);
-  return { table, skipped, oracle };
+  // A summary column's per-user rows: its group's parts (the reliable domains, or every domain when none is).
+  const rowsOf = (method: string, s: number, column: string): PartRows | null => {
+    const i = methods.findIndex((m) => m.label === method);
+    const k = column.slice(0, column.indexOf('_')); // 'hr10' or 'ndcg10'
+    const g = groups.find((x) => column === `${k}_${x.summary}`);
+    if (i < 0 || !g) return null;
+    return { parts: g.used.map((p) => fitted[i][s].perUser[`${k}_${p.key}`]), unreliable: g.allUnreliable };
+  };
+  const records = pairedMeanClaimGains(a.claims ?? [], a.seeds, rowsOf, (method, s) => fitted[methods.findIndex((m) => m.label === method)]?.[s]?.stillImproving ?? null);
+  if (records.length) table.notes.push(`Claims on table 'gain' compare method − base per seed on the same test users and candidates (paired per-user differences), so their intervals are tighter than the table's two columns side by side.`);
+  return { table, skipped, oracle, records };
 }
 
 /**

@@ -39,6 +39,8 @@ import { CDR_SCENARIOS, MultiDomainWorldConfigSpec, generateMultiDomainWorld, mu
 import { barChart, type BarRow } from '../../plots/index.ts';
 import type { RunMode } from '../../evidence/rules.ts';
 import type { Claim } from '../../evidence/claims.ts';
+import type { ResultRecord } from '../../evidence/records.ts';
+import { gainVariant } from '../../evidence/paired-claims.ts';
 import type { PipelineSpec } from '../pipeline.ts';
 import type { ResultTable } from '../result-table.ts';
 import { CdrMethod, CdrRunSettings, MAIN_CDR_METHODS, UNICDR_CONTEXT_LENGTH, barStd, runScenario } from './common.ts';
@@ -129,7 +131,8 @@ const UNICDR_SOURCE = "UniCDR (WSDM'23) main tables: UniCDR beats the single-dom
 const PLUS_SOURCE = 'UniCDR+ abstract (arXiv:2409.04540): UniCDR+ improves over UniCDR on public CDR scenarios (numbers not available, spec §4)';
 
 /**
- * The claims of one scenario table on its headline column (see {@link SCENARIO_HEADLINE}).
+ * The claims of one scenario table on its headline column (see {@link SCENARIO_HEADLINE}), judged on paired per-user
+ * gains: table 'gain', metric `<headline>_gain`, variant `<table> vs <base>` (written by `runScenario`).
  * @example
  * scenarioClaims('dual-user-inter', 'dual-user-inter').map((c) => c.id);
  */
@@ -137,7 +140,8 @@ export function scenarioClaims(table: string, scenario: CdrScenario, prefix: str
   const metric = SCENARIO_HEADLINE[scenario];
   const what = metric === 'hr10_cold_mean' ? 'cold-start users' : metric === 'hr10_full_mean' ? 'full ranking' : 'warm users';
   const claim = (id: string, method: string, base: string, source: string): Claim => ({
-    id: `${prefix}-${id}`, text: `${scenario}: ${method} beats ${base} on HR@10 (${what}, mean over reliable domains)`, source, table, metric, method, base, direction: 'higher',
+    id: `${prefix}-${id}`, text: `${scenario}: ${method} beats ${base} on HR@10 (${what}, mean over reliable domains)`, source,
+    table: 'gain', metric: `${metric}_gain`, variant: gainVariant(base, table), method, base, direction: 'higher',
   });
   return [
     claim('unicdr-beats-bpr-mf', 'UniCDR', 'BPR-MF', UNICDR_SOURCE),
@@ -183,19 +187,21 @@ export const unicdrMainPipeline: PipelineSpec<UniCdrMainConfig> = {
     const tables: ResultTable[] = [];
     const perScenario: Record<string, { oracle: Record<string, number>; skipped: string[]; world: unknown }> = {};
     const chartRows: Array<{ scenario: CdrScenario; table: ResultTable }> = [];
+    const records: ResultRecord[] = [];
     for (const sc of config.scenarios) {
       const world = await ctx.stage(`world ${sc.scenario}`, () => generateMultiDomainWorld({ ...sc.world, scenario: sc.scenario }));
       ctx.log(`${sc.scenario}: ${world.domains.map((d) => `${d.name} ${d.train.users.length} train / ${d.test.users.length} test${d.coldTest.users.length ? ` / ${d.coldTest.users.length} cold test` : ''} pairs`).join('; ')}`);
       const r = await runScenario({
-        id: sc.scenario, data: world, oracle: (d, u, i) => world.trueScore(d, u, i), methods: config.methods, settings: config.settings, seeds: config.seeds, full: sc.fullRanking, ctx,
+        id: sc.scenario, data: world, claims: scenarioClaims(sc.scenario, sc.scenario), oracle: (d, u, i) => world.trueScore(d, u, i), methods: config.methods, settings: config.settings, seeds: config.seeds, full: sc.fullRanking, ctx,
         title: `${sc.scenario}: HR@10 / NDCG@10 (${config.seeds.length} seed${config.seeds.length > 1 ? 's' : ''}, multi-domain world, ${world.domains.length} domains, overlap ${world.config.overlap} of ${world.overlapKind}, shift ${world.config.shift})`,
         base: config.base,
       });
-      r.table.notes.push(`No paper numbers exist for these tables (spec §4: the WSDM'23 numbers are not available). The claims (UniCDR beats BPR-MF, UniCDR+ beats UniCDR${sc.scenario === 'dual-user-inter' ? ', UniCDR beats EMCDR and PTUPCDR' : ''}) are judged on ${SCENARIO_HEADLINE[sc.scenario]}.`);
+      r.table.notes.push(`No paper numbers exist for these tables (spec §4: the WSDM'23 numbers are not available). The claims (UniCDR beats BPR-MF, UniCDR+ beats UniCDR${sc.scenario === 'dual-user-inter' ? ', UniCDR beats EMCDR and PTUPCDR' : ''}) are judged on ${SCENARIO_HEADLINE[sc.scenario]}, paired per user.`);
       tables.push(r.table);
+      records.push(...r.records);
       chartRows.push({ scenario: sc.scenario, table: r.table });
       perScenario[sc.scenario] = { oracle: r.oracle, skipped: r.skipped, world: world.config };
     }
-    return { tables, figures: [{ name: 'hr10-per-scenario', fig: scenarioChart(chartRows) }], results: { scenarios: perScenario } };
+    return { tables, figures: [{ name: 'hr10-per-scenario', fig: scenarioChart(chartRows) }], results: { scenarios: perScenario }, records };
   },
 };

@@ -22,7 +22,7 @@ import { Rng } from '../../random.ts';
 import { generateMultiDomainWorld, MultiDomainWorldConfigSpec, type MultiDomainWorldConfig } from '../../worlds/multi-domain-world.ts';
 import { createCdrModel, prepareCdr } from '../../models/cdr/index.ts';
 import type { RunMode } from '../../evidence/rules.ts';
-import { meanSe } from '../../evidence/rules.ts';
+import { partsMean } from '../../evidence/paired-claims.ts';
 import type { ResultRecord } from '../../evidence/records.ts';
 import { gainMetric, gainRecord, gainRecords, knobLabel, mechanismClaims, mechanismFigure, mechanismSummary, type MechanismSpec } from '../../evidence/mechanism.ts';
 import { tableFromRecords, type ResultTable } from '../result-table.ts';
@@ -125,7 +125,7 @@ export const unicdrMechanismPipeline: PipelineSpec<UniCdrMechanismConfig> = {
         try {
           const fit = await ctx.stage(`${knob} ${m.label} seed ${seed}`, () => fitCdr(model, prep, s.trainer, seed, `${knob} ${m.label} s${seed}`));
           const perDomain = parts.map((p) => evaluateListsRows(model, prep, p.d, p.pairs, p.lists, true).hr);
-          const ev = domainMean(perDomain);
+          const ev = partsMean(perDomain);
           ctx.log(`${knob} ${m.label} seed ${seed}: cold HR@10 ${ev.value.toFixed(4)} ± ${ev.se.toFixed(4)} (${ev.rows} users; best epoch ${fit.bestEpoch} of ${fit.epochs}, ${fit.seconds.toFixed(1)} s)`);
           return { perDomain, stillImproving: fit.stillImproving };
         } finally {
@@ -139,11 +139,11 @@ export const unicdrMechanismPipeline: PipelineSpec<UniCdrMechanismConfig> = {
           const { perDomain, stillImproving } = fitted[i][k];
           hits.set(m.label, perDomain);
           still ||= stillImproving === true;
-          const ev = domainMean(perDomain);
+          const ev = partsMean(perDomain);
           records.push(rec('by-knob', m.label, knob, spec.metric, seed, ev.value, { se: ev.se, rows: ev.rows, positives: ev.rows, stillImproving }));
         }
         const [a, b] = [hits.get(spec.method) as Float64Array[], hits.get(spec.base) as Float64Array[]];
-        const g = domainMean(a.map((x, d) => x.map((v, n) => v - b[d][n])));
+        const g = partsMean(a.map((x, d) => x.map((v, n) => v - b[d][n])));
         records.push(gainRecord({ method: spec.method, knob, metric: gainMetric(spec), seed, value: g.value, se: g.se, rows: g.rows, positives: g.rows, stillImproving: still }));
       }
     }
@@ -165,17 +165,6 @@ export const unicdrMechanismPipeline: PipelineSpec<UniCdrMechanismConfig> = {
     };
   },
 };
-
-/** Mean over domains of per-user values with SE sqrt(Σ SE_d²) / D and the users summed. */
-function domainMean(perDomain: Float64Array[]): { value: number; se: number; rows: number } {
-  const D = perDomain.length;
-  const means = perDomain.map((x) => x.reduce((acc, v) => acc + v, 0) / Math.max(x.length, 1));
-  return {
-    value: means.reduce((acc, v) => acc + v, 0) / D,
-    se: Math.sqrt(perDomain.reduce((acc, x) => acc + meanSe(x) ** 2, 0)) / D,
-    rows: perDomain.reduce((acc, x) => acc + x.length, 0),
-  };
-}
 
 /** The sweep as a table (id 'by-knob'): rows UniCDR and BPR-MF, one column per knob value ('preferenceShare=<ρ>'). */
 function knobTable(records: ReadonlyArray<ResultRecord>, spec: MechanismSpec, title: string): ResultTable {

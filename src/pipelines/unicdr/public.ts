@@ -16,6 +16,7 @@
 import { z } from 'zod';
 import { cdrTextAvailability, loadCdrTextPair } from '../../data/cdr-text.ts';
 import type { RunMode } from '../../evidence/rules.ts';
+import type { ResultRecord } from '../../evidence/records.ts';
 import type { PipelineSpec } from '../pipeline.ts';
 import type { ResultTable } from '../result-table.ts';
 import { CdrMethod, CdrRunSettings, MAIN_CDR_METHODS, runScenario } from './common.ts';
@@ -78,6 +79,7 @@ export const unicdrPublicPipeline: PipelineSpec<UniCdrPublicConfig> = {
   claims: UNICDR_PUBLIC_CLAIMS,
   async run(config, ctx) {
     const tables: ResultTable[] = [];
+    const records: ResultRecord[] = [];
     const pairs: Record<string, unknown> = {};
     for (const pair of config.pairs) {
       const key = pair.join('_');
@@ -90,15 +92,16 @@ export const unicdrPublicPipeline: PipelineSpec<UniCdrPublicConfig> = {
       const data = await ctx.stage(`load ${key}`, () => loadCdrTextPair(config.dir, pair));
       ctx.log(`${key}: ${data.nUsers} users; ${data.domains.map((d) => `${d.name} ${d.nItems} items, ${d.train.users.length} train / ${d.test.users.length} test / ${d.coldTest.users.length} cold test`).join('; ')}`);
       const r = await runScenario({
-        id: key, data, oracle: null, methods: config.methods, settings: config.settings, seeds: config.seeds, full: false, ctx, base: config.base,
+        id: key, data, claims: scenarioClaims(key, data.scenario, pair.join('-')), oracle: null, methods: config.methods, settings: config.settings, seeds: config.seeds, full: false, ctx, base: config.base,
         title: `${pair[0]}–${pair[1]} (CDRIB layout): HR@10 / NDCG@10 (${config.seeds.length} seed${config.seeds.length > 1 ? 's' : ''})`,
       });
       r.table.notes.push('Public data: no oracle row (the true preferences are unknown). Candidate lists use at most the configured negatives, fewer when a catalogue is too small.');
       tables.push(r.table);
+      records.push(...r.records);
       pairs[key] = { skipped: false, methodsNotRun: r.skipped };
     }
     if (!tables.length) ctx.log('unicdr/public: no pair present, no table (see the messages above).');
     const messages = Object.entries(pairs).map(([k, v]) => `${k}: ${(v as { message?: string }).message ?? ''}`);
-    return { tables, figures: [], results: { pairs }, ...(tables.length ? {} : { skipped: messages.join('\n') }) };
+    return { tables, figures: [], results: { pairs }, records, ...(tables.length ? {} : { skipped: messages.join('\n') }) };
   },
 };
