@@ -9,12 +9,20 @@
  * new masks without a trace; eagerly the same kernel with the same seed gives the same mask, so compiled and eager
  * training see identical masks (test/compile/compile.test.ts, the DropoutStream test).
  *
- * On the pure-JS `cpu` backend, which has no such kernel, the mask comes from `tf.randomUniform` seeded by the same
+ * With XLA on (`RECLAB_XLA=1`) the mask comes from a counter-based integer hash of the same position instead
+ * (`ReclabHashUniform`, src/backend-kernels.ts): XLA draws StatelessRandomUniform on CPU with its own generator, about
+ * 90 times slower than the step around it and with other values than eager, while the hash is plain int32 arithmetic
+ * that XLA fuses and computes bit for bit as eager TensorFlow does. Without XLA, Philox stays: as separate graph ops
+ * the hash costs about twice as much (bench/xla-dropout.ts). The generator is chosen per process, so a model's masks
+ * never switch mid-run.
+ *
+ * On the pure-JS `cpu` backend, which has neither kernel, the mask comes from `tf.randomUniform` seeded by the same
  * position (read back to JavaScript): the same distribution, other values.
  */
 import { tf } from '../tf.ts';
 import type { Tensor, Variable } from '@tensorflow/tfjs';
-import { STATELESS_UNIFORM } from '../backend-kernels.ts';
+import { HASH_UNIFORM, STATELESS_UNIFORM } from '../backend-kernels.ts';
+import { xlaEnabled } from '../train/compile.ts';
 
 /**
  * A seeded sequence of dropout masks, owned by one module (create it with `Module.dropoutStream()`, which also frees
@@ -68,9 +76,12 @@ export class DropoutStream {
 
 }
 
-/** Uniform [0, 1) values of `shape` drawn by TensorFlow from an int32 (2) seed tensor (the cpu backend: see above). */
+/**
+ * Uniform [0, 1) values of `shape` drawn by TensorFlow from an int32 (2) seed tensor: the integer hash under XLA,
+ * Philox otherwise (the cpu backend: see above).
+ */
 function uniformFrom(seed: Tensor, shape: number[]): Tensor {
-  if (tf.getBackend() === 'tensorflow') return tf.engine().runKernel(STATELESS_UNIFORM, { seed }, { shape }) as Tensor;
+  if (tf.getBackend() === 'tensorflow') return tf.engine().runKernel(xlaEnabled() ? HASH_UNIFORM : STATELESS_UNIFORM, { seed }, { shape }) as Tensor;
   const [key, n] = seed.dataSync();
   return tf.randomUniform(shape, 0, 1, 'float32', key * 1_000_003 + n);
 }

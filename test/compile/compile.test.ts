@@ -16,6 +16,7 @@ import { getModelSpec } from '../../src/models/registry.ts';
 import { assertClose } from '../helpers/close.ts';
 import { predict, predictionCompiler } from '../../src/train/evaluate.ts';
 import { DropoutStream, seededDropout } from '../../src/layers/dropout.ts';
+import { HASH_UNIFORM, hashUniformReference } from '../../src/backend-kernels.ts';
 import type { Tensor } from '@tensorflow/tfjs';
 
 const world = generateCtrWorld({ users: 300, items: 150, categories: 10, impressionsPerUser: 12, seed: 5 });
@@ -257,7 +258,19 @@ test('a random mask drawn in JavaScript is not frozen into the graph: the compil
   w.dispose();
 });
 
-test('dropout from a DropoutStream compiles: compiled steps draw the eager steps\' masks, a new one at every step', { skip }, () => {
+/** Runs `f` with RECLAB_XLA set to `v` (restored after). */
+function withXla<T>(v: '0' | '1', f: () => T): T {
+  const before = process.env.RECLAB_XLA;
+  process.env.RECLAB_XLA = v;
+  try {
+    return f();
+  } finally {
+    if (before === undefined) delete process.env.RECLAB_XLA;
+    else process.env.RECLAB_XLA = before;
+  }
+}
+
+for (const xla of ['0', '1'] as const) test(`dropout from a DropoutStream compiles${xla === '1' ? ' with XLA (hash masks)' : ''}: compiled steps draw the eager steps' masks, a new one at every step`, { skip }, () => withXla(xla, () => {
   const masks = (compile: boolean): { drawn: number[][]; draws: number; stats: unknown } => {
     const w = tf.tidy(() => tf.variable(tf.ones([256]))); // the initial tensor is freed (see above)
     const drops = new DropoutStream(11);
@@ -285,10 +298,58 @@ test('dropout from a DropoutStream compiles: compiled steps draw the eager steps
   const compiled = masks(true);
   assert.deepEqual(compiled.stats, { traces: 2, compiledSteps: 5, eagerSteps: 1 }); // step 1: probe trace + eager
   assert.equal(compiled.draws, 6, 'the stream advanced once per step, compiled steps included');
-  assert.deepEqual(compiled.drawn, eager.drawn, 'compiled steps draw the same masks as eager steps');
   const kept = eager.drawn.map(([t]) => Math.round((t * 3) / 4)); // entries kept per step
+  if (xla === '0') assert.deepEqual(compiled.drawn, eager.drawn, 'compiled steps draw the same masks as eager steps');
+  else {
+    // XLA fuses the scale and the sum, so the totals may differ in the last bits; the masks are the same.
+    assert.deepEqual(compiled.drawn.map(([t]) => Math.round((t * 3) / 4)), kept, 'compiled + XLA steps keep the entries eager steps keep');
+    assertClose(compiled.drawn.flat(), eager.drawn.flat(), { rtol: 1e-6, what: 'totals with XLA' });
+  }
   assert.ok(new Set(kept).size > 1, `a new mask at every step: kept ${kept.join(', ')}`);
   for (const k of kept) assert.ok(k > 256 * 0.6 && k < 256 * 0.9, `about 75% of 256 kept: ${k}`);
+}));
+
+test('ReclabHashUniform: bit for bit hashUniformReference eagerly, in a compiled step and through XLA; uniform moments; Philox without XLA', { skip }, () => {
+  const want = hashUniformReference(7, 3, 40);
+  const eager = tf.tidy(() => tf.engine().runKernel(HASH_UNIFORM, { seed: tf.tensor1d([7, 3], 'int32') }, { shape: [5, 8] }) as Tensor);
+  assert.deepEqual(eager.shape, [5, 8]);
+  assert.deepEqual(Array.from(eager.dataSync()), Array.from(want), 'eager TensorFlow = the JavaScript definition');
+  eager.dispose();
+  for (const xla of ['0', '1'] as const) {
+    withXla(xla, () => {
+      const compiler = new StepCompiler(`hash-uniform-${xla}`);
+      const seed = tf.tensor1d([7, 3], 'int32');
+      for (let i = 0; i < 4; i++) {
+        const u = compiler.run({ seed }, ({ seed: s }) => tf.engine().runKernel(HASH_UNIFORM, { seed: s }, { shape: [5, 8] }) as Tensor);
+        assert.deepEqual(Array.from(u.dataSync()), Array.from(want), `step ${i + 1}, XLA ${xla}`);
+        u.dispose();
+      }
+      assert.equal(compiler.stats.compiledSteps, 3, `XLA ${xla}: steps 2-4 ran the function`);
+      assert.equal(compiler.xlaFailure, null);
+      compiler.dispose();
+      seed.dispose();
+    });
+  }
+  // Another draw or key gives other values; many values have the uniform's mean 1/2 and variance 1/12.
+  assert.notDeepEqual(Array.from(hashUniformReference(7, 4, 40)), Array.from(want));
+  assert.notDeepEqual(Array.from(hashUniformReference(8, 3, 40)), Array.from(want));
+  const big = hashUniformReference(1, 0, 200_000);
+  const mean = big.reduce((a, v) => a + v, 0) / big.length;
+  const variance = big.reduce((a, v) => a + (v - mean) ** 2, 0) / big.length;
+  assert.ok(Math.abs(mean - 0.5) < 0.003 && Math.abs(variance - 1 / 12) < 0.002, `mean ${mean}, variance ${variance}`);
+  assert.ok(big.every((v) => v >= 0 && v < 1));
+  // Dropout draws its masks from the hash only with XLA on: without it the first mask is Philox's, not the hash's.
+  const firstMask = (xla: '0' | '1') => withXla(xla, () => {
+    const drops = new DropoutStream(7);
+    const y = drops.apply(tf.ones([40]), 0.5);
+    const kept = Array.from(y.dataSync(), (v) => (v > 0 ? 1 : 0));
+    y.dispose();
+    drops.dispose();
+    return kept;
+  });
+  const fromHash = Array.from(hashUniformReference(7, 0, 40), (u) => (u >= 0.5 ? 1 : 0));
+  assert.deepEqual(firstMask('1'), fromHash);
+  assert.notDeepEqual(firstMask('0'), fromHash);
 });
 
 test('predict: compiled prediction gives the eager probabilities, follows the weights after training, and is freed with the model', { skip }, () => {
