@@ -10,10 +10,10 @@
  * training see identical masks (test/compile/compile.test.ts, the DropoutStream test).
  *
  * With XLA on (`RECLAB_XLA=1`) the mask comes from a counter-based integer hash of the same position instead
- * (`ReclabHashUniform`, src/backend-kernels.ts): XLA draws StatelessRandomUniform on CPU with its own generator, about
- * 90 times slower than the step around it and with other values than eager, while the hash is plain int32 arithmetic
- * that XLA fuses and computes bit for bit as eager TensorFlow does. Without XLA, Philox stays: as separate graph ops
- * the hash costs about twice as much (bench/xla-dropout.ts). The generator is chosen per process, so a model's masks
+ * (`ReclabHashUniform`, src/backend-kernels.ts): XLA draws StatelessRandomUniform on CPU with its own generator,
+ * hundreds of times slower than the step around it and with other values than eager, while the hash is plain int32
+ * arithmetic that XLA fuses and computes bit for bit as eager TensorFlow does. Without XLA, Philox stays: as separate
+ * graph ops the hash costs about 1.5 times as much (bench/xla-dropout.ts). The generator is chosen per process, so a model's masks
  * never switch mid-run.
  *
  * On the pure-JS `cpu` backend, which has neither kernel, the mask comes from `tf.randomUniform` seeded by the same
