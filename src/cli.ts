@@ -1,10 +1,10 @@
 /**
  * The `reclab` command line (`reclab <command> --help` for each):
  *   reclab list                                   registered pipelines and every model (with its config schema)
- *   reclab reproduce <pipeline|--all> [--quick | --scale paper] [--seeds N] [--set k=v]... [--config FILE] [--data DIR] [--out DIR]
+ *   reclab reproduce <pipeline|--all> [--quick | --scale paper] [--seeds N] [--set k=v]... [--config FILE] [--data DIR] [--out DIR] [--resume]
  *                                                 evidence mode by default; a failed pipeline never stops the others;
  *                                                 every config (model configs and method names included) is checked
- *                                                 before anything trains
+ *                                                 before anything trains; --resume skips what this commit finished
  *   reclab runs [--results DIR]                   every run with state (dead when its process is gone), mode, seeds, age
  *   reclab export <RUN_DIR> [--format csv|md|latex]  a run's records or tables, recomputed from results.csv
  *   reclab report [RUN_DIR...] [--runs DIR]... [--results DIR] [--out DIR] [--no-pdf]
@@ -72,6 +72,9 @@ const HELP: Record<string, string> = {
   --data DIR           a folder holding the public datasets (or one dataset): pipelines on real data read their files
                        from it (KuaiSAR-R, KuaiRand, Ali-CCP, Amazon 2014, CDRIB, MovieLens-1M; see 'reclab data --help')
   --out DIR            results root (default results)
+  --resume             skip every pipeline that has a finished run under the results root from this same commit (clean
+                       working tree then and now), mode and config; the summary lists it with that run's verdicts.
+                       'npm start' passes it, so running it again after Ctrl-C goes on where it stopped
   --no-images          HTML figures only (no PNG/SVG)
   --workers N          worker processes (default: the number of cores; 1 = everything in this process). One pipeline:
                        its independent fits (method x seed x knob value) run in N workers, where the pipeline declares
@@ -108,7 +111,7 @@ const HELP: Record<string, string> = {
 
 const USAGE = `usage:
   reclab list
-  reclab reproduce <pipeline|--all> [--quick | --scale paper] [--seeds N] [--set key=value]... [--config FILE.json] [--data DIR] [--workers N] [--ray ADDRESS] [--out DIR] [--no-images]
+  reclab reproduce <pipeline|--all> [--quick | --scale paper] [--seeds N] [--set key=value]... [--config FILE.json] [--data DIR] [--workers N] [--ray ADDRESS] [--out DIR] [--resume] [--no-images]
       default: evidence mode (>= 5 seeds, converged fits, verdicts); --quick: a smoke test, not evidence;
       --scale paper: the paper's sizes where known (for bigger machines)
   reclab runs [--results DIR]
@@ -248,6 +251,8 @@ const DATA_KEYS: Record<string, { dataset: string; key: string[] }> = {
 /** What `reproduce` passes to the runner for one pipeline: the full config and what --data decided. */
 interface BuiltConfig {
   config: Record<string, unknown>;
+  /** The config after the pipeline's schema (defaults filled in): what the run's meta.json records. */
+  resolved: unknown;
   notes: string[];
 }
 
@@ -282,7 +287,7 @@ async function buildConfig(name: string, mode: RunMode, seeds: number, o: { file
   const s = (parsed.data as { seeds?: unknown }).seeds;
   if (Array.isArray(s)) checkSeeds(s as number[], mode, `pipeline '${name}' config: seeds`);
   checkPipelineModels(name, parsed.data);
-  return { config, notes };
+  return { config, resolved: parsed.data, notes };
 }
 
 /** Where `reproduce --out DIR` last wrote (so `report` can point at it when results/ is empty). */
@@ -380,7 +385,7 @@ async function main(argv: string[]): Promise<number> {
       args: rest,
       allowPositionals: true,
       strict: true,
-      options: { all: { type: 'boolean' }, quick: { type: 'boolean' }, scale: { type: 'string' }, seeds: { type: 'string' }, set: { type: 'string', multiple: true }, config: { type: 'string' }, data: { type: 'string' }, workers: { type: 'string' }, ray: { type: 'string' }, outcome: { type: 'string' }, out: { type: 'string' }, 'no-images': { type: 'boolean' } },
+      options: { all: { type: 'boolean' }, resume: { type: 'boolean' }, quick: { type: 'boolean' }, scale: { type: 'string' }, seeds: { type: 'string' }, set: { type: 'string', multiple: true }, config: { type: 'string' }, data: { type: 'string' }, workers: { type: 'string' }, ray: { type: 'string' }, outcome: { type: 'string' }, out: { type: 'string' }, 'no-images': { type: 'boolean' } },
     });
     if (values.scale !== undefined && values.scale !== 'paper') throw new Error(`reproduce: --scale takes 'paper', got '${values.scale}'`);
     if (values.scale && values.quick) throw new Error('reproduce: --quick and --scale paper exclude each other');
@@ -396,7 +401,7 @@ async function main(argv: string[]): Promise<number> {
     await loadNativeQuietly();
     const { listPipelines } = await import('./pipelines/registry.ts');
     const { getPipeline } = await import('./pipelines/pipeline.ts');
-    const names = values.all ? listPipelines().map((p) => p.name) : positionals;
+    const names = values.all ? listPipelines().map((p) => p.name) : [...positionals];
     if (!names.length) throw new Error(`reproduce: name a pipeline or pass --all\n${USAGE}`);
     if (values.ray !== undefined && names.length === 1 && workers > 1 && values.workers !== undefined) throw new Error(`reproduce: --ray and --workers ${workers} exclude each other for one pipeline (its fits go to the Ray cluster; --workers counts the pipelines run here at a time)`);
     // Every config is built and checked before anything trains: a wrong key, type, model config or method name stops
@@ -419,6 +424,28 @@ async function main(argv: string[]): Promise<number> {
     const out = values.out ?? 'results';
     if (values.out !== undefined) rememberOut(values.out);
     let outcomes: Outcome[] = [];
+    // --resume: a pipeline with a finished run of this commit, mode and config under `out` is not run again.
+    const resumed: Outcome[] = [];
+    if (values.resume) {
+      const { collectProvenance } = await import('./pipelines/provenance.ts');
+      const { finishedRunOf } = await import('./pipelines/run-status.ts');
+      const now = collectProvenance();
+      if (now.dirty) console.log('reproduce --resume: the working tree has uncommitted changes, so no earlier run is this code\'s: every pipeline runs');
+      for (const name of [...names]) {
+        const b = built.get(name);
+        const done = b ? finishedRunOf(out, name, mode, b.resolved, now) : null;
+        if (!done) continue;
+        names.splice(names.indexOf(name), 1);
+        const counts = new Map<string, number>();
+        for (const v of done.verdicts) counts.set(v, (counts.get(v) ?? 0) + 1);
+        resumed.push({ name, state: 'finished', dir: done.dir, seconds: done.seconds, detail: `${[...counts].map(([k, n]) => `${n} ${k}`).join(', ') || 'no claims declared'} (finished earlier at this commit; not run again)` });
+        console.log(`reproduce --resume: ${name} finished earlier with this commit, mode and config (${done.dir}): not run again`);
+      }
+    }
+    if (!names.length) {
+      console.log(`\n${summarise(resumed, mode)}`);
+      return 0;
+    }
     if (workers > 1 && names.length > 1) {
       const { runJobs } = await import('./pipelines/jobs.ts');
       // Independent pipelines in worker processes; each worker is this command for one pipeline.
@@ -455,6 +482,7 @@ async function main(argv: string[]): Promise<number> {
         }
       }
     }
+    outcomes = [...resumed, ...outcomes];
     if (values.outcome) writeFileSync(values.outcome, `${JSON.stringify(outcomes, null, 2)}\n`);
     if (outcomes.length > 1) console.log(`\n${summarise(outcomes, mode)}`);
     if (values.out && values.out !== 'results') console.log(`report these runs with: reclab report --results ${values.out}`);

@@ -106,6 +106,48 @@ export function listRuns(resultsDir = 'results', now = Date.now()): RunListing[]
   return out.sort((a, b) => b.started.localeCompare(a.started));
 }
 
+/** Key-sorted JSON of a value (objects' keys in order at every depth), so two equal configs compare equal as text. */
+function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v && typeof v === 'object') return `{${Object.keys(v).sort().filter((k) => (v as Record<string, unknown>)[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  return JSON.stringify(v) ?? 'null';
+}
+
+/** An earlier run that `reproduce --resume` counts as done, with what it measured. */
+export interface ResumableRun {
+  dir: string;
+  /** The run's verdicts.json verdict kinds, e.g. ['agrees', 'cannot tell']. */
+  verdicts: string[];
+  /** Seconds from its start to its end. */
+  seconds: number;
+}
+
+/**
+ * The newest finished run of `pipeline` under `resultsDir` that this code and config would reproduce: the same mode,
+ * the same resolved config (compared key by key), and the same commit with a clean working tree both then and now
+ * (`commit` and `dirty` describe the current checkout). Null when there is none, when the results folder does not
+ * exist, or when the tree is dirty now (no earlier run can be said to be this code's).
+ * @example
+ * const done = finishedRunOf('results', 'gme/main', 'evidence', resolvedConfig, collectProvenance());
+ */
+export function finishedRunOf(resultsDir: string, pipeline: string, mode: string, config: unknown, now: { commit: string; dirty: boolean }): ResumableRun | null {
+  if (now.dirty || !existsSync(resultsDir)) return null;
+  const want = canonicalJson(config);
+  for (const r of listRuns(resultsDir)) {
+    if (r.pipeline !== pipeline || r.state !== 'finished' || r.mode !== mode) continue;
+    try {
+      const meta = JSON.parse(readFileSync(join(r.dir, 'meta.json'), 'utf8')) as { config?: unknown; provenance?: { commit?: string; dirty?: boolean } };
+      if (meta.provenance?.commit !== now.commit || meta.provenance.dirty !== false || canonicalJson(meta.config) !== want) continue;
+      const verdicts = (JSON.parse(readFileSync(join(r.dir, 'verdicts.json'), 'utf8')) as { verdicts: Array<{ verdict: string }> }).verdicts.map((v) => v.verdict);
+      const status = JSON.parse(readFileSync(join(r.dir, 'status.json'), 'utf8')) as RunStatus;
+      return { dir: r.dir, verdicts, seconds: (Date.parse(status.ended ?? status.started) - Date.parse(status.started)) / 1000 };
+    } catch {
+      continue; // a folder with unreadable files is not a finished run to resume from
+    }
+  }
+  return null;
+}
+
 /** Renders an age in seconds as '42 s', '7 min', '3.5 h' or '2.0 d'. */
 export function formatAge(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
