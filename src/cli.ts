@@ -443,10 +443,8 @@ async function main(argv: string[]): Promise<number> {
       }
     }
     if (!names.length) {
-      console.log(`\n${summarise(resumed, mode)}`);
-      return 0;
-    }
-    if (workers > 1 && names.length > 1) {
+      // Everything finished earlier: nothing to run.
+    } else if (workers > 1 && names.length > 1) {
       const { runJobs } = await import('./pipelines/jobs.ts');
       // Independent pipelines in worker processes; each worker is this command for one pipeline.
       // Each worker fits its pipeline serially (the workers already use the cores), or on the Ray cluster.
@@ -484,7 +482,7 @@ async function main(argv: string[]): Promise<number> {
     }
     outcomes = [...resumed, ...outcomes];
     if (values.outcome) writeFileSync(values.outcome, `${JSON.stringify(outcomes, null, 2)}\n`);
-    if (outcomes.length > 1) console.log(`\n${summarise(outcomes, mode)}`);
+    if (outcomes.length > 1 || resumed.length) console.log(`\n${summarise(outcomes, mode)}`);
     if (values.out && values.out !== 'results') console.log(`report these runs with: reclab report --results ${values.out}`);
     return outcomes.some((o) => o.state === 'failed') ? 1 : 0;
   }
