@@ -26,7 +26,6 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { JobOutcome } from './pipelines/jobs.ts';
 import type { ExportFormat } from './pipelines/export.ts';
-import type { Verdict } from './evidence/claims.ts';
 import { RUN_MODES, type RunMode } from './evidence/rules.ts';
 
 /** How one pipeline of a `reproduce` call ended. */
@@ -41,7 +40,7 @@ function fullError(e: unknown): string {
   return parts.join('\ncaused by: ');
 }
 
-function verdictCounts(verdicts: Verdict[]): string {
+function verdictCounts(verdicts: ReadonlyArray<{ verdict: string }>): string {
   if (!verdicts.length) return 'no claims declared';
   const counts = new Map<string, number>();
   for (const v of verdicts) counts.set(v.verdict, (counts.get(v.verdict) ?? 0) + 1);
@@ -436,15 +435,11 @@ async function main(argv: string[]): Promise<number> {
         const done = b ? finishedRunOf(out, name, mode, b.resolved, now) : null;
         if (!done) continue;
         names.splice(names.indexOf(name), 1);
-        const counts = new Map<string, number>();
-        for (const v of done.verdicts) counts.set(v, (counts.get(v) ?? 0) + 1);
-        resumed.push({ name, state: 'finished', dir: done.dir, seconds: done.seconds, detail: `${[...counts].map(([k, n]) => `${n} ${k}`).join(', ') || 'no claims declared'} (finished earlier at this commit; not run again)` });
+        resumed.push({ name, state: 'finished', dir: done.dir, seconds: done.seconds, detail: `${verdictCounts(done.verdicts.map((verdict) => ({ verdict })))} (finished earlier at this commit; not run again)` });
         console.log(`reproduce --resume: ${name} finished earlier with this commit, mode and config (${done.dir}): not run again`);
       }
     }
-    if (!names.length) {
-      // Everything finished earlier: nothing to run.
-    } else if (workers > 1 && names.length > 1) {
+    if (workers > 1 && names.length > 1) {
       const { runJobs } = await import('./pipelines/jobs.ts');
       // Independent pipelines in worker processes; each worker is this command for one pipeline.
       // Each worker fits its pipeline serially (the workers already use the cores), or on the Ray cluster.
