@@ -22,9 +22,10 @@
  * overlapping users: about 230 per domain in evidence mode), so a cold-start HR@10 has an SE of about 0.02-0.03; a
  * bigger set needs a bigger world or a larger cold-start share (a world knob, issue 15). The table prints the actual
  * SEs through the records.
- * Estimated evidence wall time on this 2-core machine: about 3 hours with 2 fit workers and compiled steps (fits
+ * Estimated evidence wall time on this 2-core machine: about 4 hours with 2 fit workers and compiled steps (fits
  * timed at evidence size on dual-user-inter, 2026-12-07 and 08, two at a time: UniCDR+ 394-616 s, UniCDR 187-221 s, PTUPCDR
- * 227-282 s, EMCDR 34-41 s, BPR-MF 23-29 s; one scenario with BPR-MF, UniCDR and UniCDR+ ran in 37 minutes). The
+ * 227-282 s, EMCDR 34-41 s, BPR-MF 23-29 s; one scenario with BPR-MF, UniCDR and UniCDR+ ran in 37 minutes; on
+ * multi-user-intra, whose contexts are 50 items, UniCDR fits take 358-585 s, so that scenario is about half the run). The
  * older eager estimate follows: about 12 hours, dominated by UniCDR+ (measured on the evidence
  * world of dual-user-intra, seed 1, quiet machine: one UniCDR fit ran 48 epochs, best epoch 43, in 349 s; on
  * 2026-12-06, two epochs each alternating in one process with two other jobs on the cores, a UniCDR+ epoch took 41-42 s
