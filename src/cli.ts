@@ -40,10 +40,11 @@ function fullError(e: unknown): string {
   return parts.join('\ncaused by: ');
 }
 
-function verdictCounts(verdicts: ReadonlyArray<{ verdict: string }>): string {
+/** '2 agrees, 1 cannot tell' from a run's verdicts, or 'no claims declared'. */
+function verdictCounts(verdicts: readonly string[]): string {
   if (!verdicts.length) return 'no claims declared';
   const counts = new Map<string, number>();
-  for (const v of verdicts) counts.set(v.verdict, (counts.get(v.verdict) ?? 0) + 1);
+  for (const v of verdicts) counts.set(v, (counts.get(v) ?? 0) + 1);
   return [...counts].map(([k, n]) => `${n} ${k}`).join(', ');
 }
 
@@ -435,7 +436,7 @@ async function main(argv: string[]): Promise<number> {
         const done = b ? finishedRunOf(out, name, mode, b.resolved, now) : null;
         if (!done) continue;
         names.splice(names.indexOf(name), 1);
-        resumed.push({ name, state: 'finished', dir: done.dir, seconds: done.seconds, detail: `${verdictCounts(done.verdicts.map((verdict) => ({ verdict })))} (finished earlier at this commit; not run again)` });
+        resumed.push({ name, state: 'finished', dir: done.dir, seconds: done.seconds, detail: `${verdictCounts(done.verdicts)} (finished earlier at this commit; not run again)` });
         console.log(`reproduce --resume: ${name} finished earlier with this commit, mode and config (${done.dir}): not run again`);
       }
     }
@@ -467,7 +468,7 @@ async function main(argv: string[]): Promise<number> {
           console.log(`\n${run.markdown}`);
           for (const w of run.warnings) console.log(`warning: ${w}`);
           console.log(`results: ${run.dir}`);
-          outcomes.push({ name, state: run.skipped ? 'skipped' : 'finished', dir: run.dir, seconds: (Date.now() - t0) / 1000, detail: run.skipped ?? verdictCounts(run.verdicts) });
+          outcomes.push({ name, state: run.skipped ? 'skipped' : 'finished', dir: run.dir, seconds: (Date.now() - t0) / 1000, detail: run.skipped ?? verdictCounts(run.verdicts.map((v) => v.verdict)) });
         } catch (e) {
           // One failed pipeline never stops the others: print its error in full and go on.
           console.error(`\nreclab: ${name} FAILED:\n${fullError(e)}`);

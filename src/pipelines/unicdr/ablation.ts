@@ -11,9 +11,7 @@
  * Modes: quick = a smoke test (2 seeds); evidence and paper: unicdr/main's world size and settings, 5 seeds.
  * Estimated evidence wall time on this 2-core machine: about 2.6 hours with 2 fit workers and compiled steps (per
  * seed six UniCDR+ variants at about 530 s and four UniCDR ones at about 210 s, as timed in unicdr/main on 2026-12-08).
- * The older eager estimate: about 8 hours (per seed six UniCDR+ variants at about 14 minutes
- * each and three UniCDR variants at about 6 minutes, from one measured UniCDR fit, 349 s, and UniCDR+ epochs at
- * 2.2-2.6x UniCDR's, measured on the evidence world; see unicdr/main). The cold-start summaries rest on about 460 cold-start users (SE about
+ * The cold-start summaries rest on about 460 cold-start users (SE about
  * 0.02), so their claims detect only large effects.
  */
 import { z } from 'zod';

@@ -23,19 +23,11 @@
  * bigger set needs a bigger world or a larger cold-start share (a world knob, issue 15). The table prints the actual
  * SEs through the records.
  * Estimated evidence wall time on this 2-core machine: about 4 hours with 2 fit workers and compiled steps (fits
- * timed at evidence size on dual-user-inter, 2026-12-07 and 08, two at a time: UniCDR+ 394-616 s, UniCDR 187-221 s, PTUPCDR
- * 227-282 s, EMCDR 34-41 s, BPR-MF 23-29 s; one scenario with BPR-MF, UniCDR and UniCDR+ ran in 37 minutes; on
- * multi-user-intra, whose contexts are 50 items, UniCDR fits take 358-585 s, so that scenario is about half the run). The
- * older eager estimate follows: about 12 hours, dominated by UniCDR+ (measured on the evidence
- * world of dual-user-intra, seed 1, quiet machine: one UniCDR fit ran 48 epochs, best epoch 43, in 349 s; on
- * 2026-12-06, two epochs each alternating in one process with two other jobs on the cores, a UniCDR+ epoch took 41-42 s
- * against UniCDR's 16-19 s, 2.2-2.6x — an older measurement of 7x predates the dense item graph and the MMoE head's
- * 3 negatives; bench/profile-unicdr.ts splits a step by extension: the sequence pooling +65%, the MMoE head +33%, the
- * others none; since the sequence pooling computes only its last position (commit f0f9f2d), eager steps of UniCDR+
- * take 2.37x UniCDR's instead of 2.94x and the sequence pooling adds 47% instead of 87%, medians of 3 alternating
- * pairs beside other work. So a UniCDR+ fit of the same length takes about 14 minutes quiet; BPR-MF 3.7 s and PTUPCDR 24 s per
- * epoch measured at the full size, about half here, Shared-Emb and EMCDR in between): about 35 minutes per scenario and
- * seed, x 4 scenarios x 5 seeds. At the full size one UniCDR fit ran 34 epochs (best 29) in 532 s. Not run yet.
+ * timed at evidence size on dual-user-inter, 2026-12-07 and 08, two at a time: UniCDR+ 394-616 s, UniCDR 187-221 s,
+ * PTUPCDR 227-282 s, EMCDR 34-41 s, BPR-MF 23-29 s; on multi-user-intra, whose contexts are 50 items, UniCDR fits take
+ * 358-585 s, so that scenario is about half the run). Measured by scenario (README "Evidence runs measured here"):
+ * dual-user-inter with BPR-MF, UniCDR and UniCDR+ 37 minutes; multi-user-intra with BPR-MF and UniCDR 42 minutes.
+ * Where a UniCDR+ step's time goes: bench/profile-unicdr.ts. Not run whole yet.
  * No numbers from the paper exist to compare (spec §4).
  */
 import { z } from 'zod';
