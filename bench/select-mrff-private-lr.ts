@@ -8,8 +8,9 @@
  * per-scale mean; the scale with the highest mean validation AUC is the choice. Test AUC is printed only after the
  * choice, for the record.
  * `--adam kept` trains with the engine's privateAdam 'kept' (each client keeps its private Adam moments across rounds)
- * instead of the default 'fresh'.
- * Usage: node --import tsx bench/select-mrff-private-lr.ts [--scales 0,0.02,0.1,0.3,1] [--seeds 1,2] [--rounds 60] [--adam fresh|kept]
+ * instead of the default 'fresh'. `--knob userEmbeddingLrScale` puts the grid on the private user-field embeddings
+ * alone (the user FFNs keep MRFF_CONFIG's `privateLrScale`).
+ * Usage: node --import tsx bench/select-mrff-private-lr.ts [--scales 0,0.02,0.1,0.3,1] [--seeds 1,2] [--rounds 60] [--adam fresh|kept] [--knob privateLrScale|userEmbeddingLrScale]
  */
 import { generateFederatedWorld } from '../src/worlds/federated-world.ts';
 import { FederatedWorldConfigSpec } from '../src/worlds/federated-world.ts';
@@ -25,6 +26,9 @@ const [rounds] = listArg('rounds', [60]);
 const adamAt = process.argv.indexOf('--adam');
 const privateAdam = adamAt < 0 ? 'fresh' : process.argv[adamAt + 1];
 if (privateAdam !== 'fresh' && privateAdam !== 'kept') throw new Error(`--adam: expected 'fresh' or 'kept', got '${privateAdam}'`);
+const knobAt = process.argv.indexOf('--knob');
+const knob = knobAt < 0 ? 'privateLrScale' : process.argv[knobAt + 1];
+if (knob !== 'privateLrScale' && knob !== 'userEmbeddingLrScale') throw new Error(`--knob: expected 'privateLrScale' or 'userEmbeddingLrScale', got '${knob}'`);
 process.env.RECLAB_PROGRESS ??= '0';
 const world = withHoldout(generateFederatedWorld(FederatedWorldConfigSpec.parse(MRFF_EVIDENCE.world)), MRFF_EVIDENCE.holdout);
 // fitSeqMethod only logs through the context.
@@ -35,14 +39,14 @@ const fits = new Map<number, FitResult[]>();
 for (const scale of scales) {
   for (const seed of seeds) {
     const t0 = performance.now();
-    const f = await fitSeqMethod({ label: `MRFF x${scale}`, kind: 'federated', model: { ...MRFF_CONFIG, privateLrScale: scale }, fed: {} }, world, training, seed, ctx);
+    const f = await fitSeqMethod({ label: `MRFF x${scale}`, kind: 'federated', model: { ...MRFF_CONFIG, [knob]: scale }, fed: {} }, world, training, seed, ctx);
     fits.set(scale, [...(fits.get(scale) ?? []), f]);
-    console.log(`privateAdam ${privateAdam} privateLrScale ${scale} seed ${seed}: best validation AUC ${bestValid(f).toFixed(4)} at round ${f.best}${f.stillImproving ? ' (still improving)' : ''}; ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    console.log(`privateAdam ${privateAdam} ${knob} ${scale} seed ${seed}: best validation AUC ${bestValid(f).toFixed(4)} at round ${f.best}${f.stillImproving ? ' (still improving)' : ''}; ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   }
 }
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const rows = scales.map((s) => ({ s, valid: mean((fits.get(s) ?? []).map(bestValid)) }));
-for (const r of rows) console.log(`privateAdam ${privateAdam} privateLrScale ${r.s}: mean best validation AUC ${r.valid.toFixed(4)} over ${seeds.length} seeds`);
+for (const r of rows) console.log(`privateAdam ${privateAdam} ${knob} ${r.s}: mean best validation AUC ${r.valid.toFixed(4)} over ${seeds.length} seeds`);
 const chosen = rows.reduce((a, b) => (b.valid > a.valid ? b : a));
-console.log(`chosen on validation: privateLrScale ${chosen.s}`);
+console.log(`chosen on validation: ${knob} ${chosen.s}`);
 console.log(`for the record only (not used to choose), test AUC: ${scales.map((s) => `${s}: ${mean((fits.get(s) ?? []).map((f) => f.auc)).toFixed(4)}`).join(', ')}`);

@@ -48,6 +48,11 @@ export const SASRecConfigSpec = z.strictObject({
   userFfnZeroInit: z.boolean().default(false),
   /** Learning-rate multiplier of the private parameters (user-field embeddings, user FFNs) in local training. */
   privateLrScale: z.number().min(0).default(1),
+  /**
+   * Learning-rate multiplier of the private user-field embeddings (`user.<field>`) alone, overriding `privateLrScale`
+   * for them (null = `privateLrScale`): the embeddings are a few dozen weights per client, the user FFNs thousands.
+   */
+  userEmbeddingLrScale: z.number().min(0).nullable().default(null),
   /** Decoupled weight decay of the private parameters in local training (AdamW; 0 = none). */
   privateWeightDecay: z.number().min(0).default(0),
   dropout: z.number().min(0).lt(1).default(0.1),
@@ -129,10 +134,15 @@ export class SASRec extends Module implements FedModel {
     return { kind: 'public' };
   }
 
-  /** Private parameters train at `privateLrScale` times the engine's rate with `privateWeightDecay`; the rest at 1 and 0. */
+  /**
+   * Private parameters train at `privateLrScale` times the engine's rate (the user-field embeddings at
+   * `userEmbeddingLrScale` when it is set) with `privateWeightDecay`; the rest at 1 and 0.
+   */
   localOptim(name: string): { lrScale: number; weightDecay: number } {
     const c = this.config;
-    return this.role(name).kind === 'private' && c.partition === 'mrff' ? { lrScale: c.privateLrScale, weightDecay: c.privateWeightDecay } : { lrScale: 1, weightDecay: 0 };
+    if (this.role(name).kind !== 'private' || c.partition !== 'mrff') return { lrScale: 1, weightDecay: 0 };
+    const lrScale = name.startsWith('user.') ? (c.userEmbeddingLrScale ?? c.privateLrScale) : c.privateLrScale;
+    return { lrScale, weightDecay: c.privateWeightDecay };
   }
 
   groupings(): Grouping[] {

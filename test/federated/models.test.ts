@@ -123,6 +123,25 @@ describe('federated models', () => {
     m.dispose();
   });
 
+  test('userEmbeddingLrScale trains the private user-field embeddings while the user FFNs stay frozen at privateLrScale 0', () => {
+    const m = createMRFF(new Rng(4), data.itemFields, data.userFields, { fieldDim: 4, maxLen: 8, groups: 2, dropout: 0, privateLrScale: 0, userEmbeddingLrScale: 0.5, userFfnZeroInit: false, residual: true });
+    assert.deepEqual(m.localOptim('user.segment'), { lrScale: 0.5, weightDecay: 0 });
+    assert.deepEqual(m.localOptim('block0.userFfn.w1'), { lrScale: 0, weightDecay: 0 });
+    assert.deepEqual(m.localOptim('head.w1'), { lrScale: 1, weightDecay: 0 });
+    const at0 = gradients(m, 'sequence');
+    const trainable = Object.keys(at0.params).filter((n) => m.role(n).kind !== 'frozen');
+    const optim = new Map(trainable.map((n) => [n, m.localOptim(n)]));
+    const moved = (p: ParamMap, n: string) => Math.max(...Array.from(tf.sub(p[n], at0.params[n]).dataSync() as Float32Array, Math.abs));
+    const { params } = localTrain(m, at0.params, at0.batch, at0.chunk, { steps: 2, learningRate: 0.01, proxMu: 0, trainable, anchored: new Set(), optim });
+    assert.ok(moved(params, 'user.segment') > 1e-4, 'private user embedding did not train');
+    assert.equal(moved(params, 'block0.userFfn.w1'), 0, 'private user FFN moved at privateLrScale 0');
+    m.dispose();
+    // Unset, the embeddings follow privateLrScale.
+    const same = createMRFF(new Rng(4), data.itemFields, data.userFields, { fieldDim: 4, maxLen: 8, groups: 2, privateLrScale: 0.3 });
+    assert.deepEqual(same.localOptim('user.segment'), { lrScale: 0.3, weightDecay: 0 });
+    same.dispose();
+  });
+
   test('carried Adam state: two one-step calls with the private moments carried equal one two-step call on the private weights; public ones restart', () => {
     const m = createMRFF(new Rng(5), data.itemFields, data.userFields, { fieldDim: 4, maxLen: 8, groups: 2, dropout: 0, privateLrScale: 0.5, userFfnZeroInit: false, residual: true });
     const at0 = gradients(m, 'sequence');
