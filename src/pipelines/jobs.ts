@@ -3,7 +3,8 @@
  * a plain `reclab reproduce <pipeline>` with TensorFlow's pools sized for N workers (src/pools.ts) and, for the bridge pipelines, its own Python
  * process. A worker that crashes (killed by a signal, or an exit status other than 0/1) is retried once, then marked
  * failed; the other jobs go on. Ctrl-C stops every worker (each marks its run folder interrupted). Progress: jobs done /
- * total with an ETA from the mean job time so far. Each job's output goes to <out>/.jobs/<run-stamp>/<pipeline>.log.
+ * total with an ETA from each pipeline's measured evidence cost, calibrated by the jobs finished so far
+ * (src/pipelines/estimates.ts). Each job's output goes to <out>/.jobs/<run-stamp>/<pipeline>.log.
  *
  * With `--ray ADDRESS` each worker sends its pipeline's fits to the Ray cluster (src/pipelines/ray-fits.ts).
  */
@@ -12,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import type { RunMode } from '../evidence/rules.ts';
 import { poolEnv } from '../pools.ts';
+import { expectedSeconds, remainingSeconds } from './estimates.ts';
 
 /** How one job ended, as its worker reports it (the worker writes this JSON to its outcome file). */
 export interface JobOutcome {
@@ -42,7 +44,8 @@ export interface JobOptions {
 const CLI = resolve(import.meta.dirname, '..', 'cli.ts');
 
 function formatMinutes(seconds: number): string {
-  return seconds < 90 ? `${Math.round(seconds)} s` : `${(seconds / 60).toFixed(1)} min`;
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  return seconds < 90 * 60 ? `${(seconds / 60).toFixed(1)} min` : `${(seconds / 3600).toFixed(1)} h`;
 }
 
 /**
@@ -66,9 +69,10 @@ export async function runJobs(names: string[], options: JobOptions): Promise<Job
   process.on('SIGINT', onSignal);
   process.on('SIGHUP', onSignal);
   process.on('SIGTERM', onSignal);
-  const t0 = Date.now();
   let done = 0;
   let next = 0;
+  const startedAt = new Map<number, number>();
+  const expected = expectedSeconds(options.mode);
   const modeArgs = options.mode === 'quick' ? ['--quick'] : options.mode === 'paper' ? ['--scale', 'paper'] : [];
 
   async function attempt(name: string, i: number, tries: number): Promise<JobOutcome> {
@@ -103,10 +107,16 @@ export async function runJobs(names: string[], options: JobOptions): Promise<Job
   function finished(i: number, outcome: JobOutcome): void {
     outcomes[i] = outcome;
     done++;
-    const elapsed = (Date.now() - t0) / 1000;
-    const remaining = names.length - done;
-    // Jobs finish about `workers` at a time, so the time per finished job is elapsed / done.
-    const eta = remaining > 0 ? ` — about ${formatMinutes((elapsed / done) * remaining)} left` : '';
+    startedAt.delete(i);
+    const now = Date.now();
+    const left = remainingSeconds({
+      expected,
+      done: outcomes.flatMap((o) => (o ? [{ name: o.name, seconds: o.seconds, finished: o.state === 'finished' }] : [])),
+      running: [...startedAt].map(([j, at]) => ({ name: names[j], elapsed: (now - at) / 1000 })),
+      waiting: names.slice(next),
+      workers: options.workers,
+    });
+    const eta = done < names.length && left !== null ? ` — about ${formatMinutes(left)} left` : '';
     options.onProgress?.(`[${done}/${names.length}] ${names[i]} ${outcome.state} in ${formatMinutes(outcome.seconds)}${outcome.state === 'finished' ? '' : `: ${outcome.detail}`}${eta}`);
   }
 
@@ -114,6 +124,7 @@ export async function runJobs(names: string[], options: JobOptions): Promise<Job
     while (!stopping) {
       const i = next++;
       if (i >= names.length) return;
+      startedAt.set(i, Date.now());
       finished(i, await attempt(names[i], i, 1));
     }
   }
