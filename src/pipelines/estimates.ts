@@ -31,7 +31,7 @@ export const EVIDENCE_MINUTES: Readonly<Record<string, number>> = Object.freeze(
   'qarm/main': 55.3,
   'qarm/ab': 46.5,
   'qarm/mechanism': 41.1,
-  'gme/main': 31.5,
+  'gme/main': 22.4,
   'gme/neighbours': 14.5,
   'gme/mechanism': 9.8,
   'minet/main': 11.1,
