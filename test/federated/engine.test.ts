@@ -142,7 +142,11 @@ describe('federated engine', () => {
   test('compiled local steps (one native call per chunk and step) give the eager run to rounding; Poisson sampling stays eager', { skip: tf.getBackend() !== 'tensorflow' }, async () => {
     const data = world();
     const run = async (compile: boolean, extra: Record<string, unknown> = {}) => {
-      const m = createMRFF(new Rng(4), data.itemFields, data.userFields, { ...small, dropout: 0.2, privateLrScale: 0.5 });
+      // Both private kinds at one scale, as before MRFF_CONFIG gave the embeddings their own (0.03). Compiled and eager
+      // drift apart by rounding that Adam and hard routing amplify round by round at this toy size, whatever the
+      // scales (measured over 8 rounds: about 1e-7 at round 2, 1e-5 to 1e-4 at round 4, 1e-3 to 1e-1 by round 8), so
+      // the test compares 4 rounds at a setting that stays within 1e-5.
+      const m = createMRFF(new Rng(4), data.itemFields, data.userFields, { ...small, dropout: 0.2, privateLrScale: 0.5, userEmbeddingLrScale: null });
       const lines: string[] = [];
       const r = await runFederated(m, data, { ...fed, rounds: 4, localSteps: 2, proxMu: 0.01, compile, ...extra }, { log: (l) => lines.push(l) });
       m.dispose();

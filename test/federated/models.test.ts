@@ -100,7 +100,7 @@ describe('federated models', () => {
   });
 
   test('local optimiser: a private lr scale of 0 freezes private weights, weight decay shrinks them, public ones train', () => {
-    const m = createMRFF(new Rng(4), data.itemFields, data.userFields, { fieldDim: 4, maxLen: 8, groups: 2, dropout: 0, privateLrScale: 0, userFfnZeroInit: true, residual: true });
+    const m = createMRFF(new Rng(4), data.itemFields, data.userFields, { fieldDim: 4, maxLen: 8, groups: 2, dropout: 0, privateLrScale: 0, userEmbeddingLrScale: null, userFfnZeroInit: true, residual: true });
     const at0 = gradients(m, 'sequence');
     const trainable = Object.keys(at0.params).filter((n) => m.role(n).kind !== 'frozen');
     const optim = new Map(trainable.map((n) => [n, m.localOptim(n)]));
@@ -136,8 +136,8 @@ describe('federated models', () => {
     assert.ok(moved(params, 'user.segment') > 1e-4, 'private user embedding did not train');
     assert.equal(moved(params, 'block0.userFfn.w1'), 0, 'private user FFN moved at privateLrScale 0');
     m.dispose();
-    // Unset, the embeddings follow privateLrScale.
-    const same = createMRFF(new Rng(4), data.itemFields, data.userFields, { fieldDim: 4, maxLen: 8, groups: 2, privateLrScale: 0.3 });
+    // Null, the embeddings follow privateLrScale (MRFF_CONFIG sets 0.03).
+    const same = createMRFF(new Rng(4), data.itemFields, data.userFields, { fieldDim: 4, maxLen: 8, groups: 2, privateLrScale: 0.3, userEmbeddingLrScale: null });
     assert.deepEqual(same.localOptim('user.segment'), { lrScale: 0.3, weightDecay: 0 });
     same.dispose();
   });
