@@ -26,8 +26,9 @@
  * timed at evidence size on dual-user-inter, 2026-12-07 and 08, two at a time: UniCDR+ 394-616 s, UniCDR 187-221 s,
  * PTUPCDR 227-282 s, EMCDR 34-41 s, BPR-MF 23-29 s; on multi-user-intra, whose contexts are 50 items, UniCDR fits take
  * 358-585 s, so that scenario is about half the run). Measured by scenario (README "Evidence runs measured here"):
- * dual-user-inter with BPR-MF, UniCDR and UniCDR+ 37 minutes; multi-user-intra with BPR-MF and UniCDR 42 minutes.
- * Where a UniCDR+ step's time goes: bench/profile-unicdr.ts. Not run whole yet.
+ * dual-user-inter with BPR-MF, UniCDR and UniCDR+ 37 minutes; multi-user-intra with BPR-MF and UniCDR 42 minutes;
+ * dual-user-intra and multi-item-intra with BPR-MF, UniCDR and UniCDR+ 97 minutes, partly beside other work.
+ * Where a UniCDR+ step's time goes: bench/profile-unicdr.ts. Not run whole in one run yet.
  * No numbers from the paper exist to compare (spec §4).
  */
 import { z } from 'zod';
