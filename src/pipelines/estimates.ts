@@ -11,7 +11,7 @@
  * timed at evidence size (never run whole); `mrff/groups` is twice its measured half. Pipelines that need public
  * data files are absent: without the files they are skipped in seconds, with them their cost is unknown.
  * @example
- * EVIDENCE_MINUTES['mrff/main']; // 51.6
+ * EVIDENCE_MINUTES['mrff/main']; // 17.8
  */
 export const EVIDENCE_MINUTES: Readonly<Record<string, number>> = Object.freeze({
   'baselines/ctr': 5.6,
@@ -44,7 +44,7 @@ export const EVIDENCE_MINUTES: Readonly<Record<string, number>> = Object.freeze(
   'em3/main': 28.2,
   'em3/ablation': 53.4,
   'em3/mechanism': 83.6,
-  'mrff/main': 51.6,
+  'mrff/main': 17.8,
   'mrff/groups': 112,
   'mrff/mechanism': 38.3,
   'fedpa/main': 6,
