@@ -17,13 +17,11 @@ import { EVIDENCE_TRAINER, farmMainDefaults } from '../src/pipelines/farm/main.t
 import { FARM_MECHANISM_EVIDENCE_WORLD, FARM_MECHANISM_SPEC } from '../src/pipelines/farm/mechanism.ts';
 import { SUMMARY_METRIC, summaryTasks } from '../src/pipelines/farm/live-evidence.ts';
 import type { PipelineContext } from '../src/pipelines/pipeline.ts';
-import { listArg } from './args.ts';
+import { choiceArg, listArg } from './args.ts';
 
 const rates = listArg('rates', [3e-3, 1e-3]);
 const seeds = listArg('seeds', [1, 2]);
-const worldAt = process.argv.indexOf('--world');
-const which = worldAt < 0 ? 'main' : process.argv[worldAt + 1];
-if (which !== 'main' && which !== 'mechanism') throw new Error(`--world: expected 'main' or 'mechanism', got '${which}'`);
+const which = choiceArg('world', ['main', 'mechanism'] as const);
 const [burst] = listArg('burst', [which === 'main' ? 0 : FARM_MECHANISM_SPEC.defaultValue]);
 process.env.RECLAB_PROGRESS ??= '0';
 const main = farmMainDefaults('evidence');

@@ -18,17 +18,13 @@ import { MRFF_CONFIG } from '../src/models/mrff.ts';
 import { MRFF_EVIDENCE } from '../src/pipelines/mrff/main.ts';
 import { fitSeqMethod, withHoldout, type FitResult } from '../src/pipelines/mrff/common.ts';
 import type { PipelineContext } from '../src/pipelines/pipeline.ts';
-import { listArg } from './args.ts';
+import { choiceArg, listArg } from './args.ts';
 
 const scales = listArg('scales', [0, 0.02, 0.1, 0.3, 1]);
 const seeds = listArg('seeds', [1, 2]);
 const [rounds] = listArg('rounds', [60]);
-const adamAt = process.argv.indexOf('--adam');
-const privateAdam = adamAt < 0 ? 'fresh' : process.argv[adamAt + 1];
-if (privateAdam !== 'fresh' && privateAdam !== 'kept') throw new Error(`--adam: expected 'fresh' or 'kept', got '${privateAdam}'`);
-const knobAt = process.argv.indexOf('--knob');
-const knob = knobAt < 0 ? 'privateLrScale' : process.argv[knobAt + 1];
-if (knob !== 'privateLrScale' && knob !== 'userEmbeddingLrScale') throw new Error(`--knob: expected 'privateLrScale' or 'userEmbeddingLrScale', got '${knob}'`);
+const privateAdam = choiceArg('adam', ['fresh', 'kept'] as const);
+const knob = choiceArg('knob', ['privateLrScale', 'userEmbeddingLrScale'] as const);
 process.env.RECLAB_PROGRESS ??= '0';
 const world = withHoldout(generateFederatedWorld(FederatedWorldConfigSpec.parse(MRFF_EVIDENCE.world)), MRFF_EVIDENCE.holdout);
 // fitSeqMethod only logs through the context.

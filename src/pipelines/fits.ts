@@ -181,9 +181,10 @@ export function writeCallResults(root: string, call: number, key: string, result
 
 const CLI = resolve(import.meta.dirname, '..', 'cli.ts');
 
-/** '42 s' under 90 seconds, else '3.5 min' (progress lines). */
+/** '42 s' under 90 seconds, '3.5 min' under 90 minutes, else '2.4 h' (progress lines of fits and pipelines). */
 export function formatSeconds(s: number): string {
-  return s < 90 ? `${Math.round(s)} s` : `${(s / 60).toFixed(1)} min`;
+  if (s < 90) return `${Math.round(s)} s`;
+  return s < 90 * 60 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(1)} h`;
 }
 
 /** A safe file-name piece for a call key. */

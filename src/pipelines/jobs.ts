@@ -14,6 +14,7 @@ import { execa } from 'execa';
 import type { RunMode } from '../evidence/rules.ts';
 import { poolEnv } from '../pools.ts';
 import { expectedSeconds, remainingSeconds } from './estimates.ts';
+import { formatSeconds } from './fits.ts';
 
 /** How one job ended, as its worker reports it (the worker writes this JSON to its outcome file). */
 export interface JobOutcome {
@@ -42,11 +43,6 @@ export interface JobOptions {
 }
 
 const CLI = resolve(import.meta.dirname, '..', 'cli.ts');
-
-function formatMinutes(seconds: number): string {
-  if (seconds < 90) return `${Math.round(seconds)} s`;
-  return seconds < 90 * 60 ? `${(seconds / 60).toFixed(1)} min` : `${(seconds / 3600).toFixed(1)} h`;
-}
 
 /**
  * Runs pipelines in worker processes, at most `workers` at a time, in the given order; resolves with one outcome per
@@ -116,8 +112,8 @@ export async function runJobs(names: string[], options: JobOptions): Promise<Job
       waiting: names.slice(next),
       workers: options.workers,
     });
-    const eta = done < names.length && left !== null ? ` — about ${formatMinutes(left)} left` : '';
-    options.onProgress?.(`[${done}/${names.length}] ${names[i]} ${outcome.state} in ${formatMinutes(outcome.seconds)}${outcome.state === 'finished' ? '' : `: ${outcome.detail}`}${eta}`);
+    const eta = done < names.length && left !== null ? ` — about ${formatSeconds(left)} left` : '';
+    options.onProgress?.(`[${done}/${names.length}] ${names[i]} ${outcome.state} in ${formatSeconds(outcome.seconds)}${outcome.state === 'finished' ? '' : `: ${outcome.detail}`}${eta}`);
   }
 
   async function worker(): Promise<void> {
